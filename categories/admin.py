@@ -1,0 +1,41 @@
+from django.contrib import admin, messages
+
+from categories import services
+from categories.models import Category, Specialty
+
+
+class SpecialtyInline(admin.TabularInline):
+    model = Specialty
+    extra = 1
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = [
+        "display_name",
+        "name",
+        "active",
+        "launched_at",
+        "commission_rate",
+        "requires_license",
+        "pricing_unit",
+        "matches_per_request",
+    ]
+    list_filter = ["active", "requires_license", "pricing_unit"]
+    search_fields = ["name", "display_name"]
+    readonly_fields = ["active", "launched_at", "created_at"]
+    inlines = [SpecialtyInline]
+    actions = ["launch", "deactivate"]
+
+    @admin.action(description="Launch selected categories (make them public)")
+    def launch(self, request, queryset):
+        for category in queryset:
+            services.category_launch(category=category)
+        self.message_user(request, f"Launched {queryset.count()} categories.", messages.SUCCESS)
+
+    @admin.action(description="Deactivate selected categories (hide them)")
+    def deactivate(self, request, queryset):
+        for category in queryset:
+            services.category_deactivate(category=category)
+        self.message_user(request, f"Deactivated {queryset.count()} categories.", messages.SUCCESS)

@@ -1,0 +1,96 @@
+"""Categories of service (financial advisors, career coaches, …) and their specialties."""
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+
+class PricingUnit(models.TextChoices):
+    """How a category's providers quote their price."""
+
+    SESSION = "session", "per session"
+    HOUR = "hour", "per hour"
+    MONTH = "month", "per month"
+    PROJECT = "project", "per project"
+
+
+class CategoryQuerySet(models.QuerySet):
+    def active(self) -> "CategoryQuerySet":
+        return self.filter(active=True)
+
+    def get_by_natural_key(self, name: str) -> "Category":
+        return self.get(name=name)
+
+
+class Category(models.Model):
+    """A kind of service; the same matching engine serves every category."""
+
+    name = models.SlugField(max_length=64, unique=True, help_text="Machine name, e.g. financial_advisors.")
+    display_name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=False, help_text="Visible to the public and open for profiles.")
+    launched_at = models.DateTimeField(null=True, blank=True, help_text="Set on first launch; kept on relaunch.")
+    commission_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.20"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    requires_license = models.BooleanField(
+        default=False, help_text="Providers are matched and listed only once an operator verified them."
+    )
+    pricing_unit = models.CharField(max_length=16, choices=PricingUnit.choices, default=PricingUnit.SESSION)
+    matches_per_request = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1)])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CategoryQuerySet.as_manager()
+
+    class Meta:
+        db_table = "categories"
+        ordering = ["display_name"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(commission_rate__gte=0) & models.Q(commission_rate__lte=1),
+                name="category_commission_rate_0_1",
+            ),
+            models.CheckConstraint(condition=models.Q(matches_per_request__gte=1), name="category_matches_min_1"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.name,)
+
+
+class SpecialtyQuerySet(models.QuerySet):
+    def get_by_natural_key(self, category_name: str, slug: str) -> "Specialty":
+        return self.get(category__name=category_name, slug=slug)
+
+
+class Specialty(models.Model):
+    """One entry of a category's vocabulary, shared by its seekers and providers."""
+
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="specialties")
+    slug = models.SlugField(max_length=64)
+    name = models.CharField(max_length=120)
+
+    objects = SpecialtyQuerySet.as_manager()
+
+    class Meta:
+        db_table = "specialties"
+        ordering = ["category_id", "name"]
+        verbose_name_plural = "specialties"
+        constraints = [
+            models.UniqueConstraint(fields=["category", "slug"], name="specialty_unique_slug_per_category"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.category.name, self.slug)
+
+    natural_key.dependencies = ["categories.category"]

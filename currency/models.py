@@ -1,0 +1,1 @@
+"""The POT ledger (wallets, transactions, earning rules, spend options, redemptions)."""

@@ -1,0 +1,197 @@
+"""People and their profiles: one User per person, a Seeker or Provider per category."""
+
+import secrets
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from categories.models import Category, Specialty
+
+REFERRAL_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I look-alikes
+
+
+def new_referral_code() -> str:
+    return "".join(secrets.choice(REFERRAL_CODE_ALPHABET) for _ in range(8))
+
+
+class AccountType(models.TextChoices):
+    """Which roles a person holds; kept true by the profile services."""
+
+    SEEKER = "seeker", "Seeker"
+    PROVIDER = "provider", "Provider"
+    BOTH = "both", "Seeker and provider"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """Emails are compared case-insensitively: store them trimmed and lower-cased."""
+        return (email or "").strip().lower()
+
+    def get_by_natural_key(self, username: str) -> "User":
+        return self.get(email=self.normalize_email(username))
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> "User":
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person: logs in with their email; may be a seeker and a provider."""
+
+    email = models.EmailField(max_length=254, unique=True)
+    name = models.CharField(max_length=150)
+    account_type = models.CharField(max_length=16, choices=AccountType.choices, default=AccountType.SEEKER)
+    referral_code = models.CharField(max_length=16, unique=True, default=new_referral_code, editable=False)
+    referred_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="referred_users"
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="Operators: may log into the admin.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        db_table = "users"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.CheckConstraint(condition=~Q(referred_by=F("id")), name="user_no_self_referral"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    def get_full_name(self) -> str:
+        return self.name
+
+    def get_short_name(self) -> str:
+        return self.name.split(" ")[0] if self.name else self.email
+
+
+class Profile(models.Model):
+    """What seekers and providers share: where the person is, and when they joined."""
+
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True, help_text="Two-letter state code, e.g. CA.")
+    location = models.CharField(max_length=120, blank=True, editable=False, help_text="'City, ST'.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def format_location(city: str, state: str) -> str:
+        return ", ".join(part for part in (city.strip(), state.strip().upper()) if part)
+
+
+class Seeker(Profile):
+    """Someone looking for a provider in one category."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="seekers")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="seekers")
+    specialties = models.ManyToManyField(Specialty, blank=True, related_name="seekers", db_table="seeker_specialties")
+    needs_description = models.TextField(blank=True)
+    budget_min = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    budget_max = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    remote_ok = models.BooleanField(default=True, help_text="Happy to work with a remote provider.")
+
+    class Meta:
+        db_table = "seekers"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "category"], name="seeker_one_per_user_category"),
+            models.CheckConstraint(
+                condition=Q(budget_min__isnull=True) | Q(budget_min__gte=0), name="seeker_budget_min_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(budget_max__isnull=True) | Q(budget_max__gte=0), name="seeker_budget_max_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(budget_min__isnull=True) | Q(budget_max__isnull=True) | Q(budget_min__lte=F("budget_max")),
+                name="seeker_budget_min_le_max",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.name} seeking {self.category}"
+
+
+class Provider(Profile):
+    """Someone offering a service in one category."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="providers")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="providers")
+    specialties = models.ManyToManyField(
+        Specialty, blank=True, related_name="providers", db_table="provider_specialties"
+    )
+    business_name = models.CharField(max_length=200)
+    bio = models.TextField(blank=True)
+    years_experience = models.PositiveSmallIntegerField(null=True, blank=True)
+    certifications = models.TextField(blank=True, help_text="Free text, e.g. 'CFP, CFA'.")
+    license_number = models.CharField(max_length=64, blank=True)
+    license_verified = models.BooleanField(default=False)
+    license_verified_at = models.DateTimeField(null=True, blank=True)
+    license_verified_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    pricing_min = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    pricing_max = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    remote = models.BooleanField(default=False, help_text="Works with clients remotely.")
+    accepting_clients = models.BooleanField(default=True)
+    max_active_clients = models.PositiveIntegerField(default=10)
+    rating_avg = models.DecimalField(max_digits=3, decimal_places=2, default=0)
+    rating_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "providers"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "category"], name="provider_one_per_user_category"),
+            models.CheckConstraint(
+                condition=Q(pricing_min__isnull=True) | Q(pricing_min__gte=0), name="provider_pricing_min_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(pricing_max__isnull=True) | Q(pricing_max__gte=0), name="provider_pricing_max_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(pricing_min__isnull=True)
+                | Q(pricing_max__isnull=True)
+                | Q(pricing_min__lte=F("pricing_max")),
+                name="provider_pricing_min_le_max",
+            ),
+            models.CheckConstraint(
+                condition=Q(years_experience__isnull=True) | Q(years_experience__gte=0),
+                name="provider_years_experience_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating_avg__gte=0) & Q(rating_avg__lte=5), name="provider_rating_avg_0_5"
+            ),
+        ]
+        indexes = [models.Index(fields=["category", "state", "city"], name="provider_category_location")]
+
+    def __str__(self) -> str:
+        return f"{self.business_name} ({self.category})"
+
+    @property
+    def is_listed(self) -> bool:
+        """Visible to the public: active category, and verified where a license is required."""
+        return self.category.active and (self.license_verified or not self.category.requires_license)

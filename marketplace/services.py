@@ -1,0 +1,292 @@
+"""Writes with business meaning on people and profiles.
+
+Every function here is one use case: keyword-only arguments, one transaction, a
+`DomainError` (with the field it concerns) on refusal, nothing written when refused.
+"""
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from categories.models import Category, Specialty
+from imatch.errors import DomainError, PermissionDenied
+from marketplace.models import AccountType, Provider, Seeker, User, UserManager
+
+
+class CategoryInactive(DomainError):
+    """The category is not launched: it takes no new profiles."""
+
+    code = "category_inactive"
+
+
+class DuplicateProfile(DomainError):
+    """The user already has a profile of this role in this category."""
+
+    code = "duplicate_profile"
+
+
+# --- People ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, name: str, referral_code: str | None = None) -> User:
+    """Create a person's account; a valid referral code records who referred them."""
+    email = UserManager.normalize_email(email)
+    name = (name or "").strip()
+    if not email:
+        raise DomainError("Enter an email address.", field="email", code="required")
+    if not name:
+        raise DomainError("Enter your name.", field="name", code="required")
+    if User.objects.filter(email=email).exists():
+        raise DomainError("An account with this email already exists.", field="email", code="email_taken")
+    referrer = None
+    if referral_code and referral_code.strip():
+        referrer = User.objects.filter(referral_code=referral_code.strip().upper(), is_active=True).first()
+        if referrer is None:
+            raise DomainError("This referral code is not valid.", field="referral_code", code="invalid_referral")
+    user = User(email=email, name=name, referred_by=referrer)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages), field="password", code="weak_password") from error
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:  # a concurrent sign-up with the same email won the race
+        raise DomainError("An account with this email already exists.", field="email", code="email_taken") from error
+    return user
+
+
+def _account_type_refresh(*, user: User) -> None:
+    """Keep `users.account_type` true to the roles the person holds."""
+    is_seeker = Seeker.objects.filter(user=user).exists()
+    is_provider = Provider.objects.filter(user=user).exists()
+    if is_seeker and is_provider:
+        account_type = AccountType.BOTH
+    elif is_provider:
+        account_type = AccountType.PROVIDER
+    else:
+        account_type = AccountType.SEEKER
+    if user.account_type != account_type:
+        user.account_type = account_type
+        User.objects.filter(pk=user.pk).update(account_type=account_type)
+
+
+# --- Shared checks --------------------------------------------------------------------
+
+
+def _check_category_open(category: Category) -> None:
+    if not category.active:
+        raise CategoryInactive(f"{category.display_name} is not open for new profiles.", field="category")
+
+
+def _resolve_specialties(category: Category, slugs: Iterable[str]) -> list[Specialty]:
+    """The category's specialties for these slugs; any slug not of this category is refused."""
+    wanted = list(dict.fromkeys(slugs))
+    found = {s.slug: s for s in Specialty.objects.filter(category=category, slug__in=wanted)}
+    unknown = [slug for slug in wanted if slug not in found]
+    if unknown:
+        raise DomainError(
+            f"Not a specialty of {category.display_name}: {', '.join(unknown)}.",
+            field="specialties",
+            code="unknown_specialty",
+        )
+    return [found[slug] for slug in wanted]
+
+
+def _check_range(low: Decimal | None, high: Decimal | None, *, low_field: str, high_field: str) -> None:
+    for value, field in ((low, low_field), (high, high_field)):
+        if value is not None and value < 0:
+            raise DomainError("Must be zero or more.", field=field, code="negative")
+    if low is not None and high is not None and low > high:
+        raise DomainError("The minimum must not be more than the maximum.", field=high_field, code="range_reversed")
+
+
+def _apply_location(profile: Seeker | Provider) -> None:
+    profile.city = profile.city.strip()
+    profile.state = profile.state.strip().upper()
+    profile.location = profile.format_location(profile.city, profile.state)
+
+
+def _save_new_profile(profile: Seeker | Provider, specialties: list[Specialty], role: str) -> None:
+    """Insert the profile (refusing a second one of the role) and set its specialties."""
+    duplicate = DuplicateProfile(
+        f"You already have a {role} profile in {profile.category.display_name}.", field="category"
+    )
+    if type(profile).objects.filter(user=profile.user, category=profile.category).exists():
+        raise duplicate
+    try:
+        with transaction.atomic():
+            profile.save()
+    except IntegrityError as error:  # two requests raced past the check above
+        raise duplicate from error
+    profile.specialties.set(specialties)
+    _account_type_refresh(user=profile.user)
+
+
+def _apply_changes(profile: Seeker | Provider, changes: dict[str, Any], allowed: set[str]) -> list[Specialty] | None:
+    unknown = set(changes) - allowed - {"specialties"}
+    if unknown:
+        raise DomainError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.", code="read_only")
+    specialties = None
+    if "specialties" in changes:
+        specialties = _resolve_specialties(profile.category, changes["specialties"])
+    for field, value in changes.items():
+        if field != "specialties":
+            setattr(profile, field, value)
+    return specialties
+
+
+# --- Seekers --------------------------------------------------------------------------
+
+SEEKER_EDITABLE = {"needs_description", "budget_min", "budget_max", "city", "state", "remote_ok"}
+
+
+@transaction.atomic
+def seeker_create(
+    *,
+    user: User,
+    category: Category,
+    specialties: Iterable[str] = (),
+    needs_description: str = "",
+    budget_min: Decimal | None = None,
+    budget_max: Decimal | None = None,
+    city: str = "",
+    state: str = "",
+    remote_ok: bool = True,
+) -> Seeker:
+    """Create the user's seeker profile in an active category."""
+    _check_category_open(category)
+    resolved = _resolve_specialties(category, specialties)
+    _check_range(budget_min, budget_max, low_field="budget_min", high_field="budget_max")
+    seeker = Seeker(
+        user=user,
+        category=category,
+        needs_description=needs_description.strip(),
+        budget_min=budget_min,
+        budget_max=budget_max,
+        city=city,
+        state=state,
+        remote_ok=remote_ok,
+    )
+    _apply_location(seeker)
+    _save_new_profile(seeker, resolved, "seeker")
+    return seeker
+
+
+@transaction.atomic
+def seeker_update(*, seeker: Seeker, changes: dict[str, Any]) -> Seeker:
+    """Change a seeker's needs, budget or location (the category is fixed)."""
+    seeker = Seeker.objects.select_for_update().select_related("category", "user").get(pk=seeker.pk)
+    specialties = _apply_changes(seeker, changes, SEEKER_EDITABLE)
+    _check_range(seeker.budget_min, seeker.budget_max, low_field="budget_min", high_field="budget_max")
+    _apply_location(seeker)
+    seeker.save()
+    if specialties is not None:
+        seeker.specialties.set(specialties)
+    return seeker
+
+
+# --- Providers ------------------------------------------------------------------------
+
+PROVIDER_EDITABLE = {
+    "business_name",
+    "bio",
+    "years_experience",
+    "certifications",
+    "license_number",
+    "pricing_min",
+    "pricing_max",
+    "city",
+    "state",
+    "remote",
+    "accepting_clients",
+    "max_active_clients",
+}
+
+
+@transaction.atomic
+def provider_create(
+    *,
+    user: User,
+    category: Category,
+    business_name: str,
+    specialties: Iterable[str] = (),
+    bio: str = "",
+    years_experience: int | None = None,
+    certifications: str = "",
+    license_number: str = "",
+    pricing_min: Decimal | None = None,
+    pricing_max: Decimal | None = None,
+    city: str = "",
+    state: str = "",
+    remote: bool = False,
+    accepting_clients: bool = True,
+    max_active_clients: int = 10,
+) -> Provider:
+    """Create the user's provider profile in an active category."""
+    _check_category_open(category)
+    if not business_name.strip():
+        raise DomainError("Enter a business name.", field="business_name", code="required")
+    resolved = _resolve_specialties(category, specialties)
+    _check_range(pricing_min, pricing_max, low_field="pricing_min", high_field="pricing_max")
+    provider = Provider(
+        user=user,
+        category=category,
+        business_name=business_name.strip(),
+        bio=bio.strip(),
+        years_experience=years_experience,
+        certifications=certifications.strip(),
+        license_number=license_number.strip(),
+        pricing_min=pricing_min,
+        pricing_max=pricing_max,
+        city=city,
+        state=state,
+        remote=remote,
+        accepting_clients=accepting_clients,
+        max_active_clients=max_active_clients,
+    )
+    _apply_location(provider)
+    _save_new_profile(provider, resolved, "provider")
+    return provider
+
+
+@transaction.atomic
+def provider_update(*, provider: Provider, changes: dict[str, Any]) -> Provider:
+    """Change a provider's profile; a new license number needs verifying again."""
+    provider = Provider.objects.select_for_update().select_related("category", "user").get(pk=provider.pk)
+    old_license = provider.license_number
+    specialties = _apply_changes(provider, changes, PROVIDER_EDITABLE)
+    if not provider.business_name.strip():
+        raise DomainError("Enter a business name.", field="business_name", code="required")
+    _check_range(provider.pricing_min, provider.pricing_max, low_field="pricing_min", high_field="pricing_max")
+    if provider.license_number != old_license:
+        provider.license_verified = False
+        provider.license_verified_at = None
+        provider.license_verified_by = None
+    _apply_location(provider)
+    provider.save()
+    if specialties is not None:
+        provider.specialties.set(specialties)
+    return provider
+
+
+@transaction.atomic
+def provider_verify_license(*, provider: Provider, operator: User) -> Provider:
+    """An operator confirms the provider's license; they become listed and matchable."""
+    if not operator.is_staff:
+        raise PermissionDenied("Only operators verify licenses.")
+    provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    if not provider.license_number:
+        raise DomainError("The provider has not given a license number.", field="license_number")
+    provider.license_verified = True
+    provider.license_verified_at = timezone.now()
+    provider.license_verified_by = operator
+    provider.save(update_fields=["license_verified", "license_verified_at", "license_verified_by", "updated_at"])
+    return provider

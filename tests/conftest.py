@@ -1,0 +1,54 @@
+"""Shared fixtures: an API client, people, and the seeded categories."""
+
+import pytest
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from categories.models import Category
+from tests.marketplace.factories import UserFactory
+
+
+@pytest.fixture
+def seeded_categories(db) -> dict[str, Category]:
+    """The first four categories of fixtures/categories.json, keyed by machine name."""
+    call_command("seed_categories", "categories", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    return {category.name: category for category in Category.objects.all()}
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def operator(db):
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def client_for(user) -> APIClient:
+    """An API client authenticated with the user's token."""
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def user_api(user) -> APIClient:
+    return client_for(user)
+
+
+@pytest.fixture
+def operator_api(operator) -> APIClient:
+    return client_for(operator)
