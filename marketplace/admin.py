@@ -2,8 +2,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from imatch.errors import DomainError
-from marketplace import services
 from marketplace.models import Provider, Seeker, User
+from marketplace.services import profiles
 
 
 @admin.register(User)
@@ -57,7 +57,7 @@ class ProviderAdmin(admin.ModelAdmin):
         verified = 0
         for provider in queryset:
             try:
-                services.provider_verify_license(provider=provider, operator=request.user)
+                profiles.provider_verify_license(provider=provider, operator=request.user)
                 verified += 1
             except DomainError as error:
                 self.message_user(request, f"{provider}: {error.message}", messages.ERROR)

@@ -1,0 +1,1 @@
+"""Writes with business meaning, one module per area: `profiles` (people, seekers, providers)."""
