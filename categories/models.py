@@ -2,8 +2,27 @@
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+MATCHING_WEIGHT_KEYS = ("need", "budget", "location", "quality", "capacity")
+MATCHING_BOOST_MAX = 0.15
+
+
+def validate_matching_weights(value: object) -> None:
+    """Overrides of the matching engine's weights: positive factor weights, boost in [0, 0.15]."""
+    if not isinstance(value, dict):
+        raise ValidationError('Give an object such as {"need": 0.5, "budget": 0.2}.')
+    for key, weight in value.items():
+        if key not in (*MATCHING_WEIGHT_KEYS, "boost"):
+            raise ValidationError(f"Unknown weight {key!r}; use {', '.join(MATCHING_WEIGHT_KEYS)} or boost.")
+        if isinstance(weight, bool) or not isinstance(weight, int | float):
+            raise ValidationError(f"The weight of {key} must be a number.")
+        if key == "boost" and not 0 <= weight <= MATCHING_BOOST_MAX:
+            raise ValidationError(f"The boost must be between 0 and {MATCHING_BOOST_MAX}.")
+        if key != "boost" and not 0 < weight <= 100:
+            raise ValidationError(f"The weight of {key} must be more than 0 (and at most 100).")
 
 
 class PricingUnit(models.TextChoices):
@@ -42,6 +61,14 @@ class Category(models.Model):
     )
     pricing_unit = models.CharField(max_length=16, choices=PricingUnit.choices, default=PricingUnit.SESSION)
     matches_per_request = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(1)])
+    matching_weights = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_matching_weights],
+        help_text='Overrides of the matching weights, e.g. {"need": 0.5, "location": 0.1, "boost": 0.05}. '
+        "Factors: need, budget, location, quality, capacity (relative, positive); boost: 0 to 0.15. "
+        "Empty: the engine's defaults.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CategoryQuerySet.as_manager()

@@ -195,3 +195,199 @@ class Provider(Profile):
     def is_listed(self) -> bool:
         """Visible to the public: active category, and verified where a license is required."""
         return self.category.active and (self.license_verified or not self.category.requires_license)
+
+
+# --- The core loop: match → introduction → engagement → rating --------------------------
+
+
+class MatchStatus(models.TextChoices):
+    """Where a match stands; `marketplace.services.matches` enforces MATCH_TRANSITIONS."""
+
+    SUGGESTED = "suggested", "Suggested"
+    """The engine proposed this provider; the seeker has not acted yet."""
+    INTRODUCED = "introduced", "Introduced"
+    """The seeker asked for an introduction; both have the other's contact; the provider must answer."""
+    ACCEPTED = "accepted", "Accepted"
+    """The provider accepted the introduction; an engagement can be reported."""
+    DECLINED = "declined", "Declined"
+    """One side declined; the pair is never matched again."""
+    EXPIRED = "expired", "Expired"
+    """The provider left the introduction unanswered for 72 hours; the seeker got the next-best provider."""
+    ENGAGED = "engaged", "Engaged"
+    """An engagement was reported on this match."""
+
+
+MATCH_TRANSITIONS: dict[str, frozenset[str]] = {
+    MatchStatus.SUGGESTED: frozenset({MatchStatus.INTRODUCED, MatchStatus.DECLINED}),
+    MatchStatus.INTRODUCED: frozenset({MatchStatus.ACCEPTED, MatchStatus.DECLINED, MatchStatus.EXPIRED}),
+    MatchStatus.ACCEPTED: frozenset({MatchStatus.ENGAGED, MatchStatus.DECLINED}),
+    MatchStatus.DECLINED: frozenset(),
+    MatchStatus.EXPIRED: frozenset(),
+    MatchStatus.ENGAGED: frozenset(),
+}
+# A match in one of these statuses holds one of the seeker's slots (matches_per_request).
+MATCH_LIVE_STATUSES = (MatchStatus.SUGGESTED, MatchStatus.INTRODUCED, MatchStatus.ACCEPTED, MatchStatus.ENGAGED)
+
+
+class Match(models.Model):
+    """A provider proposed to a seeker by the engine, with the score and reasons at that time."""
+
+    seeker = models.ForeignKey(Seeker, on_delete=models.PROTECT, related_name="matches")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="matches")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="matches")
+    status = models.CharField(max_length=16, choices=MatchStatus.choices, default=MatchStatus.SUGGESTED)
+    score = models.DecimalField(max_digits=5, decimal_places=4, help_text="0 to 1, from the matching engine.")
+    rank = models.PositiveSmallIntegerField(help_text="Position among the seeker's matches when suggested.")
+    breakdown = models.JSONField(default=dict, blank=True, help_text="Factor → value in [0, 1].")
+    reasons = models.JSONField(default=list, blank=True, help_text="Plain-language reasons, most telling first.")
+    featured = models.BooleanField(default=False, help_text="The provider had a POT profile boost when matched.")
+    introduced_at = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True, help_text="Accepted, declined or expired.")
+    declined_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decline_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "matches"
+        ordering = ["seeker_id", "-score", "id"]
+        verbose_name_plural = "matches"
+        constraints = [
+            models.UniqueConstraint(fields=["seeker", "provider"], name="match_once_per_seeker_provider"),
+            models.CheckConstraint(condition=Q(score__gte=0) & Q(score__lte=1), name="match_score_0_1"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "introduced_at"], name="match_status_introduced"),
+            models.Index(fields=["provider", "status", "created_at"], name="match_provider_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Match #{self.pk}: {self.seeker_id} ↔ {self.provider_id} ({self.status})"
+
+
+class EngagementStatus(models.TextChoices):
+    """Where an engagement stands; `marketplace.services.engagements` enforces ENGAGEMENT_TRANSITIONS."""
+
+    REPORTED = "reported", "Reported"
+    """One side reported the deal; the other side (or an operator) must confirm it."""
+    CONFIRMED = "confirmed", "Confirmed"
+    """Both sides agree; the commission is owed and the engagement bonuses are paid."""
+    COMPLETED = "completed", "Completed"
+    """The work is done; the commission is still owed."""
+    CANCELLED = "cancelled", "Cancelled"
+    """Called off: no commission is owed and the POT bonuses are reversed."""
+
+
+ENGAGEMENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    EngagementStatus.REPORTED: frozenset({EngagementStatus.CONFIRMED, EngagementStatus.CANCELLED}),
+    EngagementStatus.CONFIRMED: frozenset({EngagementStatus.COMPLETED, EngagementStatus.CANCELLED}),
+    EngagementStatus.COMPLETED: frozenset(),
+    EngagementStatus.CANCELLED: frozenset(),
+}
+# A provider's active clients: engagements in these statuses count against max_active_clients.
+ENGAGEMENT_OPEN_STATUSES = (EngagementStatus.REPORTED, EngagementStatus.CONFIRMED)
+# Ratings are allowed once the engagement is confirmed.
+ENGAGEMENT_RATEABLE_STATUSES = (EngagementStatus.CONFIRMED, EngagementStatus.COMPLETED)
+
+
+class BillingStatus(models.TextChoices):
+    """Where the commission of an engagement stands with the provider."""
+
+    PENDING = "pending", "Not invoiced"
+    """Not invoiced yet (or nothing is owed, for a reported or cancelled engagement)."""
+    INVOICED = "invoiced", "Invoiced"
+    """An operator invoiced the provider; any POT commission credit was applied then."""
+    PAID = "paid", "Paid"
+    """The provider paid the invoice."""
+
+
+class Engagement(models.Model):
+    """The deal a seeker and a provider agreed on, with what was agreed snapshotted."""
+
+    match = models.OneToOneField(Match, on_delete=models.PROTECT, related_name="engagement")
+    seeker = models.ForeignKey(Seeker, on_delete=models.PROTECT, related_name="engagements")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="engagements")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="engagements")
+    category_name = models.CharField(max_length=120, help_text="The category's display name when confirmed.")
+    status = models.CharField(max_length=16, choices=EngagementStatus.choices, default=EngagementStatus.REPORTED)
+    deal_value_usd = models.DecimalField(max_digits=12, decimal_places=2)
+    commission_rate = models.DecimalField(max_digits=5, decimal_places=4, help_text="The category's rate, snapshotted.")
+    commission_usd = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Deal value x rate; 0 once cancelled (nothing is owed)."
+    )
+    commission_credit_usd = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0, help_text="Paid with the provider's POT commission credit."
+    )
+    billing_status = models.CharField(max_length=16, choices=BillingStatus.choices, default=BillingStatus.PENDING)
+    reported_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    confirmed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    cancelled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    cancel_reason = models.TextField(blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    invoiced_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "engagements"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(deal_value_usd__gt=0), name="engagement_deal_value_positive"),
+            models.CheckConstraint(condition=Q(commission_usd__gte=0), name="engagement_commission_non_negative"),
+            models.CheckConstraint(
+                condition=Q(commission_credit_usd__gte=0) & Q(commission_credit_usd__lte=F("commission_usd")),
+                name="engagement_credit_within_commission",
+            ),
+            models.CheckConstraint(
+                condition=Q(commission_rate__gte=0) & Q(commission_rate__lte=1), name="engagement_rate_0_1"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["category", "created_at"], name="engagement_category_created"),
+            models.Index(fields=["provider", "status"], name="engagement_provider_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Engagement #{self.pk}: {self.category_name or self.category_id}, ${self.deal_value_usd}"
+
+    @property
+    def amount_due_usd(self):
+        """What the provider owes for this engagement after any POT commission credit."""
+        return self.commission_usd - self.commission_credit_usd
+
+
+class RatedRole(models.TextChoices):
+    """Who is rated: the seeker rates the provider, the provider rates the seeker."""
+
+    PROVIDER = "provider", "Provider"
+    """The seeker rated the provider; counts in the provider's average."""
+    SEEKER = "seeker", "Seeker"
+    """The provider rated the seeker."""
+
+
+class Rating(models.Model):
+    """One side's stars and review of the other, once per engagement."""
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="ratings")
+    rater = models.ForeignKey(User, on_delete=models.PROTECT, related_name="ratings_given")
+    rated = models.ForeignKey(User, on_delete=models.PROTECT, related_name="ratings_received")
+    rated_role = models.CharField(max_length=16, choices=RatedRole.choices)
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="ratings")
+    stars = models.PositiveSmallIntegerField()
+    review = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "ratings"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(stars__gte=1) & Q(stars__lte=5), name="rating_stars_1_5"),
+            models.UniqueConstraint(fields=["engagement", "rater"], name="rating_once_per_rater_engagement"),
+            models.CheckConstraint(condition=~Q(rater=F("rated")), name="rating_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stars}★ by {self.rater_id} for {self.rated_id} (engagement {self.engagement_id})"

@@ -1,0 +1,211 @@
+"""Load one category's candidates for the engine, with a fixed number of queries.
+
+The only part of `marketplace.matching` that reads the database. The profile index of a
+category (BM25 over bios, specialty masks, quality) is the costly part to build, so it
+is kept per process and rebuilt only when the category's providers change (fingerprint:
+count, highest id, latest `updated_at`, and the category's own settings). Loads (active
+clients, open leads, Featured) change with every match and are read on every call.
+
+Queries for one seeker: category specialties 1, provider fingerprint 1, loads 1,
+Featured 1, exclusions 2, plus 2 (providers, their specialties) when the index is
+rebuilt — the same for 10 providers or 50,000.
+"""
+
+import json
+import threading
+from datetime import datetime, timedelta
+
+from currency.selectors import boosted_user_ids
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from categories.models import Category, Specialty
+from marketplace.matching.scoring import (
+    CandidatePool,
+    CategoryRules,
+    Exclusions,
+    InvalidWeights,
+    ProviderCandidate,
+    SeekerProfile,
+    Weights,
+)
+from marketplace.models import (
+    ENGAGEMENT_OPEN_STATUSES,
+    Match,
+    MatchStatus,
+    Provider,
+    Seeker,
+)
+
+LEADS_WINDOW = timedelta(days=14)
+
+_pools: dict[int, tuple[tuple, CandidatePool]] = {}
+_pools_lock = threading.Lock()
+
+
+def clear_pool_cache() -> None:
+    """Forget every cached profile index (tests; after bulk SQL edits of providers)."""
+    with _pools_lock:
+        _pools.clear()
+
+
+def category_rules(category: Category) -> CategoryRules:
+    """The category as the engine sees it (one query: its specialties)."""
+    try:
+        weights = Weights.from_overrides(category.matching_weights)
+    except (InvalidWeights, TypeError):
+        weights = Weights()  # the admin validates overrides; a bad value typed in SQL falls back
+    return CategoryRules(
+        id=category.pk,
+        active=category.active,
+        requires_license=category.requires_license,
+        specialty_names=dict(Specialty.objects.filter(category=category).values_list("id", "name")),
+        weights=weights,
+    )
+
+
+def _as_float(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def _matchable(category: Category):
+    providers = Provider.objects.filter(category=category, accepting_clients=True)
+    return providers.filter(license_verified=True) if category.requires_license else providers
+
+
+def _load_candidates(category: Category) -> list[ProviderCandidate]:
+    """Every provider of the category that can ever be matched (two queries)."""
+    specialties: dict[int, set[int]] = {}
+    through = Provider.specialties.through.objects.filter(provider__in=_matchable(category).values("pk"))
+    for provider_id, specialty_id in through.values_list("provider_id", "specialty_id"):
+        specialties.setdefault(provider_id, set()).add(specialty_id)
+    rows = _matchable(category).values_list(
+        "id",
+        "user_id",
+        "bio",
+        "certifications",
+        "pricing_min",
+        "pricing_max",
+        "city",
+        "state",
+        "remote",
+        "accepting_clients",
+        "max_active_clients",
+        "license_verified",
+        "years_experience",
+        "rating_avg",
+        "rating_count",
+    )
+    return [
+        ProviderCandidate(
+            id=pid,
+            user_id=user_id,
+            category_id=category.pk,
+            specialty_ids=frozenset(specialties.get(pid, ())),
+            bio=bio,
+            certifications=certifications,
+            pricing_min=_as_float(pricing_min),
+            pricing_max=_as_float(pricing_max),
+            city=city,
+            state=state,
+            remote=remote,
+            accepting_clients=accepting,
+            max_active_clients=max_active,
+            license_verified=verified,
+            years_experience=years,
+            rating_avg=float(rating_avg),
+            rating_count=rating_count,
+        )
+        for (
+            pid,
+            user_id,
+            bio,
+            certifications,
+            pricing_min,
+            pricing_max,
+            city,
+            state,
+            remote,
+            accepting,
+            max_active,
+            verified,
+            years,
+            rating_avg,
+            rating_count,
+        ) in rows
+    ]
+
+
+def provider_loads(category: Category, *, now: datetime) -> tuple[dict[int, int], dict[int, int]]:
+    """Per provider: active clients (accepted matches, open engagements) and open leads of 14 days."""
+    active = Q(status=MatchStatus.ACCEPTED) | Q(
+        status=MatchStatus.ENGAGED, engagement__status__in=ENGAGEMENT_OPEN_STATUSES
+    )
+    lead = Q(status__in=(MatchStatus.SUGGESTED, MatchStatus.INTRODUCED), created_at__gte=now - LEADS_WINDOW)
+    rows = (
+        Match.objects.filter(category=category)
+        .filter(active | lead)
+        .values("provider_id")
+        .annotate(active=Count("id", filter=active), leads=Count("id", filter=lead))
+        .values_list("provider_id", "active", "leads")
+        .order_by()
+    )
+    active_clients: dict[int, int] = {}
+    open_leads: dict[int, int] = {}
+    for provider_id, active_count, lead_count in rows:
+        active_clients[provider_id] = active_count
+        open_leads[provider_id] = lead_count
+    return active_clients, open_leads
+
+
+def candidate_pool(category: Category, *, now: datetime | None = None) -> CandidatePool:
+    """The category's pool with current loads; the profile index comes from the cache when fresh."""
+    now = now or timezone.now()
+    rules = category_rules(category)
+    fingerprint = (
+        rules.active,
+        rules.requires_license,
+        json.dumps(category.matching_weights, sort_keys=True, default=str),
+        tuple(sorted(rules.specialty_names.items())),
+        tuple(_matchable(category).aggregate(count=Count("id"), top=Max("id"), changed=Max("updated_at")).values()),
+    )
+    with _pools_lock:
+        cached = _pools.get(category.pk)
+    if cached is None or cached[0] != fingerprint:
+        pool = CandidatePool(rules, _load_candidates(category))
+        with _pools_lock:
+            _pools[category.pk] = (fingerprint, pool)
+    else:
+        pool = cached[1]
+    active_clients, open_leads = provider_loads(category, now=now)
+    featured = boosted_user_ids(user_ids=_matchable(category).values("user_id"), at=now)
+    return pool.with_loads(active_clients=active_clients, open_leads=open_leads, featured_user_ids=featured)
+
+
+def seeker_profile(seeker: Seeker) -> SeekerProfile:
+    """The seeker as the engine sees it (one query for the specialties unless prefetched)."""
+    return SeekerProfile(
+        id=seeker.pk,
+        user_id=seeker.user_id,
+        category_id=seeker.category_id,
+        specialty_ids=frozenset(s.pk for s in seeker.specialties.all()),
+        needs_description=seeker.needs_description,
+        budget_min=_as_float(seeker.budget_min),
+        budget_max=_as_float(seeker.budget_max),
+        city=seeker.city,
+        state=seeker.state,
+        remote_ok=seeker.remote_ok,
+    )
+
+
+def seeker_exclusions(seeker: Seeker) -> Exclusions:
+    """Providers already matched to this seeker, and people this seeker's user declined or was declined by."""
+    matched = frozenset(Match.objects.filter(seeker=seeker).values_list("provider_id", flat=True))
+    declined = Match.objects.filter(status=MatchStatus.DECLINED).filter(
+        Q(seeker__user_id=seeker.user_id) | Q(provider__user_id=seeker.user_id)
+    )
+    users: set[int] = set()
+    for seeker_user, provider_user in declined.values_list("seeker__user_id", "provider__user_id"):
+        users.add(provider_user if seeker_user == seeker.user_id else seeker_user)
+    users.discard(seeker.user_id)
+    return Exclusions(provider_ids=matched, user_ids=frozenset(users))
