@@ -158,7 +158,8 @@ def _award_profile_creation(profile: Seeker | Provider, role: str) -> None:
 def _apply_changes(profile: Seeker | Provider, changes: dict[str, Any], allowed: set[str]) -> list[Specialty] | None:
     unknown = set(changes) - allowed - {"specialties"}
     if unknown:
-        raise DomainError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.", code="read_only")
+        field = sorted(unknown)[0]
+        raise DomainError(f"{field} cannot be changed once the profile exists.", field=field, code="read_only")
     specialties = None
     if "specialties" in changes:
         specialties = _resolve_specialties(profile.category, changes["specialties"])
