@@ -1,9 +1,23 @@
 """Reads on people and profiles, with their related rows loaded up front."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from dataclasses import dataclass
+from decimal import Decimal
 
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+
+from currency.selectors import commission_credit_available_usd
 from imatch.errors import NotFound
-from marketplace.models import Provider, Seeker, User
+from marketplace.models import (
+    BillingStatus,
+    Engagement,
+    EngagementStatus,
+    Match,
+    Provider,
+    RatedRole,
+    Rating,
+    Seeker,
+    User,
+)
 
 LISTED = Q(category__active=True) & (Q(category__requires_license=False) | Q(license_verified=True))
 
@@ -68,3 +82,144 @@ def user_with_profiles(*, user: User) -> User:
         Prefetch("seekers", queryset=Seeker.objects.select_related("category").order_by("id")),
         Prefetch("providers", queryset=Provider.objects.select_related("category").order_by("id")),
     ).get(pk=user.pk)
+
+
+# --- The core loop: matches, engagements, ratings ------------------------------------
+
+
+def matches_visible_to(*, user: User) -> QuerySet[Match]:
+    """Matches a person may see: as the seeker, all of theirs; as the provider, once introduced.
+
+    A suggested match is the seeker's private shortlist: the provider learns of it (and of
+    the seeker's needs) only with the introduction. Staff see all.
+    """
+    matches = Match.objects.select_related("seeker__user", "provider__user", "category").order_by("-created_at", "-id")
+    if user.is_staff:
+        return matches
+    return matches.filter(Q(seeker__user=user) | Q(provider__user=user, introduced_at__isnull=False))
+
+
+def match_for_user(*, user: User, match_id: int) -> Match:
+    """A match the person is a side of (staff: any), else NotFound."""
+    match = matches_visible_to(user=user).filter(pk=match_id).first()
+    if match is None:
+        raise NotFound("No such match.")
+    return match
+
+
+def matches_of_seeker(*, seeker: Seeker) -> QuerySet[Match]:
+    """A seeker's matches for the matches page: live ones first by score, then the closed ones."""
+    return (
+        Match.objects.filter(seeker=seeker)
+        .select_related("provider__user", "category", "engagement")
+        .prefetch_related("provider__specialties")
+        .order_by("-score", "id")
+    )
+
+
+def leads_of_user(*, user: User) -> QuerySet[Match]:
+    """The introductions a provider received, newest first, with the seeker's needs."""
+    return (
+        Match.objects.filter(provider__user=user, introduced_at__isnull=False)
+        .select_related("seeker__user", "provider", "category", "engagement")
+        .prefetch_related("seeker__specialties")
+        .order_by("-introduced_at", "-id")
+    )
+
+
+def engagements_visible_to(*, user: User) -> QuerySet[Engagement]:
+    """Engagements a person is a side of, newest first; staff see all."""
+    engagements = Engagement.objects.select_related(
+        "seeker__user", "provider__user", "category", "reported_by", "match"
+    ).order_by("-created_at", "-id")
+    if user.is_staff:
+        return engagements
+    return engagements.filter(Q(seeker__user=user) | Q(provider__user=user))
+
+
+def engagement_for_user(*, user: User, engagement_id: int) -> Engagement:
+    """An engagement the person is a side of (staff: any), else NotFound."""
+    engagement = engagements_visible_to(user=user).filter(pk=engagement_id).first()
+    if engagement is None:
+        raise NotFound("No such engagement.")
+    return engagement
+
+
+def engagements_with_my_ratings(*, user: User) -> QuerySet[Engagement]:
+    """The person's engagements, each annotated with whether they rated it (`rated_by_me`)."""
+    mine = Rating.objects.filter(engagement=OuterRef("pk"), rater=user)
+    return (
+        engagements_visible_to(user=user)
+        .filter(Q(seeker__user=user) | Q(provider__user=user))
+        .annotate(rated_by_me=Exists(mine))
+    )
+
+
+def ratings_visible_to(*, user: User) -> QuerySet[Rating]:
+    """Ratings a person gave or received; staff see all."""
+    ratings = Rating.objects.select_related("rater", "rated", "engagement", "provider").order_by("-created_at", "-id")
+    if user.is_staff:
+        return ratings
+    return ratings.filter(Q(rater=user) | Q(rated=user))
+
+
+def provider_reviews(*, provider: Provider) -> QuerySet[Rating]:
+    """What seekers said about a provider (public page), newest first."""
+    return (
+        Rating.objects.filter(provider=provider, rated_role=RatedRole.PROVIDER)
+        .select_related("rater")
+        .order_by("-created_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class CommissionStatement:
+    """What a provider owes, engagement by engagement, and the POT credit left to pay with."""
+
+    engagements: list[Engagement]
+    total_commission_usd: Decimal
+    total_credit_usd: Decimal
+    total_due_usd: Decimal
+    total_paid_usd: Decimal
+    outstanding_usd: Decimal
+    credit_available_usd: Decimal
+
+
+def commission_statement(*, user: User) -> CommissionStatement:
+    """The commission statement of a provider (all their provider profiles): three queries."""
+    engagements = list(
+        Engagement.objects.filter(
+            provider__user=user, status__in=(EngagementStatus.CONFIRMED, EngagementStatus.COMPLETED)
+        )
+        .select_related("seeker__user", "category")
+        .order_by("-confirmed_at", "-id")
+    )
+    zero = Decimal("0.00")
+    commission = sum((e.commission_usd for e in engagements), zero)
+    credit = sum((e.commission_credit_usd for e in engagements), zero)
+    paid = sum((e.amount_due_usd for e in engagements if e.billing_status == BillingStatus.PAID), zero)
+    return CommissionStatement(
+        engagements=engagements,
+        total_commission_usd=commission,
+        total_credit_usd=credit,
+        total_due_usd=commission - credit,
+        total_paid_usd=paid,
+        outstanding_usd=commission - credit - paid,
+        credit_available_usd=commission_credit_available_usd(user=user),
+    )
+
+
+def commission_totals_by_category() -> QuerySet:
+    """Deal value and commission of confirmed and completed engagements, per category (admin)."""
+    return (
+        Engagement.objects.filter(status__in=(EngagementStatus.CONFIRMED, EngagementStatus.COMPLETED))
+        .values("category__display_name")
+        .annotate(
+            engagements=Count("id"),
+            deal_value=Sum("deal_value_usd"),
+            commission=Sum("commission_usd"),
+            credit=Sum("commission_credit_usd"),
+            paid=Sum("commission_usd", filter=Q(billing_status=BillingStatus.PAID)),
+        )
+        .order_by("category__display_name")
+    )

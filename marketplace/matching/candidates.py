@@ -15,11 +15,11 @@ import json
 import threading
 from datetime import datetime, timedelta
 
-from currency.selectors import boosted_user_ids
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from categories.models import Category, Specialty
+from currency.selectors import boosted_user_ids
 from marketplace.matching.scoring import (
     CandidatePool,
     CategoryRules,

@@ -1,0 +1,100 @@
+"""Emails of the core loop, sent through Django's email framework once the transaction commits.
+
+Each message is rendered when the service runs (from the objects it holds) and handed to
+`transaction.on_commit`, so a refused or rolled-back action never sends anything.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from marketplace.models import Engagement, Match, Rating, User
+
+log = logging.getLogger(__name__)
+
+
+def site_url(name: str, *args) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse(name, args=args)
+
+
+def send_on_commit(*, template: str, to: User, context: dict) -> None:
+    """Render `marketplace/emails/<template>.txt` (first line: subject) now; send it after commit."""
+    text = render_to_string(f"marketplace/emails/{template}.txt", {"recipient": to, **context})
+    subject, _, body = text.strip().partition("\n")
+    message = EmailMessage(subject=subject.strip(), body=body.strip() + "\n", to=[to.email])
+
+    def send() -> None:
+        try:
+            message.send()
+        except Exception:  # the action is committed; a mail server hiccup must not turn it into an error
+            log.exception("Could not send the %s email to user %s", template, to.pk)
+
+    transaction.on_commit(send)
+
+
+def introduction(match: Match) -> None:
+    """Both sides get the other's contact and why they were matched."""
+    context = {"match": match, "seeker": match.seeker, "provider": match.provider}
+    send_on_commit(
+        template="introduction_seeker", to=match.seeker.user, context={**context, "link": site_url("matches")}
+    )
+    send_on_commit(
+        template="introduction_provider", to=match.provider.user, context={**context, "link": site_url("leads")}
+    )
+
+
+def match_accepted(match: Match) -> None:
+    send_on_commit(
+        template="match_accepted", to=match.seeker.user, context={"match": match, "link": site_url("matches")}
+    )
+
+
+def match_declined(match: Match, *, by: User) -> None:
+    """The other side learns of a decline once they knew of the match (after the introduction)."""
+    other = match.provider.user if by.pk == match.seeker.user_id else match.seeker.user
+    send_on_commit(template="match_declined", to=other, context={"match": match, "by": by})
+
+
+def match_expired(match: Match) -> None:
+    send_on_commit(
+        template="match_expired", to=match.seeker.user, context={"match": match, "link": site_url("matches")}
+    )
+    send_on_commit(template="match_expired_provider", to=match.provider.user, context={"match": match})
+
+
+def engagement_reported(engagement: Engagement) -> None:
+    """The side that did not report is asked to confirm."""
+    reporter = engagement.reported_by
+    other = engagement.provider.user if reporter.pk == engagement.seeker.user_id else engagement.seeker.user
+    send_on_commit(
+        template="engagement_reported",
+        to=other,
+        context={"engagement": engagement, "reporter": reporter, "link": site_url("engagements")},
+    )
+
+
+def engagement_confirmed(engagement: Engagement) -> None:
+    for person in (engagement.seeker.user, engagement.provider.user):
+        send_on_commit(
+            template="engagement_confirmed",
+            to=person,
+            context={
+                "engagement": engagement,
+                "is_provider": person.pk == engagement.provider.user_id,
+                "link": site_url("engagements"),
+            },
+        )
+
+
+def engagement_cancelled(engagement: Engagement, *, by: User) -> None:
+    for person in (engagement.seeker.user, engagement.provider.user):
+        if person.pk != by.pk:
+            send_on_commit(template="engagement_cancelled", to=person, context={"engagement": engagement, "by": by})
+
+
+def rating_received(rating: Rating) -> None:
+    send_on_commit(template="rating_received", to=rating.rated, context={"rating": rating})

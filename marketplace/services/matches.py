@@ -1,0 +1,165 @@
+"""Writes on matches: run the engine for a seeker, introduce, accept, decline, expire.
+
+Statuses follow `MATCH_TRANSITIONS` (models.py); every move is checked here.
+Emails go out after commit (`marketplace.emails`).
+"""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from currency.services import extra_matches_take
+from imatch.errors import DomainError
+from marketplace import emails
+from marketplace.matching.candidates import candidate_pool, seeker_exclusions, seeker_profile
+from marketplace.matching.scoring import CandidatePool
+from marketplace.models import MATCH_LIVE_STATUSES, MATCH_TRANSITIONS, Match, MatchStatus, Seeker, User
+from marketplace.services.profiles import CategoryInactive
+from marketplace.services.states import WrongSide, check_transition
+
+INTRODUCTION_TIMEOUT = timedelta(hours=72)
+DECLINE_REASON_MAX = 1000
+
+
+class ProviderUnavailable(DomainError):
+    """The provider stopped accepting clients (or reached capacity) since the match was made."""
+
+    code = "provider_unavailable"
+
+
+def _locked(match: Match) -> Match:
+    return (
+        Match.objects.select_for_update().select_related("seeker__user", "provider__user", "category").get(pk=match.pk)
+    )
+
+
+def _move(match: Match, target: str, *, message: str) -> None:
+    check_transition(MATCH_TRANSITIONS, match.status, target, message=message, labels=dict(MatchStatus.choices))
+    match.status = target
+
+
+@transaction.atomic
+def match_run_for_seeker(
+    *, seeker: Seeker, pool: CandidatePool | None = None, now: datetime | None = None
+) -> list[Match]:
+    """Fill the seeker's free match slots with the best providers; returns the new matches.
+
+    A seeker has `category.matches_per_request` slots (more after an extra-matches purchase,
+    which this run uses up). Existing matches are kept: only slots freed by a decline or an
+    expiry get new providers. `pool` lets a batch run share one category's loaded candidates.
+    """
+    now = now or timezone.now()
+    seeker = Seeker.objects.select_for_update().select_related("category", "user").get(pk=seeker.pk)
+    category = seeker.category
+    if not category.active:
+        raise CategoryInactive(f"{category.display_name} is not open: no matches are made.", field="category")
+    counts = Match.objects.filter(seeker=seeker).aggregate(
+        live=Count("id", filter=Q(status__in=MATCH_LIVE_STATUSES)), made=Count("id")
+    )
+    slots = category.matches_per_request - counts["live"]
+    extra = extra_matches_take(user=seeker.user) if slots >= 0 else 0
+    slots += extra
+    if slots <= 0:
+        return []
+    pool = pool or candidate_pool(category, now=now)
+    ranked = pool.rank(seeker_profile(seeker), limit=slots, exclusions=seeker_exclusions(seeker))
+    matches = Match.objects.bulk_create(
+        [
+            Match(
+                seeker=seeker,
+                provider_id=scored.provider_id,
+                category=category,
+                score=Decimal(f"{scored.score:.4f}"),
+                rank=counts["made"] + scored.rank,
+                breakdown=scored.breakdown,
+                reasons=list(scored.reasons),
+                featured=scored.featured,
+            )
+            for scored in ranked
+        ]
+    )
+    for match in matches:
+        pool.note_lead(match.provider_id)
+    return matches
+
+
+@transaction.atomic
+def match_introduce(*, match: Match, user: User) -> Match:
+    """The seeker asks to be introduced: both get the other's contact by email."""
+    match = _locked(match)
+    if user.pk != match.seeker.user_id:
+        raise WrongSide("Only the seeker asks for an introduction.")
+    _move(match, MatchStatus.INTRODUCED, message="Only a suggested match can be introduced.")
+    provider = match.provider
+    if not provider.accepting_clients:
+        raise ProviderUnavailable(f"{provider.business_name} is not accepting new clients right now.")
+    match.introduced_at = timezone.now()
+    match.save(update_fields=["status", "introduced_at", "updated_at"])
+    emails.introduction(match)
+    return match
+
+
+@transaction.atomic
+def match_accept(*, match: Match, user: User) -> Match:
+    """The provider accepts an introduction; the two can now agree on an engagement."""
+    match = _locked(match)
+    if user.pk != match.provider.user_id:
+        raise WrongSide("Only the provider accepts an introduction.")
+    _move(match, MatchStatus.ACCEPTED, message="Only an introduction waiting for an answer can be accepted.")
+    match.responded_at = timezone.now()
+    match.save(update_fields=["status", "responded_at", "updated_at"])
+    emails.match_accepted(match)
+    return match
+
+
+@transaction.atomic
+def match_decline(*, match: Match, user: User, reason: str = "") -> Match:
+    """Either side declines; the pair is never matched again.
+
+    When the provider declines, the seeker gets the next-best provider at once.
+    """
+    match = _locked(match)
+    is_seeker = user.pk == match.seeker.user_id
+    is_provider = user.pk == match.provider.user_id
+    if not (is_seeker or is_provider):
+        raise WrongSide("Only the seeker or the provider of a match can decline it.")
+    if is_provider and not is_seeker and match.status == MatchStatus.SUGGESTED:
+        raise WrongSide("The seeker has not asked for an introduction yet.")
+    reason = (reason or "").strip()
+    if len(reason) > DECLINE_REASON_MAX:
+        raise DomainError(f"Keep the reason under {DECLINE_REASON_MAX} characters.", field="reason", code="too_long")
+    was_known_to_both = match.status != MatchStatus.SUGGESTED
+    _move(match, MatchStatus.DECLINED, message="This match can no longer be declined.")
+    match.declined_by = user
+    match.decline_reason = reason
+    match.responded_at = timezone.now()
+    match.save(update_fields=["status", "declined_by", "decline_reason", "responded_at", "updated_at"])
+    if was_known_to_both:
+        emails.match_declined(match, by=user)
+    if is_provider and not is_seeker and match.category.active:
+        match_run_for_seeker(seeker=match.seeker)
+    return match
+
+
+@transaction.atomic
+def match_expire_stale(*, now: datetime | None = None) -> list[Match]:
+    """Expire introductions the provider left unanswered for 72 hours; their seekers get the next-best provider."""
+    now = now or timezone.now()
+    stale = list(
+        Match.objects.select_for_update()
+        .select_related("seeker__user", "provider__user", "category")
+        .filter(status=MatchStatus.INTRODUCED, introduced_at__lt=now - INTRODUCTION_TIMEOUT)
+        .order_by("pk")
+    )
+    for match in stale:
+        _move(match, MatchStatus.EXPIRED, message="Only an introduction can expire.")
+        match.responded_at = now
+        match.save(update_fields=["status", "responded_at", "updated_at"])
+        emails.match_expired(match)
+    for match in {match.seeker_id: match for match in stale}.values():
+        if match.category.active:
+            match_run_for_seeker(seeker=match.seeker, now=now)
+    return stale

@@ -1,0 +1,94 @@
+"""Writes on ratings: each side of a confirmed engagement rates the other once."""
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Avg, Count
+
+from currency.services import pot_award
+from imatch.errors import DomainError
+from marketplace import emails
+from marketplace.models import (
+    ENGAGEMENT_RATEABLE_STATUSES,
+    Engagement,
+    Provider,
+    RatedRole,
+    Rating,
+    User,
+)
+from marketplace.services.states import InvalidTransition, WrongSide
+
+REVIEW_MAX = 5000
+
+
+class AlreadyRated(DomainError):
+    """The person already rated the other side of this engagement."""
+
+    code = "already_rated"
+
+
+@transaction.atomic
+def rating_create(*, engagement: Engagement, user: User, stars, review: str = "") -> Rating:
+    """Rate the other side of a confirmed engagement (1-5 stars); a provider's average updates at once."""
+    engagement = Engagement.objects.select_related("seeker__user", "provider__user").get(pk=engagement.pk)
+    if user.pk == engagement.seeker.user_id:
+        rated, role = engagement.provider.user, RatedRole.PROVIDER
+    elif user.pk == engagement.provider.user_id:
+        rated, role = engagement.seeker.user, RatedRole.SEEKER
+    else:
+        raise WrongSide("Only the seeker and the provider of an engagement rate it.")
+    if rated.pk == user.pk:
+        raise DomainError("You cannot rate yourself.", code="self_rating")
+    if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
+        raise DomainError("Give 1 to 5 stars.", field="stars", code="invalid_stars")
+    review = (review or "").strip()
+    if len(review) > REVIEW_MAX:
+        raise DomainError(f"Keep the review under {REVIEW_MAX} characters.", field="review", code="too_long")
+    if engagement.status not in ENGAGEMENT_RATEABLE_STATUSES:
+        raise InvalidTransition("You can rate once the engagement is confirmed.", field="engagement")
+    already = AlreadyRated("You already rated this engagement.", field="engagement")
+    if Rating.objects.filter(engagement=engagement, rater=user).exists():
+        raise already
+    try:
+        with transaction.atomic():
+            rating = Rating.objects.create(
+                engagement=engagement,
+                rater=user,
+                rated=rated,
+                rated_role=role,
+                provider=engagement.provider,
+                stars=stars,
+                review=review,
+            )
+    except IntegrityError as error:  # a concurrent request rated first
+        raise already from error
+    if role == RatedRole.PROVIDER:
+        _provider_rating_refresh(provider_id=engagement.provider_id)
+    pot_award(
+        user=user,
+        rule_key="rating_given",
+        cause=f"rating_given:rating:{rating.pk}",
+        reference_type="rating",
+        reference_id=rating.pk,
+    )
+    if stars == 5:
+        pot_award(
+            user=rated,
+            rule_key="rating_five_star_received",
+            cause=f"rating_five_star_received:rating:{rating.pk}",
+            reference_type="rating",
+            reference_id=rating.pk,
+        )
+    emails.rating_received(rating)
+    return rating
+
+
+def _provider_rating_refresh(*, provider_id: int) -> None:
+    """Recompute a provider's average and count from their ratings (row locked)."""
+    provider = Provider.objects.select_for_update().get(pk=provider_id)
+    summary = Rating.objects.filter(provider_id=provider_id, rated_role=RatedRole.PROVIDER).aggregate(
+        avg=Avg("stars"), count=Count("id")
+    )
+    provider.rating_avg = Decimal(str(summary["avg"] or 0)).quantize(Decimal("0.01"))
+    provider.rating_count = summary["count"]
+    provider.save(update_fields=["rating_avg", "rating_count", "updated_at"])
