@@ -223,3 +223,12 @@ def commission_totals_by_category() -> QuerySet:
         )
         .order_by("category__display_name")
     )
+
+
+def matches_of_user_as_seeker(*, user: User) -> QuerySet[Match]:
+    """Every match of the person's seeker profiles (the matches page), best first per profile."""
+    return (
+        Match.objects.filter(seeker__user=user)
+        .select_related("provider__user", "category", "engagement")
+        .order_by("seeker_id", "-score", "id")
+    )

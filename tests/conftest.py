@@ -16,6 +16,16 @@ def seeded_categories(db) -> dict[str, Category]:
     return {category.name: category for category in Category.objects.all()}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_candidate_pools():
+    """Matching keeps each category's profile index per process: never reuse one across tests."""
+    from marketplace.matching.candidates import clear_pool_cache
+
+    clear_pool_cache()
+    yield
+    clear_pool_cache()
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()

@@ -172,3 +172,41 @@ class DirectoryFilterForm(forms.Form):
     def __init__(self, *args, category: Category, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["specialty"].choices = [("", "Any"), *[(s.slug, s.name) for s in category.specialties.all()]]
+
+
+# --- The core loop: decline, report an engagement, cancel it, rate -------------------
+
+
+class DeclineForm(MarkInvalidMixin, forms.Form):
+    reason = forms.CharField(
+        label="Reason (optional, shared with the other side)",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class EngagementReportForm(MarkInvalidMixin, forms.Form):
+    deal_value_usd = forms.DecimalField(
+        label="Deal value (USD)",
+        max_digits=12,
+        decimal_places=2,
+        min_value=0.01,
+        help_text="What the seeker pays the provider for this engagement. The other side confirms it.",
+    )
+
+
+class EngagementCancelForm(MarkInvalidMixin, forms.Form):
+    reason = forms.CharField(label="Why is it cancelled?", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RatingForm(MarkInvalidMixin, forms.Form):
+    stars = forms.TypedChoiceField(
+        label="Stars",
+        coerce=int,
+        choices=[(5, "★★★★★ Excellent"), (4, "★★★★ Good"), (3, "★★★ OK"), (2, "★★ Poor"), (1, "★ Bad")],
+        widget=forms.RadioSelect,
+    )
+    review = forms.CharField(
+        label="Review (optional)", max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )

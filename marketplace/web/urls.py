@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 import imatch.converters  # noqa: F401  (registers <id:…>)
-from marketplace.web import views
+from marketplace.web import loop, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -24,4 +24,18 @@ urlpatterns = [
     path("seekers/<id:seeker_id>/edit/", views.seeker_edit, name="seeker-edit"),
     path("providers/new/", views.provider_create, name="provider-create"),
     path("providers/<id:provider_id>/edit/", views.provider_edit, name="provider-edit"),
+    # The core loop: match → introduction → engagement → rating.
+    path("matches/", loop.matches_page, name="matches"),
+    path("seekers/<id:seeker_id>/match/", loop.seeker_match, name="seeker-match"),
+    path("matches/<id:match_id>/introduce/", loop.match_introduce, name="match-introduce"),
+    path("matches/<id:match_id>/accept/", loop.match_accept, name="match-accept"),
+    path("matches/<id:match_id>/decline/", loop.match_decline, name="match-decline"),
+    path("matches/<id:match_id>/engagement/", loop.engagement_report, name="engagement-report"),
+    path("leads/", loop.leads_page, name="leads"),
+    path("engagements/", loop.engagements_page, name="engagements"),
+    path("engagements/<id:engagement_id>/confirm/", loop.engagement_confirm, name="engagement-confirm"),
+    path("engagements/<id:engagement_id>/complete/", loop.engagement_complete, name="engagement-complete"),
+    path("engagements/<id:engagement_id>/cancel/", loop.engagement_cancel, name="engagement-cancel"),
+    path("engagements/<id:engagement_id>/rate/", loop.engagement_rate, name="engagement-rate"),
+    path("commission/", loop.commission_statement_page, name="commission-statement"),
 ]

@@ -63,7 +63,8 @@ def provider_detail(request: HttpRequest, provider_id: int) -> HttpResponse:
         provider = selectors.provider_public_get(provider_id=provider_id)
     except NotFound as error:
         raise Http404(error.message) from error
-    return render(request, "marketplace/provider_detail.html", {"provider": provider})
+    reviews = selectors.provider_reviews(provider=provider)[:20]
+    return render(request, "marketplace/provider_detail.html", {"provider": provider, "reviews": reviews})
 
 
 class LoginView(auth_views.LoginView):
