@@ -208,3 +208,14 @@ def test_license_verification_refusals(user, seeded_categories):
         profiles.provider_verify_license(provider=provider, operator=operator)
     assert refused.value.field == "license_number"
     assert not Provider.objects.get(pk=provider.pk).license_verified
+
+
+def test_seeker_must_say_what_they_need(user, seeded_categories):
+    advisors = seeded_categories["financial_advisors"]
+    with pytest.raises(DomainError) as refused:
+        _seeker(user, advisors, specialties=[], needs_description="  ")
+    assert refused.value.field == "needs_description"
+    seeker = _seeker(user, advisors, specialties=[], needs_description="Help with taxes")
+    with pytest.raises(DomainError):
+        profiles.seeker_update(seeker=seeker, changes={"needs_description": ""})
+    assert Seeker.objects.get(pk=seeker.pk).needs_description == "Help with taxes"
