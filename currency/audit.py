@@ -42,15 +42,17 @@ def _check_chains(report: LedgerReport, wallets: dict[int, tuple[int, int]]) -> 
         .values_list("user_id", "id", "transaction_type", "category", "amount", "balance_after")
         .iterator(chunk_size=5000)
     )
-    current_user, running, earned = None, 0, 0
+    current_user, total, previous, earned = None, 0, 0, 0
 
     def close(user_id: int) -> None:
         balance, lifetime = wallets.get(user_id, (None, None))
         if balance is None:
-            report.problems.append(f"user {user_id}: has transactions but no wallet (rows sum to {running} POT)")
+            report.problems.append(f"user {user_id}: has transactions but no wallet (rows sum to {total} POT)")
             return
-        if balance != running:
-            report.problems.append(f"user {user_id}: wallet balance {balance} != sum of rows {running}")
+        if balance != total:
+            report.problems.append(f"user {user_id}: wallet balance {balance} != sum of rows {total}")
+        elif balance != previous:
+            report.problems.append(f"user {user_id}: wallet balance {balance} != last balance_after {previous}")
         if lifetime != earned:
             report.problems.append(f"user {user_id}: wallet lifetime_earned {lifetime} != earned in rows {earned}")
 
@@ -59,19 +61,20 @@ def _check_chains(report: LedgerReport, wallets: dict[int, tuple[int, int]]) -> 
         if user_id != current_user:
             if current_user is not None:
                 close(current_user)
-            current_user, running, earned = user_id, 0, 0
+            current_user, total, previous, earned = user_id, 0, 0, 0
             seen_users.add(user_id)
         report.transactions += 1
-        running += amount
+        total += amount
         if tx_type == TransactionType.EARN or category == AWARD_REVERSAL:
             earned += amount
-        if balance_after != running:
+        if balance_after != previous + amount:
             report.problems.append(
-                f"transaction {row_id} (user {user_id}): balance_after {balance_after}, expected {running}"
+                f"transaction {row_id} (user {user_id}): balance_after {balance_after}, "
+                f"expected {previous + amount} (previous {previous} {amount:+d})"
             )
-            running = balance_after  # report each break once, not every row after it
-        if running < 0:
-            report.problems.append(f"transaction {row_id} (user {user_id}): balance below zero ({running})")
+        if balance_after < 0 or total < 0:
+            report.problems.append(f"transaction {row_id} (user {user_id}): balance below zero")
+        previous = balance_after
     if current_user is not None:
         close(current_user)
     for user_id, (balance, lifetime) in wallets.items():

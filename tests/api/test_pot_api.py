@@ -102,7 +102,7 @@ def test_transactions_filter_by_type_and_reason_and_paginate(user_api, user):
     pot_fund(user, 300)
     assert user_api.get("/api/v1/pot/transactions/?transaction_type=earn").json()["count"] == 5
     assert user_api.get("/api/v1/pot/transactions/?category=rating_given").json()["count"] == 5
-    assert user_api.get("/api/v1/pot/transactions/?reason=test_funding").json()["count"] == 1
+    assert user_api.get("/api/v1/pot/transactions/?reason=adjustment").json()["count"] == 1
     page = user_api.get("/api/v1/pot/transactions/?limit=2&offset=2").json()
     assert page["count"] == 6 and len(page["results"]) == 2 and page["next"] and page["previous"]
     response = user_api.get("/api/v1/pot/transactions/?transaction_type=steal")
