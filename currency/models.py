@@ -186,6 +186,19 @@ class Wallet(models.Model):
         return f"Wallet of user {self.user_id}: {self.balance} POT"
 
 
+# Plain words for a row's reason when it has no note of its own.
+REASON_LABELS = {
+    "profile_creation": "Profile created",
+    "engagement_bonus": "Engagement bonus",
+    "rating_given": "Thanks for rating",
+    "rating_received": "5-star rating received",
+    "referral": "Referral reward",
+    "award_reversal": "Award taken back",
+    "redemption": "Redemption",
+    "adjustment": "Correction by an operator",
+}
+
+
 class PotTransaction(models.Model):
     """One change of one wallet. Never updated or deleted: a mistake is corrected by a new row."""
 
@@ -242,6 +255,14 @@ class PotTransaction(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("POT transactions are immutable: post a compensating row instead.")
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in plain words, as the wallet history shows it."""
+        label = REASON_LABELS.get(self.category, self.category.replace("_", " ").capitalize())
+        if self.transaction_type == TransactionType.ADJUST:
+            return f"{label}: {self.note}" if self.note else label
+        return self.note or label
 
 
 class Purchase(models.Model):

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from currency.levels import Level, level_for
@@ -22,7 +23,7 @@ from currency.models import (
     TransactionType,
     Wallet,
 )
-from imatch.errors import NotFound
+from imatch.errors import DomainError, NotFound, PermissionDenied
 
 User = get_user_model()
 
@@ -140,7 +141,7 @@ def _ratio(part: int, whole: int) -> float:
 
 
 def economy_statistics(*, now: datetime | None = None) -> dict:
-    """The statistics operators' dashboards read (names fixed by DESIGN.md). Three queries.
+    """The statistics operators' dashboards read (names fixed by DESIGN.md). Four queries.
 
     - in circulation: the sum of balances (held redemptions are out of it);
     - earned: every `earn` row; spent: POT paid for spend options;
@@ -173,8 +174,62 @@ def economy_statistics(*, now: datetime | None = None) -> dict:
     }
 
 
+def economy_daily(*, days: int = 30, now: datetime | None = None) -> list[dict]:
+    """POT earned, spent and burned, and redeemed, per day over the last `days` days (for charts)."""
+    now = now or timezone.now()
+    start = (now - timedelta(days=days - 1)).date()
+    rows = (
+        PotTransaction.objects.filter(created_at__date__gte=start)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "transaction_type")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    by_day = {start + timedelta(days=offset): dict.fromkeys(TransactionType.values, 0) for offset in range(days)}
+    for row in rows:
+        if row["day"] in by_day:
+            by_day[row["day"]][row["transaction_type"]] = row["total"]
+    return [
+        {
+            "day": day.isoformat(),
+            "earned": totals[TransactionType.EARN],
+            "burned": -(totals[TransactionType.SPEND] + totals[TransactionType.BURN]),
+            "redeemed": -totals[TransactionType.REDEEM],
+        }
+        for day, totals in sorted(by_day.items())
+    ]
+
+
+def pot_by_reason(*, transaction_types: Iterable[str], since: datetime | None = None) -> list[dict]:
+    """POT and row counts per reason for these types, largest first (earning sources, spending)."""
+    rows = PotTransaction.objects.filter(transaction_type__in=list(transaction_types))
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    totals = rows.values("category").annotate(count=Count("id"), total=Sum("amount")).order_by()
+    result = [{"reason": r["category"], "count": r["count"], "pot": abs(r["total"] or 0)} for r in totals]
+    return sorted(result, key=lambda r: (-r["pot"], r["reason"]))
+
+
 def redemptions_pending_summary() -> dict:
     row = Redemption.objects.filter(status=RedemptionStatus.PENDING).aggregate(
         count=Count("id"), pot=Sum("pot_amount"), usd=Sum("usd_amount")
     )
     return {"count": row["count"], "pot": row["pot"] or 0, "usd": row["usd"] or Decimal("0.00")}
+
+
+def wallet_owner_for(*, viewer, user_id: int | str | None):
+    """Whose wallet `viewer` asks to read: their own by default; staff may name anyone (`?user=ID`)."""
+    if user_id in (None, ""):
+        return viewer
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        raise DomainError("user is a user id.", field="user") from None
+    if user_id == viewer.pk:
+        return viewer
+    if not viewer.is_staff:
+        raise PermissionDenied("You can only see your own wallet.")
+    owner = User.objects.filter(pk=user_id).first()
+    if owner is None:
+        raise NotFound("No such user.")
+    return owner

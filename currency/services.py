@@ -80,6 +80,12 @@ class WrongAudience(DomainError):
     code = "wrong_audience"
 
 
+class PriceChanged(Conflict):
+    """The option's cost changed since the person confirmed it."""
+
+    code = "price_changed"
+
+
 class IdempotencyConflict(Conflict):
     """The Idempotency-Key was used before for a different request."""
 
@@ -211,7 +217,7 @@ class SpendResult:
     replayed: bool = False
 
 
-def _fits_audience(user, audience: str) -> bool:
+def fits_audience(user, audience: str) -> bool:
     """Whether the person holds the role (users.account_type, kept true by the profile services)."""
     if audience == Audience.ANY:
         return True
@@ -222,7 +228,7 @@ def _spend_option_for(*, user, option_key: str) -> SpendOption:
     option = SpendOption.objects.filter(key=option_key, active=True).first()
     if option is None:
         raise SpendOptionUnavailable(f"There is no spend option {option_key!r}.", field="option")
-    if not _fits_audience(user, option.audience):
+    if not fits_audience(user, option.audience):
         raise WrongAudience(f"{option.name} is for {option.get_audience_display().lower()} only.", field="option")
     return option
 
@@ -247,8 +253,13 @@ def _purchase_effect(*, user, option: SpendOption, row: PotTransaction) -> Purch
 
 
 @ledger_atomic
-def pot_spend(*, user, option_key: str, idempotency_key: str | None = None) -> SpendResult:
+def pot_spend(
+    *, user, option_key: str, idempotency_key: str | None = None, confirmed_cost: int | None = None
+) -> SpendResult:
     """Buy a spend option: its cost is burned and its effect recorded.
+
+    `confirmed_cost` is the price the person saw and confirmed: if an operator changed it
+    since, nothing is charged (`PriceChanged`).
 
     With an `idempotency_key`, a retry of the same request returns the first result and
     charges nothing; the same key for a different option raises `IdempotencyConflict`.
@@ -257,6 +268,11 @@ def pot_spend(*, user, option_key: str, idempotency_key: str | None = None) -> S
     key, keyed = _request_key("spend", user.pk, idempotency_key)
     try:
         option = _spend_option_for(user=user, option_key=option_key)
+        if confirmed_cost is not None and confirmed_cost != option.cost:
+            raise PriceChanged(
+                f"{option.name} now costs {option.cost} POT (you confirmed {confirmed_cost} POT). Nothing was charged.",
+                field="option",
+            )
         row = ledger_post(
             user_id=user.pk,
             amount=-option.cost,

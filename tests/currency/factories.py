@@ -6,7 +6,7 @@ from tests.marketplace.factories import UserFactory
 
 
 @ledger_atomic
-def pot_fund(user, amount: int, *, category: str = "test_funding") -> PotTransaction:
+def pot_fund(user, amount: int, *, category: str = "adjustment") -> PotTransaction:
     """Give a user POT with an `adjust` row, as an operator's correction would."""
     return ledger_post(
         user_id=user.pk, amount=amount, transaction_type=TransactionType.ADJUST, category=category, note="Test funding"
