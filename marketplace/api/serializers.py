@@ -4,7 +4,7 @@ from django.contrib.auth import authenticate
 from rest_framework import serializers
 
 from categories.models import Category
-from marketplace.models import Provider, Seeker, User
+from marketplace.models import Engagement, Match, Provider, Rating, Seeker, User
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0, "allow_null": True, "required": False}
 
@@ -148,3 +148,135 @@ class ProviderSerializer(serializers.ModelSerializer):
             for field in self.PRIVATE_FIELDS:
                 data.pop(field, None)
         return data
+
+
+# --- The core loop: matches, engagements, ratings ------------------------------------
+
+
+class MatchProviderSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    business_name = serializers.CharField()
+    name = serializers.CharField(source="user.name")
+    location = serializers.CharField()
+    remote = serializers.BooleanField()
+    license_verified = serializers.BooleanField()
+    rating_avg = serializers.DecimalField(max_digits=3, decimal_places=2)
+    rating_count = serializers.IntegerField()
+
+
+class MatchSeekerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="user.name")
+    needs_description = serializers.CharField()
+    budget_min = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    budget_max = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    location = serializers.CharField()
+    remote_ok = serializers.BooleanField()
+
+
+class MatchSerializer(serializers.ModelSerializer):
+    """A match as its two sides see it; `contact` is the other side's email once introduced."""
+
+    category = serializers.CharField(source="category.name")
+    provider = MatchProviderSerializer()
+    seeker = MatchSeekerSerializer()
+    contact = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Match
+        fields = [
+            "id",
+            "category",
+            "seeker",
+            "provider",
+            "status",
+            "score",
+            "rank",
+            "reasons",
+            "breakdown",
+            "featured",
+            "contact",
+            "introduced_at",
+            "responded_at",
+            "decline_reason",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_contact(self, match: Match) -> str | None:
+        if match.introduced_at is None:
+            return None
+        viewer = getattr(self.context.get("request"), "user", None)
+        if viewer is not None and viewer.pk == match.provider.user_id:
+            return match.seeker.user.email
+        return match.provider.user.email
+
+
+class MatchRunSerializer(serializers.Serializer):
+    matches = MatchSerializer(many=True)
+
+
+class DeclineSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class EngagementReportSerializer(serializers.Serializer):
+    deal_value_usd = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class EngagementCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class EngagementSerializer(serializers.ModelSerializer):
+    category = serializers.CharField(source="category.name")
+    seeker = serializers.IntegerField(source="seeker_id")
+    seeker_name = serializers.CharField(source="seeker.user.name")
+    provider = serializers.IntegerField(source="provider_id")
+    provider_business_name = serializers.CharField(source="provider.business_name")
+    match = serializers.IntegerField(source="match_id")
+    reported_by = serializers.IntegerField(source="reported_by_id")
+    amount_due_usd = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        model = Engagement
+        fields = [
+            "id",
+            "match",
+            "category",
+            "category_name",
+            "seeker",
+            "seeker_name",
+            "provider",
+            "provider_business_name",
+            "status",
+            "deal_value_usd",
+            "commission_rate",
+            "commission_usd",
+            "commission_credit_usd",
+            "amount_due_usd",
+            "billing_status",
+            "reported_by",
+            "confirmed_at",
+            "completed_at",
+            "cancelled_at",
+            "cancel_reason",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class RatingSerializer(serializers.ModelSerializer):
+    """Create with {engagement, stars, review}; the rated side follows from who rates."""
+
+    engagement = serializers.IntegerField(source="engagement_id")
+    stars = serializers.IntegerField()
+    review = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    rater = serializers.IntegerField(source="rater_id", read_only=True)
+    rated = serializers.IntegerField(source="rated_id", read_only=True)
+    provider = serializers.IntegerField(source="provider_id", read_only=True)
+
+    class Meta:
+        model = Rating
+        fields = ["id", "engagement", "rater", "rated", "rated_role", "provider", "stars", "review", "created_at"]
+        read_only_fields = ["id", "rater", "rated", "rated_role", "provider", "created_at"]

@@ -1,15 +1,20 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+import imatch.converters  # noqa: F401  (registers <id:…>)
 from marketplace.api import views
 
 router = SimpleRouter()
 router.register("seekers", views.SeekerViewSet, basename="seeker")
 router.register("providers", views.ProviderViewSet, basename="provider")
+router.register("matches", views.MatchViewSet, basename="match")
+router.register("engagements", views.EngagementViewSet, basename="engagement")
+router.register("ratings", views.RatingViewSet, basename="rating")
 
 urlpatterns = [
     path("auth/register/", views.RegisterView.as_view(), name="api-register"),
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("me/", views.MeView.as_view(), name="api-me"),
+    path("seekers/<id:seeker_id>/match/", views.SeekerMatchView.as_view(), name="api-seeker-match"),
     *router.urls,
 ]

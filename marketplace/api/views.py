@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -12,8 +13,15 @@ from rest_framework.views import APIView
 from imatch.errors import NotFound
 from marketplace import selectors
 from marketplace.api.serializers import (
+    DeclineSerializer,
+    EngagementCancelSerializer,
+    EngagementReportSerializer,
+    EngagementSerializer,
+    MatchRunSerializer,
+    MatchSerializer,
     MeSerializer,
     ProviderSerializer,
+    RatingSerializer,
     RegisteredUserSerializer,
     RegisterSerializer,
     SeekerSerializer,
@@ -21,8 +29,8 @@ from marketplace.api.serializers import (
     TokenSerializer,
 )
 from marketplace.filters import ProviderDirectoryFilter
-from marketplace.models import Provider, Seeker
-from marketplace.services import profiles
+from marketplace.models import MATCH_LIVE_STATUSES, Engagement, Match, Provider, Rating, Seeker
+from marketplace.services import engagements, matches, profiles, ratings
 
 # Ids in URLs: digits only, short enough for a 64-bit column (longer ones are simply 404).
 ID_PATTERN = "[0-9]{1,18}"
@@ -140,3 +148,137 @@ class ProviderViewSet(
 
     def perform_update(self, serializer: ProviderSerializer) -> None:
         serializer.instance = profiles.provider_update(provider=serializer.instance, changes=serializer.validated_data)
+
+
+# --- The core loop: matching, matches, engagements, ratings ---------------------------
+
+
+class SeekerMatchView(APIView):
+    """Run matching for one of the user's seeker profiles; answers with its live matches."""
+
+    @extend_schema(request=None, responses=MatchRunSerializer)
+    def post(self, request: Request, seeker_id: int) -> Response:
+        seeker = selectors.seeker_for_user(user=request.user, seeker_id=seeker_id)
+        new = matches.match_run_for_seeker(seeker=seeker)
+        live = (
+            selectors.matches_visible_to(user=request.user)
+            .filter(seeker=seeker, status__in=MATCH_LIVE_STATUSES)
+            .order_by("-score", "id")
+        )
+        data = MatchRunSerializer({"matches": live}, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED if new else status.HTTP_200_OK)
+
+
+class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Matches of the user (as seeker; as provider once introduced). Staff see all.
+
+    Actions: introduce (seeker), accept (provider), decline (either, optional reason),
+    engagement (either side of an accepted match, with the deal value).
+    """
+
+    serializer_class = MatchSerializer
+    queryset = Match.objects.none()  # for the schema; get_queryset() scopes to the user
+    lookup_value_regex = ID_PATTERN
+    filterset_fields = ["status", "seeker", "provider", "category__name"]
+
+    def get_queryset(self) -> QuerySet[Match]:
+        return selectors.matches_visible_to(user=self.request.user)
+
+    def get_object(self) -> Match:
+        return selectors.match_for_user(user=self.request.user, match_id=int(self.kwargs["pk"]))
+
+    def _answer(self, match: Match) -> Response:
+        match = selectors.match_for_user(user=self.request.user, match_id=match.pk)
+        return Response(MatchSerializer(match, context={"request": self.request}).data)
+
+    @extend_schema(request=None, responses=MatchSerializer)
+    @action(detail=True, methods=["post"])
+    def introduce(self, request: Request, pk: str) -> Response:
+        return self._answer(matches.match_introduce(match=self.get_object(), user=request.user))
+
+    @extend_schema(request=None, responses=MatchSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str) -> Response:
+        return self._answer(matches.match_accept(match=self.get_object(), user=request.user))
+
+    @extend_schema(request=DeclineSerializer, responses=MatchSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str) -> Response:
+        match = self.get_object()
+        serializer = DeclineSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._answer(matches.match_decline(match=match, user=request.user, **serializer.validated_data))
+
+    @extend_schema(request=EngagementReportSerializer, responses={201: EngagementSerializer})
+    @action(detail=True, methods=["post"])
+    def engagement(self, request: Request, pk: str) -> Response:
+        match = self.get_object()
+        serializer = EngagementReportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        engagement = engagements.engagement_report(match=match, user=request.user, **serializer.validated_data)
+        engagement = selectors.engagement_for_user(user=request.user, engagement_id=engagement.pk)
+        return Response(EngagementSerializer(engagement).data, status=status.HTTP_201_CREATED)
+
+
+class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Engagements the user is a side of (staff: all). Actions: confirm, complete, cancel."""
+
+    serializer_class = EngagementSerializer
+    queryset = Engagement.objects.none()  # for the schema; get_queryset() scopes to the user
+    lookup_value_regex = ID_PATTERN
+    filterset_fields = ["status", "billing_status", "category__name"]
+
+    def get_queryset(self) -> QuerySet[Engagement]:
+        return selectors.engagements_visible_to(user=self.request.user)
+
+    def get_object(self) -> Engagement:
+        return selectors.engagement_for_user(user=self.request.user, engagement_id=int(self.kwargs["pk"]))
+
+    def _answer(self, engagement: Engagement) -> Response:
+        engagement = selectors.engagement_for_user(user=self.request.user, engagement_id=engagement.pk)
+        return Response(EngagementSerializer(engagement).data)
+
+    @extend_schema(request=None, responses=EngagementSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str) -> Response:
+        return self._answer(engagements.engagement_confirm(engagement=self.get_object(), user=request.user))
+
+    @extend_schema(request=None, responses=EngagementSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, pk: str) -> Response:
+        return self._answer(engagements.engagement_complete(engagement=self.get_object(), user=request.user))
+
+    @extend_schema(request=EngagementCancelSerializer, responses=EngagementSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        engagement = self.get_object()
+        serializer = EngagementCancelSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._answer(
+            engagements.engagement_cancel(engagement=engagement, user=request.user, **serializer.validated_data)
+        )
+
+
+class RatingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Ratings the user gave or received (staff: all); POST rates the other side of an engagement."""
+
+    serializer_class = RatingSerializer
+    queryset = Rating.objects.none()  # for the schema; get_queryset() scopes to the user
+    lookup_value_regex = ID_PATTERN
+    filterset_fields = ["engagement", "rated_role"]
+
+    def get_queryset(self) -> QuerySet[Rating]:
+        return selectors.ratings_visible_to(user=self.request.user)
+
+    def get_object(self) -> Rating:
+        rating = self.get_queryset().filter(pk=int(self.kwargs["pk"])).first()
+        if rating is None:
+            raise NotFound("No such rating.")
+        return rating
+
+    def perform_create(self, serializer: RatingSerializer) -> None:
+        data = serializer.validated_data
+        engagement = selectors.engagement_for_user(user=self.request.user, engagement_id=data["engagement_id"])
+        serializer.instance = ratings.rating_create(
+            engagement=engagement, user=self.request.user, stars=data["stars"], review=data.get("review", "")
+        )
