@@ -2,8 +2,9 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from imatch.errors import DomainError
-from marketplace.models import Provider, Seeker, User
-from marketplace.services import profiles
+from marketplace import selectors
+from marketplace.models import Engagement, Match, Provider, Rating, Seeker, User
+from marketplace.services import engagements, profiles
 
 
 @admin.register(User)
@@ -63,3 +64,103 @@ class ProviderAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{provider}: {error.message}", messages.ERROR)
         if verified:
             self.message_user(request, f"Verified {verified} providers.", messages.SUCCESS)
+
+
+# --- The core loop ---------------------------------------------------------------------
+
+
+class ReadOnlyAdminMixin:
+    """Rows written only by the services: operators read them and act through the actions."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Match)
+class MatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "seeker", "provider", "category", "status", "score", "rank", "featured", "created_at"]
+    list_filter = ["status", "category", "featured"]
+    search_fields = ["seeker__user__email", "provider__user__email", "provider__business_name"]
+    list_select_related = ["seeker__user", "seeker__category", "provider__category", "category"]
+    readonly_fields = [field.name for field in Match._meta.fields]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Engagement)
+class EngagementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "id",
+        "category_name",
+        "seeker",
+        "provider",
+        "status",
+        "deal_value_usd",
+        "commission_rate",
+        "commission_usd",
+        "commission_credit_usd",
+        "billing_status",
+        "created_at",
+    ]
+    list_filter = ["status", "billing_status", "category"]
+    search_fields = ["seeker__user__email", "provider__user__email", "provider__business_name"]
+    list_select_related = ["seeker__user", "seeker__category", "provider__category", "category"]
+    readonly_fields = [field.name for field in Engagement._meta.fields]
+    date_hierarchy = "created_at"
+    actions = ["confirm", "mark_invoiced", "mark_paid"]
+    change_list_template = "admin/marketplace/engagement/change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "commission_totals": list(selectors.commission_totals_by_category())}
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def _run(self, request, queryset, service, done: str) -> None:
+        succeeded = 0
+        for engagement in queryset.order_by("pk"):
+            try:
+                service(engagement)
+                succeeded += 1
+            except DomainError as error:
+                self.message_user(request, f"Engagement #{engagement.pk}: {error.message}", messages.ERROR)
+        if succeeded:
+            self.message_user(
+                request, f"{done} {succeeded} engagement{'s' if succeeded > 1 else ''}.", messages.SUCCESS
+            )
+
+    @admin.action(description="Confirm selected engagements (as operator)")
+    def confirm(self, request, queryset):
+        self._run(
+            request, queryset, lambda e: engagements.engagement_confirm(engagement=e, user=request.user), "Confirmed"
+        )
+
+    @admin.action(description="Mark selected engagements invoiced (applies POT commission credit)")
+    def mark_invoiced(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda e: engagements.engagement_mark_invoiced(engagement=e, operator=request.user),
+            "Invoiced",
+        )
+
+    @admin.action(description="Mark selected engagements paid")
+    def mark_paid(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda e: engagements.engagement_mark_paid(engagement=e, operator=request.user),
+            "Marked paid",
+        )
+
+
+@admin.register(Rating)
+class RatingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "engagement", "rater", "rated", "rated_role", "stars", "created_at"]
+    list_filter = ["stars", "rated_role"]
+    search_fields = ["rater__email", "rated__email", "review"]
+    list_select_related = ["engagement", "rater", "rated"]
+    readonly_fields = [field.name for field in Rating._meta.fields]
