@@ -1,0 +1,193 @@
+"""The core loop's web pages: what each side sees, what each button does, and the flash that follows."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from marketplace.models import BillingStatus, Engagement, EngagementStatus, Match, MatchStatus, Rating
+from marketplace.services import engagements, matches
+from tests.marketplace.factories import UserFactory
+from tests.marketplace.loop import accepted_match, confirmed_engagement, make_category, make_provider, make_seeker
+
+pytestmark = pytest.mark.django_db
+
+
+def browser_of(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def flash(response) -> str:
+    return " ".join(str(m) for m in response.context["messages"])
+
+
+@pytest.fixture
+def category():
+    return make_category()
+
+
+def test_the_dashboard_links_to_the_loop(category):
+    provider = make_provider(category)
+    page = browser_of(provider.user).get(reverse("dashboard")).content.decode()
+    for name in ("matches", "leads", "engagements", "commission-statement"):
+        assert reverse(name) in page
+
+
+def test_find_matches_then_introduce_from_the_matches_page(category):
+    seeker = make_seeker(category)
+    provider = make_provider(category, business_name="Reyes Planning")
+    browser = browser_of(seeker.user)
+
+    response = browser.post(reverse("seeker-match", args=[seeker.pk]), follow=True)
+    assert "1 new match." in flash(response)
+    page = response.content.decode()
+    assert "Reyes Planning" in page and "Specializes in retirement planning" in page and "Introduce me" in page
+    match = Match.objects.get(seeker=seeker)
+
+    response = browser.post(reverse("match-introduce", args=[match.pk]), follow=True)
+    assert "We introduced you to Reyes Planning" in flash(response)
+    assert "72 hours" in flash(response)
+    assert provider.user.email in response.content.decode()
+    assert Match.objects.get(pk=match.pk).status == MatchStatus.INTRODUCED
+
+
+def test_a_full_set_of_matches_says_so(category):
+    seeker = make_seeker(category)
+    make_provider(category)
+    matches.match_run_for_seeker(seeker=seeker)
+    response = browser_of(seeker.user).post(reverse("seeker-match", args=[seeker.pk]), follow=True)
+    assert "Your match slots are full" in flash(response)
+
+
+def test_someone_else_s_match_is_a_404(category):
+    seeker = make_seeker(category)
+    make_provider(category)
+    [match] = matches.match_run_for_seeker(seeker=seeker)
+    stranger = browser_of(UserFactory())
+    for name in ("match-introduce", "match-decline", "match-accept"):
+        assert stranger.post(reverse(name, args=[match.pk])).status_code == 404
+    assert stranger.get(reverse("engagement-report", args=[match.pk])).status_code == 404
+    assert stranger.post(reverse("seeker-match", args=[seeker.pk])).status_code == 404
+
+
+def test_a_refused_action_is_explained(category):
+    seeker = make_seeker(category)
+    make_provider(category)
+    [match] = matches.match_run_for_seeker(seeker=seeker)
+    matches.match_introduce(match=match, user=seeker.user)
+    response = browser_of(seeker.user).post(reverse("match-introduce", args=[match.pk]), follow=True)
+    assert "Only a suggested match can be introduced." in flash(response)
+
+
+def test_the_provider_accepts_a_lead_from_the_leads_page(category):
+    seeker = make_seeker(category, needs_description="Retire at 60 and travel.")
+    provider = make_provider(category)
+    [match] = matches.match_run_for_seeker(seeker=seeker)
+    browser = browser_of(provider.user)
+    assert "No introductions yet" in browser.get(reverse("leads")).content.decode()
+    matches.match_introduce(match=match, user=seeker.user)
+
+    page = browser.get(reverse("leads")).content.decode()
+    assert "Retire at 60 and travel." in page and seeker.user.email in page
+
+    response = browser.post(reverse("match-accept", args=[match.pk]), follow=True)
+    assert "You accepted" in flash(response) and "reports the engagement" in flash(response)
+    assert Match.objects.get(pk=match.pk).status == MatchStatus.ACCEPTED
+
+
+def test_the_provider_declines_and_the_flash_says_what_happens_next(category):
+    seeker = make_seeker(category)
+    provider = make_provider(category)
+    make_provider(category)
+    made = matches.match_run_for_seeker(seeker=seeker)
+    mine = next(m for m in made if m.provider_id == provider.pk)
+    matches.match_introduce(match=mine, user=seeker.user)
+    response = browser_of(provider.user).post(
+        reverse("match-decline", args=[mine.pk]), {"reason": "Fully booked"}, follow=True
+    )
+    assert "The seeker gets the next-best provider." in flash(response)
+    assert Match.objects.get(pk=mine.pk).decline_reason == "Fully booked"
+
+
+def test_report_an_engagement_keeps_input_and_shows_errors():
+    match = accepted_match()
+    browser = browser_of(match.seeker.user)
+    url = reverse("engagement-report", args=[match.pk])
+    response = browser.post(url, {"deal_value_usd": "-5"})
+    assert response.status_code == 200 and 'value="-5"' in response.content.decode()
+    assert "errorlist" in response.content.decode()
+    assert not Engagement.objects.exists()
+
+    response = browser.post(url, {"deal_value_usd": "1500"}, follow=True)
+    assert "Engagement reported." in flash(response) and "confirm" in flash(response)
+    assert Engagement.objects.get().deal_value_usd == 1500
+
+
+def test_confirm_complete_and_rate_from_the_engagements_page():
+    match = accepted_match()
+    engagement = engagements.engagement_report(match=match, user=match.seeker.user, deal_value_usd="800")
+    provider_browser, seeker_browser = browser_of(match.provider.user), browser_of(match.seeker.user)
+    assert "Confirm" in provider_browser.get(reverse("engagements")).content.decode()
+
+    response = provider_browser.post(reverse("engagement-confirm", args=[engagement.pk]), follow=True)
+    assert "Engagement confirmed." in flash(response) and "wallet" in flash(response)
+    response = seeker_browser.post(reverse("engagement-complete", args=[engagement.pk]), follow=True)
+    assert "Marked as completed." in flash(response)
+
+    rate_url = reverse("engagement-rate", args=[engagement.pk])
+    response = seeker_browser.post(rate_url, {"stars": "9"})
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    response = seeker_browser.post(rate_url, {"stars": "5", "review": "Excellent plan"}, follow=True)
+    assert "your rating of" in flash(response)
+    assert "You rated it" in response.content.decode()
+    response = seeker_browser.post(rate_url, {"stars": "4"})
+    assert "You already rated this engagement." in response.content.decode()
+    assert Rating.objects.count() == 1
+    public = Client().get(reverse("provider-detail", args=[match.provider_id])).content.decode()
+    assert "Excellent plan" in public
+
+
+def test_cancel_an_engagement_with_a_reason():
+    engagement = confirmed_engagement()
+    browser = browser_of(engagement.seeker.user)
+    url = reverse("engagement-cancel", args=[engagement.pk])
+    assert browser.post(url, {"reason": ""}).status_code == 200  # a reason is required here
+    response = browser.post(url, {"reason": "Moved abroad"}, follow=True)
+    assert "no commission is owed" in flash(response)
+    assert Engagement.objects.get(pk=engagement.pk).status == EngagementStatus.CANCELLED
+
+
+def test_the_commission_statement(operator):
+    engagement = confirmed_engagement("1000.00")
+    engagements.engagement_mark_invoiced(engagement=engagement, operator=operator)
+    page = browser_of(engagement.provider.user).get(reverse("commission-statement")).content.decode()
+    assert "$200.00" in page and "Invoiced" in page
+    assert Engagement.objects.get().billing_status == BillingStatus.INVOICED
+    other = browser_of(UserFactory()).get(reverse("commission-statement")).content.decode()
+    assert "No confirmed engagement yet." in other
+
+
+def test_the_matches_page_query_count_does_not_grow(category, django_assert_max_num_queries):
+    seeker = make_seeker(category)
+    for _ in range(3):
+        make_provider(category)
+    matches.match_run_for_seeker(seeker=seeker)
+    browser = browser_of(seeker.user)
+    browser.get(reverse("matches"))
+    with django_assert_max_num_queries(12) as few:
+        browser.get(reverse("matches"))
+    for _ in range(3):
+        make_provider(category)
+    more = make_seeker(make_category(name="more", display_name="More"), user=seeker.user)
+    for _ in range(3):
+        make_provider(more.category)
+    matches.match_run_for_seeker(seeker=more)
+    with django_assert_max_num_queries(len(few)):
+        browser.get(reverse("matches"))
+
+
+def test_the_pages_need_a_login():
+    for name in ("matches", "leads", "engagements", "commission-statement"):
+        response = Client().get(reverse(name))
+        assert response.status_code == 302 and "/login/" in response["Location"]
