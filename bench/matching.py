@@ -263,14 +263,20 @@ def bench_size(size: int, *, seekers: int, samples: int, rng: random.Random) -> 
 
     # 1,000 seekers as run_matching does it: one pool for the category, then each seeker.
     batch = people[samples : samples + seekers]
+    counted = [0]
+
+    def count(execute, sql, params, many, context):
+        counted[0] += 1
+        return execute(sql, params, many, context)
+
     t = time.perf_counter()
-    with CaptureQueriesContext(connection) as captured:
+    with connection.execute_wrapper(count):
         shared = loader.candidate_pool(category)
         made = sum(len(matches.match_run_for_seeker(seeker=s, pool=shared)) for s in batch)
     total = time.perf_counter() - t
     print(
         f"  {len(batch):,} seekers (run_matching):   {total:6.2f} s  ({ms(total / len(batch))} each, "
-        f"{made:,} matches, {len(captured) / len(batch):.1f} queries per seeker)"
+        f"{made:,} matches, {counted[0] / len(batch):.1f} queries per seeker)"
     )
 
 

@@ -186,7 +186,11 @@ class Provider(Profile):
                 condition=Q(rating_avg__gte=0) & Q(rating_avg__lte=5), name="provider_rating_avg_0_5"
             ),
         ]
-        indexes = [models.Index(fields=["category", "state", "city"], name="provider_category_location")]
+        indexes = [
+            models.Index(fields=["category", "state", "city"], name="provider_category_location"),
+            # Matching checks whether a category's providers changed since it indexed them.
+            models.Index(fields=["category", "updated_at"], name="provider_category_updated"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.business_name} ({self.category})"

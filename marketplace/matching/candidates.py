@@ -7,15 +7,16 @@ count, highest id, latest `updated_at`, and the category's own settings). Loads 
 clients, open leads, Featured) change with every match and are read on every call.
 
 Queries for one seeker: category specialties 1, provider fingerprint 1, loads 1,
-Featured 1, exclusions 2, plus 2 (providers, their specialties) when the index is
-rebuilt — the same for 10 providers or 50,000.
+exclusions 2, Featured at most 1 (asked only about the providers that could reach the
+top with a boost), plus 2 (providers, their specialties) when the index is rebuilt —
+the same for 10 providers or 50,000.
 """
 
 import json
 import threading
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q, Subquery
 from django.utils import timezone
 
 from categories.models import Category, Specialty
@@ -158,6 +159,23 @@ def provider_loads(category: Category, *, now: datetime) -> tuple[dict[int, int]
     return active_clients, open_leads
 
 
+def _providers_fingerprint(category: Category) -> tuple:
+    """Count and latest change of the category's providers, in one query on the index (category, updated_at).
+
+    Any insert, delete or save of one of them changes one of the two. (Two subqueries:
+    SQLite answers each from the index at once, but is slow at computing both in one pass.)
+    """
+    providers = Provider.objects.filter(category=category).order_by()
+    count = providers.values("category").annotate(n=Count("*")).values("n")
+    latest = providers.order_by("-updated_at").values("updated_at")[:1]
+    return (
+        Category.objects.filter(pk=category.pk)
+        .annotate(provider_count=Subquery(count), providers_changed=Subquery(latest))
+        .values_list("provider_count", "providers_changed")
+        .get()
+    )
+
+
 def candidate_pool(category: Category, *, now: datetime | None = None) -> CandidatePool:
     """The category's pool with current loads; the profile index comes from the cache when fresh."""
     now = now or timezone.now()
@@ -167,7 +185,7 @@ def candidate_pool(category: Category, *, now: datetime | None = None) -> Candid
         rules.requires_license,
         json.dumps(category.matching_weights, sort_keys=True, default=str),
         tuple(sorted(rules.specialty_names.items())),
-        tuple(_matchable(category).aggregate(count=Count("id"), top=Max("id"), changed=Max("updated_at")).values()),
+        _providers_fingerprint(category),
     )
     with _pools_lock:
         cached = _pools.get(category.pk)
@@ -178,8 +196,11 @@ def candidate_pool(category: Category, *, now: datetime | None = None) -> Candid
     else:
         pool = cached[1]
     active_clients, open_leads = provider_loads(category, now=now)
-    featured = boosted_user_ids(user_ids=_matchable(category).values("user_id"), at=now)
-    return pool.with_loads(active_clients=active_clients, open_leads=open_leads, featured_user_ids=featured)
+    return pool.with_loads(
+        active_clients=active_clients,
+        open_leads=open_leads,
+        featured_lookup=lambda user_ids: boosted_user_ids(user_ids=sorted(user_ids), at=now),
+    )
 
 
 def seeker_profile(seeker: Seeker) -> SeekerProfile:

@@ -25,7 +25,7 @@ never stored or charged (money stays `Decimal` everywhere else).
 import copy
 import heapq
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from marketplace.matching.text import BM25Index, query_terms, tokenize
@@ -298,54 +298,96 @@ class CandidatePool:
         prices: dict[tuple[float | None, float | None], int] = {}
         self._price = [prices.setdefault((p.pricing_min, p.pricing_max), len(prices)) for p in providers]
         self._price_ranges = list(prices)
-        # The load of each provider: changes between requests (see with_loads) and during batch runs.
-        self._active = [p.active_clients for p in providers]
-        self._leads = [p.open_leads for p in providers]
-        self._featured = [p.featured for p in providers]
-        self._refresh_loads()
-
-    def __len__(self) -> int:
-        return len(self.providers)
-
-    def with_loads(
-        self, *, active_clients: Mapping[int, int], open_leads: Mapping[int, int], featured_user_ids: Iterable[int]
-    ) -> "CandidatePool":
-        """A copy sharing this pool's profile index, with every provider's current load.
-
-        Keys are provider ids (user ids for Featured); a provider not named has no load.
-        Profiles change rarely and cost the most to index; loads change with every match.
-        """
-        featured = set(featured_user_ids)
-        pool = copy.copy(self)
-        pool._active = [active_clients.get(p.id, 0) for p in self.providers]
-        pool._leads = [open_leads.get(p.id, 0) for p in self.providers]
-        pool._featured = [p.user_id in featured for p in self.providers]
-        pool._refresh_loads()
-        return pool
-
-    def _refresh_loads(self) -> None:
-        providers, category = self.providers, self.category
-        _, _, _, w_quality, w_capacity = self.weights
-        self._capacity = [
-            _capacity(p.max_active_clients, active, leads)
-            for p, active, leads in zip(providers, self._active, self._leads, strict=True)
-        ]
-        self._static = [w_quality * q + w_capacity * c for q, c in zip(self._quality, self._capacity, strict=True)]
-        self._multiplier = [1.0 if featured else 1.0 - self.boost for featured in self._featured]
-        # Location index over the providers that pass the seeker-independent filters.
+        # Seeker-independent filters that do not depend on the load; the location index covers these.
         self._by_state: dict[str, list[int]] = {}
         self._remote: list[int] = []
         for position, provider in enumerate(providers):
             if not (
                 category.active
                 and provider.accepting_clients
-                and self._active[position] < provider.max_active_clients
+                and provider.max_active_clients > 0
                 and (provider.license_verified or not category.requires_license)
             ):
                 continue
             self._by_state.setdefault(provider.state, []).append(position)
             if provider.remote:
                 self._remote.append(position)
+        # Parts that depend on the load, first for no load at all: most providers of a large
+        # category have none, so applying the current loads only touches the few that do.
+        _, _, _, w_quality, w_capacity = self.weights
+        self._base_capacity = [_capacity(p.max_active_clients, 0, 0) for p in providers]
+        self._base_static = [
+            w_quality * q + w_capacity * c for q, c in zip(self._quality, self._base_capacity, strict=True)
+        ]
+        self._base_multiplier = [1.0 - self.boost] * len(providers)
+        self._apply_loads(
+            active_clients={p.id: p.active_clients for p in providers if p.active_clients},
+            open_leads={p.id: p.open_leads for p in providers if p.open_leads},
+            featured_user_ids={p.user_id for p in providers if p.featured},
+        )
+
+    def __len__(self) -> int:
+        return len(self.providers)
+
+    def with_loads(
+        self,
+        *,
+        active_clients: Mapping[int, int],
+        open_leads: Mapping[int, int],
+        featured_user_ids: Iterable[int] = (),
+        featured_lookup: Callable[[Collection[int]], Iterable[int]] | None = None,
+    ) -> "CandidatePool":
+        """A copy sharing this pool's profile index, with every provider's current load.
+
+        Keys are provider ids (user ids for Featured); a provider not named has no load.
+        Profiles change rarely and cost the most to index; loads change with every match.
+        Featured providers are given as user ids, or found by `featured_lookup(user_ids)`,
+        which `rank` calls with only the providers that could reach the top with a boost.
+        """
+        pool = copy.copy(self)
+        pool._apply_loads(active_clients=active_clients, open_leads=open_leads, featured_user_ids=featured_user_ids)
+        pool._featured_lookup = featured_lookup
+        return pool
+
+    def _apply_loads(
+        self, *, active_clients: Mapping[int, int], open_leads: Mapping[int, int], featured_user_ids: Iterable[int]
+    ) -> None:
+        """Start from the no-load lists and recompute only the providers that have a load."""
+        self._capacity = list(self._base_capacity)
+        self._static = list(self._base_static)
+        self._multiplier = list(self._base_multiplier)
+        self._active: dict[int, int] = {}
+        self._leads: dict[int, int] = {}
+        self._featured: set[int] = set()
+        self._featured_lookup: Callable[[Collection[int]], Iterable[int]] | None = None
+        self._looked_up: set[int] = set()  # user ids featured_lookup was asked about
+        self._full: set[int] = set()  # at capacity: fails the hard filter
+        position_of = self._position
+        for provider_id, count in active_clients.items():
+            if count and provider_id in position_of:
+                self._active[position_of[provider_id]] = count
+        for provider_id, count in open_leads.items():
+            if count and provider_id in position_of:
+                self._leads[position_of[provider_id]] = count
+        for position in self._active.keys() | self._leads.keys():
+            self._recompute_load(position)
+        for user_id in featured_user_ids:
+            for position in self._positions_of_user.get(user_id, ()):
+                self._featured.add(position)
+                self._multiplier[position] = 1.0
+
+    def _recompute_load(self, position: int) -> None:
+        provider = self.providers[position]
+        active = self._active.get(position, 0)
+        self._capacity[position] = capacity = _capacity(
+            provider.max_active_clients, active, self._leads.get(position, 0)
+        )
+        _, _, _, w_quality, w_capacity = self.weights
+        self._static[position] = w_quality * self._quality[position] + w_capacity * capacity
+        if active >= provider.max_active_clients:
+            self._full.add(position)
+        else:
+            self._full.discard(position)
 
     def _mask(self, specialty_ids: Iterable[int]) -> int:
         mask = 0
@@ -355,28 +397,19 @@ class CandidatePool:
 
     def current(self, position: int) -> ProviderCandidate:
         """The provider at this position with its current load."""
-        provider = self.providers[position]
         return replace(
-            provider,
-            active_clients=self._active[position],
-            open_leads=self._leads[position],
-            featured=self._featured[position],
+            self.providers[position],
+            active_clients=self._active.get(position, 0),
+            open_leads=self._leads.get(position, 0),
+            featured=position in self._featured,
         )
 
     def note_lead(self, provider_id: int) -> None:
         """Count a new lead for a provider (batch runs), so the next seeker sees the load."""
         position = self._position.get(provider_id)
-        if position is None:
-            return
-        self._leads = [*self._leads]  # copy on write: pools made by with_loads share nothing mutable
-        self._capacity, self._static = [*self._capacity], [*self._static]
-        self._leads[position] += 1
-        provider = self.providers[position]
-        self._capacity[position] = capacity = _capacity(
-            provider.max_active_clients, self._active[position], self._leads[position]
-        )
-        _, _, _, w_quality, w_capacity = self.weights
-        self._static[position] = w_quality * self._quality[position] + w_capacity * capacity
+        if position is not None:
+            self._leads[position] = self._leads.get(position, 0) + 1
+            self._recompute_load(position)
 
     def _compatible_positions(self, seeker: SeekerProfile) -> list[int]:
         """Providers that may pass the location filter (same state; remote ones too if the seeker is)."""
@@ -388,6 +421,7 @@ class CandidatePool:
 
     def _excluded_positions(self, seeker: SeekerProfile, exclusions: Exclusions) -> set[int]:
         excluded = {self._position[pid] for pid in exclusions.provider_ids if pid in self._position}
+        excluded |= self._full
         for user_id in (seeker.user_id, *exclusions.user_ids):
             excluded.update(self._positions_of_user.get(user_id, ()))
         return excluded
@@ -460,6 +494,8 @@ class CandidatePool:
             )
         if not quick:
             return []
+        if self._featured_lookup is not None:
+            quick = self._resolve_featured(quick, limit)
         threshold = heapq.nlargest(limit, quick)[-1][0] - 1e-9
         finalists = []
         for _, p in quick:
@@ -476,6 +512,31 @@ class CandidatePool:
             self._result(seeker, rank, position, factors, -key[0], terms)
             for rank, (key, position, factors) in enumerate(finalists[:limit], start=1)
         ]
+
+    def _resolve_featured(self, quick: list[tuple[float, int]], limit: int) -> list[tuple[float, int]]:
+        """Ask who is Featured among the providers that could reach the top `limit` with a boost.
+
+        A provider not known to be Featured was scored at `(1 - boost)` of its score; with
+        the boost it would score `s / (1 - boost)`. Only those at or above `threshold x
+        (1 - boost)` can then enter the top, so only their users are looked up (a handful,
+        not the whole category), and the others are left out of the rest of the ranking.
+        """
+        keep = 1.0 - self.boost
+        cut = heapq.nlargest(limit, quick)[-1][0] * keep - 1e-9
+        contenders = [(score, p) for score, p in quick if score >= cut]
+        users = {self.providers[p].user_id for _, p in contenders} - self._looked_up
+        newly: set[int] = set()
+        if users:
+            self._looked_up |= users
+            for user_id in self._featured_lookup(users):
+                for position in self._positions_of_user.get(user_id, ()):
+                    if position not in self._featured:
+                        newly.add(position)
+                        self._featured.add(position)
+                        self._multiplier[position] = 1.0
+        if not newly or keep <= 0:
+            return contenders
+        return [(score / keep if p in newly else score, p) for score, p in contenders]
 
     def _result(
         self,
