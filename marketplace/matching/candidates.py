@@ -2,9 +2,13 @@
 
 The only part of `marketplace.matching` that reads the database. The profile index of a
 category (BM25 over bios, specialty masks, quality) is the costly part to build, so it
-is kept per process and rebuilt only when the category's providers change (fingerprint:
-count, highest id, latest `updated_at`, and the category's own settings). Loads (active
-clients, open leads, Featured) change with every match and are read on every call.
+is kept per process. When the category's providers change (fingerprint: their count and
+latest `updated_at`), only the changed rows are read again: a rating, a price or a
+verification is applied to the cached pool at once; a new provider or a new profile text
+rebuilds it. A cached pool is also refreshed from rows changed in the last minute at
+least once a minute, so a transaction that committed after a newer one is never missed.
+Loads (active clients, open leads, Featured) change with every match and are read on
+every call.
 
 Queries for one seeker: category specialties 1, provider fingerprint 1, loads 1,
 exclusions 2, Featured at most 1 (asked only about the providers that could reach the
@@ -12,8 +16,11 @@ top with a boost), plus 2 (providers, their specialties) when the index is rebui
 the same for 10 providers or 50,000.
 """
 
+import dataclasses
 import json
 import threading
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, Subquery
@@ -39,8 +46,10 @@ from marketplace.models import (
 )
 
 LEADS_WINDOW = timedelta(days=14)
+REFRESH_EVERY = 60.0  # seconds: a cached pool is checked against recently changed rows at least this often
+REFRESH_LOOKBACK = timedelta(seconds=60)  # longer than any transaction that saves a provider
 
-_pools: dict[int, tuple[tuple, CandidatePool]] = {}
+_pools: dict[int, "_CachedPool"] = {}
 _pools_lock = threading.Lock()
 
 
@@ -74,13 +83,18 @@ def _matchable(category: Category):
     return providers.filter(license_verified=True) if category.requires_license else providers
 
 
-def _load_candidates(category: Category) -> list[ProviderCandidate]:
-    """Every provider of the category that can ever be matched (two queries)."""
+def _load_candidates(category: Category, *, changed_since: datetime | None = None) -> list[ProviderCandidate]:
+    """The category's providers that can be matched, or all of them changed since a moment (two queries)."""
+    providers = (
+        _matchable(category)
+        if changed_since is None
+        else Provider.objects.filter(category=category, updated_at__gt=changed_since)
+    )
     specialties: dict[int, set[int]] = {}
-    through = Provider.specialties.through.objects.filter(provider__in=_matchable(category).values("pk"))
+    through = Provider.specialties.through.objects.filter(provider__in=providers.values("pk"))
     for provider_id, specialty_id in through.values_list("provider_id", "specialty_id"):
         specialties.setdefault(provider_id, set()).add(specialty_id)
-    rows = _matchable(category).values_list(
+    rows = providers.values_list(
         "id",
         "user_id",
         "bio",
@@ -176,25 +190,66 @@ def _providers_fingerprint(category: Category) -> tuple:
     )
 
 
-def candidate_pool(category: Category, *, now: datetime | None = None) -> CandidatePool:
-    """The category's pool with current loads; the profile index comes from the cache when fresh."""
-    now = now or timezone.now()
-    rules = category_rules(category)
-    fingerprint = (
+@dataclass(frozen=True)
+class _CachedPool:
+    settings: tuple  # what of the category the pool depends on
+    count: int  # the category's providers, matchable or not
+    changed: datetime | None  # their latest updated_at
+    provider_ids: frozenset[int]  # all of them, to tell an update from an insert
+    refreshed_at: float  # time.monotonic()
+    pool: CandidatePool
+
+
+def _cached_pool(category: Category, rules: CategoryRules) -> CandidatePool:
+    """The category's pool without loads: cached, refreshed from changed rows, or built."""
+    settings = (
         rules.active,
         rules.requires_license,
         json.dumps(category.matching_weights, sort_keys=True, default=str),
         tuple(sorted(rules.specialty_names.items())),
-        _providers_fingerprint(category),
     )
+    count, changed = _providers_fingerprint(category)
     with _pools_lock:
         cached = _pools.get(category.pk)
-    if cached is None or cached[0] != fingerprint:
-        pool = CandidatePool(rules, _load_candidates(category))
-        with _pools_lock:
-            _pools[category.pk] = (fingerprint, pool)
-    else:
-        pool = cached[1]
+    if cached is not None and cached.settings == settings and cached.count == count:
+        fresh = time.monotonic() - cached.refreshed_at < REFRESH_EVERY
+        if cached.changed == changed and fresh:
+            return cached.pool
+        since = (cached.changed or changed) - REFRESH_LOOKBACK if (cached.changed or changed) else None
+        rows = _load_candidates(category, changed_since=since) if since else []
+        pool = None if any(row.id not in cached.provider_ids for row in rows) else cached.pool.replaced(rows)
+        if pool is not None:
+            _remember(category, _refreshed(cached, changed=changed, pool=pool))
+            return pool
+    pool = CandidatePool(rules, _load_candidates(category))
+    provider_ids = frozenset(Provider.objects.filter(category=category).values_list("id", flat=True))
+    _remember(
+        category,
+        _CachedPool(
+            settings=settings,
+            count=count,
+            changed=changed,
+            provider_ids=provider_ids,
+            refreshed_at=time.monotonic(),
+            pool=pool,
+        ),
+    )
+    return pool
+
+
+def _refreshed(cached: _CachedPool, *, changed: datetime | None, pool: CandidatePool) -> _CachedPool:
+    return dataclasses.replace(cached, changed=changed, pool=pool, refreshed_at=time.monotonic())
+
+
+def _remember(category: Category, entry: _CachedPool) -> None:
+    with _pools_lock:
+        _pools[category.pk] = entry
+
+
+def candidate_pool(category: Category, *, now: datetime | None = None) -> CandidatePool:
+    """The category's pool with current loads (the profile index from the per-process cache when fresh)."""
+    now = now or timezone.now()
+    pool = _cached_pool(category, category_rules(category))
     active_clients, open_leads = provider_loads(category, now=now)
     return pool.with_loads(
         active_clients=active_clients,

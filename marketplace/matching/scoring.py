@@ -298,20 +298,7 @@ class CandidatePool:
         prices: dict[tuple[float | None, float | None], int] = {}
         self._price = [prices.setdefault((p.pricing_min, p.pricing_max), len(prices)) for p in providers]
         self._price_ranges = list(prices)
-        # Seeker-independent filters that do not depend on the load; the location index covers these.
-        self._by_state: dict[str, list[int]] = {}
-        self._remote: list[int] = []
-        for position, provider in enumerate(providers):
-            if not (
-                category.active
-                and provider.accepting_clients
-                and provider.max_active_clients > 0
-                and (provider.license_verified or not category.requires_license)
-            ):
-                continue
-            self._by_state.setdefault(provider.state, []).append(position)
-            if provider.remote:
-                self._remote.append(position)
+        self._index_locations()
         # Parts that depend on the load, first for no load at all: most providers of a large
         # category have none, so applying the current loads only touches the few that do.
         _, _, _, w_quality, w_capacity = self.weights
@@ -326,8 +313,83 @@ class CandidatePool:
             featured_user_ids={p.user_id for p in providers if p.featured},
         )
 
+    def _index_locations(self) -> None:
+        """Index by state the providers that pass the filters that do not depend on the seeker or the load."""
+        category = self.category
+        self._by_state: dict[str, list[int]] = {}
+        self._remote: list[int] = []
+        for position, provider in enumerate(self.providers):
+            if not (
+                category.active
+                and provider.accepting_clients
+                and provider.max_active_clients > 0
+                and (provider.license_verified or not category.requires_license)
+            ):
+                continue
+            self._by_state.setdefault(provider.state, []).append(position)
+            if provider.remote:
+                self._remote.append(position)
+
     def __len__(self) -> int:
         return len(self.providers)
+
+    def replaced(self, changed: Iterable[ProviderCandidate]) -> "CandidatePool | None":
+        """A copy with these providers' new data, keeping the text index; None if it must be rebuilt.
+
+        The index stays valid while no provider joins the pool and no profile text (bio,
+        certifications, specialties) changes: ratings, prices, location, capacity or
+        verification changes are applied here in a few milliseconds. Otherwise None: build
+        a new pool. Providers outside the category, or outside the pool and still not
+        matchable, are ignored.
+        """
+        updates: dict[int, ProviderCandidate] = {}
+        for candidate in changed:
+            if candidate.category_id != self.category.id:
+                continue
+            position = self._position.get(candidate.id)
+            if position is None:
+                if candidate.accepting_clients and (candidate.license_verified or not self.category.requires_license):
+                    return None  # a provider joins the pool: its text must be indexed
+                continue  # still not matchable: stays out
+            old = self.providers[position]
+            if (old.bio, old.certifications, old.specialty_ids, old.user_id) != (
+                candidate.bio,
+                candidate.certifications,
+                candidate.specialty_ids,
+                candidate.user_id,
+            ):
+                return None
+            updates[position] = candidate
+        pool = copy.copy(self)
+        if not updates:
+            return pool
+        pool.providers = list(self.providers)
+        pool._quality, pool._city, pool._state = list(self._quality), list(self._city), list(self._state)
+        pool._price, pool._price_ranges = list(self._price), list(self._price_ranges)
+        pool._base_capacity, pool._base_static = list(self._base_capacity), list(self._base_static)
+        prices = {price: index for index, price in enumerate(pool._price_ranges)}
+        _, _, _, w_quality, w_capacity = self.weights
+        for position, candidate in updates.items():
+            pool.providers[position] = candidate
+            pool._quality[position] = quality_fit(candidate)
+            pool._city[position] = candidate.city.casefold()
+            pool._state[position] = candidate.state
+            price = (candidate.pricing_min, candidate.pricing_max)
+            if price not in prices:
+                prices[price] = len(pool._price_ranges)
+                pool._price_ranges.append(price)
+            pool._price[position] = prices[price]
+            pool._base_capacity[position] = _capacity(candidate.max_active_clients, 0, 0)
+            pool._base_static[position] = (
+                w_quality * pool._quality[position] + w_capacity * pool._base_capacity[position]
+            )
+        pool._index_locations()
+        pool._apply_loads(
+            active_clients={pool.providers[p].id: c for p, c in self._active.items()},
+            open_leads={pool.providers[p].id: c for p, c in self._leads.items()},
+            featured_user_ids={pool.providers[p].user_id for p in self._featured},
+        )
+        return pool
 
     def with_loads(
         self,

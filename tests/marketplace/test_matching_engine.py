@@ -302,7 +302,7 @@ def seekers(draw) -> SeekerProfile:
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(seekers(), pools(), st.randoms())
 def test_deterministic_whatever_the_order_of_the_candidates(seeker, pool, rnd):
     shuffled = list(pool)
@@ -312,7 +312,7 @@ def test_deterministic_whatever_the_order_of_the_candidates(seeker, pool, rnd):
     assert first == again
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(seekers(), pools())
 def test_scores_stay_in_0_1_and_come_best_first(seeker, pool):
     ranked = rank_providers(seeker, CATEGORY, pool, limit=20)
@@ -322,7 +322,7 @@ def test_scores_stay_in_0_1_and_come_best_first(seeker, pool):
     assert [m.rank for m in ranked] == list(range(1, len(ranked) + 1))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(seekers(), pools(), pools(max_size=4))
 def test_an_unrelated_provider_in_another_category_changes_nothing(seeker, pool, others):
     elsewhere = [replace(p, id=p.id + 100, user_id=p.user_id + 100, category_id=2) for p in others]
@@ -331,7 +331,7 @@ def test_an_unrelated_provider_in_another_category_changes_nothing(seeker, pool,
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(seekers(), pools(), st.integers(0, 11))
 def test_hard_filters_are_never_violated(seeker, pool, excluded):
     exclusions = Exclusions(provider_ids=frozenset({excluded}), user_ids=frozenset({1000 + excluded + 1}))
@@ -369,7 +369,7 @@ def test_monotone_a_dominating_provider_never_ranks_below(worse, gains, strict, 
     assert key_better < key_worse
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(seekers(), pools(max_size=8), st.integers(1, 8), st.sampled_from(["rating", "experience", "verified", "leads"]))
 def test_monotone_on_real_providers_a_better_copy_ranks_above(seeker, pool, pid, better_at):
     """A copy of a provider that is better on one quality or capacity input never ranks below it."""
@@ -395,3 +395,56 @@ def test_the_pool_can_be_reused_and_counts_new_leads():
     for _ in range(10):
         pool.note_lead(first)
     assert pool.rank(SEEKER, limit=1)[0].provider_id != first
+
+
+# --- Refreshing a pool without rebuilding its text index -----------------------------
+
+
+@st.composite
+def non_text_changes(draw, provider: ProviderCandidate) -> ProviderCandidate:
+    """What changes often (ratings, prices, place, capacity, verification), never the profile text."""
+    low, high = sorted([draw(money) or 0.0, draw(money) or 0.0])
+    return replace(
+        provider,
+        rating_avg=draw(st.floats(0, 5)),
+        rating_count=draw(st.integers(0, 60)),
+        pricing_min=low,
+        pricing_max=high,
+        state=draw(states),
+        city=draw(st.sampled_from(["Austin", "Dallas"])),
+        remote=draw(st.booleans()),
+        accepting_clients=draw(st.sampled_from([True, True, False])),
+        license_verified=draw(st.booleans()),
+        max_active_clients=draw(st.integers(1, 5)),
+        years_experience=draw(st.one_of(st.none(), st.integers(0, 40))),
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(seekers(), pools(), st.data())
+def test_a_refreshed_pool_ranks_exactly_like_a_rebuilt_one(seeker, pool, data):
+    changed = [data.draw(non_text_changes(p)) for p in pool if data.draw(st.booleans())]
+    new_pool = {p.id: p for p in [*pool, *changed]}.values()
+    refreshed = CandidatePool(CATEGORY, pool).replaced(changed)
+    assert refreshed is not None
+    assert refreshed.rank(seeker, limit=5) == CandidatePool(CATEGORY, new_pool).rank(seeker, limit=5)
+
+
+def test_a_new_text_or_a_new_matchable_provider_needs_a_rebuild():
+    pool = CandidatePool(CATEGORY, [provider(1), provider(2)])
+    assert pool.replaced([replace(provider(1), bio="Something else entirely")]) is None
+    assert pool.replaced([replace(provider(1), specialty_ids=frozenset({TAX}))]) is None
+    assert pool.replaced([provider(3)]) is None
+    assert pool.replaced([provider(4, category_id=2)]) is not None  # another category: ignored
+    licensed = CandidatePool(replace(CATEGORY, requires_license=True), [provider(1, license_verified=True)])
+    assert licensed.replaced([provider(5, license_verified=False)]) is not None  # still not matchable
+    assert licensed.replaced([provider(5, license_verified=True)]) is None  # now matchable: index it
+
+
+def test_refreshing_keeps_the_loads():
+    pool = CandidatePool(CATEGORY, [provider(1), provider(2)]).with_loads(
+        active_clients={1: 10}, open_leads={}, featured_user_ids={1002}
+    )
+    refreshed = pool.replaced([replace(provider(2), rating_avg=5.0)])
+    ranked = refreshed.rank(SEEKER, limit=5)
+    assert [m.provider_id for m in ranked] == [2] and ranked[0].featured
