@@ -7,6 +7,7 @@ DATABASE_URL points there), fills one category per size with generated providers
 states, a quarter remote, bios from a 300-word vocabulary), and prints per size:
 
 - index build: loading the category's providers and building the profile index (cold cache);
+- pool after a rating change: the cached index refreshed from the one changed row;
 - one seeker, end to end: `match_run_for_seeker` (loads, exclusions, ranking, saving the
   matches) with the index cached, median and p95, and its SQL query count;
 - engine only: `CandidatePool.rank` on the loaded pool, for a seeker in a populous state and
@@ -33,6 +34,7 @@ django.setup()
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from categories.models import Category, Specialty  # noqa: E402
 from marketplace.matching import candidates as loader  # noqa: E402
@@ -112,6 +114,12 @@ _TOPICS = (
     "sustainable ethical fiduciary fee only certified planner cfp cfa cpa advisor wealth family goals"
 )
 TOPIC_WORDS = _TOPICS.split()
+SETTLE_PROFILES = {
+    "sqlite": "UPDATE providers SET updated_at = datetime('now', '-1 hour', '-' || (id %% 43200) || ' minutes') "
+    "WHERE category_id = %s",
+    "postgresql": "UPDATE providers SET updated_at = now() - interval '1 hour' - (id %% 43200) * interval '1 minute' "
+    "WHERE category_id = %s",
+}
 NO_PASSWORD = make_password(None)  # generated people never log in
 FILLER = [f"word{i}" for i in range(220)]
 VOCABULARY = TOPIC_WORDS + FILLER
@@ -171,6 +179,9 @@ def build_category(size: int, rng: random.Random, *, all_remote: bool = False) -
             )
         )
     providers = Provider.objects.bulk_create(providers, batch_size=2000)
+    # A settled category: profiles last edited over the past 30 days, none in the last hour.
+    with connection.cursor() as cursor:
+        cursor.execute(SETTLE_PROFILES[connection.vendor], [category.pk])
     through = Provider.specialties.through
     through.objects.bulk_create(
         [
@@ -250,6 +261,17 @@ def bench_size(size: int, *, seekers: int, samples: int, rng: random.Random) -> 
         f"  one seeker, end to end:         median {ms(statistics.median(timings))}, p95 {ms(p95(timings))}, "
         f"{min(query_counts)}-{max(query_counts)} queries"
     )
+
+    # A provider's rating changes: the cached index is refreshed from the changed row only.
+    changed = Provider.objects.filter(category=category).order_by("pk").first()
+    Provider.objects.filter(pk=changed.pk).update(
+        rating_avg=Decimal("4.90"), rating_count=81, updated_at=timezone.now()
+    )
+    with CaptureQueriesContext(connection) as refresh_queries:
+        t = time.perf_counter()
+        loader.candidate_pool(category)
+        refresh = time.perf_counter() - t
+    print(f"  pool after a rating change:     {ms(refresh)}  {len(refresh_queries)} queries (no rebuild)")
 
     # The engine alone on the loaded pool.
     pool = loader.candidate_pool(category)
