@@ -158,6 +158,7 @@ def ledger_post_many(postings: Sequence[Posting]) -> list[PotTransaction]:
         raise RuntimeError("ledger_post runs inside a transaction: call it from a @ledger_atomic service.")
     wallets = wallets_lock([p.user_id for p in postings])
     now = timezone.now()
+    locked_balances = {user_id: wallet.balance for user_id, wallet in wallets.items()}
     rows = []
     for posting in postings:
         wallet = wallets[posting.user_id]
@@ -177,9 +178,12 @@ def ledger_post_many(postings: Sequence[Posting]) -> list[PotTransaction]:
         wallet.lifetime_earned += lifetime_earned_delta(posting)
     for user_id in {p.user_id for p in postings}:
         wallet = wallets[user_id]
-        Wallet.objects.filter(pk=wallet.pk).update(
+        # The lock makes the guard always true; it is there so a lost update can never pass silently.
+        updated = Wallet.objects.filter(pk=wallet.pk, balance=locked_balances[user_id]).update(
             balance=wallet.balance, lifetime_earned=wallet.lifetime_earned, updated_at=now
         )
+        if updated != 1:
+            raise DatabaseError(f"Wallet {wallet.pk} changed while locked; the posting is rolled back.")
     return rows
 
 
