@@ -37,10 +37,9 @@ def test_posting_below_zero_is_refused_and_writes_nothing(user):
 
 def test_posting_needs_a_transaction(user):
     with (
-        mock.patch.object(ledger.transaction, "get_connection") as get_connection,
+        mock.patch.object(ledger, "in_transaction", return_value=False),
         pytest.raises(RuntimeError, match="inside a transaction"),
     ):
-        get_connection.return_value.in_atomic_block = False
         ledger_post(user_id=user.pk, amount=1, transaction_type="adjust", category="x")
 
 
@@ -151,16 +150,16 @@ def test_database_refuses_a_negative_balance_after(user):
 
 def test_fault_after_the_row_is_written_leaves_nothing(user):
     pot_fund(user, 100)
-    real_update = Wallet.objects.filter
+    written = []
+    real_insert = ledger._insert
 
-    def crash_on_wallet_update(*args, **kwargs):
-        queryset = real_update(*args, **kwargs)
-        if "pk" in kwargs:  # the balance update that follows the insert
-            raise RuntimeError("power cut between the row and the balance")
-        return queryset
+    def insert_then_crash(*args, **kwargs):
+        written.append(real_insert(*args, **kwargs))  # the row is in the table now ...
+        raise RuntimeError("power cut between the row and the balance")  # ... and then the fault
 
-    with mock.patch.object(Wallet.objects, "filter", side_effect=crash_on_wallet_update), pytest.raises(RuntimeError):
+    with mock.patch.object(ledger, "_insert", side_effect=insert_then_crash), pytest.raises(RuntimeError):
         _post(user_id=user.pk, amount=-40, transaction_type="spend", category="x", idempotency_key="spend:fault")
+    assert written and written[0].pk
     assert balance_of(user) == 100
     assert [row.amount for row in rows_of(user)] == [100]
     assert not PotTransaction.objects.filter(idempotency_key="spend:fault").exists()
@@ -203,8 +202,8 @@ def test_outermost_block_is_retried_on_serialization_failure(user, monkeypatch):
     monkeypatch.setattr(ledger.time, "sleep", lambda seconds: None)
     wrapped = ledger_atomic(body)
     # pytest-django wraps each test in a transaction: make the block believe it is outermost.
-    with mock.patch.object(ledger.transaction, "get_connection") as get_connection:
-        get_connection.return_value.in_atomic_block = False
+    # The wrapper asks first (outermost: no); ledger_post then asks from inside the block (yes).
+    with mock.patch.object(ledger, "in_transaction", side_effect=[False] + [True] * 10):
         row = wrapped()
     assert len(calls) == 3 and row.amount == 7
 
@@ -221,8 +220,7 @@ def test_retries_give_up_and_other_errors_are_not_retried(user, monkeypatch):
         attempts.append(1)
         raise OperationalError("disk full")
 
-    with mock.patch.object(ledger.transaction, "get_connection") as get_connection:
-        get_connection.return_value.in_atomic_block = False
+    with mock.patch.object(ledger, "in_transaction", return_value=False):
         with pytest.raises(OperationalError):
             ledger_atomic(always_conflicts)()
         assert len(attempts) == ledger.RETRY_ATTEMPTS
