@@ -116,7 +116,7 @@ def test_reverse_takes_the_award_back_once(user):
 def test_reverse_never_takes_the_balance_below_zero(user, other_user):
     pot_award(user=user, rule_key="engagement_bonus_seeker", cause="engagement_bonus:seeker:engagement:4")
     # The person spent 70 of the 100 meanwhile.
-    ledger_atomic(lambda: ledger_post(user_id=user.pk, amount=-70, transaction_type="spend", category="x"))()
+    ledger_atomic(lambda: ledger_post(user_id=user.pk, amount=-70, transaction_type="adjust", category="x"))()
     row = pot_award_reverse(cause="engagement_bonus:seeker:engagement:4", reason="Engagement cancelled")
     assert (row.amount, row.balance_after) == (-30, 0)
     assert "reversed 30 of 100 POT" in row.note
@@ -125,7 +125,7 @@ def test_reverse_never_takes_the_balance_below_zero(user, other_user):
 
 def test_reverse_with_an_empty_wallet_writes_nothing_and_can_be_tried_later(user):
     pot_award(user=user, rule_key="engagement_bonus_seeker", cause="engagement_bonus:seeker:engagement:5")
-    ledger_atomic(lambda: ledger_post(user_id=user.pk, amount=-100, transaction_type="spend", category="x"))()
+    ledger_atomic(lambda: ledger_post(user_id=user.pk, amount=-100, transaction_type="adjust", category="x"))()
     assert pot_award_reverse(cause="engagement_bonus:seeker:engagement:5", reason="cancelled") is None
     pot_fund(user, 40)
     assert pot_award_reverse(cause="engagement_bonus:seeker:engagement:5", reason="cancelled").amount == -40

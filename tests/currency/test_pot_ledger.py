@@ -24,14 +24,14 @@ def test_posting_writes_row_and_balance_and_creates_the_wallet(user):
     row = _post(user_id=user.pk, amount=30, transaction_type="adjust", category="x")
     assert (row.amount, row.balance_after) == (30, 30)
     assert Wallet.objects.get(user=user).balance == 30
-    row = _post(user_id=user.pk, amount=-30, transaction_type="spend", category="x")
+    row = _post(user_id=user.pk, amount=-30, transaction_type="adjust", category="x")
     assert row.balance_after == 0 and balance_of(user) == 0
 
 
 def test_posting_below_zero_is_refused_and_writes_nothing(user):
     pot_fund(user, 10)
     with pytest.raises(InsufficientPot):
-        _post(user_id=user.pk, amount=-11, transaction_type="spend", category="x")
+        _post(user_id=user.pk, amount=-11, transaction_type="adjust", category="x")
     assert balance_of(user) == 10 and len(rows_of(user)) == 1
 
 
@@ -158,13 +158,13 @@ def test_fault_after_the_row_is_written_leaves_nothing(user):
         raise RuntimeError("power cut between the row and the balance")  # ... and then the fault
 
     with mock.patch.object(ledger, "_insert", side_effect=insert_then_crash), pytest.raises(RuntimeError):
-        _post(user_id=user.pk, amount=-40, transaction_type="spend", category="x", idempotency_key="spend:fault")
+        _post(user_id=user.pk, amount=-40, transaction_type="adjust", category="x", idempotency_key="spend:fault")
     assert written and written[0].pk
     assert balance_of(user) == 100
     assert [row.amount for row in rows_of(user)] == [100]
     assert not PotTransaction.objects.filter(idempotency_key="spend:fault").exists()
     # The key was never claimed: the retry goes through.
-    assert _post(user_id=user.pk, amount=-40, transaction_type="spend", category="x", idempotency_key="spend:fault")
+    assert _post(user_id=user.pk, amount=-40, transaction_type="adjust", category="x", idempotency_key="spend:fault")
 
 
 def test_fault_in_a_service_after_posting_rolls_the_posting_back(user):
