@@ -77,6 +77,7 @@ class SeekerViewSet(
     """The user's seeker profiles (staff: everyone's)."""
 
     serializer_class = SeekerSerializer
+    queryset = Seeker.objects.none()  # for the schema; get_queryset() scopes to the user
     lookup_value_regex = ID_PATTERN
     filterset_fields = ["category__name"]
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -107,6 +108,7 @@ class ProviderViewSet(
     """
 
     serializer_class = ProviderSerializer
+    queryset = Provider.objects.none()  # for the schema; get_queryset() picks the visible ones
     lookup_value_regex = ID_PATTERN
     filterset_class = ProviderDirectoryFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
