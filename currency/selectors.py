@@ -85,10 +85,8 @@ def spend_option_active(*, key: str) -> SpendOption:
 def boosted_user_ids(*, user_ids: Iterable[int], at: datetime | None = None) -> set[int]:
     """Which of these users have a profile boost running at `at` (default: now)."""
     at = at or timezone.now()
-    # A QuerySet stays a subquery: matching passes a whole category's providers (50,000 ids
-    # would pass SQLite's limit on query parameters).
-    ids = user_ids if isinstance(user_ids, QuerySet) else list(user_ids)
-    if not isinstance(ids, QuerySet) and not ids:
+    ids = list(user_ids)
+    if not ids:
         return set()
     return set(
         Purchase.objects.filter(
