@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from currency.selectors import extra_matches_available
 from currency.services import extra_matches_take
 from imatch.errors import DomainError
 from marketplace import emails
@@ -47,9 +48,10 @@ def match_run_for_seeker(
 ) -> list[Match]:
     """Fill the seeker's free match slots with the best providers; returns the new matches.
 
-    A seeker has `category.matches_per_request` slots (more after an extra-matches purchase,
-    which this run uses up). Existing matches are kept: only slots freed by a decline or an
-    expiry get new providers. `pool` lets a batch run share one category's loaded candidates.
+    A seeker has `category.matches_per_request` slots, more after an extra-matches purchase
+    (used up by the run that fills them; kept while no provider is left to fill them).
+    Existing matches are kept: only slots freed by a decline or an expiry get new
+    providers. `pool` lets a batch run share one category's loaded candidates.
     """
     now = now or timezone.now()
     seeker = Seeker.objects.select_for_update().select_related("category", "user").get(pk=seeker.pk)
@@ -60,12 +62,13 @@ def match_run_for_seeker(
         live=Count("id", filter=Q(status__in=MATCH_LIVE_STATUSES)), made=Count("id")
     )
     slots = category.matches_per_request - counts["live"]
-    extra = extra_matches_take(user=seeker.user) if slots >= 0 else 0
-    slots += extra
-    if slots <= 0:
+    extra = extra_matches_available(user=seeker.user) if slots >= 0 else 0
+    if slots + extra <= 0:
         return []
     pool = pool or candidate_pool(category, now=now)
-    ranked = pool.rank(seeker_profile(seeker), limit=slots, exclusions=seeker_exclusions(seeker))
+    ranked = pool.rank(seeker_profile(seeker), limit=slots + extra, exclusions=seeker_exclusions(seeker))
+    if len(ranked) > max(slots, 0):
+        extra_matches_take(user=seeker.user)  # used only when the extra slots were filled
     matches = Match.objects.bulk_create(
         [
             Match(

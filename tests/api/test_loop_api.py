@@ -240,3 +240,18 @@ def test_status_filter_on_matches(suggested):
     api = client_for(suggested.seeker.user)
     assert api.get("/api/v1/matches/?status=suggested").json()["count"] == 1
     assert api.get(f"/api/v1/matches/?status={MatchStatus.ACCEPTED}").json()["count"] == 0
+
+
+def test_ratings_list_query_count_does_not_grow(category, django_assert_max_num_queries):
+    provider = make_provider(category)
+    for _ in range(3):
+        seeker = make_seeker(category)
+        [match] = matches.match_run_for_seeker(seeker=seeker)
+        matches.match_introduce(match=match, user=seeker.user)
+        matches.match_accept(match=match, user=provider.user)
+        engagement = engagements.engagement_report(match=match, user=seeker.user, deal_value_usd="100")
+        engagements.engagement_confirm(engagement=engagement, user=provider.user)
+        client_for(seeker.user).post("/api/v1/ratings/", {"engagement": engagement.pk, "stars": 4}, format="json")
+    api = client_for(provider.user)
+    with django_assert_max_num_queries(3):
+        assert api.get("/api/v1/ratings/").json()["count"] == 3

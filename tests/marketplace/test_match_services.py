@@ -7,6 +7,7 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from currency.selectors import extra_matches_available
 from currency.services import pot_spend
 from imatch.errors import DomainError
 from marketplace.models import Match, MatchStatus
@@ -71,6 +72,20 @@ def test_extra_matches_give_three_more_once(category):
     assert len(matches.match_run_for_seeker(seeker=seeker)) == 3
     assert matches.match_run_for_seeker(seeker=seeker) == []  # used up
     assert Match.objects.filter(seeker=seeker).count() == 6
+
+
+def test_extra_matches_are_kept_while_no_provider_can_fill_them(category):
+    seeker = make_seeker(category)
+    for _ in range(3):
+        make_provider(category)
+    matches.match_run_for_seeker(seeker=seeker)
+    pot_fund(seeker.user, 500)
+    pot_spend(user=seeker.user, option_key="extra_matches")
+    assert matches.match_run_for_seeker(seeker=seeker) == []
+    assert extra_matches_available(user=seeker.user) == 3
+    make_provider(category)
+    assert len(matches.match_run_for_seeker(seeker=seeker)) == 1
+    assert extra_matches_available(user=seeker.user) == 0
 
 
 def test_a_provider_with_a_profile_boost_is_featured(category):
