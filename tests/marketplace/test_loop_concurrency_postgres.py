@@ -1,0 +1,76 @@
+"""Races on real parallel PostgreSQL connections: a confirmation, a rating and a match run happen once."""
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from currency.models import PotTransaction
+from marketplace.models import Engagement, EngagementStatus, Match, Rating
+from marketplace.services import engagements, matches, ratings
+from marketplace.services.states import InvalidTransition
+from tests.marketplace.loop import accepted_match, confirmed_engagement, make_category, make_provider, make_seeker
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def race(count: int, action: Callable[[int], object]) -> list:
+    """Run `action(i)` in `count` threads, each with its own connection, released at once."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = action(index)
+        except Exception as error:
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def _kinds(results: list) -> Counter:
+    return Counter(type(result).__name__ for result in results)
+
+
+@pytest.fixture(autouse=True)
+def _catalog():
+    call_command("seed_pot", stdout=open("/dev/null", "w"))  # noqa: SIM115 - flushed by earlier transactional tests
+
+
+def test_eight_parallel_confirmations_confirm_once_and_pay_the_bonuses_once():
+    match = accepted_match()
+    engagement = engagements.engagement_report(match=match, user=match.seeker.user, deal_value_usd="1000")
+    results = race(8, lambda i: engagements.engagement_confirm(engagement=engagement, user=match.provider.user))
+    assert _kinds(results) == {"Engagement": 1, "InvalidTransition": 7}
+    assert all(isinstance(r, Engagement | InvalidTransition) for r in results)
+    assert Engagement.objects.get(pk=engagement.pk).status == EngagementStatus.CONFIRMED
+    assert PotTransaction.objects.filter(reference_type="engagement", reference_id=engagement.pk).count() == 2
+
+
+def test_parallel_ratings_by_one_person_save_one():
+    engagement = confirmed_engagement()
+    results = race(6, lambda i: ratings.rating_create(engagement=engagement, user=engagement.seeker.user, stars=5))
+    assert _kinds(results) == {"Rating": 1, "AlreadyRated": 5}
+    assert Rating.objects.count() == 1
+    assert PotTransaction.objects.filter(reference_type="rating").count() == 2  # given + five stars received
+
+
+def test_parallel_match_runs_for_one_seeker_fill_the_slots_once():
+    category = make_category()
+    seeker = make_seeker(category)
+    for _ in range(6):
+        make_provider(category)
+    results = race(4, lambda i: matches.match_run_for_seeker(seeker=seeker))
+    assert sorted(len(r) for r in results) == [0, 0, 0, 3]
+    assert Match.objects.filter(seeker=seeker).count() == 3
