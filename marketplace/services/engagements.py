@@ -57,7 +57,7 @@ def commission_for(deal_value: Decimal, rate: Decimal) -> Decimal:
 
 def _locked(engagement: Engagement) -> Engagement:
     return (
-        Engagement.objects.select_for_update()
+        Engagement.objects.select_for_update(of=("self",))
         .select_related("seeker__user", "provider__user", "category", "reported_by")
         .get(pk=engagement.pk)
     )
@@ -87,7 +87,9 @@ def _check_side_or_operator(engagement: Engagement, user: User) -> None:
 def engagement_report(*, match: Match, user: User, deal_value_usd) -> Engagement:
     """Either side reports the deal agreed on an accepted match; the other side confirms it."""
     match = (
-        Match.objects.select_for_update().select_related("seeker__user", "provider__user", "category").get(pk=match.pk)
+        Match.objects.select_for_update(of=("self",))
+        .select_related("seeker__user", "provider__user", "category")
+        .get(pk=match.pk)
     )
     if user.pk not in (match.seeker.user_id, match.provider.user_id):
         raise WrongSide("Only the seeker or the provider of a match reports an engagement.")

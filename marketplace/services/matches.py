@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from categories.models import Category
 from currency.selectors import extra_matches_available
 from currency.services import extra_matches_take
 from imatch.errors import DomainError
@@ -33,7 +34,9 @@ class ProviderUnavailable(DomainError):
 
 def _locked(match: Match) -> Match:
     return (
-        Match.objects.select_for_update().select_related("seeker__user", "provider__user", "category").get(pk=match.pk)
+        Match.objects.select_for_update(of=("self",))
+        .select_related("seeker__user", "provider__user", "category")
+        .get(pk=match.pk)
     )
 
 
@@ -54,7 +57,7 @@ def match_run_for_seeker(
     providers. `pool` lets a batch run share one category's loaded candidates.
     """
     now = now or timezone.now()
-    seeker = Seeker.objects.select_for_update().select_related("category", "user").get(pk=seeker.pk)
+    seeker = Seeker.objects.select_for_update(of=("self",)).select_related("category", "user").get(pk=seeker.pk)
     category = seeker.category
     if not category.active:
         raise CategoryInactive(f"{category.display_name} is not open: no matches are made.", field="category")
@@ -148,13 +151,15 @@ def match_decline(*, match: Match, user: User, reason: str = "") -> Match:
 
 
 @transaction.atomic
-def match_expire_stale(*, now: datetime | None = None) -> list[Match]:
+def match_expire_stale(*, now: datetime | None = None, category: Category | None = None) -> list[Match]:
     """Expire introductions the provider left unanswered for 72 hours; their seekers get the next-best provider."""
     now = now or timezone.now()
+    stale = Match.objects.filter(status=MatchStatus.INTRODUCED, introduced_at__lt=now - INTRODUCTION_TIMEOUT)
+    if category is not None:
+        stale = stale.filter(category=category)
     stale = list(
-        Match.objects.select_for_update()
+        stale.select_for_update(of=("self",))
         .select_related("seeker__user", "provider__user", "category")
-        .filter(status=MatchStatus.INTRODUCED, introduced_at__lt=now - INTRODUCTION_TIMEOUT)
         .order_by("pk")
     )
     for match in stale:

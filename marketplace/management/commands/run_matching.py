@@ -34,7 +34,7 @@ class Command(BaseCommand):
             if not chosen.active:
                 raise CommandError(f"{chosen.display_name} is not active: launch it first.")
             categories = [chosen]
-        expired = [m for m in matches.match_expire_stale(now=now) if not category or m.category.name == category]
+        expired = matches.match_expire_stale(now=now, category=categories[0] if category else None)
         self.stdout.write(f"Expired {len(expired)} introductions unanswered for 72 hours.")
         totals = {"seekers": 0, "matched": 0, "matches": 0, "unmatched": 0}
         for current in categories:
