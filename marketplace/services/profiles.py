@@ -65,14 +65,10 @@ def user_register(*, email: str, password: str, name: str, referral_code: str | 
 
 def _account_type_refresh(*, user: User) -> None:
     """Keep `users.account_type` true to the roles the person holds."""
-    is_seeker = Seeker.objects.filter(user=user).exists()
-    is_provider = Provider.objects.filter(user=user).exists()
-    if is_seeker and is_provider:
-        account_type = AccountType.BOTH
-    elif is_provider:
-        account_type = AccountType.PROVIDER
-    else:
-        account_type = AccountType.SEEKER
+    account_type = AccountType.for_roles(
+        is_seeker=Seeker.objects.filter(user=user).exists(),
+        is_provider=Provider.objects.filter(user=user).exists(),
+    )
     if user.account_type != account_type:
         user.account_type = account_type
         User.objects.filter(pk=user.pk).update(account_type=account_type)
