@@ -1,6 +1,6 @@
 """Reads on people and profiles, with their related rows loaded up front."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from imatch.errors import NotFound
 from marketplace.models import Provider, Seeker, User
@@ -52,3 +52,19 @@ def provider_for_user(*, user: User, provider_id: int) -> Provider:
     if provider is None:
         raise NotFound("No such provider profile.")
     return provider
+
+
+def providers_visible_to(*, user: User) -> QuerySet[Provider]:
+    """Listed providers plus the user's own (staff: all) — what GET /providers/{id}/ may show."""
+    if user.is_authenticated and user.is_staff:
+        return providers_of_user(user=user)
+    visible = LISTED | Q(user=user) if user.is_authenticated else LISTED
+    return Provider.objects.filter(visible).select_related("user", "category").prefetch_related("specialties")
+
+
+def user_with_profiles(*, user: User) -> User:
+    """The user with their seeker and provider profiles (and categories) loaded."""
+    return User.objects.prefetch_related(
+        Prefetch("seekers", queryset=Seeker.objects.select_related("category").order_by("id")),
+        Prefetch("providers", queryset=Provider.objects.select_related("category").order_by("id")),
+    ).get(pk=user.pk)

@@ -96,6 +96,14 @@ def _resolve_specialties(category: Category, slugs: Iterable[str]) -> list[Speci
     return [found[slug] for slug in wanted]
 
 
+def _check_needs(specialties: Iterable[Specialty], needs_description: str) -> None:
+    """A seeker must say what they need, or nobody can be matched to them."""
+    if not needs_description.strip() and not list(specialties):
+        raise DomainError(
+            "Tell us what you need: pick a specialty or describe it.", field="needs_description", code="required"
+        )
+
+
 def _check_range(low: Decimal | None, high: Decimal | None, *, low_field: str, high_field: str) -> None:
     for value, field in ((low, low_field), (high, high_field)):
         if value is not None and value < 0:
@@ -129,7 +137,8 @@ def _save_new_profile(profile: Seeker | Provider, specialties: list[Specialty], 
 def _apply_changes(profile: Seeker | Provider, changes: dict[str, Any], allowed: set[str]) -> list[Specialty] | None:
     unknown = set(changes) - allowed - {"specialties"}
     if unknown:
-        raise DomainError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.", code="read_only")
+        field = sorted(unknown)[0]
+        raise DomainError(f"{field} cannot be changed once the profile exists.", field=field, code="read_only")
     specialties = None
     if "specialties" in changes:
         specialties = _resolve_specialties(profile.category, changes["specialties"])
@@ -160,6 +169,7 @@ def seeker_create(
     """Create the user's seeker profile in an active category."""
     _check_category_open(category)
     resolved = _resolve_specialties(category, specialties)
+    _check_needs(resolved, needs_description)
     _check_range(budget_min, budget_max, low_field="budget_min", high_field="budget_max")
     seeker = Seeker(
         user=user,
@@ -181,6 +191,7 @@ def seeker_update(*, seeker: Seeker, changes: dict[str, Any]) -> Seeker:
     """Change a seeker's needs, budget or location (the category is fixed)."""
     seeker = Seeker.objects.select_for_update().select_related("category", "user").get(pk=seeker.pk)
     specialties = _apply_changes(seeker, changes, SEEKER_EDITABLE)
+    _check_needs(specialties if specialties is not None else seeker.specialties.all(), seeker.needs_description)
     _check_range(seeker.budget_min, seeker.budget_max, low_field="budget_min", high_field="budget_max")
     _apply_location(seeker)
     seeker.save()

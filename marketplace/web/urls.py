@@ -1,1 +1,27 @@
-urlpatterns = []
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+import imatch.converters  # noqa: F401  (registers <id:…>)
+from marketplace.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("categories/<slug:name>/", views.category_detail, name="category-detail"),
+    path("providers/<id:provider_id>/", views.provider_detail, name="provider-detail"),
+    path("signup/", views.signup, name="signup"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("seekers/new/", views.seeker_create, name="seeker-create"),
+    path("seekers/<id:seeker_id>/edit/", views.seeker_edit, name="seeker-edit"),
+    path("providers/new/", views.provider_create, name="provider-create"),
+    path("providers/<id:provider_id>/edit/", views.provider_edit, name="provider-edit"),
+]

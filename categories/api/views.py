@@ -1,0 +1,52 @@
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from categories import selectors, services
+from categories.api.serializers import CategorySerializer
+from categories.models import Category
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("include_inactive", OpenApiTypes.BOOL, description="Staff only: list inactive ones too.")
+    ]
+)
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """Active categories for everyone; staff also see inactive ones and launch or deactivate them."""
+
+    serializer_class = CategorySerializer
+    lookup_field = "name"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    permission_classes = [permissions.AllowAny]
+
+    def get_permissions(self):
+        if self.action in ("activate", "deactivate"):
+            return [permissions.IsAdminUser()]
+        return super().get_permissions()
+
+    def _staff(self) -> bool:
+        return bool(self.request.user and self.request.user.is_staff)
+
+    def get_queryset(self) -> QuerySet[Category]:
+        include_inactive = self._staff() and (
+            self.action in ("activate", "deactivate", "retrieve")
+            or self.request.query_params.get("include_inactive") in ("1", "true", "True")
+        )
+        return selectors.category_list(include_inactive=include_inactive).order_by("display_name")
+
+    @extend_schema(request=None, responses=CategorySerializer)
+    @action(detail=True, methods=["post"])
+    def activate(self, request: Request, name: str) -> Response:
+        category = services.category_launch(category=self.get_object())
+        return Response(CategorySerializer(selectors.category_get(name=category.name, include_inactive=True)).data)
+
+    @extend_schema(request=None, responses=CategorySerializer)
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request: Request, name: str) -> Response:
+        category = services.category_deactivate(category=self.get_object())
+        return Response(CategorySerializer(selectors.category_get(name=category.name, include_inactive=True)).data)

@@ -1,0 +1,150 @@
+"""API shapes of people and profiles; validation of types and sizes only (rules live in services)."""
+
+from django.contrib.auth import authenticate
+from rest_framework import serializers
+
+from categories.models import Category
+from marketplace.models import Provider, Seeker, User
+
+MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0, "allow_null": True, "required": False}
+
+
+class SpecialtySlugsField(serializers.ListField):
+    """Specialties are written and read as their slugs within the profile's category."""
+
+    child = serializers.SlugField(max_length=64)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 50)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_representation(self, data):
+        return [specialty.slug for specialty in data.all()]
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+    name = serializers.CharField(max_length=150)
+    referral_code = serializers.CharField(max_length=16, required=False, allow_blank=True, write_only=True)
+
+
+class RegisteredUserSerializer(serializers.ModelSerializer):
+    token = serializers.CharField(source="auth_token.key", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "name", "referral_code", "token"]
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+
+    def validate(self, attrs):
+        user = authenticate(self.context["request"], username=attrs["email"], password=attrs["password"])
+        if user is None:
+            raise serializers.ValidationError("Unable to log in with these credentials.", code="authorization")
+        attrs["user"] = user
+        return attrs
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class ProfileSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    category = serializers.CharField(source="category.name")
+    category_display_name = serializers.CharField(source="category.display_name")
+
+
+class MeSerializer(serializers.ModelSerializer):
+    seekers = ProfileSummarySerializer(many=True, read_only=True)
+    providers = ProfileSummarySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "name", "account_type", "referral_code", "is_staff", "seekers", "providers"]
+        read_only_fields = fields
+
+
+class SeekerSerializer(serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="name", queryset=Category.objects.all())
+    specialties = SpecialtySlugsField()
+    budget_min = serializers.DecimalField(**MONEY)
+    budget_max = serializers.DecimalField(**MONEY)
+    state = serializers.CharField(max_length=2, min_length=2, required=False, allow_blank=True)
+
+    class Meta:
+        model = Seeker
+        fields = [
+            "id",
+            "user",
+            "category",
+            "specialties",
+            "needs_description",
+            "budget_min",
+            "budget_max",
+            "city",
+            "state",
+            "location",
+            "remote_ok",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "user", "location", "created_at", "updated_at"]
+        extra_kwargs = {"needs_description": {"max_length": 5000}}
+
+
+class ProviderSerializer(serializers.ModelSerializer):
+    """A provider as the directory shows it; the owner and staff also see the private fields."""
+
+    PRIVATE_FIELDS = ("license_number", "max_active_clients", "user")
+
+    category = serializers.SlugRelatedField(slug_field="name", queryset=Category.objects.all())
+    specialties = SpecialtySlugsField()
+    pricing_min = serializers.DecimalField(**MONEY)
+    pricing_max = serializers.DecimalField(**MONEY)
+    years_experience = serializers.IntegerField(min_value=0, max_value=80, allow_null=True, required=False)
+    max_active_clients = serializers.IntegerField(min_value=1, max_value=10000, required=False)
+    state = serializers.CharField(max_length=2, min_length=2, required=False, allow_blank=True)
+    name = serializers.CharField(source="user.name", read_only=True)
+
+    class Meta:
+        model = Provider
+        fields = [
+            "id",
+            "user",
+            "name",
+            "category",
+            "business_name",
+            "bio",
+            "specialties",
+            "years_experience",
+            "certifications",
+            "license_number",
+            "license_verified",
+            "pricing_min",
+            "pricing_max",
+            "city",
+            "state",
+            "location",
+            "remote",
+            "accepting_clients",
+            "max_active_clients",
+            "rating_avg",
+            "rating_count",
+            "created_at",
+        ]
+        read_only_fields = ["id", "user", "license_verified", "location", "rating_avg", "rating_count", "created_at"]
+        extra_kwargs = {"bio": {"max_length": 5000}, "certifications": {"max_length": 1000}}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        viewer = getattr(self.context.get("request"), "user", None)
+        if not (viewer and (viewer.is_staff or viewer.pk == instance.user_id)):
+            for field in self.PRIVATE_FIELDS:
+                data.pop(field, None)
+        return data

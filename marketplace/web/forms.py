@@ -1,0 +1,174 @@
+"""Web forms: they check types and sizes; the services decide the rules."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from categories.models import Category
+from imatch.errors import DomainError
+from marketplace.models import Provider, Seeker
+
+STATE_CODES = (
+    "AL",
+    "AK",
+    "AZ",
+    "AR",
+    "CA",
+    "CO",
+    "CT",
+    "DE",
+    "DC",
+    "FL",
+    "GA",
+    "HI",
+    "ID",
+    "IL",
+    "IN",
+    "IA",
+    "KS",
+    "KY",
+    "LA",
+    "ME",
+    "MD",
+    "MA",
+    "MI",
+    "MN",
+    "MS",
+    "MO",
+    "MT",
+    "NE",
+    "NV",
+    "NH",
+    "NJ",
+    "NM",
+    "NY",
+    "NC",
+    "ND",
+    "OH",
+    "OK",
+    "OR",
+    "PA",
+    "RI",
+    "SC",
+    "SD",
+    "TN",
+    "TX",
+    "UT",
+    "VT",
+    "VA",
+    "WA",
+    "WV",
+    "WI",
+    "WY",
+    "PR",
+)
+US_STATES = [("", "—"), *[(code, code) for code in STATE_CODES]]
+MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0, "required": False}
+
+
+def add_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Show a service's refusal next to the field it concerns (or above the form)."""
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+    if field:
+        form.fields[field].widget.attrs["aria-invalid"] = "true"
+
+
+class MarkInvalidMixin:
+    """Marks fields with errors `aria-invalid`, which Pico shows in red."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in getattr(self, "_errors", None) or {}:
+            if name in self.fields:
+                self.fields[name].widget.attrs["aria-invalid"] = "true"
+
+
+class EmailAuthenticationForm(MarkInvalidMixin, AuthenticationForm):
+    username = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autofocus": True}))
+
+
+class SignupForm(MarkInvalidMixin, forms.Form):
+    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    name = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    password = forms.CharField(
+        max_length=128, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False
+    )
+    referral_code = forms.CharField(max_length=16, required=False, label="Referral code (optional)")
+
+
+class ProfileForm(MarkInvalidMixin, forms.Form):
+    """Fields both roles share; the category's specialties are the choices."""
+
+    specialties = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
+    city = forms.CharField(max_length=100, required=False)
+    state = forms.ChoiceField(choices=US_STATES, required=False)
+
+    def __init__(self, *args, category: Category, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category = category
+        self.fields["specialties"].choices = [(s.slug, s.name) for s in category.specialties.all()]
+
+    @classmethod
+    def initial_from(cls, profile: Seeker | Provider, fields: list[str]) -> dict:
+        initial = {field: getattr(profile, field) for field in fields}
+        initial["specialties"] = [s.slug for s in profile.specialties.all()]
+        return initial
+
+
+class SeekerForm(ProfileForm):
+    FIELDS = ["needs_description", "budget_min", "budget_max", "city", "state", "remote_ok"]
+
+    needs_description = forms.CharField(
+        label="What do you need?", max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    budget_min = forms.DecimalField(label="Budget from (USD)", **MONEY)
+    budget_max = forms.DecimalField(label="Budget up to (USD)", **MONEY)
+    remote_ok = forms.BooleanField(label="A remote provider is fine", required=False, initial=True)
+
+    field_order = ["specialties", "needs_description", "budget_min", "budget_max", "city", "state", "remote_ok"]
+
+
+class ProviderForm(ProfileForm):
+    FIELDS = [
+        "business_name",
+        "bio",
+        "years_experience",
+        "certifications",
+        "license_number",
+        "pricing_min",
+        "pricing_max",
+        "city",
+        "state",
+        "remote",
+        "accepting_clients",
+        "max_active_clients",
+    ]
+
+    business_name = forms.CharField(max_length=200)
+    bio = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    years_experience = forms.IntegerField(label="Years of experience", min_value=0, max_value=80, required=False)
+    certifications = forms.CharField(max_length=1000, required=False, help_text="e.g. CFP, CFA")
+    license_number = forms.CharField(max_length=64, required=False)
+    pricing_min = forms.DecimalField(label="Price from (USD)", **MONEY)
+    pricing_max = forms.DecimalField(label="Price up to (USD)", **MONEY)
+    remote = forms.BooleanField(label="I work with clients remotely", required=False)
+    accepting_clients = forms.BooleanField(label="Accepting new clients", required=False, initial=True)
+    max_active_clients = forms.IntegerField(label="Maximum active clients", min_value=1, max_value=10000, initial=10)
+
+    field_order = ["business_name", "specialties", "bio", "years_experience", "certifications", "license_number"]
+
+
+class DirectoryFilterForm(forms.Form):
+    """The category page's filters (same names as the API's directory filters)."""
+
+    specialty = forms.ChoiceField(required=False)
+    state = forms.ChoiceField(choices=US_STATES, required=False)
+    city = forms.CharField(max_length=100, required=False)
+    remote = forms.NullBooleanField(
+        required=False, widget=forms.Select(choices=[("", "Any"), ("true", "Remote only"), ("false", "In person")])
+    )
+    max_price = forms.DecimalField(label="Max price (USD)", **MONEY)
+
+    def __init__(self, *args, category: Category, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["specialty"].choices = [("", "Any"), *[(s.slug, s.name) for s in category.specialties.all()]]

@@ -1,0 +1,218 @@
+"""Web pages for people: thin views that parse a form, call one service and render."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from categories import selectors as category_selectors
+from categories.models import Category
+from imatch.errors import DomainError, NotFound
+from marketplace import selectors
+from marketplace.filters import ProviderDirectoryFilter
+from marketplace.services import profiles
+from marketplace.web.forms import (
+    DirectoryFilterForm,
+    EmailAuthenticationForm,
+    ProviderForm,
+    SeekerForm,
+    SignupForm,
+    add_domain_error,
+)
+
+DIRECTORY_PAGE_SIZE = 20
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    categories = category_selectors.category_list_with_provider_counts()
+    return render(request, "marketplace/home.html", {"categories": categories})
+
+
+def _public_category(name: str) -> Category:
+    category = category_selectors.category_get(name=name)
+    if category is None:
+        raise Http404("No such category.")
+    return category
+
+
+def category_detail(request: HttpRequest, name: str) -> HttpResponse:
+    """A category and its provider directory, filtered by the form's fields."""
+    category = _public_category(name)
+    form = DirectoryFilterForm(request.GET or None, category=category)
+    filters = {"category": category.name}
+    if form.is_bound and form.is_valid():
+        filters.update({key: value for key, value in form.cleaned_data.items() if value not in (None, "")})
+    providers = ProviderDirectoryFilter(filters, queryset=selectors.provider_directory()).qs
+    page = Paginator(providers, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "marketplace/category_detail.html",
+        {"category": category, "form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+def provider_detail(request: HttpRequest, provider_id: int) -> HttpResponse:
+    try:
+        provider = selectors.provider_public_get(provider_id=provider_id)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    return render(request, "marketplace/provider_detail.html", {"provider": provider})
+
+
+class LoginView(auth_views.LoginView):
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, f"Welcome back, {self.request.user.get_short_name()}.")
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, "You are logged out. See you soon.")
+        return response
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = SignupForm(request.POST or None, initial={"referral_code": request.GET.get("ref", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = profiles.user_register(**form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome to I MATCH, {user.get_short_name()}! Create a profile to get started.")
+            return redirect("dashboard")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = selectors.user_with_profiles(user=request.user)
+    referral_link = request.build_absolute_uri(f"{reverse('signup')}?ref={user.referral_code}")
+    return render(
+        request,
+        "marketplace/dashboard.html",
+        {
+            "profile_user": user,
+            "categories": category_selectors.category_list(),
+            "referral_link": referral_link,
+        },
+    )
+
+
+def _active_category_or_picker(request: HttpRequest, role: str) -> Category | HttpResponse:
+    name = request.GET.get("category", "")
+    category = category_selectors.category_get(name=name) if name else None
+    if category is None:
+        return render(
+            request,
+            "marketplace/category_picker.html",
+            {"role": role, "categories": category_selectors.category_list(), "unknown": bool(name)},
+        )
+    return category
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def seeker_create(request: HttpRequest) -> HttpResponse:
+    category = _active_category_or_picker(request, "seeker")
+    if isinstance(category, HttpResponse):
+        return category
+    form = SeekerForm(request.POST or None, category=category)
+    if request.method == "POST" and form.is_valid():
+        try:
+            profiles.seeker_create(user=request.user, category=category, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"Your {category.display_name} request is saved.")
+            return redirect("dashboard")
+    return render(request, "marketplace/profile_form.html", {"form": form, "category": category, "role": "seeker"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def seeker_edit(request: HttpRequest, seeker_id: int) -> HttpResponse:
+    seeker = _owned(selectors.seeker_for_user, request, seeker_id=seeker_id)
+    form = SeekerForm(
+        request.POST or None, category=seeker.category, initial=SeekerForm.initial_from(seeker, SeekerForm.FIELDS)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            profiles.seeker_update(seeker=seeker, changes=form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"Your {seeker.category.display_name} request is updated.")
+            return redirect("dashboard")
+    return render(
+        request,
+        "marketplace/profile_form.html",
+        {"form": form, "category": seeker.category, "role": "seeker", "profile": seeker},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def provider_create(request: HttpRequest) -> HttpResponse:
+    category = _active_category_or_picker(request, "provider")
+    if isinstance(category, HttpResponse):
+        return category
+    form = ProviderForm(request.POST or None, category=category, initial={"business_name": request.user.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            provider = profiles.provider_create(user=request.user, category=category, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            note = " An operator will verify your license before you are listed." if category.requires_license else ""
+            messages.success(request, f"Your {category.display_name} profile is saved.{note}")
+            return redirect("dashboard") if not provider.is_listed else redirect("provider-detail", provider.pk)
+    return render(request, "marketplace/profile_form.html", {"form": form, "category": category, "role": "provider"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def provider_edit(request: HttpRequest, provider_id: int) -> HttpResponse:
+    provider = _owned(selectors.provider_for_user, request, provider_id=provider_id)
+    form = ProviderForm(
+        request.POST or None,
+        category=provider.category,
+        initial=ProviderForm.initial_from(provider, ProviderForm.FIELDS),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            profiles.provider_update(provider=provider, changes=form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"Your {provider.category.display_name} profile is updated.")
+            return redirect("dashboard")
+    return render(
+        request,
+        "marketplace/profile_form.html",
+        {"form": form, "category": provider.category, "role": "provider", "profile": provider},
+    )
+
+
+def _owned(access, request: HttpRequest, **ids):
+    """Run an access helper for the logged-in user; someone else's object is a 404."""
+    try:
+        return access(user=request.user, **ids)
+    except NotFound as error:
+        raise Http404(error.message) from error
