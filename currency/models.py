@@ -1,1 +1,373 @@
-"""The POT ledger (wallets, transactions, earning rules, spend options, redemptions)."""
+"""The POT ledger: wallets, transactions, earning rules, spend options, purchases, redemptions.
+
+Invariants the database enforces (so no code path can break them):
+- a wallet's balance is never negative (CHECK), one wallet per user (UNIQUE);
+- a transaction's amount is never 0 and its sign follows its type; `balance_after` is never
+  negative; each `idempotency_key` is used once (UNIQUE): the insert itself claims the cause;
+- `pot_transactions` rows are never updated or deleted (triggers, see `currency.triggers`).
+
+Only `currency.ledger.ledger_post` writes wallets and transactions.
+"""
+
+from decimal import ROUND_DOWN, Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+
+class Audience(models.TextChoices):
+    """Which role an earning rule or a spend option is for."""
+
+    SEEKER = "seeker", "Seekers"
+    PROVIDER = "provider", "Providers"
+    ANY = "any", "Everyone"
+
+
+class TransactionType(models.TextChoices):
+    """What kind of change a ledger row is; its sign follows from it."""
+
+    EARN = "earn", "Earn"  # POT granted by an earning rule (> 0)
+    SPEND = "spend", "Spend"  # POT paid for a spend option, burned (< 0)
+    BURN = "burn", "Burn"  # POT taken back by the platform, e.g. a reversed award (< 0)
+    REDEEM = "redeem", "Redeem"  # POT held for a redemption into USD (< 0)
+    REFUND = "refund", "Refund"  # POT returned, e.g. a rejected redemption (> 0)
+    ADJUST = "adjust", "Adjust"  # an operator's correction, with a reason (either sign)
+
+
+POSITIVE_TYPES = (TransactionType.EARN, TransactionType.REFUND)
+NEGATIVE_TYPES = (TransactionType.SPEND, TransactionType.BURN, TransactionType.REDEEM)
+
+
+class SpendEffect(models.TextChoices):
+    """What a spend option does in the product."""
+
+    PROFILE_BOOST = "profile_boost", "Profile boost"  # the provider is featured in matching for N days
+    EXTRA_MATCHES = "extra_matches", "Extra matches"  # the seeker's next match run returns N more
+    COMMISSION_CREDIT = "commission_credit", "Commission credit"  # POT pays commission at the redemption rate
+
+
+class RedemptionStatus(models.TextChoices):
+    """Where a redemption stands; the POT is held from the moment it is asked for."""
+
+    PENDING = "pending", "Pending"  # POT held, waiting for an operator
+    APPROVED = "approved", "Approved"  # paid out in USD (with a payout reference)
+    REJECTED = "rejected", "Rejected"  # refused; the held POT came back as a refund row
+
+
+class KeyQuerySet(models.QuerySet):
+    def get_by_natural_key(self, key: str):
+        return self.get(key=key)
+
+
+class EarningRule(models.Model):
+    """How much POT one kind of contribution earns: a fixed amount or a percent of a deal value."""
+
+    key = models.SlugField(max_length=64, unique=True, help_text="Used by the code, e.g. rating_given.")
+    name = models.CharField(max_length=120, help_text="Shown to people next to the award.")
+    description = models.TextField(blank=True)
+    reason = models.SlugField(max_length=64, help_text="Written as the transaction's reason, e.g. profile_creation.")
+    audience = models.CharField(max_length=16, choices=Audience.choices, default=Audience.ANY)
+    amount = models.BigIntegerField(null=True, blank=True, help_text="Fixed POT per award.")
+    percent_of_deal_value = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Or: this percent of the deal value in USD, as whole POT rounded down.",
+    )
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = KeyQuerySet.as_manager()
+
+    class Meta:
+        db_table = "pot_earning_rules"
+        ordering = ["key"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(amount__isnull=False) & Q(percent_of_deal_value__isnull=True))
+                | (Q(amount__isnull=True) & Q(percent_of_deal_value__isnull=False)),
+                name="earning_rule_amount_xor_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0), name="earning_rule_amount_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(percent_of_deal_value__isnull=True)
+                | (Q(percent_of_deal_value__gte=0) & Q(percent_of_deal_value__lte=100)),
+                name="earning_rule_percent_0_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.key,)
+
+    def pot_for(self, deal_value_usd: Decimal | None = None) -> int:
+        """The whole POT this rule grants (a percent rule needs the deal value; rounded down)."""
+        if self.amount is not None:
+            return self.amount
+        if deal_value_usd is None:
+            raise ValueError(f"Earning rule {self.key} is a percent of a deal value: pass deal_value_usd.")
+        pot = (Decimal(deal_value_usd) * self.percent_of_deal_value / 100).to_integral_value(rounding=ROUND_DOWN)
+        return max(int(pot), 0)
+
+    @property
+    def amount_display(self) -> str:
+        if self.amount is not None:
+            return f"{self.amount} POT"
+        return f"{self.percent_of_deal_value.normalize():f}% of the deal value"
+
+
+class SpendOption(models.Model):
+    """Something POT buys; spent POT is burned."""
+
+    key = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    cost = models.BigIntegerField(help_text="POT.")
+    audience = models.CharField(max_length=16, choices=Audience.choices)
+    effect = models.CharField(max_length=32, choices=SpendEffect.choices)
+    duration_days = models.PositiveIntegerField(null=True, blank=True, help_text="Profile boost: days featured.")
+    quantity = models.PositiveIntegerField(null=True, blank=True, help_text="Extra matches: how many more.")
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = KeyQuerySet.as_manager()
+
+    class Meta:
+        db_table = "pot_spend_options"
+        ordering = ["cost", "key"]
+        constraints = [
+            models.CheckConstraint(condition=Q(cost__gt=0), name="spend_option_cost_gt_0"),
+            models.CheckConstraint(
+                condition=~Q(effect=SpendEffect.PROFILE_BOOST) | Q(duration_days__gte=1),
+                name="spend_option_boost_has_duration",
+            ),
+            models.CheckConstraint(
+                condition=~Q(effect=SpendEffect.EXTRA_MATCHES) | Q(quantity__gte=1),
+                name="spend_option_extra_matches_has_quantity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.cost} POT)"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.key,)
+
+    def credit_usd(self) -> Decimal:
+        """A commission credit's value: its cost at the redemption rate."""
+        return (Decimal(self.cost) * settings.POT_USD_RATE).quantize(Decimal("0.01"))
+
+
+class Wallet(models.Model):
+    """A user's POT: the cached balance of their rows, and the POT they earned over time."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pot_wallet")
+    balance = models.BigIntegerField(default=0)
+    lifetime_earned = models.BigIntegerField(default=0, help_text="Earned POT, less reversed awards: sets the level.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "pot_wallets"
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0), name="wallet_balance_gte_0"),
+            models.CheckConstraint(condition=Q(lifetime_earned__gte=0), name="wallet_lifetime_earned_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Wallet of user {self.user_id}: {self.balance} POT"
+
+
+# Plain words for a row's reason when it has no note of its own.
+REASON_LABELS = {
+    "profile_creation": "Profile created",
+    "engagement_bonus": "Engagement bonus",
+    "rating_given": "Thanks for rating",
+    "rating_received": "5-star rating received",
+    "referral": "Referral reward",
+    "award_reversal": "Award taken back",
+    "redemption": "Redemption",
+    "adjustment": "Correction by an operator",
+}
+
+
+class PotTransaction(models.Model):
+    """One change of one wallet. Never updated or deleted: a mistake is corrected by a new row."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pot_transactions")
+    transaction_type = models.CharField(max_length=16, choices=TransactionType.choices)
+    category = models.SlugField(max_length=64, help_text="The reason, e.g. profile_creation, profile_boost.")
+    amount = models.BigIntegerField(help_text="Signed whole POT: earn > 0; spend, burn, redeem < 0.")
+    balance_after = models.BigIntegerField()
+    reference_type = models.CharField(max_length=32, blank=True, help_text="What caused it: engagement, rating, …")
+    reference_id = models.BigIntegerField(null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who did it: the user (spend, redeem), an operator (adjust, approvals); empty for the platform.",
+    )
+    note = models.CharField(max_length=500, blank=True, help_text="A plain-language reason.")
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    request_fingerprint = models.CharField(
+        max_length=64, blank=True, help_text="Hash of the request that claimed the key (idempotent retries)."
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        db_table = "pot_transactions"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="pot_tx_user_newest"),
+            models.Index(fields=["transaction_type", "created_at"], name="pot_tx_type_created"),
+            models.Index(fields=["category", "created_at"], name="pot_tx_reason_created"),
+            models.Index(fields=["reference_type", "reference_id"], name="pot_tx_reference"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="pot_tx_amount_not_0"),
+            models.CheckConstraint(condition=Q(balance_after__gte=0), name="pot_tx_balance_after_gte_0"),
+            models.CheckConstraint(condition=Q(transaction_type__in=TransactionType.values), name="pot_tx_type_valid"),
+            models.CheckConstraint(
+                condition=~Q(transaction_type__in=POSITIVE_TYPES) | Q(amount__gt=0), name="pot_tx_credit_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(transaction_type__in=NEGATIVE_TYPES) | Q(amount__lt=0), name="pot_tx_debit_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.transaction_type} {self.amount:+d} POT ({self.category})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise RuntimeError("POT transactions are immutable: post a compensating row instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("POT transactions are immutable: post a compensating row instead.")
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in plain words, as the wallet history shows it."""
+        label = REASON_LABELS.get(self.category, self.category.replace("_", " ").capitalize())
+        if self.transaction_type == TransactionType.ADJUST:
+            return f"{label}: {self.note}" if self.note else label
+        return self.note or label
+
+
+class Purchase(models.Model):
+    """What a spend bought, with its effect: a boost's window, extra matches, a commission credit."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pot_purchases")
+    option = models.ForeignKey(SpendOption, on_delete=models.PROTECT, related_name="purchases")
+    transaction = models.OneToOneField(PotTransaction, on_delete=models.PROTECT, related_name="purchase")
+    effect = models.CharField(max_length=32, choices=SpendEffect.choices)
+    cost = models.BigIntegerField()
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    matches_granted = models.PositiveIntegerField(default=0)
+    matches_taken_at = models.DateTimeField(null=True, blank=True, help_text="When a match run used them.")
+    credit_usd = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    credit_used_usd = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "pot_purchases"
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["effect", "user", "ends_at"], name="pot_purchase_effect_user")]
+        constraints = [
+            models.CheckConstraint(condition=Q(cost__gt=0), name="purchase_cost_gt_0"),
+            models.CheckConstraint(
+                condition=Q(credit_used_usd__gte=0) & Q(credit_used_usd__lte=F("credit_usd")),
+                name="purchase_credit_used_within_credit",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True) | Q(ends_at__gt=F("starts_at")), name="purchase_window_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_effect_display()} for user {self.user_id}"
+
+    @property
+    def credit_remaining_usd(self) -> Decimal:
+        return self.credit_usd - self.credit_used_usd
+
+    def describe(self, at=None) -> str:
+        """The effect in plain words, as the wallet shows it."""
+        at = at or timezone.now()
+        if self.effect == SpendEffect.PROFILE_BOOST:
+            state = "active" if self.starts_at <= at < self.ends_at else ("ended" if at >= self.ends_at else "starts")
+            return f"Featured in matching {self.starts_at:%b %-d} to {self.ends_at:%b %-d, %Y} ({state})"
+        if self.effect == SpendEffect.EXTRA_MATCHES:
+            used = "used" if self.matches_taken_at else "for your next match run"
+            return f"{self.matches_granted} extra matches ({used})"
+        return f"${self.credit_usd} commission credit (${self.credit_remaining_usd} left)"
+
+
+class CommissionCreditUse(models.Model):
+    """A commission credit applied to what a provider owes (e.g. one engagement's commission)."""
+
+    purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="credit_uses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    amount_usd = models.DecimalField(max_digits=12, decimal_places=2)
+    reference_type = models.CharField(max_length=32)
+    reference_id = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "pot_commission_credit_uses"
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=Q(amount_usd__gt=0), name="credit_use_amount_gt_0")]
+
+    def __str__(self) -> str:
+        return f"${self.amount_usd} credit on {self.reference_type} #{self.reference_id}"
+
+
+class Redemption(models.Model):
+    """A request to turn POT into USD; the POT is held (a redeem row) until an operator decides."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pot_redemptions")
+    pot_amount = models.BigIntegerField()
+    usd_rate = models.DecimalField(max_digits=8, decimal_places=4, help_text="USD per POT when asked.")
+    usd_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    payment_method = models.CharField(max_length=200, help_text="Where to pay, e.g. 'PayPal: me@example.com'.")
+    status = models.CharField(max_length=16, choices=RedemptionStatus.choices, default=RedemptionStatus.PENDING)
+    payout_reference = models.CharField(max_length=200, blank=True)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "pot_redemptions"
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "id"], name="pot_redemption_status")]
+        constraints = [
+            models.CheckConstraint(condition=Q(pot_amount__gt=0), name="redemption_pot_amount_gt_0"),
+            models.CheckConstraint(condition=Q(usd_amount__gte=0), name="redemption_usd_amount_gte_0"),
+            models.CheckConstraint(
+                condition=(Q(status=RedemptionStatus.PENDING) & Q(decided_at__isnull=True))
+                | (~Q(status=RedemptionStatus.PENDING) & Q(decided_at__isnull=False)),
+                name="redemption_decided_when_not_pending",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=RedemptionStatus.APPROVED) | ~Q(payout_reference=""),
+                name="redemption_approved_has_payout_reference",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Redemption #{self.pk}: {self.pot_amount} POT → ${self.usd_amount} ({self.status})"

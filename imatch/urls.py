@@ -7,6 +7,7 @@ from imatch.health import health
 api_v1 = [
     path("", include("marketplace.api.urls")),
     path("", include("categories.api.urls")),
+    path("", include("currency.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -15,5 +16,6 @@ urlpatterns = [
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("wallet/", include("currency.web.urls")),
     path("", include("marketplace.web.urls")),
 ]

@@ -64,3 +64,30 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def _let_test_flush_empty_the_pot_ledger() -> None:
+    """Django's test flush (transactional tests, live_server) empties SQLite tables with DELETE,
+    which the ledger's immutability triggers refuse: drop them for the flush and put them back.
+    (PostgreSQL's flush uses TRUNCATE, which row triggers do not see.)"""
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    from currency import triggers
+
+    DatabaseOperations = DatabaseWrapper.ops_class
+
+    original = DatabaseOperations.sql_flush
+    if getattr(original, "keeps_pot_triggers", False):
+        return
+
+    def sql_flush(self, style, tables, **kwargs):
+        statements = original(self, style, tables, **kwargs)
+        if "pot_transactions" in tables:
+            return [*triggers.SQLITE_UNINSTALL, *statements, *triggers.SQLITE_INSTALL]
+        return statements
+
+    sql_flush.keeps_pot_triggers = True
+    DatabaseOperations.sql_flush = sql_flush
+
+
+_let_test_flush_empty_the_pot_ledger()

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from categories.models import Category, Specialty
+from currency.services import pot_award
 from imatch.errors import DomainError, PermissionDenied
 from marketplace.models import AccountType, Provider, Seeker, User, UserManager
 
@@ -134,6 +135,30 @@ def _save_new_profile(profile: Seeker | Provider, specialties: list[Specialty], 
     _account_type_refresh(user=profile.user)
 
 
+def _award_profile_creation(profile: Seeker | Provider, role: str) -> None:
+    """POT for a new profile (once per person and role) and, for a referred person's first
+    profile ever, for their referrer. Runs in the profile's transaction: both or neither."""
+    user = profile.user
+    pot_award(
+        user=user,
+        rule_key=f"profile_creation_{role}",
+        cause=f"profile_creation:{role}:user:{user.pk}",
+        reference_type=role,
+        reference_id=profile.pk,
+    )
+    if (
+        user.referred_by_id
+        and Seeker.objects.filter(user=user).count() + Provider.objects.filter(user=user).count() == 1
+    ):
+        pot_award(
+            user=user.referred_by,
+            rule_key="referral_profile_created",
+            cause=f"referral_profile_created:user:{user.pk}",
+            reference_type="user",
+            reference_id=user.pk,
+        )
+
+
 def _apply_changes(profile: Seeker | Provider, changes: dict[str, Any], allowed: set[str]) -> list[Specialty] | None:
     unknown = set(changes) - allowed - {"specialties"}
     if unknown:
@@ -183,6 +208,7 @@ def seeker_create(
     )
     _apply_location(seeker)
     _save_new_profile(seeker, resolved, "seeker")
+    _award_profile_creation(seeker, "seeker")
     return seeker
 
 
@@ -261,6 +287,7 @@ def provider_create(
     )
     _apply_location(provider)
     _save_new_profile(provider, resolved, "provider")
+    _award_profile_creation(provider, "provider")
     return provider
 
 

@@ -1,0 +1,299 @@
+"""POT back-office: audit the ledger (read-only for everyone), edit rules and options, decide redemptions.
+
+Nothing here writes a wallet or a transaction: corrections go through `pot_adjust` (the
+API's /pot/adjustments/), redemptions through `redemption_approve` / `redemption_reject`.
+"""
+
+import csv
+from collections.abc import Iterator
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import render
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+
+from currency import selectors, services
+from currency.levels import level_for
+from currency.models import EarningRule, PotTransaction, Redemption, SpendOption, Wallet
+from imatch.errors import DomainError
+
+CSV_COLUMNS = [
+    "id",
+    "created_at",
+    "user_id",
+    "email",
+    "transaction_type",
+    "category",
+    "amount",
+    "balance_after",
+    "reference_type",
+    "reference_id",
+    "actor_id",
+    "note",
+    "idempotency_key",
+]
+
+
+def _csv_cell(value) -> str:
+    """Text a spreadsheet will not run as a formula (a cell starting with = + - @ is quoted)."""
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Nobody adds, changes or deletes these rows here — superusers included."""
+
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(PotTransaction)
+class PotTransactionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "created_at",
+        "user_email",
+        "transaction_type",
+        "category",
+        "amount",
+        "balance_after",
+        "reference",
+        "actor",
+    ]
+    list_filter = ["transaction_type", "category", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["user__email"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user", "actor"]
+    show_full_result_count = False
+    change_list_template = "admin/currency/pottransaction/change_list.html"
+    fields = [
+        "id",
+        "user",
+        "transaction_type",
+        "category",
+        "amount",
+        "balance_after",
+        "reference_type",
+        "reference_id",
+        "actor",
+        "note",
+        "idempotency_key",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="user", ordering="user__email")
+    def user_email(self, row: PotTransaction) -> str:
+        return row.user.email
+
+    @admin.display(description="reference")
+    def reference(self, row: PotTransaction) -> str:
+        return f"{row.reference_type} #{row.reference_id}" if row.reference_type else ""
+
+    def get_urls(self):
+        urls = [
+            path("export/", self.admin_site.admin_view(self.export_csv), name="currency_pottransaction_export"),
+            path("economy/", self.admin_site.admin_view(self.economy), name="currency_economy"),
+        ]
+        return urls + super().get_urls()
+
+    def export_csv(self, request: HttpRequest) -> HttpResponse:
+        """The rows the change list shows with the same filters and search, as CSV."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(reverse("admin:currency_pottransaction_changelist"))
+        rows = changelist.get_queryset(request).select_related("user").order_by("id")
+
+        def lines() -> Iterator[str]:
+            writer = csv.writer(_Echo())
+            yield writer.writerow(CSV_COLUMNS)
+            for row in rows.iterator(chunk_size=2000):
+                values = [getattr(row, column, None) for column in CSV_COLUMNS]
+                values[CSV_COLUMNS.index("email")] = row.user.email
+                values[CSV_COLUMNS.index("created_at")] = row.created_at.isoformat()
+                yield writer.writerow([_csv_cell(value) for value in values])
+
+        filename = f"pot_transactions_{timezone.now():%Y%m%d_%H%M%S}.csv"
+        response = StreamingHttpResponse(lines(), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def economy(self, request: HttpRequest) -> HttpResponse:
+        """The economy page: the statistics, earning sources and spending, and daily charts."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        daily = selectors.economy_daily(days=30)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "POT economy",
+            "opts": self.model._meta,
+            "statistics": selectors.economy_statistics(),
+            "earning_sources": selectors.pot_by_reason(transaction_types=["earn"]),
+            "spending": selectors.pot_by_reason(transaction_types=["spend", "burn"]),
+            "pending": selectors.redemptions_pending_summary(),
+            "chart_data": daily,
+        }
+        return TemplateResponse(request, "admin/currency/economy.html", context)
+
+
+@admin.register(Wallet)
+class WalletAdmin(ReadOnlyAdmin):
+    list_display = ["user", "balance", "lifetime_earned", "level", "updated_at"]
+    search_fields = ["user__email"]
+    list_select_related = ["user"]
+    fields = ["user", "balance", "lifetime_earned", "created_at", "updated_at"]
+    readonly_fields = fields
+
+    @admin.display(description="level")
+    def level(self, wallet: Wallet) -> str:
+        return level_for(wallet.lifetime_earned).name
+
+
+class NoDeleteAdmin(admin.ModelAdmin):
+    """Switch a rule or an option off instead: transactions and purchases point at them."""
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(EarningRule)
+class EarningRuleAdmin(NoDeleteAdmin):
+    list_display = ["key", "name", "reason", "audience", "amount", "percent_of_deal_value", "active", "updated_at"]
+    list_filter = ["active", "audience", "reason"]
+    list_editable = ["active"]
+    search_fields = ["key", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code awards by key: renaming a key would silently stop an award.
+        return ["key"] if obj else []
+
+
+@admin.register(SpendOption)
+class SpendOptionAdmin(NoDeleteAdmin):
+    list_display = ["key", "name", "cost", "audience", "effect", "duration_days", "quantity", "active"]
+    list_filter = ["active", "audience", "effect"]
+    list_editable = ["active"]
+    search_fields = ["key", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["key", "effect"] if obj else []
+
+
+class DecisionForm(forms.Form):
+    """What an operator gives when deciding a batch of redemptions."""
+
+    text = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"size": 60}))
+
+
+@admin.register(Redemption)
+class RedemptionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "created_at",
+        "user",
+        "pot_amount",
+        "usd_amount",
+        "payment_method",
+        "status",
+        "payout_reference",
+        "decided_by",
+        "decided_at",
+    ]
+    list_filter = ["status", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["user__email", "payout_reference"]
+    list_select_related = ["user", "decided_by"]
+    actions = ["approve", "reject"]
+    fields = [
+        "user",
+        "pot_amount",
+        "usd_rate",
+        "usd_amount",
+        "payment_method",
+        "status",
+        "payout_reference",
+        "rejection_reason",
+        "decided_by",
+        "decided_at",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_staff and request.user.has_perm("currency.change_redemption")
+
+    def _decide(self, request: HttpRequest, queryset, *, verb: str, label: str, decide) -> HttpResponse | None:
+        """Ask for the payout reference or reason once, then decide each pending redemption."""
+        form = DecisionForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            done = 0
+            for redemption in queryset.order_by("id"):
+                try:
+                    decide(redemption.pk, form.cleaned_data["text"])
+                    done += 1
+                except DomainError as error:
+                    self.message_user(request, f"Redemption #{redemption.pk}: {error.message}", messages.WARNING)
+            if done:
+                self.message_user(request, f"{verb.capitalize()} {done} redemptions.", messages.SUCCESS)
+            return None
+        return render(
+            request,
+            "admin/currency/redemption/decide.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"{verb.capitalize()} redemptions",
+                "opts": self.model._meta,
+                "redemptions": queryset.select_related("user"),
+                "form": form,
+                "label": label,
+                "action": request.POST.get("action"),
+                "verb": verb,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description="Approve selected redemptions (paid in USD)", permissions=["decide"])
+    def approve(self, request: HttpRequest, queryset):
+        return self._decide(
+            request,
+            queryset,
+            verb="approved",
+            label="Payout reference (e.g. the PayPal batch id)",
+            decide=lambda pk, text: services.redemption_approve(
+                redemption_id=pk, operator=request.user, payout_reference=text
+            ),
+        )
+
+    @admin.action(description="Reject selected redemptions (POT returned)", permissions=["decide"])
+    def reject(self, request: HttpRequest, queryset):
+        return self._decide(
+            request,
+            queryset,
+            verb="rejected",
+            label="Reason (shown to the person)",
+            decide=lambda pk, text: services.redemption_reject(redemption_id=pk, operator=request.user, reason=text),
+        )

@@ -1,0 +1,174 @@
+"""API shapes of POT: validation of types and sizes only (rules live in currency.services)."""
+
+from django.conf import settings
+from rest_framework import serializers
+
+from currency.models import EarningRule, PotTransaction, Purchase, Redemption, SpendOption
+
+# POT amounts are whole numbers; this bound keeps them far inside a 64-bit column.
+POT_MAX = 10**12
+
+
+class PurchaseEffectSerializer(serializers.ModelSerializer):
+    description = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Purchase
+        fields = [
+            "effect",
+            "starts_at",
+            "ends_at",
+            "matches_granted",
+            "matches_taken_at",
+            "credit_usd",
+            "credit_used_usd",
+            "description",
+        ]
+        read_only_fields = fields
+
+    def get_description(self, purchase: Purchase) -> str:
+        return purchase.describe()
+
+
+class PotTransactionSerializer(serializers.ModelSerializer):
+    reason = serializers.CharField(source="reason_text", read_only=True)
+    effect = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PotTransaction
+        fields = [
+            "id",
+            "user",
+            "transaction_type",
+            "category",
+            "reason",
+            "amount",
+            "balance_after",
+            "reference_type",
+            "reference_id",
+            "actor",
+            "created_at",
+            "effect",
+        ]
+        read_only_fields = fields
+
+    def get_effect(self, row: PotTransaction) -> dict | None:
+        purchase = getattr(row, "purchase", None) if row.transaction_type == "spend" else None
+        return PurchaseEffectSerializer(purchase).data if purchase else None
+
+
+class LevelSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    name = serializers.CharField()
+    lifetime_pot_earned = serializers.IntegerField()
+    next_level = serializers.CharField(allow_null=True)
+    next_level_at = serializers.IntegerField(allow_null=True)
+
+
+class BalanceSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    pot_balance = serializers.IntegerField(source="balance")
+    usd_value = serializers.DecimalField(max_digits=14, decimal_places=2)
+    level = serializers.SerializerMethodField()
+
+    def get_level(self, summary) -> dict:
+        return LevelSerializer(summary.level.as_dict(summary.lifetime_earned)).data
+
+
+class EarningRuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EarningRule
+        fields = ["key", "name", "description", "reason", "audience", "amount", "percent_of_deal_value"]
+        read_only_fields = fields
+
+
+class SpendOptionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SpendOption
+        fields = ["key", "name", "description", "cost", "audience", "effect", "duration_days", "quantity"]
+        read_only_fields = fields
+
+
+class RatesSerializer(serializers.Serializer):
+    usd_rate = serializers.DecimalField(max_digits=8, decimal_places=4)
+    min_redemption = serializers.IntegerField()
+    earning_rules = EarningRuleSerializer(many=True)
+    spend_options = SpendOptionSerializer(many=True)
+
+    @staticmethod
+    def current(earning_rules, spend_options) -> dict:
+        return {
+            "usd_rate": settings.POT_USD_RATE,
+            "min_redemption": settings.POT_MIN_REDEMPTION,
+            "earning_rules": earning_rules,
+            "spend_options": spend_options,
+        }
+
+
+class SpendRequestSerializer(serializers.Serializer):
+    option = serializers.SlugField(max_length=64)
+    expected_cost = serializers.IntegerField(
+        min_value=1, max_value=POT_MAX, required=False, help_text="The price the user confirmed; 409 if it changed."
+    )
+
+
+class SpendResultSerializer(serializers.Serializer):
+    transaction = PotTransactionSerializer()
+    balance_after = serializers.IntegerField(source="transaction.balance_after")
+    effect = PurchaseEffectSerializer(source="purchase")
+
+
+class RedeemRequestSerializer(serializers.Serializer):
+    pot_amount = serializers.IntegerField(min_value=1, max_value=POT_MAX)
+    payment_method = serializers.CharField(max_length=200)
+
+
+class RedemptionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Redemption
+        fields = [
+            "id",
+            "user",
+            "pot_amount",
+            "usd_amount",
+            "usd_rate",
+            "payment_method",
+            "status",
+            "payout_reference",
+            "rejection_reason",
+            "decided_by",
+            "decided_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class RedemptionApproveSerializer(serializers.Serializer):
+    payout_reference = serializers.CharField(max_length=200)
+
+
+class RedemptionRejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class AdjustmentRequestSerializer(serializers.Serializer):
+    user = serializers.IntegerField(min_value=1)
+    amount = serializers.IntegerField(min_value=-POT_MAX, max_value=POT_MAX)
+    reason = serializers.CharField(max_length=500)
+
+    def validate_amount(self, value: int) -> int:
+        if value == 0:
+            raise serializers.ValidationError("An adjustment is a non-zero number of POT.")
+        return value
+
+
+class EconomySerializer(serializers.Serializer):
+    total_users = serializers.IntegerField()
+    users_with_pot = serializers.IntegerField()
+    participation_rate = serializers.FloatField()
+    total_pot_in_circulation = serializers.IntegerField()
+    total_pot_earned_all_time = serializers.IntegerField()
+    total_pot_spent_all_time = serializers.IntegerField()
+    total_pot_burned_all_time = serializers.IntegerField()
+    burn_rate = serializers.FloatField()
+    transactions_last_7_days = serializers.IntegerField()

@@ -1,0 +1,183 @@
+"""POT API views: parse, check access, call one service or selector, render."""
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from currency import selectors, services
+from currency.api.filters import PotTransactionFilter, RedemptionFilter
+from currency.api.serializers import (
+    AdjustmentRequestSerializer,
+    BalanceSerializer,
+    EconomySerializer,
+    PotTransactionSerializer,
+    RatesSerializer,
+    RedeemRequestSerializer,
+    RedemptionApproveSerializer,
+    RedemptionRejectSerializer,
+    RedemptionSerializer,
+    SpendRequestSerializer,
+    SpendResultSerializer,
+)
+from currency.models import PotTransaction, Redemption
+
+ID_PATTERN = "[0-9]{1,18}"
+USER_PARAMETER = OpenApiParameter("user", OpenApiTypes.INT, description="Staff only: another user's wallet.")
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    description="A retry with the same key and body returns the first result and charges nothing; "
+    "the same key with a different body answers 409.",
+)
+
+
+def _idempotency_key(request: Request) -> str | None:
+    return request.headers.get("Idempotency-Key") or None
+
+
+def _created(data: dict, *, replayed: bool) -> Response:
+    response = Response(data, status=status.HTTP_201_CREATED)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+class BalanceView(APIView):
+    """The wallet's balance, its USD value at the redemption rate, and the level."""
+
+    @extend_schema(parameters=[USER_PARAMETER], responses=BalanceSerializer)
+    def get(self, request: Request) -> Response:
+        owner = selectors.wallet_owner_for(viewer=request.user, user_id=request.query_params.get("user"))
+        return Response(BalanceSerializer(selectors.wallet_summary(user_id=owner.pk)).data)
+
+
+class TransactionListView(generics.ListAPIView):
+    """The wallet's ledger rows, newest first (staff: everyone's, or `?user=ID`)."""
+
+    serializer_class = PotTransactionSerializer
+    filterset_class = PotTransactionFilter
+
+    def get_queryset(self) -> QuerySet[PotTransaction]:
+        # Refuses `?user=` of someone else for non-staff (403) before any filtering.
+        selectors.wallet_owner_for(viewer=self.request.user, user_id=self.request.query_params.get("user"))
+        return selectors.transactions_visible(user=self.request.user)
+
+
+class RatesView(APIView):
+    """What POT earns and buys, and what it is worth in USD."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses=RatesSerializer)
+    def get(self, request: Request) -> Response:
+        rates = RatesSerializer.current(selectors.earning_rules_active(), selectors.spend_options_active())
+        return Response(RatesSerializer(rates).data)
+
+
+class SpendView(APIView):
+    """Buy a spend option: the cost is burned and the effect recorded."""
+
+    @extend_schema(request=SpendRequestSerializer, responses={201: SpendResultSerializer}, parameters=[IDEMPOTENCY_KEY])
+    def post(self, request: Request) -> Response:
+        serializer = SpendRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.pot_spend(
+            user=request.user,
+            option_key=serializer.validated_data["option"],
+            confirmed_cost=serializer.validated_data.get("expected_cost"),
+            idempotency_key=_idempotency_key(request),
+        )
+        return _created(SpendResultSerializer(result).data, replayed=result.replayed)
+
+
+class RedeemView(APIView):
+    """Ask to redeem POT for USD: the POT is held at once until an operator decides."""
+
+    @extend_schema(request=RedeemRequestSerializer, responses={201: RedemptionSerializer}, parameters=[IDEMPOTENCY_KEY])
+    def post(self, request: Request) -> Response:
+        serializer = RedeemRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.redemption_request(
+            user=request.user, idempotency_key=_idempotency_key(request), **serializer.validated_data
+        )
+        return _created(RedemptionSerializer(result.redemption).data, replayed=result.replayed)
+
+
+class RedemptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The user's redemptions (staff: everyone's); staff approve or reject pending ones."""
+
+    serializer_class = RedemptionSerializer
+    filterset_class = RedemptionFilter
+    lookup_value_regex = ID_PATTERN
+
+    def get_permissions(self):
+        if self.action in ("approve", "reject"):
+            return [permissions.IsAdminUser()]
+        return super().get_permissions()
+
+    def get_queryset(self) -> QuerySet[Redemption]:
+        if self.action == "list":
+            selectors.wallet_owner_for(viewer=self.request.user, user_id=self.request.query_params.get("user"))
+        return selectors.redemptions_visible(user=self.request.user)
+
+    def get_object(self) -> Redemption:
+        return selectors.redemption_for_user(user=self.request.user, redemption_id=int(self.kwargs["pk"]))
+
+    @extend_schema(request=RedemptionApproveSerializer, responses=RedemptionSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        serializer = RedemptionApproveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        redemption = services.redemption_approve(
+            redemption_id=int(pk), operator=request.user, **serializer.validated_data
+        )
+        return Response(RedemptionSerializer(redemption).data)
+
+    @extend_schema(request=RedemptionRejectSerializer, responses=RedemptionSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        serializer = RedemptionRejectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        redemption = services.redemption_reject(
+            redemption_id=int(pk), operator=request.user, **serializer.validated_data
+        )
+        return Response(RedemptionSerializer(redemption).data)
+
+
+class EconomyView(APIView):
+    """The POT economy's statistics (staff)."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(responses=EconomySerializer)
+    def get(self, request: Request) -> Response:
+        return Response(EconomySerializer(selectors.economy_statistics()).data)
+
+
+class AdjustmentView(APIView):
+    """Staff correct a balance with an `adjust` row (a reason is required; never below zero)."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(
+        request=AdjustmentRequestSerializer, responses={201: PotTransactionSerializer}, parameters=[IDEMPOTENCY_KEY]
+    )
+    def post(self, request: Request) -> Response:
+        serializer = AdjustmentRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        owner = selectors.wallet_owner_for(viewer=request.user, user_id=data["user"])
+        row = services.pot_adjust(
+            user=owner,
+            operator=request.user,
+            amount=data["amount"],
+            reason=data["reason"],
+            idempotency_key=_idempotency_key(request),
+        )
+        return _created(PotTransactionSerializer(row).data, replayed=False)

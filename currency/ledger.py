@@ -1,0 +1,192 @@
+"""The posting function: the only code that writes wallets and POT transactions.
+
+`ledger_post` runs inside the caller's transaction. For each posting it locks the wallet
+row (`SELECT … FOR UPDATE`, several wallets in id order so two postings never wait on each
+other crosswise), checks the new balance, inserts the row with its `balance_after` and
+updates the cached balance. The row's unique `idempotency_key` is claimed by the INSERT
+itself, inside a savepoint: a second posting for the same cause fails on the unique index
+and raises `IdempotencyKeyTaken` — there is no read-then-insert window.
+
+`ledger_atomic` is the `transaction.atomic` for services that post: when it opens the
+outermost transaction it retries the whole block on PostgreSQL serialization failures and
+deadlocks (SQLSTATE 40001, 40P01) and on SQLite's "database is locked".
+"""
+
+import functools
+import random
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
+
+from currency.models import PotTransaction, TransactionType, Wallet
+from imatch.errors import DomainError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+RETRY_ATTEMPTS = 5
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+AWARD_REVERSAL = "award_reversal"
+
+
+class InsufficientPot(DomainError):
+    """The posting would take a balance below zero."""
+
+    code = "insufficient_pot"
+
+
+class IdempotencyKeyTaken(Exception):
+    """A row with this idempotency key exists: the cause was already posted."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One change of one wallet, as a service asks for it."""
+
+    user_id: int
+    amount: int
+    transaction_type: str
+    category: str
+    idempotency_key: str = ""
+    reference_type: str = ""
+    reference_id: int | None = None
+    actor_id: int | None = None
+    note: str = ""
+    request_fingerprint: str = ""
+
+    def __post_init__(self):
+        if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount == 0:
+            raise ValueError(f"A posting's amount is a non-zero whole number of POT, not {self.amount!r}.")
+        if self.transaction_type not in TransactionType.values:
+            raise ValueError(f"Unknown transaction type {self.transaction_type!r}.")
+
+
+def new_key(prefix: str) -> str:
+    """A key for a posting without a natural cause (still unique, so every row has one)."""
+    return f"{prefix}:{uuid.uuid4().hex}"
+
+
+def lifetime_earned_delta(posting: Posting) -> int:
+    """How a posting moves the POT earned over time (levels): awards, less reversed awards."""
+    if posting.transaction_type == TransactionType.EARN or posting.category == AWARD_REVERSAL:
+        return posting.amount
+    return 0
+
+
+def _is_retryable(error: DatabaseError) -> bool:
+    cause = error.__cause__
+    if getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(error)
+
+
+def ledger_atomic(func: Callable[P, R]) -> Callable[P, R]:
+    """`transaction.atomic`, retried as a whole on serialization failure or deadlock when outermost.
+
+    Inside a caller's transaction it joins it (a savepoint): the caller owns the retry.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():
+                return func(*args, **kwargs)
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
+            try:
+                with transaction.atomic():
+                    return func(*args, **kwargs)
+            except DatabaseError as error:
+                if attempt == RETRY_ATTEMPTS or not _is_retryable(error):
+                    raise
+                time.sleep(random.uniform(0, 0.005 * 2**attempt))
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def wallets_lock(user_ids: Sequence[int]) -> dict[int, Wallet]:
+    """Lock the users' wallets (creating missing ones) in id order; keyed by user id."""
+    wanted = sorted(set(user_ids))
+    wallets = {w.user_id: w for w in Wallet.objects.select_for_update().filter(user_id__in=wanted).order_by("id")}
+    missing = [user_id for user_id in wanted if user_id not in wallets]
+    if missing:
+        # ON CONFLICT DO NOTHING: a concurrent first posting may create the same wallet.
+        Wallet.objects.bulk_create([Wallet(user_id=user_id) for user_id in missing], ignore_conflicts=True)
+        wallets.update(
+            {w.user_id: w for w in Wallet.objects.select_for_update().filter(user_id__in=missing).order_by("id")}
+        )
+    return wallets
+
+
+def _insert(posting: Posting, balance_after: int, now) -> PotTransaction:
+    row = PotTransaction(
+        user_id=posting.user_id,
+        transaction_type=posting.transaction_type,
+        category=posting.category,
+        amount=posting.amount,
+        balance_after=balance_after,
+        reference_type=posting.reference_type,
+        reference_id=posting.reference_id,
+        actor_id=posting.actor_id,
+        note=posting.note[:500],
+        idempotency_key=posting.idempotency_key or new_key(posting.transaction_type),
+        request_fingerprint=posting.request_fingerprint,
+        created_at=now,
+    )
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:
+        if posting.idempotency_key and PotTransaction.objects.filter(idempotency_key=posting.idempotency_key).exists():
+            raise IdempotencyKeyTaken(posting.idempotency_key) from None
+        raise
+    return row
+
+
+def ledger_post_many(postings: Sequence[Posting]) -> list[PotTransaction]:
+    """Post several changes at once (all or nothing), locking their wallets in id order."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("ledger_post runs inside a transaction: call it from a @ledger_atomic service.")
+    wallets = wallets_lock([p.user_id for p in postings])
+    now = timezone.now()
+    locked_balances = {user_id: wallet.balance for user_id, wallet in wallets.items()}
+    rows = []
+    for posting in postings:
+        wallet = wallets[posting.user_id]
+        balance_after = wallet.balance + posting.amount
+        if balance_after < 0:
+            # A retried request whose first run succeeded (and spent the POT) is a replay,
+            # not a refusal. (Only this refusal path reads the key; the insert claims it.)
+            key = posting.idempotency_key
+            if key and PotTransaction.objects.filter(idempotency_key=key).exists():
+                raise IdempotencyKeyTaken(key)
+            raise InsufficientPot(
+                f"Not enough POT: the balance is {wallet.balance} POT and this needs {-posting.amount} POT.",
+                field="amount",
+            )
+        rows.append(_insert(posting, balance_after, now))
+        wallet.balance = balance_after
+        wallet.lifetime_earned += lifetime_earned_delta(posting)
+    for user_id in {p.user_id for p in postings}:
+        wallet = wallets[user_id]
+        # The lock makes the guard always true; it is there so a lost update can never pass silently.
+        updated = Wallet.objects.filter(pk=wallet.pk, balance=locked_balances[user_id]).update(
+            balance=wallet.balance, lifetime_earned=wallet.lifetime_earned, updated_at=now
+        )
+        if updated != 1:
+            raise DatabaseError(f"Wallet {wallet.pk} changed while locked; the posting is rolled back.")
+    return rows
+
+
+def ledger_post(**fields) -> PotTransaction:
+    """Post one change of one wallet (see `Posting` for the fields); returns the new row."""
+    return ledger_post_many([Posting(**fields)])[0]

@@ -1,0 +1,233 @@
+"""Reads on POT: balances, history, effects of purchases, redemptions, economy statistics."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from currency.levels import Level, level_for
+from currency.models import (
+    EarningRule,
+    PotTransaction,
+    Purchase,
+    Redemption,
+    RedemptionStatus,
+    SpendEffect,
+    SpendOption,
+    TransactionType,
+    Wallet,
+)
+from imatch.errors import DomainError, NotFound, PermissionDenied
+
+User = get_user_model()
+
+
+def pot_to_usd(pot: int) -> Decimal:
+    return (Decimal(pot) * settings.POT_USD_RATE).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class WalletSummary:
+    user_id: int
+    balance: int
+    lifetime_earned: int
+
+    @property
+    def usd_value(self) -> Decimal:
+        return pot_to_usd(self.balance)
+
+    @property
+    def level(self) -> Level:
+        return level_for(self.lifetime_earned)
+
+
+def wallet_summary(*, user_id: int) -> WalletSummary:
+    """A person's balance and earned POT in one query; 0 for someone who never had POT."""
+    row = Wallet.objects.filter(user_id=user_id).values_list("balance", "lifetime_earned").first()
+    balance, earned = row or (0, 0)
+    return WalletSummary(user_id=user_id, balance=balance, lifetime_earned=earned)
+
+
+def pot_balance(*, user_id: int) -> int:
+    return wallet_summary(user_id=user_id).balance
+
+
+def transactions_visible(*, user) -> QuerySet[PotTransaction]:
+    """The ledger rows a person may read, newest first: their own; staff read all."""
+    rows = PotTransaction.objects.select_related("user", "purchase").order_by("-id")
+    return rows if user.is_staff else rows.filter(user=user)
+
+
+def earning_rules_active() -> QuerySet[EarningRule]:
+    return EarningRule.objects.filter(active=True).order_by("key")
+
+
+def spend_options_active() -> QuerySet[SpendOption]:
+    return SpendOption.objects.filter(active=True).order_by("cost", "key")
+
+
+def spend_option_active(*, key: str) -> SpendOption:
+    option = spend_options_active().filter(key=key).first()
+    if option is None:
+        raise NotFound("No such spend option.")
+    return option
+
+
+# --- Effects of purchases (read by matching and engagements) --------------------------
+
+
+def boosted_user_ids(*, user_ids: Iterable[int], at: datetime | None = None) -> set[int]:
+    """Which of these users have a profile boost running at `at` (default: now)."""
+    at = at or timezone.now()
+    ids = list(user_ids)
+    if not ids:
+        return set()
+    return set(
+        Purchase.objects.filter(
+            effect=SpendEffect.PROFILE_BOOST, user_id__in=ids, starts_at__lte=at, ends_at__gt=at
+        ).values_list("user_id", flat=True)
+    )
+
+
+def extra_matches_available(*, user) -> int:
+    """Extra matches bought and not used yet (`services.extra_matches_take` uses them)."""
+    total = Purchase.objects.filter(
+        user=user, effect=SpendEffect.EXTRA_MATCHES, matches_taken_at__isnull=True
+    ).aggregate(total=Sum("matches_granted"))["total"]
+    return total or 0
+
+
+def commission_credit_available_usd(*, user) -> Decimal:
+    """USD of commission the person's credit can still pay."""
+    total = Purchase.objects.filter(user=user, effect=SpendEffect.COMMISSION_CREDIT).aggregate(
+        total=Sum(F("credit_usd") - F("credit_used_usd"))
+    )["total"]
+    return Decimal(total or 0).quantize(Decimal("0.01"))
+
+
+def purchases_of_user(*, user) -> QuerySet[Purchase]:
+    return Purchase.objects.filter(user=user).select_related("option").order_by("-id")
+
+
+# --- Redemptions ----------------------------------------------------------------------
+
+
+def redemptions_visible(*, user) -> QuerySet[Redemption]:
+    """Redemptions a person may read, newest first: their own; staff read all."""
+    rows = Redemption.objects.select_related("user", "decided_by").order_by("-id")
+    return rows if user.is_staff else rows.filter(user=user)
+
+
+def redemption_for_user(*, user, redemption_id: int) -> Redemption:
+    redemption = redemptions_visible(user=user).filter(pk=redemption_id).first()
+    if redemption is None:
+        raise NotFound("No such redemption.")
+    return redemption
+
+
+# --- Economy --------------------------------------------------------------------------
+
+
+def _ratio(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def economy_statistics(*, now: datetime | None = None) -> dict:
+    """The statistics operators' dashboards read (names fixed by DESIGN.md). Four queries.
+
+    - in circulation: the sum of balances (held redemptions are out of it);
+    - earned: every `earn` row; spent: POT paid for spend options;
+    - burned: POT that left circulation for good: spent POT plus reversed awards (`burn`);
+    - burn_rate: burned / earned; participation_rate: users with POT / users.
+    """
+    now = now or timezone.now()
+    wallets = Wallet.objects.aggregate(in_circulation=Sum("balance"), with_pot=Count("id", filter=Q(balance__gt=0)))
+    by_type = dict(
+        PotTransaction.objects.values("transaction_type")
+        .annotate(total=Sum("amount"))
+        .values_list("transaction_type", "total")
+        .order_by()
+    )
+    last_7_days = PotTransaction.objects.filter(created_at__gte=now - timedelta(days=7)).count()
+    total_users = User.objects.count()
+    earned = by_type.get(TransactionType.EARN) or 0
+    spent = -(by_type.get(TransactionType.SPEND) or 0)
+    burned = spent - (by_type.get(TransactionType.BURN) or 0)
+    return {
+        "total_users": total_users,
+        "users_with_pot": wallets["with_pot"] or 0,
+        "participation_rate": _ratio(wallets["with_pot"] or 0, total_users),
+        "total_pot_in_circulation": wallets["in_circulation"] or 0,
+        "total_pot_earned_all_time": earned,
+        "total_pot_spent_all_time": spent,
+        "total_pot_burned_all_time": burned,
+        "burn_rate": _ratio(burned, earned),
+        "transactions_last_7_days": last_7_days,
+    }
+
+
+def economy_daily(*, days: int = 30, now: datetime | None = None) -> list[dict]:
+    """POT earned, spent and burned, and redeemed, per day over the last `days` days (for charts)."""
+    now = now or timezone.now()
+    start = (now - timedelta(days=days - 1)).date()
+    rows = (
+        PotTransaction.objects.filter(created_at__date__gte=start)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "transaction_type")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    by_day = {start + timedelta(days=offset): dict.fromkeys(TransactionType.values, 0) for offset in range(days)}
+    for row in rows:
+        if row["day"] in by_day:
+            by_day[row["day"]][row["transaction_type"]] = row["total"]
+    return [
+        {
+            "day": day.isoformat(),
+            "earned": totals[TransactionType.EARN],
+            "burned": -(totals[TransactionType.SPEND] + totals[TransactionType.BURN]),
+            "redeemed": -totals[TransactionType.REDEEM],
+        }
+        for day, totals in sorted(by_day.items())
+    ]
+
+
+def pot_by_reason(*, transaction_types: Iterable[str], since: datetime | None = None) -> list[dict]:
+    """POT and row counts per reason for these types, largest first (earning sources, spending)."""
+    rows = PotTransaction.objects.filter(transaction_type__in=list(transaction_types))
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    totals = rows.values("category").annotate(count=Count("id"), total=Sum("amount")).order_by()
+    result = [{"reason": r["category"], "count": r["count"], "pot": abs(r["total"] or 0)} for r in totals]
+    return sorted(result, key=lambda r: (-r["pot"], r["reason"]))
+
+
+def redemptions_pending_summary() -> dict:
+    row = Redemption.objects.filter(status=RedemptionStatus.PENDING).aggregate(
+        count=Count("id"), pot=Sum("pot_amount"), usd=Sum("usd_amount")
+    )
+    return {"count": row["count"], "pot": row["pot"] or 0, "usd": row["usd"] or Decimal("0.00")}
+
+
+def wallet_owner_for(*, viewer, user_id: int | str | None):
+    """Whose wallet `viewer` asks to read: their own by default; staff may name anyone (`?user=ID`)."""
+    if user_id in (None, ""):
+        return viewer
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        raise DomainError("user is a user id.", field="user") from None
+    if user_id == viewer.pk:
+        return viewer
+    if not viewer.is_staff:
+        raise PermissionDenied("You can only see your own wallet.")
+    owner = User.objects.filter(pk=user_id).first()
+    if owner is None:
+        raise NotFound("No such user.")
+    return owner

@@ -1,0 +1,479 @@
+"""Writes with business meaning on POT: award, reverse, spend, redeem, decide, adjust, use effects.
+
+Every function that moves POT goes through `currency.ledger.ledger_post` inside a
+`@ledger_atomic` block: it joins the caller's transaction (a profile and its award commit
+together or not at all) or, when outermost, retries on serialization failures.
+
+Idempotency keys, one per cause:
+- `award:<cause>` (e.g. `award:rating_given:rating:9`) and `award-reversal:<cause>`;
+- `spend:<user id>:<Idempotency-Key>` / `redeem:<user id>:<key>` / `adjust:<operator id>:<key>`
+  for requests that carry a key (others get a random one);
+- `redemption-refund:<redemption id>` for a rejected redemption's refund.
+"""
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from currency.ledger import (
+    AWARD_REVERSAL,
+    IdempotencyKeyTaken,
+    InsufficientPot,
+    ledger_atomic,
+    ledger_post,
+    new_key,
+    wallets_lock,
+)
+from currency.models import (
+    Audience,
+    CommissionCreditUse,
+    EarningRule,
+    PotTransaction,
+    Purchase,
+    Redemption,
+    RedemptionStatus,
+    SpendEffect,
+    SpendOption,
+    TransactionType,
+)
+from imatch.errors import Conflict, DomainError, NotFound, PermissionDenied
+
+User = get_user_model()
+log = logging.getLogger(__name__)
+
+__all__ = ["InsufficientPot"]
+
+# The rules the code awards; their amounts live in the database (fixtures/earning_rules.json).
+EARNING_RULE_KEYS = frozenset(
+    {
+        "profile_creation_seeker",
+        "profile_creation_provider",
+        "engagement_bonus_provider",
+        "engagement_bonus_seeker",
+        "rating_given",
+        "rating_five_star_received",
+        "referral_profile_created",
+        "referral_first_engagement",
+    }
+)
+
+
+class SpendOptionUnavailable(DomainError):
+    """No such spend option, or it is switched off."""
+
+    code = "unknown_option"
+
+
+class WrongAudience(DomainError):
+    """The spend option is for the other role (e.g. a boost for a seeker-only account)."""
+
+    code = "wrong_audience"
+
+
+class PriceChanged(Conflict):
+    """The option's cost changed since the person confirmed it."""
+
+    code = "price_changed"
+
+
+class IdempotencyConflict(Conflict):
+    """The Idempotency-Key was used before for a different request."""
+
+    code = "idempotency_key_reused"
+
+
+def award_key(cause: str) -> str:
+    return f"award:{cause}"
+
+
+def fingerprint(action: str, **payload: Any) -> str:
+    """A stable hash of what a request asked for: a retried request must ask for the same."""
+    text = json.dumps({"action": action, **payload}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _request_key(scope: str, owner_id: int, idempotency_key: str | None) -> tuple[str, bool]:
+    """The ledger key for a request: scoped to its owner, random when the client gave none."""
+    if idempotency_key:
+        key = str(idempotency_key).strip()
+        if not key or len(key) > 120:
+            raise DomainError("An Idempotency-Key has 1 to 120 characters.", code="invalid_idempotency_key")
+        return f"{scope}:{owner_id}:{key}", True
+    return new_key(scope), False
+
+
+def _replayed_row(key: str, request_fingerprint: str) -> PotTransaction:
+    """The row that first claimed `key`; a different request under the same key is a conflict."""
+    row = PotTransaction.objects.get(idempotency_key=key)
+    if row.request_fingerprint != request_fingerprint:
+        raise IdempotencyConflict(
+            "This Idempotency-Key was already used for a different request.", code="idempotency_key_reused"
+        )
+    return row
+
+
+def _whole_pot(value: Any, *, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DomainError("Enter a whole number of POT.", field=field, code="not_whole")
+    return value
+
+
+# --- Earning --------------------------------------------------------------------------
+
+
+@ledger_atomic
+def pot_award(
+    *,
+    user,
+    rule_key: str,
+    cause: str,
+    deal_value_usd: Decimal | None = None,
+    reference_type: str = "",
+    reference_id: int | None = None,
+) -> PotTransaction | None:
+    """Award what earning rule `rule_key` grants, at most once per `cause`.
+
+    Returns the new row; None when the rule is inactive (or not seeded), grants 0 POT, or
+    this cause was already awarded. Joins the caller's transaction.
+    """
+    if rule_key not in EARNING_RULE_KEYS:
+        raise ValueError(f"Unknown earning rule {rule_key!r}.")
+    if not cause:
+        raise ValueError("An award needs a cause: it is what makes it happen at most once.")
+    rule = EarningRule.objects.filter(key=rule_key).first()
+    if rule is None:
+        log.warning("Earning rule %s is not in the database (run `manage.py seed_pot`): no award.", rule_key)
+        return None
+    if not rule.active:
+        return None
+    amount = rule.pot_for(deal_value_usd)
+    if amount <= 0:
+        return None
+    try:
+        return ledger_post(
+            user_id=user.pk,
+            amount=amount,
+            transaction_type=TransactionType.EARN,
+            category=rule.reason,
+            idempotency_key=award_key(cause),
+            reference_type=reference_type,
+            reference_id=reference_id,
+            note=rule.name,
+        )
+    except IdempotencyKeyTaken:
+        return None
+
+
+@ledger_atomic
+def pot_award_reverse(*, cause: str, reason: str) -> PotTransaction | None:
+    """Take back an earlier award (e.g. the engagement was cancelled) with a new `burn` row.
+
+    At most once per cause. The balance never goes below zero: if the person already spent
+    part of the award, only what is left is taken back (the row says how much; the rest stays
+    spent). When the balance is 0 nothing is written and None is returned, so a later call for
+    the same cause may still take it back. None too if nothing was awarded for the cause, or
+    it was already reversed.
+    """
+    award = PotTransaction.objects.filter(idempotency_key=award_key(cause)).first()
+    if award is None:
+        return None
+    wallet = wallets_lock([award.user_id])[award.user_id]
+    take = min(award.amount, wallet.balance)
+    if take <= 0:
+        return None
+    try:
+        return ledger_post(
+            user_id=award.user_id,
+            amount=-take,
+            transaction_type=TransactionType.BURN,
+            category=AWARD_REVERSAL,
+            idempotency_key=f"award-reversal:{cause}",
+            reference_type=award.reference_type,
+            reference_id=award.reference_id,
+            note=(reason or "Award reversed")
+            + (f" (reversed {take} of {award.amount} POT)" if take < award.amount else ""),
+        )
+    except IdempotencyKeyTaken:
+        return None
+
+
+# --- Spending -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpendResult:
+    transaction: PotTransaction
+    purchase: Purchase
+    replayed: bool = False
+
+
+def fits_audience(user, audience: str) -> bool:
+    """Whether the person holds the role (users.account_type, kept true by the profile services)."""
+    if audience == Audience.ANY:
+        return True
+    return user.account_type in (audience, "both")
+
+
+def _spend_option_for(*, user, option_key: str) -> SpendOption:
+    option = SpendOption.objects.filter(key=option_key, active=True).first()
+    if option is None:
+        raise SpendOptionUnavailable(f"There is no spend option {option_key!r}.", field="option")
+    if not fits_audience(user, option.audience):
+        raise WrongAudience(f"{option.name} is for {option.get_audience_display().lower()} only.", field="option")
+    return option
+
+
+def _purchase_effect(*, user, option: SpendOption, row: PotTransaction) -> Purchase:
+    purchase = Purchase(user=user, option=option, transaction=row, effect=option.effect, cost=option.cost)
+    now = row.created_at
+    if option.effect == SpendEffect.PROFILE_BOOST:
+        # Boosts bought back to back extend each other rather than overlap.
+        latest_end = Purchase.objects.filter(user=user, effect=SpendEffect.PROFILE_BOOST, ends_at__gt=now).aggregate(
+            end=Max("ends_at")
+        )["end"]
+        purchase.starts_at = max(now, latest_end) if latest_end else now
+        purchase.ends_at = purchase.starts_at + timedelta(days=option.duration_days)
+    elif option.effect == SpendEffect.EXTRA_MATCHES:
+        purchase.matches_granted = option.quantity
+    elif option.effect == SpendEffect.COMMISSION_CREDIT:
+        purchase.credit_usd = option.credit_usd()
+    purchase.created_at = now
+    purchase.save(force_insert=True)
+    return purchase
+
+
+@ledger_atomic
+def pot_spend(
+    *, user, option_key: str, idempotency_key: str | None = None, confirmed_cost: int | None = None
+) -> SpendResult:
+    """Buy a spend option: its cost is burned and its effect recorded.
+
+    `confirmed_cost` is the price the person saw and confirmed: if an operator changed it
+    since, nothing is charged (`PriceChanged`).
+
+    With an `idempotency_key`, a retry of the same request returns the first result and
+    charges nothing; the same key for a different option raises `IdempotencyConflict`.
+    """
+    request_fingerprint = fingerprint("spend", option=option_key)
+    key, keyed = _request_key("spend", user.pk, idempotency_key)
+    try:
+        option = _spend_option_for(user=user, option_key=option_key)
+        if confirmed_cost is not None and confirmed_cost != option.cost:
+            raise PriceChanged(
+                f"{option.name} now costs {option.cost} POT (you confirmed {confirmed_cost} POT). Nothing was charged.",
+                field="option",
+            )
+        row = ledger_post(
+            user_id=user.pk,
+            amount=-option.cost,
+            transaction_type=TransactionType.SPEND,
+            category=option.key,
+            idempotency_key=key,
+            reference_type="spend_option",
+            reference_id=option.pk,
+            actor_id=user.pk,
+            note=option.name,
+            request_fingerprint=request_fingerprint,
+        )
+    except IdempotencyKeyTaken:
+        row = _replayed_row(key, request_fingerprint)
+        return SpendResult(transaction=row, purchase=row.purchase, replayed=True)
+    except DomainError:
+        # The option may be gone or the POT spent since the first, successful try.
+        if keyed and PotTransaction.objects.filter(idempotency_key=key).exists():
+            row = _replayed_row(key, request_fingerprint)
+            return SpendResult(transaction=row, purchase=row.purchase, replayed=True)
+        raise
+    return SpendResult(transaction=row, purchase=_purchase_effect(user=user, option=option, row=row))
+
+
+@transaction.atomic
+def extra_matches_take(*, user) -> int:
+    """Use the person's unused extra-matches purchases: how many more matches to give (0 if none)."""
+    purchases = list(
+        Purchase.objects.select_for_update()
+        .filter(user=user, effect=SpendEffect.EXTRA_MATCHES, matches_taken_at__isnull=True)
+        .order_by("id")
+    )
+    if not purchases:
+        return 0
+    Purchase.objects.filter(pk__in=[p.pk for p in purchases]).update(matches_taken_at=timezone.now())
+    return sum(p.matches_granted for p in purchases)
+
+
+@transaction.atomic
+def commission_credit_apply(*, user, amount_usd: Decimal, reference_type: str, reference_id: int) -> Decimal:
+    """Pay up to `amount_usd` of commission from the person's credit (oldest first); returns what was paid."""
+    amount_usd = Decimal(amount_usd).quantize(Decimal("0.01"))
+    if amount_usd <= 0:
+        raise DomainError("The commission to pay must be more than zero.", field="amount_usd")
+    purchases = (
+        Purchase.objects.select_for_update()
+        .filter(user=user, effect=SpendEffect.COMMISSION_CREDIT, credit_used_usd__lt=F("credit_usd"))
+        .order_by("id")
+    )
+    applied = Decimal("0.00")
+    for purchase in purchases:
+        take = min(purchase.credit_remaining_usd, amount_usd - applied)
+        if take <= 0:
+            break
+        Purchase.objects.filter(pk=purchase.pk).update(credit_used_usd=F("credit_used_usd") + take)
+        CommissionCreditUse.objects.create(
+            purchase=purchase, user=user, amount_usd=take, reference_type=reference_type, reference_id=reference_id
+        )
+        applied += take
+    return applied
+
+
+# --- Redemption -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RedemptionResult:
+    redemption: Redemption
+    replayed: bool = False
+
+
+def _redemption_of(row: PotTransaction) -> Redemption:
+    return Redemption.objects.get(pk=row.reference_id)
+
+
+@ledger_atomic
+def redemption_request(
+    *, user, pot_amount: int, payment_method: str, idempotency_key: str | None = None
+) -> RedemptionResult:
+    """Ask to turn POT into USD: the POT is held at once (a `redeem` row) until an operator decides."""
+    payment_method = (payment_method or "").strip()
+    request_fingerprint = fingerprint("redeem", pot_amount=pot_amount, payment_method=payment_method)
+    key, keyed = _request_key("redeem", user.pk, idempotency_key)
+    try:
+        pot_amount = _whole_pot(pot_amount, field="pot_amount")
+        minimum = settings.POT_MIN_REDEMPTION
+        if pot_amount < minimum:
+            raise DomainError(f"The minimum redemption is {minimum} POT.", field="pot_amount", code="below_minimum")
+        if not payment_method:
+            raise DomainError("Say where to pay you.", field="payment_method", code="required")
+        rate = settings.POT_USD_RATE
+        with transaction.atomic():  # the redemption goes away with its row if the key was taken
+            redemption = Redemption.objects.create(
+                user=user,
+                pot_amount=pot_amount,
+                usd_rate=rate,
+                usd_amount=(Decimal(pot_amount) * rate).quantize(Decimal("0.01")),
+                payment_method=payment_method[:200],
+            )
+            ledger_post(
+                user_id=user.pk,
+                amount=-pot_amount,
+                transaction_type=TransactionType.REDEEM,
+                category="redemption",
+                idempotency_key=key,
+                reference_type="redemption",
+                reference_id=redemption.pk,
+                actor_id=user.pk,
+                note=f"Redemption #{redemption.pk} held: ${redemption.usd_amount}",
+                request_fingerprint=request_fingerprint,
+            )
+    except IdempotencyKeyTaken:
+        return RedemptionResult(redemption=_redemption_of(_replayed_row(key, request_fingerprint)), replayed=True)
+    except DomainError:
+        if keyed and PotTransaction.objects.filter(idempotency_key=key).exists():
+            row = _replayed_row(key, request_fingerprint)
+            return RedemptionResult(redemption=_redemption_of(row), replayed=True)
+        raise
+    return RedemptionResult(redemption=redemption)
+
+
+def _pending_redemption_locked(*, redemption_id: int, operator) -> Redemption:
+    if not operator.is_staff:
+        raise PermissionDenied("Only operators decide redemptions.")
+    redemption = Redemption.objects.select_for_update().filter(pk=redemption_id).first()
+    if redemption is None:
+        raise NotFound("No such redemption.")
+    if redemption.status != RedemptionStatus.PENDING:
+        raise Conflict(f"This redemption was already {redemption.status}.", code="already_decided")
+    return redemption
+
+
+@ledger_atomic
+def redemption_approve(*, redemption_id: int, operator, payout_reference: str) -> Redemption:
+    """An operator paid the USD: the redemption is approved, once (the held POT stays spent)."""
+    payout_reference = (payout_reference or "").strip()
+    if not payout_reference:
+        raise DomainError("Enter the payout reference.", field="payout_reference", code="required")
+    redemption = _pending_redemption_locked(redemption_id=redemption_id, operator=operator)
+    redemption.status = RedemptionStatus.APPROVED
+    redemption.payout_reference = payout_reference[:200]
+    redemption.decided_by = operator
+    redemption.decided_at = timezone.now()
+    redemption.save(update_fields=["status", "payout_reference", "decided_by", "decided_at"])
+    return redemption
+
+
+@ledger_atomic
+def redemption_reject(*, redemption_id: int, operator, reason: str) -> Redemption:
+    """An operator refuses a redemption, once: the held POT comes back as a `refund` row."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the redemption is rejected.", field="reason", code="required")
+    redemption = _pending_redemption_locked(redemption_id=redemption_id, operator=operator)
+    ledger_post(
+        user_id=redemption.user_id,
+        amount=redemption.pot_amount,
+        transaction_type=TransactionType.REFUND,
+        category="redemption",
+        idempotency_key=f"redemption-refund:{redemption.pk}",
+        reference_type="redemption",
+        reference_id=redemption.pk,
+        actor_id=operator.pk,
+        note=f"Redemption #{redemption.pk} rejected: {reason}",
+    )
+    redemption.status = RedemptionStatus.REJECTED
+    redemption.rejection_reason = reason[:500]
+    redemption.decided_by = operator
+    redemption.decided_at = timezone.now()
+    redemption.save(update_fields=["status", "rejection_reason", "decided_by", "decided_at"])
+    return redemption
+
+
+# --- Corrections ----------------------------------------------------------------------
+
+
+@ledger_atomic
+def pot_adjust(*, user, operator, amount: int, reason: str, idempotency_key: str | None = None) -> PotTransaction:
+    """An operator corrects a balance with an `adjust` row; never below zero, always with a reason."""
+    if not operator.is_staff:
+        raise PermissionDenied("Only operators adjust balances.")
+    amount = _whole_pot(amount, field="amount")
+    if amount == 0:
+        raise DomainError("An adjustment is a non-zero number of POT.", field="amount", code="zero")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the balance is adjusted.", field="reason", code="required")
+    request_fingerprint = fingerprint("adjust", user=user.pk, amount=amount, reason=reason)
+    key, _ = _request_key("adjust", operator.pk, idempotency_key)
+    try:
+        return ledger_post(
+            user_id=user.pk,
+            amount=amount,
+            transaction_type=TransactionType.ADJUST,
+            category="adjustment",
+            idempotency_key=key,
+            reference_type="operator",
+            reference_id=operator.pk,
+            actor_id=operator.pk,
+            note=reason,
+            request_fingerprint=request_fingerprint,
+        )
+    except IdempotencyKeyTaken:
+        return _replayed_row(key, request_fingerprint)

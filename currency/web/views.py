@@ -1,0 +1,108 @@
+"""The wallet pages: balance, level, history, spend (with a confirmation step), redeem."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from currency import selectors, services
+from currency.models import RedemptionStatus
+from currency.web.forms import RedeemForm, SpendConfirmForm
+from imatch.errors import DomainError, NotFound
+from marketplace.web.forms import add_domain_error
+
+HISTORY_PAGE_SIZE = 20
+
+
+def _wallet_page(request: HttpRequest, *, redeem_form: RedeemForm | None = None) -> HttpResponse:
+    user = request.user
+    summary = selectors.wallet_summary(user_id=user.pk)
+    history = Paginator(selectors.transactions_visible(user=user).filter(user=user), HISTORY_PAGE_SIZE)
+    options = list(selectors.spend_options_active())
+    for option in options:
+        option.affordable = option.cost <= summary.balance
+        option.for_you = services.fits_audience(user, option.audience)
+    context = {
+        "summary": summary,
+        "level": summary.level,
+        "page": history.get_page(request.GET.get("page")),
+        "options": options,
+        "redeem_form": redeem_form or RedeemForm(),
+        "min_redemption": settings.POT_MIN_REDEMPTION,
+        "usd_rate": settings.POT_USD_RATE,
+        "pending": selectors.redemptions_visible(user=user).filter(user=user, status=RedemptionStatus.PENDING),
+        "purchases": selectors.purchases_of_user(user=user)[:10],
+        "credit_usd": selectors.commission_credit_available_usd(user=user),
+        "extra_matches": selectors.extra_matches_available(user=user),
+    }
+    return render(request, "currency/wallet.html", context)
+
+
+@login_required
+def wallet(request: HttpRequest) -> HttpResponse:
+    return _wallet_page(request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def spend_confirm(request: HttpRequest, option_key: str) -> HttpResponse:
+    """Step 2 of a spend: show the price and the balance after; charge only on an explicit confirm."""
+    try:
+        option = selectors.spend_option_active(key=option_key)
+    except NotFound as error:
+        raise Http404(error.message) from error
+    form = SpendConfirmForm(request.POST or None, initial={"confirmed_cost": option.cost})
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.pot_spend(
+                user=request.user,
+                option_key=option.key,
+                confirmed_cost=form.cleaned_data["confirmed_cost"],
+                idempotency_key=f"web-{form.cleaned_data['idempotency_key']}",
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(
+                request,
+                f"You spent {result.transaction.amount * -1} POT on {option.name}: {result.purchase.describe()}. "
+                f"Your balance is {result.transaction.balance_after} POT.",
+            )
+            return redirect("wallet")
+    balance = selectors.pot_balance(user_id=request.user.pk)
+    context = {
+        "option": option,
+        "form": form,
+        "balance": balance,
+        "balance_after": balance - option.cost,
+        "for_you": services.fits_audience(request.user, option.audience),
+    }
+    return render(request, "currency/spend_confirm.html", context)
+
+
+@login_required
+@require_POST
+def redeem(request: HttpRequest) -> HttpResponse:
+    form = RedeemForm(request.POST)
+    if form.is_valid():
+        try:
+            result = services.redemption_request(
+                user=request.user,
+                pot_amount=form.cleaned_data["pot_amount"],
+                payment_method=form.cleaned_data["payment_method"],
+                idempotency_key=f"web-{form.cleaned_data['idempotency_key']}",
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            redemption = result.redemption
+            messages.success(
+                request,
+                f"Your redemption of {redemption.pot_amount} POT (${redemption.usd_amount}) is on hold "
+                "until an operator pays it.",
+            )
+            return redirect("wallet")
+    return _wallet_page(request, redeem_form=form)

@@ -1,0 +1,253 @@
+"""The posting function and the database's own guards: immutability, CHECKs, faults, retries."""
+
+from unittest import mock
+
+import pytest
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
+
+from currency import ledger, services, triggers
+from currency.ledger import IdempotencyKeyTaken, InsufficientPot, Posting, ledger_atomic, ledger_post, ledger_post_many
+from currency.models import PotTransaction, Wallet
+from currency.services import pot_award, pot_award_reverse
+from tests.currency.factories import balance_of, pot_fund, rows_of
+from tests.marketplace.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _post(**fields):
+    return ledger_atomic(lambda: ledger_post(**fields))()
+
+
+def test_posting_writes_row_and_balance_and_creates_the_wallet(user):
+    assert not Wallet.objects.filter(user=user).exists()
+    row = _post(user_id=user.pk, amount=30, transaction_type="adjust", category="x")
+    assert (row.amount, row.balance_after) == (30, 30)
+    assert Wallet.objects.get(user=user).balance == 30
+    row = _post(user_id=user.pk, amount=-30, transaction_type="spend", category="x")
+    assert row.balance_after == 0 and balance_of(user) == 0
+
+
+def test_posting_below_zero_is_refused_and_writes_nothing(user):
+    pot_fund(user, 10)
+    with pytest.raises(InsufficientPot):
+        _post(user_id=user.pk, amount=-11, transaction_type="spend", category="x")
+    assert balance_of(user) == 10 and len(rows_of(user)) == 1
+
+
+def test_posting_needs_a_transaction(user):
+    with (
+        mock.patch.object(ledger.transaction, "get_connection") as get_connection,
+        pytest.raises(RuntimeError, match="inside a transaction"),
+    ):
+        get_connection.return_value.in_atomic_block = False
+        ledger_post(user_id=user.pk, amount=1, transaction_type="adjust", category="x")
+
+
+@pytest.mark.parametrize("amount", [0, 1.5, "10", True, None])
+def test_amount_must_be_a_non_zero_whole_number(user, amount):
+    with pytest.raises(ValueError):
+        Posting(user_id=user.pk, amount=amount, transaction_type="adjust", category="x")
+
+
+def test_unknown_type_is_refused(user):
+    with pytest.raises(ValueError):
+        Posting(user_id=user.pk, amount=1, transaction_type="gift", category="x")
+
+
+def test_idempotency_key_is_claimed_by_the_insert(user):
+    _post(user_id=user.pk, amount=5, transaction_type="earn", category="x", idempotency_key="award:k")
+    with pytest.raises(IdempotencyKeyTaken):
+        _post(user_id=user.pk, amount=5, transaction_type="earn", category="x", idempotency_key="award:k")
+    assert balance_of(user) == 5
+
+
+def test_multi_wallet_posting_is_all_or_nothing(user, other_user):
+    pot_fund(user, 10)
+
+    @ledger_atomic
+    def transfer(amount):
+        return ledger_post_many(
+            [
+                Posting(user_id=other_user.pk, amount=amount, transaction_type="adjust", category="transfer"),
+                Posting(user_id=user.pk, amount=-amount, transaction_type="adjust", category="transfer"),
+            ]
+        )
+
+    with pytest.raises(InsufficientPot):
+        transfer(11)
+    assert (balance_of(user), balance_of(other_user)) == (10, 0)
+    transfer(10)
+    assert (balance_of(user), balance_of(other_user)) == (0, 10)
+
+
+# --- The database refuses what no code path may do ------------------------------------
+
+
+def test_immutability_triggers_are_installed():
+    assert triggers.installed(connection)
+
+
+def test_raw_sql_update_of_a_transaction_fails(user):
+    row = pot_fund(user, 10)
+    with pytest.raises(DatabaseError, match="immutable"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE pot_transactions SET amount = 1000000 WHERE id = %s", [row.pk])
+    assert PotTransaction.objects.get(pk=row.pk).amount == 10
+
+
+def test_raw_sql_delete_of_a_transaction_fails(user):
+    row = pot_fund(user, 10)
+    with pytest.raises(DatabaseError, match="immutable"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM pot_transactions WHERE id = %s", [row.pk])
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM pot_transactions")
+    assert PotTransaction.objects.filter(pk=row.pk).exists()
+
+
+def test_orm_update_and_delete_fail_too(user):
+    row = pot_fund(user, 10)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        PotTransaction.objects.filter(pk=row.pk).update(note="tampered")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        PotTransaction.objects.filter(pk=row.pk)._raw_delete(using="default")
+    with pytest.raises(RuntimeError, match="immutable"):
+        row.save()
+    with pytest.raises(RuntimeError, match="immutable"):
+        row.delete()
+    assert PotTransaction.objects.get(pk=row.pk).note == "Test funding"
+
+
+def test_database_refuses_a_negative_wallet_balance(user):
+    pot_fund(user, 10)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Wallet.objects.filter(user=user).update(balance=-1)
+
+
+@pytest.mark.parametrize(
+    ("transaction_type", "amount", "balance_after"),
+    [("earn", -5, 0), ("spend", 5, 5), ("redeem", 5, 5), ("burn", 5, 5), ("refund", -5, 0), ("adjust", 0, 0)],
+)
+def test_database_refuses_rows_with_the_wrong_sign(user, transaction_type, amount, balance_after):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PotTransaction.objects.create(
+            user=user,
+            transaction_type=transaction_type,
+            category="x",
+            amount=amount,
+            balance_after=balance_after,
+            idempotency_key=f"k-{transaction_type}",
+        )
+
+
+def test_database_refuses_a_negative_balance_after(user):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PotTransaction.objects.create(
+            user=user, transaction_type="adjust", category="x", amount=-5, balance_after=-5, idempotency_key="k"
+        )
+
+
+# --- A fault in the middle leaves nothing behind ---------------------------------------
+
+
+def test_fault_after_the_row_is_written_leaves_nothing(user):
+    pot_fund(user, 100)
+    real_update = Wallet.objects.filter
+
+    def crash_on_wallet_update(*args, **kwargs):
+        queryset = real_update(*args, **kwargs)
+        if "pk" in kwargs:  # the balance update that follows the insert
+            raise RuntimeError("power cut between the row and the balance")
+        return queryset
+
+    with mock.patch.object(Wallet.objects, "filter", side_effect=crash_on_wallet_update), pytest.raises(RuntimeError):
+        _post(user_id=user.pk, amount=-40, transaction_type="spend", category="x", idempotency_key="spend:fault")
+    assert balance_of(user) == 100
+    assert [row.amount for row in rows_of(user)] == [100]
+    assert not PotTransaction.objects.filter(idempotency_key="spend:fault").exists()
+    # The key was never claimed: the retry goes through.
+    assert _post(user_id=user.pk, amount=-40, transaction_type="spend", category="x", idempotency_key="spend:fault")
+
+
+def test_fault_in_a_service_after_posting_rolls_the_posting_back(user):
+    pot_fund(user, 1000)
+    with (
+        mock.patch.object(services, "_purchase_effect", side_effect=RuntimeError("crash after the row")),
+        pytest.raises(RuntimeError),
+    ):
+        services.pot_spend(user=user, option_key="extra_matches")
+    assert balance_of(user) == 1000 and len(rows_of(user)) == 1
+
+
+# --- Retries ----------------------------------------------------------------------------
+
+
+class _DriverError(Exception):
+    sqlstate = "40001"  # what psycopg puts on a serialization failure
+
+
+def _serialization_failure() -> OperationalError:
+    error = OperationalError("could not serialize access")
+    error.__cause__ = _DriverError()
+    return error
+
+
+def test_outermost_block_is_retried_on_serialization_failure(user, monkeypatch):
+    calls = []
+
+    def body():
+        calls.append(1)
+        if len(calls) < 3:
+            raise _serialization_failure()
+        return ledger_post(user_id=user.pk, amount=7, transaction_type="adjust", category="x")
+
+    monkeypatch.setattr(ledger.time, "sleep", lambda seconds: None)
+    wrapped = ledger_atomic(body)
+    # pytest-django wraps each test in a transaction: make the block believe it is outermost.
+    with mock.patch.object(ledger.transaction, "get_connection") as get_connection:
+        get_connection.return_value.in_atomic_block = False
+        row = wrapped()
+    assert len(calls) == 3 and row.amount == 7
+
+
+def test_retries_give_up_and_other_errors_are_not_retried(user, monkeypatch):
+    monkeypatch.setattr(ledger.time, "sleep", lambda seconds: None)
+    attempts = []
+
+    def always_conflicts():
+        attempts.append(1)
+        raise _serialization_failure()
+
+    def fails_otherwise():
+        attempts.append(1)
+        raise OperationalError("disk full")
+
+    with mock.patch.object(ledger.transaction, "get_connection") as get_connection:
+        get_connection.return_value.in_atomic_block = False
+        with pytest.raises(OperationalError):
+            ledger_atomic(always_conflicts)()
+        assert len(attempts) == ledger.RETRY_ATTEMPTS
+        attempts.clear()
+        with pytest.raises(OperationalError):
+            ledger_atomic(fails_otherwise)()
+        assert len(attempts) == 1
+
+
+def test_inside_a_callers_transaction_the_caller_owns_the_retry(user):
+    attempts = []
+
+    def conflicts():
+        attempts.append(1)
+        raise _serialization_failure()
+
+    with pytest.raises(OperationalError):
+        ledger_atomic(conflicts)()
+    assert len(attempts) == 1
+
+
+def test_lifetime_earned_counts_awards_less_reversals_only():
+    user = UserFactory()
+    pot_award(user=user, rule_key="rating_given", cause="c")
+    pot_fund(user, 1000)
+    pot_award_reverse(cause="c", reason="r")
+    wallet = Wallet.objects.get(user=user)
+    assert (wallet.balance, wallet.lifetime_earned) == (1000, 0)
