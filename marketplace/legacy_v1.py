@@ -242,8 +242,6 @@ class LegacyPlan:
     merges: list[Merge]
     customers_read: int
     providers_read: int
-    rows_skipped: int
-    rows_repaired: int
 
 
 # --- One row --------------------------------------------------------------------------
@@ -594,9 +592,14 @@ def plan_people(
         merges=merges,
         customers_read=len(tables.customers),
         providers_read=len(tables.providers),
-        rows_skipped=sum(issue.action == "skipped" for issue in issues),
-        rows_repaired=len({(issue.table, issue.row_id) for issue in issues if issue.action == "repaired"}),
     )
+
+
+def rows_counted(issues: Iterable[Issue]) -> tuple[int, int]:
+    """(rows skipped, rows repaired): a row counts once, however many repairs it had."""
+    issues = list(issues)
+    skipped = sum(issue.action == "skipped" for issue in issues)
+    return skipped, len({(issue.table, issue.row_id) for issue in issues if issue.action == "repaired"})
 
 
 def _merged_seeker(rows: list[_CustomerRow]) -> SeekerDraft:

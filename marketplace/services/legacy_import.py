@@ -1,13 +1,15 @@
 """Bring the people of the Phase 1 file into the financial_advisors category (`import_v1`).
 
 `marketplace.legacy_v1` reads and repairs the legacy rows into one draft per person; this
-module compares the drafts with the database and writes what is missing in batches
-(`bulk_create`), keeping the invariants the profile services keep: one user per email,
-`account_type` true to the roles held, `City, ST` locations, a referral code for everyone
-and no usable password (imported people set one through password reset).
+module compares the drafts with the database and writes what is missing in batches,
+keeping the invariants the profile services keep: one user per email, `account_type` true
+to the roles held, `City, ST` locations, a seeker states a need, a referral code for
+everyone and no usable password (imported people set one through password reset).
 
 What is already in I MATCH is never changed: an existing user keeps their name and
-password, an existing profile keeps its values. So a second run on the same file
+password, an existing profile keeps its values. The profile-creation POT is awarded only
+when asked (`award_pot`), through `currency.services.pot_award` with the causes the
+profile services use, so nobody is awarded twice. So a second run on the same file
 creates, changes and awards nothing.
 """
 
@@ -23,8 +25,11 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from categories.models import Category
+from currency.selectors import causes_awarded, earning_rules_active
+from currency.services import pot_award
 from imatch.errors import Conflict, DomainError
 from marketplace.legacy_v1 import (
+    CUSTOMERS,
     FINANCIAL_ADVISOR_SYNONYMS,
     FieldLimits,
     Issue,
@@ -34,9 +39,10 @@ from marketplace.legacy_v1 import (
     SpecialtyVocabulary,
     plan_people,
     read_legacy_file,
+    rows_counted,
 )
 from marketplace.models import AccountType, Provider, Seeker, User, new_referral_code
-from marketplace.services.profiles import _check_category_open
+from marketplace.services.profiles import _check_category_open, _check_needs, profile_creation_cause
 
 LEGACY_CATEGORY = "financial_advisors"
 BATCH_SIZE = 1000
@@ -57,6 +63,7 @@ class ImportCounts:
     users_matched: int = 0
     seekers_created: int = 0
     seekers_existing: int = 0
+    seekers_without_need: int = 0
     providers_created: int = 0
     providers_existing: int = 0
     account_types_updated: int = 0
@@ -135,23 +142,21 @@ def legacy_file_import(*, path: str | Path, dry_run: bool = False, award_pot: bo
         people_in_both_tables=sum(bool(person.seeker and person.provider) for person in plan.people),
         issues=plan.issues,
         merges=plan.merges,
-        counts=ImportCounts(
-            rows_skipped=plan.rows_skipped,
-            rows_repaired=plan.rows_repaired,
-            rows_merged=sum(len(merge.row_ids) - 1 for merge in plan.merges),
-        ),
+        counts=ImportCounts(rows_merged=sum(len(merge.row_ids) - 1 for merge in plan.merges)),
     )
     try:
         # One transaction for the whole file: a person is imported whole or not at all,
-        # and so is the file (a failure half-way leaves nothing to clean up).
+        # and so is the file (a failure half-way leaves nothing to clean up). The POT
+        # awards join it: profiles and their awards commit together or not at all.
         with transaction.atomic():
-            _import_people(plan, category=category, report=report, write=not dry_run)
+            _import_people(plan, category=category, report=report, write=not dry_run, award_pot=award_pot)
     except IntegrityError as error:
         raise Conflict(
             "The database changed during the import (someone signed up with a legacy email?); "
             "nothing was imported. Run the import again.",
             code="import_raced",
         ) from error
+    report.counts.rows_skipped, report.counts.rows_repaired = rows_counted(report.issues)
     return report
 
 
@@ -211,9 +216,27 @@ def _known_people(plan: LegacyPlan, category: Category) -> _Known:
     return known
 
 
-def _import_people(plan: LegacyPlan, *, category: Category, report: ImportReport, write: bool) -> None:
+def _import_people(plan: LegacyPlan, *, category: Category, report: ImportReport, write: bool, award_pot: bool) -> None:
     known = _known_people(plan, category)
     counts = report.counts
+    for person in plan.people:
+        if person.seeker is None or known.user_ids.get(person.email) in known.seekers_here:
+            continue
+        try:
+            _check_needs((), person.seeker.needs_description)  # Phase 1 customers have no specialties
+        except DomainError:
+            person.seeker = None
+            counts.seekers_without_need += 1
+            report.issues.append(
+                Issue(
+                    CUSTOMERS,
+                    person.customer_ids[0],
+                    "repaired",
+                    "no needs_description: the account is imported without a seeker profile "
+                    "(a seeker must say what they need)",
+                )
+            )
+
     new_people = [person for person in plan.people if person.email not in known.user_ids]
     counts.users_created = len(new_people)
     counts.users_matched = len(plan.people) - len(new_people)
@@ -237,15 +260,65 @@ def _import_people(plan: LegacyPlan, *, category: Category, report: ImportReport
     counts.seekers_existing = sum(person.seeker is not None for person in plan.people) - len(seekers)
     counts.providers_created = len(providers)
     counts.providers_existing = sum(person.provider is not None for person in plan.people) - len(providers)
-    if not write:
-        return
 
-    known.user_ids.update(_users_create(new_people))
-    for account_type, user_ids in type_changes.items():
-        for chunk in _chunks(user_ids):
-            User.objects.filter(pk__in=chunk).update(account_type=account_type)
-    _seekers_create(seekers, user_ids=known.user_ids, category=category)
-    _providers_create(providers, user_ids=known.user_ids, category=category)
+    if write:
+        known.user_ids.update(_users_create(new_people))
+        for account_type, user_ids in type_changes.items():
+            for chunk in _chunks(user_ids):
+                User.objects.filter(pk__in=chunk).update(account_type=account_type)
+        _seekers_create(seekers, user_ids=known.user_ids, category=category)
+        _providers_create(providers, user_ids=known.user_ids, category=category)
+    if award_pot:
+        counts.pot_awarded = _profile_creation_pot_award(plan, user_ids=known.user_ids, category=category, write=write)
+
+
+AWARDED_ROLES = (("seeker", Seeker), ("provider", Provider))
+
+
+def _profile_creation_pot_award(plan: LegacyPlan, *, user_ids: dict[str, int], category: Category, write: bool) -> int:
+    """Award the profile-creation POT of each role the people of the file hold; how many awards.
+
+    The causes are the profile services' own, so a person who got the POT at sign-up, or
+    from an earlier run, gets nothing more. In a dry run (people may not exist yet) it
+    counts the awards an import would make.
+    """
+    wanted = [
+        (role, person.email, user_ids.get(person.email))
+        for person in plan.people
+        for role, draft in (("seeker", person.seeker), ("provider", person.provider))
+        if draft is not None
+    ]
+    awarded = causes_awarded(
+        causes=[profile_creation_cause(role=role, user_id=user_id) for role, _, user_id in wanted if user_id]
+    )
+    pending = [
+        (role, user_id)
+        for role, _, user_id in wanted
+        if user_id is None or profile_creation_cause(role=role, user_id=user_id) not in awarded
+    ]
+    if not write:
+        rules = {rule.key: rule for rule in earning_rules_active()}
+        return sum(1 for role, _ in pending if (rule := rules.get(f"profile_creation_{role}")) and rule.pot_for() > 0)
+
+    users: dict[int, User] = {}
+    profile_ids: dict[tuple[str, int], int] = {}
+    pending_user_ids = sorted({user_id for _, user_id in pending})
+    for chunk in _chunks(pending_user_ids):
+        users.update(User.objects.in_bulk(chunk))
+        for role, model in AWARDED_ROLES:
+            rows = model.objects.filter(category=category, user_id__in=chunk).values_list("user_id", "id")
+            profile_ids.update({(role, user_id): profile_id for user_id, profile_id in rows})
+    made = 0
+    for role, user_id in pending:
+        row = pot_award(
+            user=users[user_id],
+            rule_key=f"profile_creation_{role}",
+            cause=profile_creation_cause(role=role, user_id=user_id),
+            reference_type=role,
+            reference_id=profile_ids.get((role, user_id)),
+        )
+        made += row is not None
+    return made
 
 
 def _users_create(people: list[PersonDraft]) -> dict[str, int]:

@@ -135,6 +135,14 @@ def _save_new_profile(profile: Seeker | Provider, specialties: list[Specialty], 
     _account_type_refresh(user=profile.user)
 
 
+def profile_creation_cause(*, role: str, user_id: int) -> str:
+    """The cause of a person's profile-creation POT for a role ('seeker' or 'provider').
+
+    One award per person and role, whichever way the profile came (sign-up or legacy import).
+    """
+    return f"profile_creation:{role}:user:{user_id}"
+
+
 def _award_profile_creation(profile: Seeker | Provider, role: str) -> None:
     """POT for a new profile (once per person and role) and, for a referred person's first
     profile ever, for their referrer. Runs in the profile's transaction: both or neither."""
@@ -142,7 +150,7 @@ def _award_profile_creation(profile: Seeker | Provider, role: str) -> None:
     pot_award(
         user=user,
         rule_key=f"profile_creation_{role}",
-        cause=f"profile_creation:{role}:user:{user.pk}",
+        cause=profile_creation_cause(role=role, user_id=user.pk),
         reference_type=role,
         reference_id=profile.pk,
     )

@@ -19,8 +19,11 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError
 
+from currency.models import EarningRule, PotTransaction, Wallet
 from marketplace.models import AccountType, Provider, Seeker, User
 from marketplace.services import legacy_import
+from marketplace.services.profiles import seeker_create
+from tests.currency.factories import balance_of
 from tests.marketplace.factories import PASSWORD, ProviderFactory, SeekerFactory, UserFactory
 
 CUSTOMER_COLUMNS = {
@@ -437,11 +440,40 @@ def test_a_row_of_nulls_but_the_email_imports_with_empty_values(advisors, tmp_pa
 
     report = report_of(path, tmp_path)
 
-    seeker = Seeker.objects.get()
-    assert (seeker.needs_description, seeker.budget_min, seeker.location) == ("", None, "")
     listed = Provider.objects.get()
     assert (listed.business_name, listed.bio, listed.years_experience, listed.pricing_min) == ("Nil", "", None, None)
+    assert listed.location == ""
     assert report["counts"]["users_created"] == 2
+    assert User.objects.get(email="null@example.com").name == "Null"
+
+
+def test_a_customer_without_a_need_gets_an_account_but_no_seeker_profile(advisors, tmp_path):
+    """A seeker must say what they need (as on the web); the person still gets their account."""
+    path = legacy_file(
+        tmp_path / "phase1.sqlite3",
+        customers=[
+            customer(1, "quiet@example.com", needs_description="  "),
+            customer(2, "both@example.com", needs_description=None),
+        ],
+        providers=[provider(1, "both@example.com")],
+    )
+
+    report = report_of(path, tmp_path)
+
+    quiet = User.objects.get(email="quiet@example.com")
+    assert not quiet.seekers.exists()
+    assert quiet.account_type == AccountType.SEEKER  # as after a sign-up, before any profile
+    both = User.objects.get(email="both@example.com")
+    assert (both.seekers.count(), both.providers.count(), both.account_type) == (0, 1, AccountType.PROVIDER)
+    reason = (
+        "repaired: no needs_description: the account is imported without a seeker profile "
+        "(a seeker must say what they need)"
+    )
+    assert issues_of(report)[("customers", 1)] == [reason]
+    assert issues_of(report)[("customers", 2)] == [reason]
+    counts = report["counts"]
+    assert (counts["seekers_created"], counts["seekers_without_need"], counts["users_created"]) == (0, 2, 2)
+    assert report_of(path, tmp_path)["changed"] is False
 
 
 def test_nul_characters_and_bad_utf8_do_not_stop_the_import(advisors, tmp_path):
@@ -625,12 +657,13 @@ def test_the_report_lists_each_issue_with_table_and_id_and_ends_with_the_counts(
     assert "customers 3: repaired: preferences is not a JSON object: no budget" in output
     assert "providers 1: repaired: unknown specialties kept in the bio: Crypto" in output
     assert "providers 2: repaired: years_experience is negative (-1): left empty" in output
-    assert output.rstrip().splitlines()[-11] == "Counts:"
+    assert output.rstrip().splitlines()[-12] == "Counts:"
     assert list(printed_counts(output)) == [
         "users created",
         "users matched to existing",
         "seekers created",
         "seekers already there",
+        "customers without a need (account only)",
         "providers created",
         "providers already there",
         "account types updated",
@@ -653,6 +686,7 @@ def test_report_json(advisors, tmp_path):
         "users_matched": 0,
         "seekers_created": 2,
         "seekers_existing": 0,
+        "seekers_without_need": 0,
         "providers_created": 2,
         "providers_existing": 0,
         "account_types_updated": 0,
@@ -821,3 +855,116 @@ def test_referral_codes_stay_unique_when_the_draw_repeats(advisors, tmp_path, mo
 
     codes = list(User.objects.values_list("referral_code", flat=True))
     assert len(codes) == len(set(codes)) == 4
+
+
+# --- Profile-creation POT (--award-pot) -----------------------------------------------
+
+
+def pot_rows() -> list[tuple[str, str, int, str, int | None]]:
+    return list(
+        PotTransaction.objects.order_by("id").values_list(
+            "user__email", "category", "amount", "reference_type", "reference_id"
+        )
+    )
+
+
+def pot_file(path: Path) -> Path:
+    return legacy_file(
+        path,
+        customers=[customer(1, "sam@example.com"), customer(2, "both@example.com")],
+        providers=[provider(1, "both@example.com"), provider(2, "pia@example.com")],
+    )
+
+
+def test_no_pot_is_awarded_without_the_flag(advisors, tmp_path):
+    output = run_import(pot_file(tmp_path / "phase1.sqlite3"))
+
+    assert PotTransaction.objects.count() == 0
+    assert "No POT was awarded: run with --award-pot" in output
+
+
+def test_award_pot_awards_the_profile_creation_pot_once_per_person_and_role(advisors, tmp_path):
+    path = pot_file(tmp_path / "phase1.sqlite3")
+
+    report = report_of(path, tmp_path, "--award-pot")
+
+    seeker_of = dict(Seeker.objects.values_list("user__email", "id"))
+    provider_of = dict(Provider.objects.values_list("user__email", "id"))
+    assert sorted(pot_rows()) == sorted(
+        [
+            ("sam@example.com", "profile_creation", 50, "seeker", seeker_of["sam@example.com"]),
+            ("both@example.com", "profile_creation", 50, "seeker", seeker_of["both@example.com"]),
+            ("both@example.com", "profile_creation", 100, "provider", provider_of["both@example.com"]),
+            ("pia@example.com", "profile_creation", 100, "provider", provider_of["pia@example.com"]),
+        ]
+    )
+    assert report["counts"]["pot_awarded"] == 4
+    assert balance_of(User.objects.get(email="both@example.com")) == 150
+    assert "POT awards" in run_import(path, "--award-pot", "--dry-run")
+    ledger = StringIO()
+    call_command("verify_ledger", stdout=ledger)  # exits 1 if the ledger does not hold
+
+
+def test_award_pot_again_awards_nothing_and_says_so(advisors, tmp_path):
+    path = pot_file(tmp_path / "phase1.sqlite3")
+    run_import(path, "--award-pot")
+    rows = pot_rows()
+
+    output = run_import(path, "--award-pot")
+    report = report_of(path, tmp_path, "--award-pot")
+
+    assert pot_rows() == rows
+    assert "Nothing changed" in output
+    assert printed_counts(output)["POT awards"] == 0
+    assert (report["counts"]["pot_awarded"], report["changed"]) == (0, False)
+
+
+def test_award_pot_on_a_later_run_awards_what_the_first_run_did_not(advisors, tmp_path):
+    path = pot_file(tmp_path / "phase1.sqlite3")
+    run_import(path)
+    before = database_snapshot()
+
+    dry = report_of(path, tmp_path, "--award-pot", "--dry-run")
+    assert (dry["counts"]["pot_awarded"], PotTransaction.objects.count()) == (4, 0)
+    report = report_of(path, tmp_path, "--award-pot")
+
+    assert database_snapshot() == before  # the people are as the first run left them
+    assert report["counts"]["pot_awarded"] == 4
+    assert report["changed"] is True
+    assert report_of(path, tmp_path, "--award-pot")["counts"]["pot_awarded"] == 0
+
+
+def test_award_pot_never_awards_twice_what_a_sign_up_awarded(advisors, tmp_path):
+    web = UserFactory(email="both@example.com")
+    seeker_create(user=web, category=advisors, needs_description="Signed up on the web")
+    assert pot_rows() == [("both@example.com", "profile_creation", 50, "seeker", web.seekers.get().pk)]
+    path = pot_file(tmp_path / "phase1.sqlite3")
+
+    report = report_of(path, tmp_path, "--award-pot")
+
+    awards = [(email, amount) for email, _, amount, _, _ in pot_rows()]
+    assert sorted(awards) == sorted(
+        [("both@example.com", 50), ("both@example.com", 100), ("sam@example.com", 50), ("pia@example.com", 100)]
+    )
+    assert report["counts"]["pot_awarded"] == 3
+    assert balance_of(web) == 150
+
+
+def test_award_pot_follows_the_earning_rules(advisors, tmp_path):
+    EarningRule.objects.filter(key="profile_creation_seeker").update(active=False)
+    path = pot_file(tmp_path / "phase1.sqlite3")
+
+    dry = report_of(path, tmp_path, "--award-pot", "--dry-run")
+    report = report_of(path, tmp_path, "--award-pot")
+
+    assert (dry["counts"]["pot_awarded"], report["counts"]["pot_awarded"]) == (2, 2)
+    assert {amount for _, _, amount, _, _ in pot_rows()} == {100}
+
+
+def test_a_dry_run_with_award_pot_awards_nothing(advisors, tmp_path):
+    path = pot_file(tmp_path / "phase1.sqlite3")
+
+    output = run_import(path, "--award-pot", "--dry-run")
+
+    assert printed_counts(output)["POT awards"] == 4
+    assert PotTransaction.objects.count() == Wallet.objects.count() == User.objects.count() == 0

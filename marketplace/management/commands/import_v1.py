@@ -14,6 +14,7 @@ COUNT_LABELS = {
     "users_matched": "users matched to existing",
     "seekers_created": "seekers created",
     "seekers_existing": "seekers already there",
+    "seekers_without_need": "customers without a need (account only)",
     "providers_created": "providers created",
     "providers_existing": "providers already there",
     "account_types_updated": "account types updated",
@@ -79,6 +80,8 @@ def report_lines(report: ImportReport) -> list[str]:
         lines.append("Imported.")
     else:
         lines.append("Nothing changed: everyone in this file is already in I MATCH.")
+    if not report.award_pot:
+        lines.append("No POT was awarded: run with --award-pot to award the profile-creation POT (once per person).")
     lines.append("Counts:")
     counts = vars(report.counts)
     width = max(len(label) for label in COUNT_LABELS.values())
