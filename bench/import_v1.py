@@ -1,12 +1,13 @@
 """Benchmark: import a Phase 1 file of 50,000 customers and 5,000 providers; print the times.
 
-    .venv/bin/python bench/import_v1.py [--customers N] [--providers N] [--database-url URL]
+    .venv/bin/python bench/import_v1.py [--customers N] [--providers N] [--database-url URL] [--award-pot]
 
 Generates the legacy file (realistic rows: people in both tables, duplicates, and a few
 percent of bad rows of every kind) in a temporary folder, migrates a scratch database
-(a fresh SQLite file unless --database-url names an empty scratch database, which it
-flushes), then times `import_v1` three times: the import, a second run (changes nothing)
-and a dry run.
+(a fresh SQLite file unless --database-url names a scratch database, which it FLUSHES),
+then times `import_v1`: a dry run, the import and a second run (changes nothing); with
+--award-pot also `import_v1 --award-pot` (awards everyone's profile-creation POT: minutes)
+and once more (awards nothing). Settings are production's (DEBUG off: no query log).
 """
 
 import argparse
@@ -126,12 +127,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=50_000)
     parser.add_argument("--providers", type=int, default=5_000)
-    parser.add_argument("--database-url", help="An empty scratch database (flushed!); default: a fresh SQLite file.")
+    parser.add_argument("--database-url", help="A scratch database (flushed!); default: a fresh SQLite file.")
+    parser.add_argument("--award-pot", action="store_true", help="Also time the POT awards (minutes).")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-import-v1-"))
     os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{workdir / 'imatch.sqlite3'}"
-    os.environ.setdefault("DJANGO_DEBUG", "true")
+    os.environ["DJANGO_DEBUG"] = "false"
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-" + "x" * 50)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imatch.settings")
     sys.path.insert(0, str(ROOT))
     import django
@@ -150,20 +153,24 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     if args.database_url:
         call_command("flush", interactive=False, verbosity=0)
+        call_command("seed_pot", stdout=io.StringIO())  # flush emptied the earning rules too
     call_command("seed_categories", "categories", stdout=io.StringIO())
     print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
 
-    for label, options in (("import", {}), ("second run", {}), ("dry run", {"dry_run": True})):
+    runs = [("dry run", {"dry_run": True}), ("import", {}), ("second run", {})]
+    if args.award_pot:
+        runs += [("award POT", {"award_pot": True}), ("award again", {"award_pot": True})]
+    for label, options in runs:
         report = workdir / f"{label.replace(' ', '-')}.json"
         started = time.perf_counter()
         call_command("import_v1", str(legacy), report_json=str(report), stdout=io.StringIO(), **options)
         elapsed = time.perf_counter() - started
         counts = json.loads(report.read_text())["counts"]
         print(
-            f"{label:<10} {elapsed:6.2f} s  users created {counts['users_created']}, "
+            f"{label:<11} {elapsed:6.2f} s  users created {counts['users_created']}, "
             f"matched {counts['users_matched']}, seekers {counts['seekers_created']}, "
             f"providers {counts['providers_created']}, skipped {counts['rows_skipped']}, "
-            f"repaired {counts['rows_repaired']}, merged {counts['rows_merged']}"
+            f"repaired {counts['rows_repaired']}, merged {counts['rows_merged']}, POT awards {counts['pot_awarded']}"
         )
     print(f"in the database: {User.objects.count()} users, {Seeker.objects.count()} seekers, ", end="")
     print(f"{Provider.objects.count()} providers")

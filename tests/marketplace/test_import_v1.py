@@ -968,3 +968,29 @@ def test_a_dry_run_with_award_pot_awards_nothing(advisors, tmp_path):
 
     assert printed_counts(output)["POT awards"] == 4
     assert PotTransaction.objects.count() == Wallet.objects.count() == User.objects.count() == 0
+
+
+def test_an_interrupted_award_run_is_completed_by_running_it_again(advisors, tmp_path, monkeypatch):
+    path = pot_file(tmp_path / "phase1.sqlite3")
+    monkeypatch.setattr(legacy_import, "AWARD_BATCH", 2)
+    calls = []
+    real_pot_award = legacy_import.pot_award
+
+    def pot_award_failing_on_the_third(**kwargs):
+        calls.append(kwargs["cause"])
+        if len(calls) == 3:
+            raise RuntimeError("the connection dropped")
+        return real_pot_award(**kwargs)
+
+    monkeypatch.setattr(legacy_import, "pot_award", pot_award_failing_on_the_third)
+    with pytest.raises(RuntimeError):
+        run_import(path, "--award-pot")
+    assert User.objects.count() == 3  # the people were committed before the awards
+    assert PotTransaction.objects.count() == 2  # the first batch of two
+
+    monkeypatch.setattr(legacy_import, "pot_award", real_pot_award)
+    report = report_of(path, tmp_path, "--award-pot")
+
+    assert report["counts"]["pot_awarded"] == 2
+    causes = list(PotTransaction.objects.values_list("idempotency_key", flat=True))
+    assert len(causes) == len(set(causes)) == 4
