@@ -347,7 +347,10 @@ class _RowReader:
             return None
         return amount
 
-    def money_range(self, low: Any, high: Any, low_label: str, high_label: str):
+    def money_range(
+        self, low: Any, high: Any, low_label: str, high_label: str
+    ) -> tuple[Decimal | None, Decimal | None] | None:
+        """A (min, max) range, swapped when reversed; None when neither end is usable."""
         low_amount, high_amount = self.money(low, low_label), self.money(high, high_label)
         if low_amount is not None and high_amount is not None and low_amount > high_amount:
             self.repaired(f"{low_label} {low_amount} > {high_label} {high_amount}: swapped")
@@ -402,7 +405,7 @@ def _years(reader: _RowReader) -> int | None:
 
 
 def _certifications(reader: _RowReader) -> str:
-    """Free text; a JSON list of certifications (some Phase 1 rows had one) reads 'CFP, CFA'."""
+    """Free text; a JSON list of certifications (as specialties may be given) reads 'CFP, CFA'."""
     text = reader.text("certifications")
     if text.startswith("["):
         try:
