@@ -11,11 +11,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from currency import selectors, services
 from currency.levels import level_for
@@ -161,9 +162,21 @@ class PotTransactionAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "admin/currency/economy.html", context)
 
 
+class AdjustmentForm(forms.Form):
+    amount = forms.IntegerField(help_text="POT to add (or, negative, to take away; never below zero).")
+    reason = forms.CharField(max_length=500, help_text="Why: shown to the person in their wallet history.")
+
+    def clean_amount(self) -> int:
+        if self.cleaned_data["amount"] == 0:
+            raise forms.ValidationError("An adjustment is a non-zero number of POT.")
+        return self.cleaned_data["amount"]
+
+
 @admin.register(Wallet)
 class WalletAdmin(ReadOnlyAdmin):
-    list_display = ["user", "balance", "lifetime_earned", "level", "updated_at"]
+    """Balances are read-only; an operator corrects one with an `adjust` row (the adjust page)."""
+
+    list_display = ["user", "balance", "lifetime_earned", "level", "updated_at", "adjust_link"]
     search_fields = ["user__email"]
     list_select_related = ["user"]
     fields = ["user", "balance", "lifetime_earned", "created_at", "updated_at"]
@@ -172,6 +185,46 @@ class WalletAdmin(ReadOnlyAdmin):
     @admin.display(description="level")
     def level(self, wallet: Wallet) -> str:
         return level_for(wallet.lifetime_earned).name
+
+    @admin.display(description="correction")
+    def adjust_link(self, wallet: Wallet) -> str:
+        url = reverse("admin:currency_wallet_adjust", args=[wallet.pk])
+        return format_html('<a href="{}">Adjust…</a>', url)
+
+    def has_adjust_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_staff and request.user.has_perm("currency.add_pottransaction")
+
+    def get_urls(self):
+        adjust = self.admin_site.admin_view(self.adjust)
+        return [path("<int:wallet_id>/adjust/", adjust, name="currency_wallet_adjust"), *super().get_urls()]
+
+    def adjust(self, request: HttpRequest, wallet_id: int) -> HttpResponse:
+        """Post a correction through `pot_adjust` (the same service as the API's /pot/adjustments/)."""
+        if not self.has_adjust_permission(request):
+            raise PermissionDenied
+        wallet = Wallet.objects.select_related("user").filter(pk=wallet_id).first()
+        if wallet is None:
+            raise Http404("No such wallet.")
+        form = AdjustmentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                row = services.pot_adjust(user=wallet.user, operator=request.user, **form.cleaned_data)
+            except DomainError as error:
+                form.add_error("amount" if error.field == "amount" else None, error.message)
+            else:
+                self.message_user(
+                    request,
+                    f"Posted {row.amount:+d} POT to {wallet.user.email}: the balance is {row.balance_after} POT.",
+                )
+                return HttpResponseRedirect(reverse("admin:currency_wallet_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Adjust the POT of {wallet.user.email}",
+            "opts": self.model._meta,
+            "wallet": wallet,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/currency/wallet/adjust.html", context)
 
 
 class NoDeleteAdmin(admin.ModelAdmin):

@@ -89,6 +89,10 @@ def _is_retryable(error: DatabaseError) -> bool:
     return "database is locked" in str(error)
 
 
+def in_transaction() -> bool:
+    return transaction.get_connection().in_atomic_block
+
+
 def ledger_atomic(func: Callable[P, R]) -> Callable[P, R]:
     """`transaction.atomic`, retried as a whole on serialization failure or deadlock when outermost.
 
@@ -97,7 +101,7 @@ def ledger_atomic(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        if transaction.get_connection().in_atomic_block:
+        if in_transaction():
             with transaction.atomic():
                 return func(*args, **kwargs)
         for attempt in range(1, RETRY_ATTEMPTS + 1):
@@ -113,21 +117,71 @@ def ledger_atomic(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def wallets_lock(user_ids: Sequence[int]) -> dict[int, Wallet]:
+# The hot path below is three plain SQL statements: building them with the ORM cost more
+# CPU than the database spent running them (see bench/ledger.py). Table and column names
+# come from the models, values are always parameters.
+WALLETS = Wallet._meta.db_table
+TRANSACTIONS = PotTransaction._meta.db_table
+INSERT_COLUMNS = [
+    "user_id",
+    "transaction_type",
+    "category",
+    "amount",
+    "balance_after",
+    "reference_type",
+    "reference_id",
+    "actor_id",
+    "note",
+    "idempotency_key",
+    "request_fingerprint",
+    "created_at",
+]
+INSERT_SQL = (
+    f"INSERT INTO {TRANSACTIONS} ({', '.join(INSERT_COLUMNS)}) "  # noqa: S608 - names from the models
+    f"VALUES ({', '.join(['%s'] * len(INSERT_COLUMNS))})"
+)
+UPDATE_SQL = (
+    f"UPDATE {WALLETS} SET balance = %s, lifetime_earned = %s, updated_at = %s "  # noqa: S608 - names from the models
+    "WHERE id = %s AND balance = %s"
+)
+
+
+@dataclass
+class LockedWallet:
+    """A wallet row locked by this transaction (no other posting can change it until commit)."""
+
+    id: int
+    user_id: int
+    balance: int
+    lifetime_earned: int
+
+
+def _select_wallets(user_ids: list[int]) -> dict[int, LockedWallet]:
+    connection = transaction.get_connection()
+    placeholders = ", ".join(["%s"] * len(user_ids))
+    sql = f"SELECT id, user_id, balance, lifetime_earned FROM {WALLETS} WHERE user_id IN ({placeholders}) ORDER BY id"  # noqa: S608
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"  # SQLite: the IMMEDIATE transaction already holds the write lock
+    with connection.cursor() as cursor:
+        cursor.execute(sql, user_ids)
+        return {row[1]: LockedWallet(*row) for row in cursor.fetchall()}
+
+
+def wallets_lock(user_ids: Sequence[int]) -> dict[int, LockedWallet]:
     """Lock the users' wallets (creating missing ones) in id order; keyed by user id."""
     wanted = sorted(set(user_ids))
-    wallets = {w.user_id: w for w in Wallet.objects.select_for_update().filter(user_id__in=wanted).order_by("id")}
+    wallets = _select_wallets(wanted)
     missing = [user_id for user_id in wanted if user_id not in wallets]
     if missing:
         # ON CONFLICT DO NOTHING: a concurrent first posting may create the same wallet.
         Wallet.objects.bulk_create([Wallet(user_id=user_id) for user_id in missing], ignore_conflicts=True)
-        wallets.update(
-            {w.user_id: w for w in Wallet.objects.select_for_update().filter(user_id__in=missing).order_by("id")}
-        )
+        wallets.update(_select_wallets(missing))
     return wallets
 
 
 def _insert(posting: Posting, balance_after: int, now) -> PotTransaction:
+    """Insert the row; its unique idempotency key is claimed right here, inside a savepoint."""
+    connection = transaction.get_connection()
     row = PotTransaction(
         user_id=posting.user_id,
         transaction_type=posting.transaction_type,
@@ -142,19 +196,43 @@ def _insert(posting: Posting, balance_after: int, now) -> PotTransaction:
         request_fingerprint=posting.request_fingerprint,
         created_at=now,
     )
+    values = [getattr(row, column) for column in INSERT_COLUMNS]
+    values[-1] = connection.ops.adapt_datetimefield_value(now)
+    returning = connection.features.can_return_columns_from_insert
     try:
-        with transaction.atomic():
-            row.save(force_insert=True)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(INSERT_SQL + " RETURNING id" if returning else INSERT_SQL, values)
+            row.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
     except IntegrityError:
         if posting.idempotency_key and PotTransaction.objects.filter(idempotency_key=posting.idempotency_key).exists():
             raise IdempotencyKeyTaken(posting.idempotency_key) from None
         raise
+    row._state.adding = False
+    row._state.db = connection.alias
     return row
+
+
+def _update_wallet(wallet: LockedWallet, *, locked_balance: int, now) -> None:
+    connection = transaction.get_connection()
+    with connection.cursor() as cursor:
+        # The lock makes the balance guard always true; it is there so a lost update can never pass silently.
+        cursor.execute(
+            UPDATE_SQL,
+            [
+                wallet.balance,
+                wallet.lifetime_earned,
+                connection.ops.adapt_datetimefield_value(now),
+                wallet.id,
+                locked_balance,
+            ],
+        )
+        if cursor.rowcount != 1:
+            raise DatabaseError(f"Wallet {wallet.id} changed while locked; the posting is rolled back.")
 
 
 def ledger_post_many(postings: Sequence[Posting]) -> list[PotTransaction]:
     """Post several changes at once (all or nothing), locking their wallets in id order."""
-    if not transaction.get_connection().in_atomic_block:
+    if not in_transaction():
         raise RuntimeError("ledger_post runs inside a transaction: call it from a @ledger_atomic service.")
     wallets = wallets_lock([p.user_id for p in postings])
     now = timezone.now()
@@ -176,14 +254,8 @@ def ledger_post_many(postings: Sequence[Posting]) -> list[PotTransaction]:
         rows.append(_insert(posting, balance_after, now))
         wallet.balance = balance_after
         wallet.lifetime_earned += lifetime_earned_delta(posting)
-    for user_id in {p.user_id for p in postings}:
-        wallet = wallets[user_id]
-        # The lock makes the guard always true; it is there so a lost update can never pass silently.
-        updated = Wallet.objects.filter(pk=wallet.pk, balance=locked_balances[user_id]).update(
-            balance=wallet.balance, lifetime_earned=wallet.lifetime_earned, updated_at=now
-        )
-        if updated != 1:
-            raise DatabaseError(f"Wallet {wallet.pk} changed while locked; the posting is rolled back.")
+    for user_id in sorted({p.user_id for p in postings}):
+        _update_wallet(wallets[user_id], locked_balance=locked_balances[user_id], now=now)
     return rows
 
 

@@ -243,3 +243,10 @@ def wallet_owner_for(*, viewer, user_id: int | str | None):
     if owner is None:
         raise NotFound("No such user.")
     return owner
+
+
+def levels_for(*, user_ids: Iterable[int]) -> dict[int, Level]:
+    """Each user's level in one query (for lists of profiles or matches); Newcomer for no wallet."""
+    ids = list(user_ids)
+    earned = dict(Wallet.objects.filter(user_id__in=ids).values_list("user_id", "lifetime_earned")) if ids else {}
+    return {user_id: level_for(earned.get(user_id, 0)) for user_id in ids}

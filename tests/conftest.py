@@ -91,3 +91,21 @@ def _let_test_flush_empty_the_pot_ledger() -> None:
 
 
 _let_test_flush_empty_the_pot_ledger()
+
+
+@pytest.fixture(autouse=True)
+def _pot_ledger_verifies_after_each_test(request):
+    """Whatever a database test did, the POT ledger it leaves behind must prove out (`verify_ledger`).
+
+    A test module that breaks the ledger on purpose sets `LEDGER_TAMPERED = True`.
+    """
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db or getattr(request.module, "LEDGER_TAMPERED", False):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # set up first, so this check runs before the rollback
+    yield
+    from currency.audit import verify_ledger
+
+    report = verify_ledger()
+    assert report.ok, f"verify_ledger after this test: {report.problems}"

@@ -62,8 +62,11 @@ class TransactionListView(generics.ListAPIView):
 
     serializer_class = PotTransactionSerializer
     filterset_class = PotTransactionFilter
+    queryset = PotTransaction.objects.none()  # for the schema; requests use get_queryset
 
     def get_queryset(self) -> QuerySet[PotTransaction]:
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
         # Refuses `?user=` of someone else for non-staff (403) before any filtering.
         selectors.wallet_owner_for(viewer=self.request.user, user_id=self.request.query_params.get("user"))
         return selectors.transactions_visible(user=self.request.user)
@@ -115,6 +118,7 @@ class RedemptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     serializer_class = RedemptionSerializer
     filterset_class = RedemptionFilter
     lookup_value_regex = ID_PATTERN
+    queryset = Redemption.objects.none()  # for the schema; requests use get_queryset
 
     def get_permissions(self):
         if self.action in ("approve", "reject"):
@@ -122,6 +126,8 @@ class RedemptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return super().get_permissions()
 
     def get_queryset(self) -> QuerySet[Redemption]:
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
         if self.action == "list":
             selectors.wallet_owner_for(viewer=self.request.user, user_id=self.request.query_params.get("user"))
         return selectors.redemptions_visible(user=self.request.user)

@@ -174,3 +174,24 @@ def test_redemptions_cannot_be_edited_in_the_admin(admin_client):
     assert response.status_code == 403
     redemption.refresh_from_db()
     assert redemption.status == "pending"
+
+
+def test_operator_corrects_a_wallet_with_an_adjust_row(admin_client, operator):
+    person = funded_user(100)
+    wallet = Wallet.objects.get(user=person)
+    url = reverse("admin:currency_wallet_adjust", args=[wallet.pk])
+    assert "Balance now: <strong>100 POT" in admin_client.get(url).content.decode()
+    refused = admin_client.post(url, {"amount": -101, "reason": "Duplicate award"})
+    assert "Not enough POT" in refused.content.decode() and balance_of(person) == 100
+    assert "non-zero" in admin_client.post(url, {"amount": 0, "reason": "x"}).content.decode()
+    done = admin_client.post(url, {"amount": -40, "reason": "Duplicate award"}, follow=True)
+    assert "Posted -40 POT" in done.content.decode()
+    row = PotTransaction.objects.filter(user=person).order_by("-id").first()
+    assert (row.transaction_type, row.amount, row.actor, row.note) == ("adjust", -40, operator, "Duplicate award")
+
+
+def test_staff_without_the_permission_cannot_adjust(client):
+    staff = UserFactory(is_staff=True)
+    client.force_login(staff)
+    wallet = Wallet.objects.get(user=funded_user(10))
+    assert client.get(reverse("admin:currency_wallet_adjust", args=[wallet.pk])).status_code == 403

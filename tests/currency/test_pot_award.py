@@ -15,6 +15,8 @@ from tests.marketplace.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
+NEEDS = "Help me plan for retirement."
+
 
 def test_award_grants_the_rule_amount_with_reason_reference_and_balance(user):
     row = pot_award(
@@ -116,7 +118,7 @@ def test_reverse_takes_the_award_back_once(user):
 def test_reverse_never_takes_the_balance_below_zero(user, other_user):
     pot_award(user=user, rule_key="engagement_bonus_seeker", cause="engagement_bonus:seeker:engagement:4")
     # The person spent 70 of the 100 meanwhile.
-    ledger_atomic(lambda: ledger_post(user_id=user.pk, amount=-70, transaction_type="spend", category="x"))()
+    ledger_atomic(lambda: ledger_post(user_id=user.pk, amount=-70, transaction_type="adjust", category="x"))()
     row = pot_award_reverse(cause="engagement_bonus:seeker:engagement:4", reason="Engagement cancelled")
     assert (row.amount, row.balance_after) == (-30, 0)
     assert "reversed 30 of 100 POT" in row.note
@@ -125,7 +127,7 @@ def test_reverse_never_takes_the_balance_below_zero(user, other_user):
 
 def test_reverse_with_an_empty_wallet_writes_nothing_and_can_be_tried_later(user):
     pot_award(user=user, rule_key="engagement_bonus_seeker", cause="engagement_bonus:seeker:engagement:5")
-    ledger_atomic(lambda: ledger_post(user_id=user.pk, amount=-100, transaction_type="spend", category="x"))()
+    ledger_atomic(lambda: ledger_post(user_id=user.pk, amount=-100, transaction_type="adjust", category="x"))()
     assert pot_award_reverse(cause="engagement_bonus:seeker:engagement:5", reason="cancelled") is None
     pot_fund(user, 40)
     assert pot_award_reverse(cause="engagement_bonus:seeker:engagement:5", reason="cancelled").amount == -40
@@ -141,11 +143,13 @@ def test_reverse_of_a_cause_never_awarded_is_none(user):
 def test_seeker_and_provider_profiles_earn_once_per_role(seeded_categories):
     user = UserFactory()
     fa = seeded_categories["financial_advisors"]
-    profiles.seeker_create(user=user, category=fa)
+    profiles.seeker_create(user=user, category=fa, needs_description=NEEDS)
     profiles.provider_create(user=user, category=fa, business_name="Acme Planning")
     seeded_categories["career_coaches"].active = True
     seeded_categories["career_coaches"].save()
-    profiles.seeker_create(user=user, category=seeded_categories["career_coaches"])  # a second seeker profile
+    profiles.seeker_create(
+        user=user, category=seeded_categories["career_coaches"], needs_description=NEEDS
+    )  # a second seeker profile
     rows = rows_of(user)
     assert [(r.category, r.amount, r.reference_type) for r in rows] == [
         ("profile_creation", 50, "seeker"),
@@ -158,7 +162,7 @@ def test_referred_persons_first_profile_rewards_the_referrer_once(seeded_categor
     referrer = UserFactory()
     referred = UserFactory(referred_by=referrer)
     fa = seeded_categories["financial_advisors"]
-    profiles.seeker_create(user=referred, category=fa)
+    profiles.seeker_create(user=referred, category=fa, needs_description=NEEDS)
     profiles.provider_create(user=referred, category=fa, business_name="Second profile")
     referral_rows = rows_of(referrer)
     assert [(r.category, r.amount, r.reference_type, r.reference_id) for r in referral_rows] == [
@@ -168,7 +172,7 @@ def test_referred_persons_first_profile_rewards_the_referrer_once(seeded_categor
 
 def test_person_without_referrer_rewards_nobody(seeded_categories):
     user = UserFactory()
-    profiles.seeker_create(user=user, category=seeded_categories["financial_advisors"])
+    profiles.seeker_create(user=user, category=seeded_categories["financial_advisors"], needs_description=NEEDS)
     assert PotTransaction.objects.exclude(user=user).count() == 0
 
 
@@ -176,7 +180,7 @@ def test_profile_and_award_commit_together_or_not_at_all(seeded_categories):
     user = UserFactory()
     crash = mock.patch("currency.services.ledger_post", side_effect=RuntimeError("crash in the award"))
     with crash, pytest.raises(RuntimeError):
-        profiles.seeker_create(user=user, category=seeded_categories["financial_advisors"])
+        profiles.seeker_create(user=user, category=seeded_categories["financial_advisors"], needs_description=NEEDS)
     assert not Seeker.objects.filter(user=user).exists()
     assert rows_of(user) == []
 
@@ -184,5 +188,5 @@ def test_profile_and_award_commit_together_or_not_at_all(seeded_categories):
 def test_refused_profile_awards_nothing(seeded_categories):
     user = UserFactory()
     with pytest.raises(profiles.CategoryInactive):
-        profiles.seeker_create(user=user, category=seeded_categories["therapists"])
+        profiles.seeker_create(user=user, category=seeded_categories["therapists"], needs_description=NEEDS)
     assert rows_of(user) == []

@@ -24,23 +24,22 @@ def test_posting_writes_row_and_balance_and_creates_the_wallet(user):
     row = _post(user_id=user.pk, amount=30, transaction_type="adjust", category="x")
     assert (row.amount, row.balance_after) == (30, 30)
     assert Wallet.objects.get(user=user).balance == 30
-    row = _post(user_id=user.pk, amount=-30, transaction_type="spend", category="x")
+    row = _post(user_id=user.pk, amount=-30, transaction_type="adjust", category="x")
     assert row.balance_after == 0 and balance_of(user) == 0
 
 
 def test_posting_below_zero_is_refused_and_writes_nothing(user):
     pot_fund(user, 10)
     with pytest.raises(InsufficientPot):
-        _post(user_id=user.pk, amount=-11, transaction_type="spend", category="x")
+        _post(user_id=user.pk, amount=-11, transaction_type="adjust", category="x")
     assert balance_of(user) == 10 and len(rows_of(user)) == 1
 
 
 def test_posting_needs_a_transaction(user):
     with (
-        mock.patch.object(ledger.transaction, "get_connection") as get_connection,
+        mock.patch.object(ledger, "in_transaction", return_value=False),
         pytest.raises(RuntimeError, match="inside a transaction"),
     ):
-        get_connection.return_value.in_atomic_block = False
         ledger_post(user_id=user.pk, amount=1, transaction_type="adjust", category="x")
 
 
@@ -151,21 +150,21 @@ def test_database_refuses_a_negative_balance_after(user):
 
 def test_fault_after_the_row_is_written_leaves_nothing(user):
     pot_fund(user, 100)
-    real_update = Wallet.objects.filter
+    written = []
+    real_insert = ledger._insert
 
-    def crash_on_wallet_update(*args, **kwargs):
-        queryset = real_update(*args, **kwargs)
-        if "pk" in kwargs:  # the balance update that follows the insert
-            raise RuntimeError("power cut between the row and the balance")
-        return queryset
+    def insert_then_crash(*args, **kwargs):
+        written.append(real_insert(*args, **kwargs))  # the row is in the table now ...
+        raise RuntimeError("power cut between the row and the balance")  # ... and then the fault
 
-    with mock.patch.object(Wallet.objects, "filter", side_effect=crash_on_wallet_update), pytest.raises(RuntimeError):
-        _post(user_id=user.pk, amount=-40, transaction_type="spend", category="x", idempotency_key="spend:fault")
+    with mock.patch.object(ledger, "_insert", side_effect=insert_then_crash), pytest.raises(RuntimeError):
+        _post(user_id=user.pk, amount=-40, transaction_type="adjust", category="x", idempotency_key="spend:fault")
+    assert written and written[0].pk
     assert balance_of(user) == 100
     assert [row.amount for row in rows_of(user)] == [100]
     assert not PotTransaction.objects.filter(idempotency_key="spend:fault").exists()
     # The key was never claimed: the retry goes through.
-    assert _post(user_id=user.pk, amount=-40, transaction_type="spend", category="x", idempotency_key="spend:fault")
+    assert _post(user_id=user.pk, amount=-40, transaction_type="adjust", category="x", idempotency_key="spend:fault")
 
 
 def test_fault_in_a_service_after_posting_rolls_the_posting_back(user):
@@ -203,8 +202,8 @@ def test_outermost_block_is_retried_on_serialization_failure(user, monkeypatch):
     monkeypatch.setattr(ledger.time, "sleep", lambda seconds: None)
     wrapped = ledger_atomic(body)
     # pytest-django wraps each test in a transaction: make the block believe it is outermost.
-    with mock.patch.object(ledger.transaction, "get_connection") as get_connection:
-        get_connection.return_value.in_atomic_block = False
+    # The wrapper asks first (outermost: no); ledger_post then asks from inside the block (yes).
+    with mock.patch.object(ledger, "in_transaction", side_effect=[False] + [True] * 10):
         row = wrapped()
     assert len(calls) == 3 and row.amount == 7
 
@@ -221,8 +220,7 @@ def test_retries_give_up_and_other_errors_are_not_retried(user, monkeypatch):
         attempts.append(1)
         raise OperationalError("disk full")
 
-    with mock.patch.object(ledger.transaction, "get_connection") as get_connection:
-        get_connection.return_value.in_atomic_block = False
+    with mock.patch.object(ledger, "in_transaction", return_value=False):
         with pytest.raises(OperationalError):
             ledger_atomic(always_conflicts)()
         assert len(attempts) == ledger.RETRY_ATTEMPTS

@@ -13,6 +13,9 @@ from tests.marketplace.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
+# These tests break the ledger on purpose to see verify_ledger name it.
+LEDGER_TAMPERED = True
+
 
 def _run() -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()

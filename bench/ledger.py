@@ -1,0 +1,197 @@
+"""Benchmark the POT ledger: N concurrent clients post awards and spends; prints tx/s and p50/p99.
+
+    .venv/bin/python bench/ledger.py                       # SQLite (temp file) and PostgreSQL
+    .venv/bin/python bench/ledger.py --database sqlite --clients 4 --operations 2000
+    .venv/bin/python bench/ledger.py --database postgres --postgres-url postgres://postgres@127.0.0.1:5432/imatch_bench
+
+Each database runs in its own process on a fresh database (the PostgreSQL one is dropped and
+created again: give it a database name of its own). Clients are processes (like gunicorn workers), each with its own
+database connection, calling the same services as the API: `pot_award` (a new cause each
+time) and `pot_spend` (one in ten retried with the same idempotency key, which must answer
+the first result and not charge twice). After the run `verify_ledger` checks the result and its summary is printed.
+"""
+
+import argparse
+import multiprocessing
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/imatch_bench")
+
+
+def _percentile(sorted_values: list[float], fraction: float) -> float:
+    if not sorted_values:
+        return 0.0
+    index = min(len(sorted_values) - 1, round(fraction * (len(sorted_values) - 1)))
+    return sorted_values[index]
+
+
+def _prepare_postgres(url: str) -> None:
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def _django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "imatch.settings")
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+    os.environ["DJANGO_DEBUG"] = "false"  # no query log
+    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def client(
+    index: int, database_url: str, person_ids: list[int], operations: int, spend_share: float, seed: int, barrier
+) -> tuple[list[float], dict]:
+    """One client process: its own connection, `operations` awards and spends on random wallets."""
+    _django(database_url)
+    from django.db import connection
+
+    from currency.ledger import InsufficientPot
+    from currency.services import pot_award, pot_spend
+    from marketplace.models import User
+
+    people = list(User.objects.filter(pk__in=person_ids))
+    rng = random.Random(seed + index)
+    tally = {"award": 0, "spend": 0, "replay": 0, "refused": 0}
+    timing: list[float] = []
+
+    def timed(action):
+        started = time.perf_counter()
+        outcome = action()
+        timing.append(time.perf_counter() - started)
+        return outcome
+
+    barrier.wait()
+    for n in range(operations):
+        person = rng.choice(people)
+        if rng.random() < spend_share:
+            key = f"bench-{index}-{n}"
+            try:
+                result = timed(lambda p=person, k=key: pot_spend(user=p, option_key="extra_matches", idempotency_key=k))
+                tally["spend"] += 1
+                if rng.random() < 0.1:  # the client did not see the answer: it retries with the same key
+                    retry = timed(
+                        lambda p=person, k=key: pot_spend(user=p, option_key="extra_matches", idempotency_key=k)
+                    )
+                    assert retry.replayed and retry.transaction.pk == result.transaction.pk
+                    tally["replay"] += 1
+            except InsufficientPot:
+                tally["refused"] += 1
+        else:
+            timed(lambda p=person, n=n: pot_award(user=p, rule_key="rating_given", cause=f"bench:{index}:{n}"))
+            tally["award"] += 1
+    connection.close()
+    return timing, tally
+
+
+def run(database_url: str, *, clients: int, wallets: int, operations: int, spend_share: float, seed: int) -> int:
+    """Run the benchmark against one database; returns 0 when verify_ledger passes afterwards."""
+    _django(database_url)
+    from django.core.management import call_command
+    from django.db import connection
+
+    from currency.audit import verify_ledger
+    from currency.services import pot_adjust
+    from marketplace.models import User
+
+    call_command("migrate", verbosity=0, interactive=False)
+    operator = User.objects.create_user("bench-operator@example.com", None, name="Bench operator", is_staff=True)
+    User.objects.bulk_create(
+        [User(email=f"bench{n}@example.com", name=f"Bench {n}", password="!") for n in range(wallets)]  # noqa: S106
+    )
+    people = list(User.objects.filter(email__startswith="bench", is_staff=False).order_by("id"))
+    for person in people:
+        pot_adjust(user=person, operator=operator, amount=2_000, reason="bench funding")
+    connection.close()
+
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Manager().Barrier(clients + 1)
+    ids = [person.pk for person in people]
+    per_client = operations // clients
+    with context.Pool(clients) as pool:
+        pending = [
+            pool.apply_async(client, (i, database_url, ids, per_client, spend_share, seed, barrier))
+            for i in range(clients)
+        ]
+        barrier.wait()
+        started = time.perf_counter()
+        outcomes = [result.get() for result in pending]
+        elapsed = time.perf_counter() - started
+
+    all_latencies = sorted(value for timing, _ in outcomes for value in timing)
+    total = {key: sum(tally[key] for _, tally in outcomes) for key in outcomes[0][1]}
+    requests = len(all_latencies)
+    postings = total["award"] + total["spend"]
+    print(f"== {connection.vendor}: {clients} client processes, {wallets} wallets, {requests} requests")
+    print(
+        f"   {postings} postings ({total['award']} awards, {total['spend']} spends); "
+        f"{total['replay']} retries with the same Idempotency-Key answered without charging; "
+        f"{total['refused']} spends refused (not enough POT)"
+    )
+    print(f"   {elapsed:.2f} s -> {postings / elapsed:,.0f} postings/s ({requests / elapsed:,.0f} requests/s)")
+    print(
+        f"   latency per request: p50 {statistics.median(all_latencies) * 1000:.1f} ms, "
+        f"p99 {_percentile(all_latencies, 0.99) * 1000:.1f} ms, max {all_latencies[-1] * 1000:.1f} ms"
+    )
+    verify_started = time.perf_counter()
+    report = verify_ledger()
+    print(f"   verify_ledger: {report.summary()} ({time.perf_counter() - verify_started:.2f} s)")
+    for problem in report.problems[:20]:
+        print(f"   MISMATCH {problem}")
+    connection.close()
+    return 0 if report.ok else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=["all", "sqlite", "postgres"], default="all")
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES, help="A database of its own: it is recreated.")
+    parser.add_argument("--clients", type=int, default=8, help="Client processes.")
+    parser.add_argument("--wallets", type=int, default=500)
+    parser.add_argument("--operations", type=int, default=6000)
+    parser.add_argument("--spend-share", type=float, default=0.4, help="Share of operations that are spends.")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--run", help=argparse.SUPPRESS)  # internal: run one database in this process
+    args = parser.parse_args()
+    options = {
+        "clients": args.clients,
+        "wallets": args.wallets,
+        "operations": args.operations,
+        "spend_share": args.spend_share,
+        "seed": args.seed,
+    }
+    if args.run:
+        return run(args.run, **options)
+
+    targets = []
+    with tempfile.TemporaryDirectory() as folder:
+        if args.database in ("all", "sqlite"):
+            targets.append(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
+        if args.database in ("all", "postgres"):
+            _prepare_postgres(args.postgres_url)
+            targets.append(args.postgres_url)
+        worst = 0
+        for url in targets:
+            command = [sys.executable, __file__, "--run", url, *sys.argv[1:]]
+            worst = max(worst, subprocess.run(command, check=False, cwd=ROOT).returncode)
+        return worst
+
+
+if __name__ == "__main__":
+    sys.exit(main())
