@@ -202,9 +202,15 @@ REASON_LABELS = {
 class PotTransaction(models.Model):
     """One change of one wallet. Never updated or deleted: a mistake is corrected by a new row."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pot_transactions")
+    # Indexes are few on purpose (each one costs every insert): the composite ones below serve
+    # the user's history, the admin filters and the economy statistics.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pot_transactions", db_index=False
+    )
     transaction_type = models.CharField(max_length=16, choices=TransactionType.choices)
-    category = models.SlugField(max_length=64, help_text="The reason, e.g. profile_creation, profile_boost.")
+    category = models.SlugField(
+        max_length=64, db_index=False, help_text="The reason, e.g. profile_creation, profile_boost."
+    )
     amount = models.BigIntegerField(help_text="Signed whole POT: earn > 0; spend, burn, redeem < 0.")
     balance_after = models.BigIntegerField()
     reference_type = models.CharField(max_length=32, blank=True, help_text="What caused it: engagement, rating, …")
@@ -215,10 +221,11 @@ class PotTransaction(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
         help_text="Who did it: the user (spend, redeem), an operator (adjust, approvals); empty for the platform.",
     )
     note = models.CharField(max_length=500, blank=True, help_text="A plain-language reason.")
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    idempotency_key = models.CharField(max_length=200, help_text="The cause; unique: one row per cause.")
     request_fingerprint = models.CharField(
         max_length=64, blank=True, help_text="Hash of the request that claimed the key (idempotent retries)."
     )
@@ -234,6 +241,7 @@ class PotTransaction(models.Model):
             models.Index(fields=["reference_type", "reference_id"], name="pot_tx_reference"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="pot_tx_one_row_per_cause"),
             models.CheckConstraint(condition=~Q(amount=0), name="pot_tx_amount_not_0"),
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="pot_tx_balance_after_gte_0"),
             models.CheckConstraint(condition=Q(transaction_type__in=TransactionType.values), name="pot_tx_type_valid"),

@@ -23,6 +23,7 @@ from currency.models import (
     TransactionType,
     Wallet,
 )
+from currency.services import award_key
 from imatch.errors import DomainError, NotFound, PermissionDenied
 
 User = get_user_model()
@@ -62,6 +63,17 @@ def transactions_visible(*, user) -> QuerySet[PotTransaction]:
     """The ledger rows a person may read, newest first: their own; staff read all."""
     rows = PotTransaction.objects.select_related("user", "purchase").order_by("-id")
     return rows if user.is_staff else rows.filter(user=user)
+
+
+def causes_awarded(*, causes: Iterable[str]) -> set[str]:
+    """Which of these award causes were already awarded (`pot_award` awards a cause once)."""
+    keys = {award_key(cause): cause for cause in causes}
+    found: set[str] = set()
+    key_list = list(keys)
+    for start in range(0, len(key_list), 2000):  # well under SQLite's parameter limit
+        chunk = key_list[start : start + 2000]
+        found.update(PotTransaction.objects.filter(idempotency_key__in=chunk).values_list("idempotency_key", flat=True))
+    return {keys[key] for key in found}
 
 
 def earning_rules_active() -> QuerySet[EarningRule]:

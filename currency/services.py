@@ -20,7 +20,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -28,7 +27,7 @@ from django.utils import timezone
 from currency.ledger import (
     AWARD_REVERSAL,
     IdempotencyKeyTaken,
-    InsufficientPot,
+    InsufficientPot,  # raised through here by ledger_post; callers catch it as services.InsufficientPot
     ledger_atomic,
     ledger_post,
     new_key,
@@ -48,10 +47,23 @@ from currency.models import (
 )
 from imatch.errors import Conflict, DomainError, NotFound, PermissionDenied
 
-User = get_user_model()
 log = logging.getLogger(__name__)
-
-__all__ = ["InsufficientPot"]
+__all__ = [  # noqa: RUF022 - grouped by use case, not sorted
+    "InsufficientPot",
+    "IdempotencyConflict",
+    "PriceChanged",
+    "SpendOptionUnavailable",
+    "WrongAudience",
+    "commission_credit_apply",
+    "extra_matches_take",
+    "pot_adjust",
+    "pot_award",
+    "pot_award_reverse",
+    "pot_spend",
+    "redemption_approve",
+    "redemption_reject",
+    "redemption_request",
+]
 
 # The rules the code awards; their amounts live in the database (fixtures/earning_rules.json).
 EARNING_RULE_KEYS = frozenset(

@@ -66,14 +66,10 @@ def user_register(*, email: str, password: str, name: str, referral_code: str | 
 
 def _account_type_refresh(*, user: User) -> None:
     """Keep `users.account_type` true to the roles the person holds."""
-    is_seeker = Seeker.objects.filter(user=user).exists()
-    is_provider = Provider.objects.filter(user=user).exists()
-    if is_seeker and is_provider:
-        account_type = AccountType.BOTH
-    elif is_provider:
-        account_type = AccountType.PROVIDER
-    else:
-        account_type = AccountType.SEEKER
+    account_type = AccountType.for_roles(
+        is_seeker=Seeker.objects.filter(user=user).exists(),
+        is_provider=Provider.objects.filter(user=user).exists(),
+    )
     if user.account_type != account_type:
         user.account_type = account_type
         User.objects.filter(pk=user.pk).update(account_type=account_type)
@@ -139,6 +135,14 @@ def _save_new_profile(profile: Seeker | Provider, specialties: list[Specialty], 
     _account_type_refresh(user=profile.user)
 
 
+def profile_creation_cause(*, role: str, user_id: int) -> str:
+    """The cause of a person's profile-creation POT for a role ('seeker' or 'provider').
+
+    One award per person and role, whichever way the profile came (sign-up or legacy import).
+    """
+    return f"profile_creation:{role}:user:{user_id}"
+
+
 def _award_profile_creation(profile: Seeker | Provider, role: str) -> None:
     """POT for a new profile (once per person and role) and, for a referred person's first
     profile ever, for their referrer. Runs in the profile's transaction: both or neither."""
@@ -146,7 +150,7 @@ def _award_profile_creation(profile: Seeker | Provider, role: str) -> None:
     pot_award(
         user=user,
         rule_key=f"profile_creation_{role}",
-        cause=f"profile_creation:{role}:user:{user.pk}",
+        cause=profile_creation_cause(role=role, user_id=user.pk),
         reference_type=role,
         reference_id=profile.pk,
     )
