@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from currency.selectors import extra_matches_available
+from currency.selectors import extra_matches_available, levels_for
 from imatch.errors import DomainError, NotFound
 from marketplace import selectors
 from marketplace.models import EngagementStatus, Match, MatchStatus
@@ -52,7 +52,10 @@ def matches_page(request: HttpRequest) -> HttpResponse:
     """The seeker's matches, per seeker profile: provider cards with score, reasons and actions."""
     seekers = list(selectors.seekers_of_user(user=request.user).filter(user=request.user))
     by_seeker: dict[int, list[Match]] = {seeker.pk: [] for seeker in seekers}
-    for match in selectors.matches_of_user_as_seeker(user=request.user):
+    found = list(selectors.matches_of_user_as_seeker(user=request.user))
+    levels = levels_for(user_ids={match.provider.user_id for match in found})
+    for match in found:
+        match.provider_level = levels[match.provider.user_id]
         by_seeker[match.seeker_id].append(match)
     groups = [(seeker, by_seeker[seeker.pk]) for seeker in seekers]
     return render(
