@@ -191,6 +191,8 @@ def build_category(size: int, rng: random.Random, *, all_remote: bool = False) -
         ],
         batch_size=5000,
     )
+    with connection.cursor() as cursor:  # statistics and visibility map, as autovacuum keeps them
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     return category
 
 
