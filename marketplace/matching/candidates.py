@@ -12,7 +12,8 @@ every call.
 
 Queries for one seeker: category specialties 1, provider fingerprint 1, loads 1,
 exclusions 2, Featured at most 1 (asked only about the providers that could reach the
-top with a boost), plus 2 (providers, their specialties) when the index is rebuilt —
+top with a boost); plus 2 (changed rows, their specialties) when the cached index is
+refreshed, or 3 (providers, their specialties, all provider ids) when it is rebuilt —
 the same for 10 providers or 50,000.
 """
 

@@ -560,11 +560,11 @@ class CandidatePool:
             quick = self._resolve_featured(quick, limit)
         threshold = heapq.nlargest(limit, quick)[-1][0] - 1e-9
         finalists = []
-        for _, p in quick:
-            if p < 0 or _ < threshold:
+        for quick_score, p in quick:
+            if quick_score < threshold:
                 continue
             provider = self.current(p)
-            if not passes_hard_filters(seeker, provider, category, exclusions):
+            if not passes_hard_filters(seeker, provider, category, exclusions):  # a second check, by the rule book
                 continue
             factors = self.factors(seeker, p, seeker_mask=seeker_mask, has_text=has_text, relevance=relevance[p])
             score = combine(factors, self.weights, featured=provider.featured, boost=self.boost)
