@@ -74,23 +74,41 @@ RUNBOOK_QUERIES = [
     "SELECT user_id, category_id, business_name, bio, years_experience, certifications,"
     " pricing_min, pricing_max, location FROM providers",
     "SELECT id, name, display_name, active, launched_at FROM categories",
+    """SELECT c.display_name, COUNT(e.id) AS engagements, SUM(e.deal_value_usd) AS total_deal_value,
+              SUM(e.commission_usd) AS total_commission
+       FROM engagements e JOIN categories c ON e.category_id = c.id
+       WHERE e.created_at > datetime('now', '-7 days') GROUP BY c.id""",
+    """SELECT category, COUNT(*) AS transaction_count, SUM(amount) AS total_pot FROM pot_transactions
+       WHERE transaction_type = 'earn' AND created_at > datetime('now', '-7 days')
+       GROUP BY category ORDER BY total_pot DESC""",
+    """SELECT category, COUNT(*) AS transaction_count, SUM(ABS(amount)) AS total_pot FROM pot_transactions
+       WHERE transaction_type IN ('spend', 'burn') AND created_at > datetime('now', '-7 days')
+       GROUP BY category ORDER BY total_pot DESC""",
+    "SELECT user_id, amount, balance_after FROM pot_transactions ORDER BY id DESC LIMIT 5",
 ]
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the runbook is written in SQLite's dialect")
 def test_runbook_queries_run_unchanged_on_the_sqlite_schema(seeded_categories):
+    from marketplace.services import profiles
+
     advisors = seeded_categories["financial_advisors"]
     SeekerFactory(category=advisors)
-    ProviderFactory(category=advisors)
+    provider = ProviderFactory(category=advisors)
+    profiles.seeker_create(user=provider.user, category=advisors, needs_description="Tax help")  # earns POT
     with connection.cursor() as cursor:
         results = {}
         for sql in RUNBOOK_QUERIES:
             cursor.execute(sql)
             results[sql] = cursor.fetchall()
     assert results["SELECT 'Users: ' || COUNT(*) FROM users"] == [("Users: 2",)]
-    assert results["SELECT 'Seekers: ' || COUNT(*) FROM seekers"] == [("Seekers: 1",)]
+    assert results["SELECT 'Seekers: ' || COUNT(*) FROM seekers"] == [("Seekers: 2",)]
+    earning = next(rows for sql, rows in results.items() if "transaction_type = 'earn'" in sql)
+    assert earning == [("profile_creation", 1, 50)]
+    assert results[RUNBOOK_QUERIES[-1]] == [(provider.user_id, 50, 50)]
     tables = {row[0] for row in results[RUNBOOK_QUERIES[0]]}
-    assert {"users", "categories", "seekers", "providers"} <= tables
+    expected = {"users", "categories", "seekers", "providers", "matches", "engagements", "ratings", "pot_transactions"}
+    assert expected <= tables
     launched = results["SELECT * FROM categories WHERE name = 'career_coaches'"]
     assert launched and launched[0][4] == 1  # active
     seeded_categories["career_coaches"].refresh_from_db()
