@@ -8,15 +8,16 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from currency.selectors import extra_matches_available, levels_for
-from imatch.errors import DomainError, NotFound
+from imatch.errors import DomainError
 from marketplace import selectors
 from marketplace.models import EngagementStatus, Match, MatchStatus
 from marketplace.services import engagements, matches, ratings
+from marketplace.web.access import owned_or_404
 from marketplace.web.forms import (
     DeclineForm,
     EngagementCancelForm,
@@ -24,13 +25,6 @@ from marketplace.web.forms import (
     RatingForm,
     add_domain_error,
 )
-
-
-def _get(access: Callable, request: HttpRequest, **ids):
-    try:
-        return access(user=request.user, **ids)
-    except NotFound as error:
-        raise Http404(error.message) from error
 
 
 def _act(request: HttpRequest, action: Callable[[], object], success: str) -> bool:
@@ -68,7 +62,7 @@ def matches_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def seeker_match(request: HttpRequest, seeker_id: int) -> HttpResponse:
-    seeker = _get(selectors.seeker_for_user, request, seeker_id=seeker_id)
+    seeker = owned_or_404(selectors.seeker_for_user, request, seeker_id=seeker_id)
     try:
         made = matches.match_run_for_seeker(seeker=seeker)
     except DomainError as error:
@@ -90,7 +84,7 @@ def seeker_match(request: HttpRequest, seeker_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def match_introduce(request: HttpRequest, match_id: int) -> HttpResponse:
-    match = _get(selectors.match_for_user, request, match_id=match_id)
+    match = owned_or_404(selectors.match_for_user, request, match_id=match_id)
     _act(
         request,
         lambda: matches.match_introduce(match=match, user=request.user),
@@ -103,7 +97,7 @@ def match_introduce(request: HttpRequest, match_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def match_accept(request: HttpRequest, match_id: int) -> HttpResponse:
-    match = _get(selectors.match_for_user, request, match_id=match_id)
+    match = owned_or_404(selectors.match_for_user, request, match_id=match_id)
     _act(
         request,
         lambda: matches.match_accept(match=match, user=request.user),
@@ -116,7 +110,7 @@ def match_accept(request: HttpRequest, match_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def match_decline(request: HttpRequest, match_id: int) -> HttpResponse:
-    match = _get(selectors.match_for_user, request, match_id=match_id)
+    match = owned_or_404(selectors.match_for_user, request, match_id=match_id)
     as_provider = request.user.pk == match.provider.user_id and request.user.pk != match.seeker.user_id
     form = DeclineForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -150,7 +144,7 @@ def leads_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def engagement_report(request: HttpRequest, match_id: int) -> HttpResponse:
-    match = _get(selectors.match_for_user, request, match_id=match_id)
+    match = owned_or_404(selectors.match_for_user, request, match_id=match_id)
     form = EngagementReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -182,7 +176,7 @@ def engagements_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def engagement_confirm(request: HttpRequest, engagement_id: int) -> HttpResponse:
-    engagement = _get(selectors.engagement_for_user, request, engagement_id=engagement_id)
+    engagement = owned_or_404(selectors.engagement_for_user, request, engagement_id=engagement_id)
     _act(
         request,
         lambda: engagements.engagement_confirm(engagement=engagement, user=request.user),
@@ -194,7 +188,7 @@ def engagement_confirm(request: HttpRequest, engagement_id: int) -> HttpResponse
 @login_required
 @require_POST
 def engagement_complete(request: HttpRequest, engagement_id: int) -> HttpResponse:
-    engagement = _get(selectors.engagement_for_user, request, engagement_id=engagement_id)
+    engagement = owned_or_404(selectors.engagement_for_user, request, engagement_id=engagement_id)
     _act(
         request,
         lambda: engagements.engagement_complete(engagement=engagement, user=request.user),
@@ -206,7 +200,7 @@ def engagement_complete(request: HttpRequest, engagement_id: int) -> HttpRespons
 @login_required
 @require_http_methods(["GET", "POST"])
 def engagement_cancel(request: HttpRequest, engagement_id: int) -> HttpResponse:
-    engagement = _get(selectors.engagement_for_user, request, engagement_id=engagement_id)
+    engagement = owned_or_404(selectors.engagement_for_user, request, engagement_id=engagement_id)
     form = EngagementCancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -224,7 +218,7 @@ def engagement_cancel(request: HttpRequest, engagement_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def engagement_rate(request: HttpRequest, engagement_id: int) -> HttpResponse:
-    engagement = _get(selectors.engagement_for_user, request, engagement_id=engagement_id)
+    engagement = owned_or_404(selectors.engagement_for_user, request, engagement_id=engagement_id)
     rating_provider = request.user.pk == engagement.seeker.user_id
     rated_name = engagement.provider.business_name if rating_provider else engagement.seeker.user.name
     form = RatingForm(request.POST or None)

@@ -16,6 +16,7 @@ from imatch.errors import DomainError, NotFound
 from marketplace import selectors
 from marketplace.filters import ProviderDirectoryFilter
 from marketplace.services import profiles
+from marketplace.web.access import owned_or_404
 from marketplace.web.forms import (
     DirectoryFilterForm,
     EmailAuthenticationForm,
@@ -149,7 +150,7 @@ def seeker_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def seeker_edit(request: HttpRequest, seeker_id: int) -> HttpResponse:
-    seeker = _owned(selectors.seeker_for_user, request, seeker_id=seeker_id)
+    seeker = owned_or_404(selectors.seeker_for_user, request, seeker_id=seeker_id)
     form = SeekerForm(
         request.POST or None, category=seeker.category, initial=SeekerForm.initial_from(seeker, SeekerForm.FIELDS)
     )
@@ -190,7 +191,7 @@ def provider_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def provider_edit(request: HttpRequest, provider_id: int) -> HttpResponse:
-    provider = _owned(selectors.provider_for_user, request, provider_id=provider_id)
+    provider = owned_or_404(selectors.provider_for_user, request, provider_id=provider_id)
     form = ProviderForm(
         request.POST or None,
         category=provider.category,
@@ -209,11 +210,3 @@ def provider_edit(request: HttpRequest, provider_id: int) -> HttpResponse:
         "marketplace/profile_form.html",
         {"form": form, "category": provider.category, "role": "provider", "profile": provider},
     )
-
-
-def _owned(access, request: HttpRequest, **ids):
-    """Run an access helper for the logged-in user; someone else's object is a 404."""
-    try:
-        return access(user=request.user, **ids)
-    except NotFound as error:
-        raise Http404(error.message) from error

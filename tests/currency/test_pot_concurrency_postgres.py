@@ -5,18 +5,14 @@ together. Marked `postgres`: skipped on SQLite (whose writers are serialized any
 test_pot_concurrency_sqlite.py for the API under several gunicorn workers).
 """
 
-import threading
-from collections import Counter
-from collections.abc import Callable
-
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from currency import services
 from currency.audit import verify_ledger
 from currency.ledger import Posting, ledger_atomic, ledger_post_many
 from currency.models import PotTransaction, Wallet
+from tests.concurrency import outcome_kinds, race
 from tests.currency.factories import balance_of, pot_fund
 from tests.marketplace.factories import UserFactory
 
@@ -28,37 +24,11 @@ def _catalog():
     call_command("seed_pot", stdout=open("/dev/null", "w"))  # noqa: SIM115 - flushed by earlier transactional tests
 
 
-def race(count: int, action: Callable[[int], object]) -> list:
-    """Run `action(i)` in `count` threads released at once; each result or the exception it raised."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = action(index)
-        except Exception as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
-def _kinds(results: list) -> Counter:
-    return Counter(type(result).__name__ for result in results)
-
-
 def test_twenty_concurrent_spends_of_100_from_1000_exactly_ten_succeed():
     seeker = UserFactory()
     pot_fund(seeker, 1000)
     results = race(20, lambda i: services.pot_spend(user=seeker, option_key="extra_matches"))
-    kinds = _kinds(results)
+    kinds = outcome_kinds(results)
     assert kinds == {"SpendResult": 10, "InsufficientPot": 10}, kinds
     assert balance_of(seeker) == 0
     assert PotTransaction.objects.filter(user=seeker, transaction_type="spend").count() == 10
@@ -109,7 +79,7 @@ def test_two_concurrent_approvals_of_one_redemption_one_wins():
             redemption_id=redemption.pk, operator=operators[i], payout_reference=f"PP-{i}"
         ),
     )
-    kinds = _kinds(results)
+    kinds = outcome_kinds(results)
     assert kinds == {"Redemption": 1, "Conflict": 1}, results
     redemption.refresh_from_db()
     assert redemption.status == "approved"
@@ -128,7 +98,7 @@ def test_approve_racing_reject_one_wins_and_the_pot_is_right():
         return services.redemption_approve(redemption_id=redemption.pk, operator=operator, payout_reference="PP")
 
     results = race(8, decide)
-    assert _kinds(results) == {"Redemption": 1, "Conflict": 7}, results
+    assert outcome_kinds(results) == {"Redemption": 1, "Conflict": 7}, results
     redemption.refresh_from_db()
     assert balance_of(person) == (500 if redemption.status == "rejected" else 0)
     assert PotTransaction.objects.filter(transaction_type="refund").count() == (redemption.status == "rejected")

@@ -1,46 +1,16 @@
 """Races on real parallel PostgreSQL connections: a confirmation, a rating and a match run happen once."""
 
-import threading
-from collections import Counter
-from collections.abc import Callable
-
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from currency.models import PotTransaction
 from marketplace.models import Engagement, EngagementStatus, Match, Rating
 from marketplace.services import engagements, matches, ratings
 from marketplace.services.states import InvalidTransition
+from tests.concurrency import outcome_kinds, race
 from tests.marketplace.loop import accepted_match, confirmed_engagement, make_category, make_provider, make_seeker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def race(count: int, action: Callable[[int], object]) -> list:
-    """Run `action(i)` in `count` threads, each with its own connection, released at once."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = action(index)
-        except Exception as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
-def _kinds(results: list) -> Counter:
-    return Counter(type(result).__name__ for result in results)
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +22,7 @@ def test_eight_parallel_confirmations_confirm_once_and_pay_the_bonuses_once():
     match = accepted_match()
     engagement = engagements.engagement_report(match=match, user=match.seeker.user, deal_value_usd="1000")
     results = race(8, lambda i: engagements.engagement_confirm(engagement=engagement, user=match.provider.user))
-    assert _kinds(results) == {"Engagement": 1, "InvalidTransition": 7}
+    assert outcome_kinds(results) == {"Engagement": 1, "InvalidTransition": 7}
     assert all(isinstance(r, Engagement | InvalidTransition) for r in results)
     assert Engagement.objects.get(pk=engagement.pk).status == EngagementStatus.CONFIRMED
     assert PotTransaction.objects.filter(reference_type="engagement", reference_id=engagement.pk).count() == 2
@@ -61,7 +31,7 @@ def test_eight_parallel_confirmations_confirm_once_and_pay_the_bonuses_once():
 def test_parallel_ratings_by_one_person_save_one():
     engagement = confirmed_engagement()
     results = race(6, lambda i: ratings.rating_create(engagement=engagement, user=engagement.seeker.user, stars=5))
-    assert _kinds(results) == {"Rating": 1, "AlreadyRated": 5}
+    assert outcome_kinds(results) == {"Rating": 1, "AlreadyRated": 5}
     assert Rating.objects.count() == 1
     assert PotTransaction.objects.filter(reference_type="rating").count() == 2  # given + five stars received
 
