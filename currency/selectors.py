@@ -76,6 +76,11 @@ def causes_awarded(*, causes: Iterable[str]) -> set[str]:
     return {keys[key] for key in found}
 
 
+def award_for_cause(*, cause: str) -> PotTransaction | None:
+    """The award row `pot_award` wrote for this cause, or None if it never paid."""
+    return PotTransaction.objects.filter(idempotency_key=award_key(cause)).first()
+
+
 def earning_rules_active() -> QuerySet[EarningRule]:
     return EarningRule.objects.filter(active=True).order_by("key")
 

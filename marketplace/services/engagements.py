@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 
+from currency.selectors import award_for_cause
 from currency.services import commission_credit_apply, pot_award, pot_award_reverse
 from imatch.errors import DomainError, PermissionDenied
 from marketplace import emails
@@ -159,6 +160,10 @@ def engagement_confirm(*, engagement: Engagement, user: User) -> Engagement:
     return engagement
 
 
+def referral_first_engagement_cause(referred_user_id: int) -> str:
+    return f"referral_first_engagement:user:{referred_user_id}"
+
+
 def referral_first_engagement(*, person: User, engagement: Engagement) -> None:
     """Hook for referrals: whoever referred `person` earns once, at their first confirmed engagement.
 
@@ -170,7 +175,7 @@ def referral_first_engagement(*, person: User, engagement: Engagement) -> None:
     pot_award(
         user=person.referred_by,
         rule_key="referral_first_engagement",
-        cause=f"referral_first_engagement:user:{person.pk}",
+        cause=referral_first_engagement_cause(person.pk),
         reference_type="engagement",
         reference_id=engagement.pk,
     )
@@ -204,10 +209,15 @@ def engagement_cancel(*, engagement: Engagement, user: User, reason: str = "") -
     engagement.cancelled_at = timezone.now()
     engagement.cancel_reason = reason
     engagement.save()
+    why = f"Engagement #{engagement.pk} was cancelled"
     for role in ("provider", "seeker"):
-        pot_award_reverse(
-            cause=engagement_bonus_cause(engagement.pk, role), reason=f"Engagement #{engagement.pk} was cancelled"
-        )
+        pot_award_reverse(cause=engagement_bonus_cause(engagement.pk, role), reason=why)
+    for person in (engagement.seeker.user, engagement.provider.user):
+        # A referral bonus paid for *this* engagement (the person's first) is taken back too.
+        cause = referral_first_engagement_cause(person.pk)
+        award = award_for_cause(cause=cause)
+        if award and award.reference_type == "engagement" and award.reference_id == engagement.pk:
+            pot_award_reverse(cause=cause, reason=why)
     emails.engagement_cancelled(engagement, by=user)
     return engagement
 

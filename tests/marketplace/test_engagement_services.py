@@ -133,6 +133,26 @@ def test_a_referred_person_s_first_engagement_pays_the_referrer_once():
     assert [row.amount for row in rows] == [200]
 
 
+def test_cancelling_a_referred_person_s_first_engagement_takes_the_referral_bonus_back():
+    referrer = UserFactory()
+    pot_fund(referrer, 500)
+    category = make_category()
+    seeker = make_seeker(category, user=UserFactory(referred_by=referrer))
+    make_provider(category)
+    match = matches.match_run_for_seeker(seeker=seeker)[0]
+    matches.match_introduce(match=match, user=seeker.user)
+    matches.match_accept(match=match, user=match.provider.user)
+    engagement = engagements.engagement_report(match=match, user=seeker.user, deal_value_usd="100")
+    before = balance_of(referrer)
+    engagements.engagement_confirm(engagement=engagement, user=match.provider.user)
+    assert balance_of(referrer) == before + 200
+
+    engagements.engagement_cancel(engagement=engagement, user=seeker.user, reason="Fell through")
+    assert balance_of(referrer) == before
+    reversal = PotTransaction.objects.get(user=referrer, amount=-200)
+    assert reversal.category == "award_reversal"
+
+
 def test_complete_then_nothing_more():
     engagement = confirmed_engagement()
     with pytest.raises(WrongSide):
