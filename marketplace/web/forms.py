@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from categories.models import Category
 from imatch.errors import DomainError
 from marketplace.models import Provider, Seeker
+from marketplace.services.profiles import PROVIDER_EDITABLE, SEEKER_EDITABLE
 
 STATE_CODES = (
     "AL",
@@ -116,7 +117,7 @@ class ProfileForm(MarkInvalidMixin, forms.Form):
 
 
 class SeekerForm(ProfileForm):
-    FIELDS = ["needs_description", "budget_min", "budget_max", "city", "state", "remote_ok"]
+    FIELDS = sorted(SEEKER_EDITABLE)
 
     needs_description = forms.CharField(
         label="What do you need?", max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 4})
@@ -129,20 +130,7 @@ class SeekerForm(ProfileForm):
 
 
 class ProviderForm(ProfileForm):
-    FIELDS = [
-        "business_name",
-        "bio",
-        "years_experience",
-        "certifications",
-        "license_number",
-        "pricing_min",
-        "pricing_max",
-        "city",
-        "state",
-        "remote",
-        "accepting_clients",
-        "max_active_clients",
-    ]
+    FIELDS = sorted(PROVIDER_EDITABLE)
 
     business_name = forms.CharField(max_length=200)
     bio = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 5}))
