@@ -62,7 +62,7 @@ def client(
     _django(database_url)
     from django.db import connection
 
-    from currency.ledger import InsufficientPot
+    from currency.errors import InsufficientPot
     from currency.services import pot_award, pot_spend
     from marketplace.models import User
 

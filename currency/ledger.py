@@ -23,8 +23,8 @@ from typing import ParamSpec, TypeVar
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
+from currency.errors import InsufficientPot
 from currency.models import PotTransaction, TransactionType, Wallet
-from imatch.errors import DomainError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -34,10 +34,9 @@ RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_dete
 AWARD_REVERSAL = "award_reversal"
 
 
-class InsufficientPot(DomainError):
-    """The posting would take a balance below zero."""
-
-    code = "insufficient_pot"
+def award_key(cause: str) -> str:
+    """The idempotency key of an award: one row per cause, claimed by the INSERT."""
+    return f"award:{cause}"
 
 
 class IdempotencyKeyTaken(Exception):

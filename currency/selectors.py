@@ -11,6 +11,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from currency.ledger import award_key
 from currency.levels import Level, level_for
 from currency.models import (
     EarningRule,
@@ -23,7 +24,6 @@ from currency.models import (
     TransactionType,
     Wallet,
 )
-from currency.services import award_key
 from imatch.errors import DomainError, NotFound, PermissionDenied
 
 User = get_user_model()

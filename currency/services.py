@@ -24,10 +24,18 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from currency.errors import (
+    ErrorCode,
+    IdempotencyConflict,
+    InsufficientPot,  # raised through here by ledger_post; callers catch it as services.InsufficientPot
+    PriceChanged,
+    SpendOptionUnavailable,
+    WrongAudience,
+)
 from currency.ledger import (
     AWARD_REVERSAL,
     IdempotencyKeyTaken,
-    InsufficientPot,  # raised through here by ledger_post; callers catch it as services.InsufficientPot
+    award_key,
     ledger_atomic,
     ledger_post,
     new_key,
@@ -46,6 +54,7 @@ from currency.models import (
     TransactionType,
 )
 from imatch.errors import Conflict, DomainError, NotFound, PermissionDenied
+from imatch.errors import ErrorCode as CommonCode
 
 log = logging.getLogger(__name__)
 __all__ = [  # noqa: RUF022 - grouped by use case, not sorted
@@ -80,34 +89,6 @@ EARNING_RULE_KEYS = frozenset(
 )
 
 
-class SpendOptionUnavailable(DomainError):
-    """No such spend option, or it is switched off."""
-
-    code = "unknown_option"
-
-
-class WrongAudience(DomainError):
-    """The spend option is for the other role (e.g. a boost for a seeker-only account)."""
-
-    code = "wrong_audience"
-
-
-class PriceChanged(Conflict):
-    """The option's cost changed since the person confirmed it."""
-
-    code = "price_changed"
-
-
-class IdempotencyConflict(Conflict):
-    """The Idempotency-Key was used before for a different request."""
-
-    code = "idempotency_key_reused"
-
-
-def award_key(cause: str) -> str:
-    return f"award:{cause}"
-
-
 def fingerprint(action: str, **payload: Any) -> str:
     """A stable hash of what a request asked for: a retried request must ask for the same."""
     text = json.dumps({"action": action, **payload}, sort_keys=True, default=str)
@@ -119,7 +100,7 @@ def _request_key(scope: str, owner_id: int, idempotency_key: str | None) -> tupl
     if idempotency_key:
         key = str(idempotency_key).strip()
         if not key or len(key) > 120:
-            raise DomainError("An Idempotency-Key has 1 to 120 characters.", code="invalid_idempotency_key")
+            raise DomainError("An Idempotency-Key has 1 to 120 characters.", code=ErrorCode.INVALID_IDEMPOTENCY_KEY)
         return f"{scope}:{owner_id}:{key}", True
     return new_key(scope), False
 
@@ -129,14 +110,14 @@ def _replayed_row(key: str, request_fingerprint: str) -> PotTransaction:
     row = PotTransaction.objects.get(idempotency_key=key)
     if row.request_fingerprint != request_fingerprint:
         raise IdempotencyConflict(
-            "This Idempotency-Key was already used for a different request.", code="idempotency_key_reused"
+            "This Idempotency-Key was already used for a different request.", code=ErrorCode.IDEMPOTENCY_KEY_REUSED
         )
     return row
 
 
 def _whole_pot(value: Any, *, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise DomainError("Enter a whole number of POT.", field=field, code="not_whole")
+        raise DomainError("Enter a whole number of POT.", field=field, code=ErrorCode.NOT_WHOLE)
     return value
 
 
@@ -372,9 +353,11 @@ def redemption_request(
         pot_amount = _whole_pot(pot_amount, field="pot_amount")
         minimum = settings.POT_MIN_REDEMPTION
         if pot_amount < minimum:
-            raise DomainError(f"The minimum redemption is {minimum} POT.", field="pot_amount", code="below_minimum")
+            raise DomainError(
+                f"The minimum redemption is {minimum} POT.", field="pot_amount", code=ErrorCode.BELOW_MINIMUM
+            )
         if not payment_method:
-            raise DomainError("Say where to pay you.", field="payment_method", code="required")
+            raise DomainError("Say where to pay you.", field="payment_method", code=CommonCode.REQUIRED)
         rate = settings.POT_USD_RATE
         with transaction.atomic():  # the redemption goes away with its row if the key was taken
             redemption = Redemption.objects.create(
@@ -413,7 +396,7 @@ def _pending_redemption_locked(*, redemption_id: int, operator) -> Redemption:
     if redemption is None:
         raise NotFound("No such redemption.")
     if redemption.status != RedemptionStatus.PENDING:
-        raise Conflict(f"This redemption was already {redemption.status}.", code="already_decided")
+        raise Conflict(f"This redemption was already {redemption.status}.", code=ErrorCode.ALREADY_DECIDED)
     return redemption
 
 
@@ -422,7 +405,7 @@ def redemption_approve(*, redemption_id: int, operator, payout_reference: str) -
     """An operator paid the USD: the redemption is approved, once (the held POT stays spent)."""
     payout_reference = (payout_reference or "").strip()
     if not payout_reference:
-        raise DomainError("Enter the payout reference.", field="payout_reference", code="required")
+        raise DomainError("Enter the payout reference.", field="payout_reference", code=CommonCode.REQUIRED)
     redemption = _pending_redemption_locked(redemption_id=redemption_id, operator=operator)
     redemption.status = RedemptionStatus.APPROVED
     redemption.payout_reference = payout_reference[:200]
@@ -437,7 +420,7 @@ def redemption_reject(*, redemption_id: int, operator, reason: str) -> Redemptio
     """An operator refuses a redemption, once: the held POT comes back as a `refund` row."""
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Say why the redemption is rejected.", field="reason", code="required")
+        raise DomainError("Say why the redemption is rejected.", field="reason", code=CommonCode.REQUIRED)
     redemption = _pending_redemption_locked(redemption_id=redemption_id, operator=operator)
     ledger_post(
         user_id=redemption.user_id,
@@ -468,10 +451,10 @@ def pot_adjust(*, user, operator, amount: int, reason: str, idempotency_key: str
         raise PermissionDenied("Only operators adjust balances.")
     amount = _whole_pot(amount, field="amount")
     if amount == 0:
-        raise DomainError("An adjustment is a non-zero number of POT.", field="amount", code="zero")
+        raise DomainError("An adjustment is a non-zero number of POT.", field="amount", code=ErrorCode.ZERO)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Say why the balance is adjusted.", field="reason", code="required")
+        raise DomainError("Say why the balance is adjusted.", field="reason", code=CommonCode.REQUIRED)
     request_fingerprint = fingerprint("adjust", user=user.pk, amount=amount, reason=reason)
     key, _ = _request_key("adjust", operator.pk, idempotency_key)
     try:

@@ -3,13 +3,38 @@
 Each error has a stable `code` (read by API clients), an HTTP `status` (used by the one
 API exception handler) and, where the refusal is about one input, the `field` it concerns
 (so a web form shows the message next to that field).
+
+Every app lists its own errors and codes once, in its `errors.py` (an `ErrorCode` enum and
+the `DomainError` subclasses it raises); this module holds the base classes and the codes
+every app and the framework share. The OpenAPI schema's `Error` component enumerates all
+of them (`imatch.api.error_codes`).
 """
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Codes shared by every app, and those the API framework itself answers with."""
+
+    INVALID = "invalid"  # bad input (the generic 400)
+    REQUIRED = "required"  # a needed input is missing or blank
+    TOO_LONG = "too_long"  # a text is over its limit
+    NOT_FOUND = "not_found"  # no such object, or not yours (never say which)
+    PERMISSION_DENIED = "permission_denied"  # known user, not allowed (e.g. staff only)
+    CONFLICT = "conflict"  # the request conflicts with the current state
+    # Answered by the framework (DRF) rather than a service:
+    NOT_AUTHENTICATED = "not_authenticated"
+    AUTHENTICATION_FAILED = "authentication_failed"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    PARSE_ERROR = "parse_error"
+    THROTTLED = "throttled"
 
 
 class DomainError(Exception):
     """A refused action; the base of every domain error."""
 
-    code = "invalid"
+    code: str = ErrorCode.INVALID
     status = 400
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
@@ -23,19 +48,19 @@ class DomainError(Exception):
 class NotFound(DomainError):
     """The object does not exist, or the user may not see it (never say which)."""
 
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
     status = 404
 
 
 class PermissionDenied(DomainError):
     """The user is known but may not do this."""
 
-    code = "permission_denied"
+    code = ErrorCode.PERMISSION_DENIED
     status = 403
 
 
 class Conflict(DomainError):
     """The request conflicts with the current state (e.g. a reused idempotency key)."""
 
-    code = "conflict"
+    code = ErrorCode.CONFLICT
     status = 409

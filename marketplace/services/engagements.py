@@ -14,7 +14,9 @@ from django.utils import timezone
 from currency.selectors import award_for_cause
 from currency.services import commission_credit_apply, pot_award, pot_award_reverse
 from imatch.errors import DomainError, PermissionDenied
+from imatch.errors import ErrorCode as CommonCode
 from marketplace import emails
+from marketplace.errors import ErrorCode, InvalidTransition, WrongSide
 from marketplace.models import (
     ENGAGEMENT_TRANSITIONS,
     MATCH_TRANSITIONS,
@@ -25,7 +27,7 @@ from marketplace.models import (
     MatchStatus,
     User,
 )
-from marketplace.services.states import InvalidTransition, WrongSide, check_transition
+from marketplace.services.states import check_transition
 
 CENT = Decimal("0.01")
 MAX_DEAL_VALUE = Decimal("9999999999.99")  # what DecimalField(12, 2) holds
@@ -44,11 +46,11 @@ def parse_deal_value(value) -> Decimal:
     except (InvalidOperation, ValueError, TypeError) as error:
         raise DomainError("Enter the deal value in USD, e.g. 1500.00.", field="deal_value_usd") from error
     if not amount.is_finite() or amount <= 0:
-        raise DomainError("The deal value must be more than zero.", field="deal_value_usd", code="not_positive")
+        raise DomainError("The deal value must be more than zero.", field="deal_value_usd", code=ErrorCode.NOT_POSITIVE)
     if amount != amount.quantize(CENT):
-        raise DomainError("Use at most two decimals (cents).", field="deal_value_usd", code="too_precise")
+        raise DomainError("Use at most two decimals (cents).", field="deal_value_usd", code=ErrorCode.TOO_PRECISE)
     if amount > MAX_DEAL_VALUE:
-        raise DomainError("This deal value is too large.", field="deal_value_usd", code="too_large")
+        raise DomainError("This deal value is too large.", field="deal_value_usd", code=ErrorCode.TOO_LARGE)
     return amount.quantize(CENT)
 
 
@@ -199,7 +201,9 @@ def engagement_cancel(*, engagement: Engagement, user: User, reason: str = "") -
     _check_side_or_operator(engagement, user)
     reason = (reason or "").strip()
     if len(reason) > CANCEL_REASON_MAX:
-        raise DomainError(f"Keep the reason under {CANCEL_REASON_MAX} characters.", field="reason", code="too_long")
+        raise DomainError(
+            f"Keep the reason under {CANCEL_REASON_MAX} characters.", field="reason", code=CommonCode.TOO_LONG
+        )
     if engagement.billing_status != BillingStatus.PENDING:
         raise InvalidTransition("This engagement is already invoiced: an operator settles it.", field="status")
     _move(engagement, EngagementStatus.CANCELLED, message="Only a reported or confirmed engagement can be cancelled.")

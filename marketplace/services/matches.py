@@ -11,25 +11,20 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from categories.errors import CategoryInactive
 from categories.models import Category
 from currency.selectors import extra_matches_available
 from currency.services import extra_matches_take
-from imatch.errors import DomainError
+from imatch.errors import DomainError, ErrorCode
 from marketplace import emails
+from marketplace.errors import ProviderUnavailable, WrongSide
 from marketplace.matching.candidates import candidate_pool, seeker_exclusions, seeker_profile
 from marketplace.matching.scoring import CandidatePool
 from marketplace.models import MATCH_LIVE_STATUSES, MATCH_TRANSITIONS, Match, MatchStatus, Seeker, User
-from marketplace.services.profiles import CategoryInactive
-from marketplace.services.states import WrongSide, check_transition
+from marketplace.services.states import check_transition
 
 INTRODUCTION_TIMEOUT = timedelta(hours=72)
 DECLINE_REASON_MAX = 1000
-
-
-class ProviderUnavailable(DomainError):
-    """The provider stopped accepting clients (or reached capacity) since the match was made."""
-
-    code = "provider_unavailable"
 
 
 def _locked(match: Match) -> Match:
@@ -136,7 +131,9 @@ def match_decline(*, match: Match, user: User, reason: str = "") -> Match:
         raise WrongSide("The seeker has not asked for an introduction yet.")
     reason = (reason or "").strip()
     if len(reason) > DECLINE_REASON_MAX:
-        raise DomainError(f"Keep the reason under {DECLINE_REASON_MAX} characters.", field="reason", code="too_long")
+        raise DomainError(
+            f"Keep the reason under {DECLINE_REASON_MAX} characters.", field="reason", code=ErrorCode.TOO_LONG
+        )
     was_known_to_both = match.status != MatchStatus.SUGGESTED
     _move(match, MatchStatus.DECLINED, message="This match can no longer be declined.")
     match.declined_by = user

@@ -13,23 +13,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from categories.errors import CategoryInactive
 from categories.models import Category, Specialty
 from currency.services import pot_award
 from imatch.errors import DomainError, PermissionDenied
+from imatch.errors import ErrorCode as CommonCode
+from marketplace.errors import DuplicateProfile, ErrorCode
 from marketplace.models import AccountType, Provider, Seeker, User, UserManager
-
-
-class CategoryInactive(DomainError):
-    """The category is not launched: it takes no new profiles."""
-
-    code = "category_inactive"
-
-
-class DuplicateProfile(DomainError):
-    """The user already has a profile of this role in this category."""
-
-    code = "duplicate_profile"
-
 
 # --- People ---------------------------------------------------------------------------
 
@@ -40,27 +30,31 @@ def user_register(*, email: str, password: str, name: str, referral_code: str | 
     email = UserManager.normalize_email(email)
     name = (name or "").strip()
     if not email:
-        raise DomainError("Enter an email address.", field="email", code="required")
+        raise DomainError("Enter an email address.", field="email", code=CommonCode.REQUIRED)
     if not name:
-        raise DomainError("Enter your name.", field="name", code="required")
+        raise DomainError("Enter your name.", field="name", code=CommonCode.REQUIRED)
     if User.objects.filter(email=email).exists():
-        raise DomainError("An account with this email already exists.", field="email", code="email_taken")
+        raise DomainError("An account with this email already exists.", field="email", code=ErrorCode.EMAIL_TAKEN)
     referrer = None
     if referral_code and referral_code.strip():
         referrer = User.objects.filter(referral_code=referral_code.strip().upper(), is_active=True).first()
         if referrer is None:
-            raise DomainError("This referral code is not valid.", field="referral_code", code="invalid_referral")
+            raise DomainError(
+                "This referral code is not valid.", field="referral_code", code=ErrorCode.INVALID_REFERRAL
+            )
     user = User(email=email, name=name, referred_by=referrer)
     try:
         validate_password(password, user)
     except ValidationError as error:
-        raise DomainError(" ".join(error.messages), field="password", code="weak_password") from error
+        raise DomainError(" ".join(error.messages), field="password", code=ErrorCode.WEAK_PASSWORD) from error
     user.set_password(password)
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError as error:  # a concurrent sign-up with the same email won the race
-        raise DomainError("An account with this email already exists.", field="email", code="email_taken") from error
+        raise DomainError(
+            "An account with this email already exists.", field="email", code=ErrorCode.EMAIL_TAKEN
+        ) from error
     return user
 
 
@@ -92,7 +86,7 @@ def _resolve_specialties(category: Category, slugs: Iterable[str]) -> list[Speci
         raise DomainError(
             f"Not a specialty of {category.display_name}: {', '.join(unknown)}.",
             field="specialties",
-            code="unknown_specialty",
+            code=ErrorCode.UNKNOWN_SPECIALTY,
         )
     return [found[slug] for slug in wanted]
 
@@ -101,16 +95,20 @@ def _check_needs(specialties: Iterable[Specialty], needs_description: str) -> No
     """A seeker must say what they need, or nobody can be matched to them."""
     if not needs_description.strip() and not list(specialties):
         raise DomainError(
-            "Tell us what you need: pick a specialty or describe it.", field="needs_description", code="required"
+            "Tell us what you need: pick a specialty or describe it.",
+            field="needs_description",
+            code=CommonCode.REQUIRED,
         )
 
 
 def _check_range(low: Decimal | None, high: Decimal | None, *, low_field: str, high_field: str) -> None:
     for value, field in ((low, low_field), (high, high_field)):
         if value is not None and value < 0:
-            raise DomainError("Must be zero or more.", field=field, code="negative")
+            raise DomainError("Must be zero or more.", field=field, code=ErrorCode.NEGATIVE)
     if low is not None and high is not None and low > high:
-        raise DomainError("The minimum must not be more than the maximum.", field=high_field, code="range_reversed")
+        raise DomainError(
+            "The minimum must not be more than the maximum.", field=high_field, code=ErrorCode.RANGE_REVERSED
+        )
 
 
 def _apply_location(profile: Seeker | Provider) -> None:
@@ -171,7 +169,7 @@ def _apply_changes(profile: Seeker | Provider, changes: dict[str, Any], allowed:
     unknown = set(changes) - allowed - {"specialties"}
     if unknown:
         field = sorted(unknown)[0]
-        raise DomainError(f"{field} cannot be changed once the profile exists.", field=field, code="read_only")
+        raise DomainError(f"{field} cannot be changed once the profile exists.", field=field, code=ErrorCode.READ_ONLY)
     specialties = None
     if "specialties" in changes:
         specialties = _resolve_specialties(profile.category, changes["specialties"])
@@ -274,7 +272,7 @@ def provider_create(
     """Create the user's provider profile in an active category."""
     _check_category_open(category)
     if not business_name.strip():
-        raise DomainError("Enter a business name.", field="business_name", code="required")
+        raise DomainError("Enter a business name.", field="business_name", code=CommonCode.REQUIRED)
     resolved = _resolve_specialties(category, specialties)
     _check_range(pricing_min, pricing_max, low_field="pricing_min", high_field="pricing_max")
     provider = Provider(
@@ -306,7 +304,7 @@ def provider_update(*, provider: Provider, changes: dict[str, Any]) -> Provider:
     old_license = provider.license_number
     specialties = _apply_changes(provider, changes, PROVIDER_EDITABLE)
     if not provider.business_name.strip():
-        raise DomainError("Enter a business name.", field="business_name", code="required")
+        raise DomainError("Enter a business name.", field="business_name", code=CommonCode.REQUIRED)
     _check_range(provider.pricing_min, provider.pricing_max, low_field="pricing_min", high_field="pricing_max")
     if provider.license_number != old_license:
         provider.license_verified = False

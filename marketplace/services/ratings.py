@@ -7,7 +7,9 @@ from django.db.models import Avg, Count
 
 from currency.services import pot_award
 from imatch.errors import DomainError
+from imatch.errors import ErrorCode as CommonCode
 from marketplace import emails
+from marketplace.errors import AlreadyRated, ErrorCode, InvalidTransition, WrongSide
 from marketplace.models import (
     ENGAGEMENT_RATEABLE_STATUSES,
     Engagement,
@@ -16,15 +18,8 @@ from marketplace.models import (
     Rating,
     User,
 )
-from marketplace.services.states import InvalidTransition, WrongSide
 
 REVIEW_MAX = 5000
-
-
-class AlreadyRated(DomainError):
-    """The person already rated the other side of this engagement."""
-
-    code = "already_rated"
 
 
 @transaction.atomic
@@ -38,12 +33,12 @@ def rating_create(*, engagement: Engagement, user: User, stars, review: str = ""
     else:
         raise WrongSide("Only the seeker and the provider of an engagement rate it.")
     if rated.pk == user.pk:
-        raise DomainError("You cannot rate yourself.", code="self_rating")
+        raise DomainError("You cannot rate yourself.", code=ErrorCode.SELF_RATING)
     if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
-        raise DomainError("Give 1 to 5 stars.", field="stars", code="invalid_stars")
+        raise DomainError("Give 1 to 5 stars.", field="stars", code=ErrorCode.INVALID_STARS)
     review = (review or "").strip()
     if len(review) > REVIEW_MAX:
-        raise DomainError(f"Keep the review under {REVIEW_MAX} characters.", field="review", code="too_long")
+        raise DomainError(f"Keep the review under {REVIEW_MAX} characters.", field="review", code=CommonCode.TOO_LONG)
     if engagement.status not in ENGAGEMENT_RATEABLE_STATUSES:
         raise InvalidTransition("You can rate once the engagement is confirmed.", field="engagement")
     already = AlreadyRated("You already rated this engagement.", field="engagement")

@@ -1,20 +1,8 @@
-"""Refusals shared by the core loop's services: a transition the table forbids, the wrong side."""
+"""The state machine check shared by the core loop's services: refuse a transition the table forbids."""
 
 from collections.abc import Mapping
 
-from imatch.errors import DomainError, PermissionDenied
-
-
-class InvalidTransition(DomainError):
-    """The object is not in a state that allows this action (e.g. confirming twice)."""
-
-    code = "invalid_transition"
-
-
-class WrongSide(PermissionDenied):
-    """The person is part of the match or engagement, but this action belongs to the other side."""
-
-    code = "wrong_side"
+from marketplace.errors import InvalidTransition
 
 
 def check_transition(

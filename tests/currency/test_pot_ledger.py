@@ -6,7 +6,8 @@ import pytest
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 
 from currency import ledger, services, triggers
-from currency.ledger import IdempotencyKeyTaken, InsufficientPot, Posting, ledger_atomic, ledger_post, ledger_post_many
+from currency.errors import InsufficientPot
+from currency.ledger import IdempotencyKeyTaken, Posting, ledger_atomic, ledger_post, ledger_post_many
 from currency.models import PotTransaction, Wallet
 from currency.services import pot_award, pot_award_reverse
 from tests.currency.factories import balance_of, pot_fund, rows_of

@@ -16,7 +16,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 
 from currency import selectors, services
 from currency.audit import verify_ledger
-from currency.ledger import InsufficientPot
+from currency.errors import InsufficientPot
 from currency.models import PotTransaction, Wallet
 from imatch.errors import Conflict, DomainError
 from tests.marketplace.factories import UserFactory

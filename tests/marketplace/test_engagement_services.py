@@ -8,9 +8,9 @@ from django.core import mail
 from currency.models import PotTransaction
 from currency.services import pot_spend
 from imatch.errors import DomainError, PermissionDenied
+from marketplace.errors import InvalidTransition, WrongSide
 from marketplace.models import BillingStatus, Engagement, EngagementStatus, Match, MatchStatus
 from marketplace.services import engagements, matches
-from marketplace.services.states import InvalidTransition, WrongSide
 from tests.currency.factories import balance_of, pot_fund
 from tests.marketplace.factories import UserFactory
 from tests.marketplace.loop import accepted_match, confirmed_engagement, make_category, make_provider, make_seeker

@@ -4,9 +4,9 @@ import pytest
 from django.core.management import call_command
 
 from currency.models import PotTransaction
+from marketplace.errors import InvalidTransition
 from marketplace.models import Engagement, EngagementStatus, Match, Rating
 from marketplace.services import engagements, matches, ratings
-from marketplace.services.states import InvalidTransition
 from tests.concurrency import outcome_kinds, race
 from tests.marketplace.loop import accepted_match, confirmed_engagement, make_category, make_provider, make_seeker
 

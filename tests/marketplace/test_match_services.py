@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from currency.selectors import extra_matches_available
 from currency.services import pot_spend
 from imatch.errors import DomainError
+from marketplace.errors import InvalidTransition, WrongSide
 from marketplace.models import Match, MatchStatus
 from marketplace.services import matches
-from marketplace.services.states import InvalidTransition, WrongSide
 from tests.currency.factories import pot_fund
 from tests.marketplace.factories import UserFactory
 from tests.marketplace.loop import hours_ago, make_category, make_provider, make_seeker

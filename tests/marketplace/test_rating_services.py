@@ -6,9 +6,9 @@ import pytest
 from django.core import mail
 
 from imatch.errors import DomainError
+from marketplace.errors import InvalidTransition, WrongSide
 from marketplace.models import Provider, Rating
 from marketplace.services import engagements, matches, ratings
-from marketplace.services.states import InvalidTransition, WrongSide
 from tests.currency.factories import balance_of
 from tests.marketplace.factories import UserFactory
 from tests.marketplace.loop import accepted_match, confirmed_engagement, make_category, make_provider, make_seeker

@@ -1,0 +1,54 @@
+"""The refusals of the POT ledger, wallet, spending and redemptions, and their codes.
+
+Listed once here (see `imatch.errors` for the shared ones); services raise these classes,
+or a base error with one of these codes where the refusal concerns a single input.
+"""
+
+from enum import StrEnum
+
+from imatch.errors import Conflict, DomainError
+
+
+class ErrorCode(StrEnum):
+    """Codes of the currency app."""
+
+    INSUFFICIENT_POT = "insufficient_pot"  # the balance is too small
+    UNKNOWN_OPTION = "unknown_option"  # no such spend option, or switched off
+    WRONG_AUDIENCE = "wrong_audience"  # the option is for the other role
+    PRICE_CHANGED = "price_changed"  # the cost changed since the person confirmed it
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"  # same key, different request
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"  # empty or longer than 120 characters
+    NOT_WHOLE = "not_whole"  # POT is a whole number
+    BELOW_MINIMUM = "below_minimum"  # a redemption under the minimum
+    ALREADY_DECIDED = "already_decided"  # the redemption was approved or rejected before
+    ZERO = "zero"  # an adjustment of 0 POT
+
+
+class InsufficientPot(DomainError):
+    """The posting would take a balance below zero."""
+
+    code = ErrorCode.INSUFFICIENT_POT
+
+
+class SpendOptionUnavailable(DomainError):
+    """No such spend option, or it is switched off."""
+
+    code = ErrorCode.UNKNOWN_OPTION
+
+
+class WrongAudience(DomainError):
+    """The spend option is for the other role (e.g. a boost for a seeker-only account)."""
+
+    code = ErrorCode.WRONG_AUDIENCE
+
+
+class PriceChanged(Conflict):
+    """The option's cost changed since the person confirmed it."""
+
+    code = ErrorCode.PRICE_CHANGED
+
+
+class IdempotencyConflict(Conflict):
+    """The Idempotency-Key was used before for a different request."""
+
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED

@@ -1,0 +1,67 @@
+"""The refusals of people, profiles, matching, engagements, ratings and the Phase 1 import.
+
+Listed once here (see `imatch.errors` for the shared ones); services raise these classes,
+or a base error with one of these codes where the refusal concerns a single input.
+"""
+
+from enum import StrEnum
+
+from imatch.errors import DomainError, PermissionDenied
+
+
+class ErrorCode(StrEnum):
+    """Codes of the marketplace app."""
+
+    # People and profiles
+    EMAIL_TAKEN = "email_taken"
+    INVALID_REFERRAL = "invalid_referral"
+    WEAK_PASSWORD = "weak_password"  # noqa: S105 (an error code, not a password)
+    DUPLICATE_PROFILE = "duplicate_profile"
+    UNKNOWN_SPECIALTY = "unknown_specialty"
+    NEGATIVE = "negative"  # a price or budget below zero
+    RANGE_REVERSED = "range_reversed"  # a minimum above its maximum
+    READ_ONLY = "read_only"  # a field fixed once the profile exists
+    # The core loop
+    PROVIDER_UNAVAILABLE = "provider_unavailable"
+    INVALID_TRANSITION = "invalid_transition"
+    WRONG_SIDE = "wrong_side"
+    NOT_POSITIVE = "not_positive"  # a deal value of zero or less
+    TOO_PRECISE = "too_precise"  # more than two decimals of USD
+    TOO_LARGE = "too_large"
+    ALREADY_RATED = "already_rated"
+    SELF_RATING = "self_rating"
+    INVALID_STARS = "invalid_stars"
+    # The Phase 1 import (manage.py import_v1)
+    LEGACY_FILE_UNUSABLE = "legacy_file_unusable"
+    CATEGORY_MISSING = "category_missing"
+    IMPORT_RACED = "import_raced"
+
+
+class DuplicateProfile(DomainError):
+    """The user already has a profile of this role in this category."""
+
+    code = ErrorCode.DUPLICATE_PROFILE
+
+
+class ProviderUnavailable(DomainError):
+    """The provider stopped accepting clients (or reached capacity) since the match was made."""
+
+    code = ErrorCode.PROVIDER_UNAVAILABLE
+
+
+class InvalidTransition(DomainError):
+    """The object is not in a state that allows this action (e.g. confirming twice)."""
+
+    code = ErrorCode.INVALID_TRANSITION
+
+
+class WrongSide(PermissionDenied):
+    """The person is part of the match or engagement, but this action belongs to the other side."""
+
+    code = ErrorCode.WRONG_SIDE
+
+
+class AlreadyRated(DomainError):
+    """The person already rated the other side of this engagement."""
+
+    code = ErrorCode.ALREADY_RATED
