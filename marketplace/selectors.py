@@ -40,21 +40,32 @@ def provider_public_get(*, provider_id: int) -> Provider:
     return provider
 
 
-def seekers_of_user(*, user: User) -> QuerySet[Seeker]:
+def _seekers() -> QuerySet[Seeker]:
+    return Seeker.objects.select_related("user", "category").prefetch_related("specialties").order_by("id")
+
+
+def _providers() -> QuerySet[Provider]:
+    return Provider.objects.select_related("user", "category").prefetch_related("specialties").order_by("id")
+
+
+def seekers_owned_by(*, user: User) -> QuerySet[Seeker]:
+    """The user's own seeker profiles (also for staff)."""
+    return _seekers().filter(user=user)
+
+
+def seekers_visible_to(*, user: User) -> QuerySet[Seeker]:
     """The seeker profiles a user may see: their own; staff see all."""
-    seekers = Seeker.objects.select_related("user", "category").prefetch_related("specialties")
-    return seekers.order_by("id") if user.is_staff else seekers.filter(user=user).order_by("id")
+    return _seekers() if user.is_staff else seekers_owned_by(user=user)
 
 
-def providers_of_user(*, user: User) -> QuerySet[Provider]:
-    """The provider profiles a user may manage: their own; staff see all."""
-    providers = Provider.objects.select_related("user", "category").prefetch_related("specialties")
-    return providers.order_by("id") if user.is_staff else providers.filter(user=user).order_by("id")
+def providers_owned_by(*, user: User) -> QuerySet[Provider]:
+    """The user's own provider profiles, listed or not (also for staff)."""
+    return _providers().filter(user=user)
 
 
 def seeker_for_user(*, user: User, seeker_id: int) -> Seeker:
     """A seeker profile the user owns (staff: any), else NotFound."""
-    seeker = seekers_of_user(user=user).filter(pk=seeker_id).first()
+    seeker = seekers_visible_to(user=user).filter(pk=seeker_id).first()
     if seeker is None:
         raise NotFound("No such seeker profile.")
     return seeker
@@ -62,7 +73,8 @@ def seeker_for_user(*, user: User, seeker_id: int) -> Seeker:
 
 def provider_for_user(*, user: User, provider_id: int) -> Provider:
     """A provider profile the user owns (staff: any), else NotFound."""
-    provider = providers_of_user(user=user).filter(pk=provider_id).first()
+    providers = _providers() if user.is_staff else providers_owned_by(user=user)
+    provider = providers.filter(pk=provider_id).first()
     if provider is None:
         raise NotFound("No such provider profile.")
     return provider
@@ -71,7 +83,7 @@ def provider_for_user(*, user: User, provider_id: int) -> Provider:
 def providers_visible_to(*, user: User) -> QuerySet[Provider]:
     """Listed providers plus the user's own (staff: all) — what GET /providers/{id}/ may show."""
     if user.is_authenticated and user.is_staff:
-        return providers_of_user(user=user)
+        return _providers()
     visible = LISTED | Q(user=user) if user.is_authenticated else LISTED
     return Provider.objects.filter(visible).select_related("user", "category").prefetch_related("specialties")
 

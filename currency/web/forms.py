@@ -4,7 +4,7 @@ import uuid
 
 from django import forms
 
-from marketplace.web.forms import MarkInvalidMixin
+from imatch.web import MarkInvalidMixin
 
 
 class IdempotentForm(forms.Form):

@@ -12,7 +12,7 @@ from currency import selectors, services
 from currency.models import RedemptionStatus
 from currency.web.forms import RedeemForm, SpendConfirmForm
 from imatch.errors import DomainError, NotFound
-from marketplace.web.forms import add_domain_error
+from imatch.web import add_domain_error
 
 HISTORY_PAGE_SIZE = 20
 

@@ -91,7 +91,7 @@ class SeekerViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Seeker]:
-        return selectors.seekers_of_user(user=self.request.user)
+        return selectors.seekers_visible_to(user=self.request.user)
 
     def get_object(self) -> Seeker:
         return selectors.seeker_for_user(user=self.request.user, seeker_id=int(self.kwargs["pk"]))
@@ -129,7 +129,7 @@ class ProviderViewSet(
     def get_queryset(self) -> QuerySet[Provider]:
         user = self.request.user
         if self.action == "list" and user.is_authenticated and self.request.query_params.get("mine") in ("1", "true"):
-            return selectors.providers_of_user(user=user).filter(user=user)
+            return selectors.providers_owned_by(user=user)
         if self.action == "list":
             return selectors.provider_directory()
         return selectors.providers_visible_to(user=user)

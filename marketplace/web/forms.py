@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from categories.models import Category
-from imatch.errors import DomainError
+from imatch.web import MarkInvalidMixin
 from marketplace.models import Provider, Seeker
 from marketplace.services.profiles import PROVIDER_EDITABLE, SEEKER_EDITABLE
 
@@ -64,24 +64,6 @@ STATE_CODES = (
 )
 US_STATES = [("", "—"), *[(code, code) for code in STATE_CODES]]
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0, "required": False}
-
-
-def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Show a service's refusal next to the field it concerns (or above the form)."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
-    if field:
-        form.fields[field].widget.attrs["aria-invalid"] = "true"
-
-
-class MarkInvalidMixin:
-    """Marks fields with errors `aria-invalid`, which Pico shows in red."""
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name in getattr(self, "_errors", None) or {}:
-            if name in self.fields:
-                self.fields[name].widget.attrs["aria-invalid"] = "true"
 
 
 class EmailAuthenticationForm(MarkInvalidMixin, AuthenticationForm):

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 import imatch.converters  # noqa: F401  (registers <id:…>)
-from marketplace.web import loop, views
+from marketplace.web import engagements, matches, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -25,17 +25,17 @@ urlpatterns = [
     path("providers/new/", views.provider_create, name="provider-create"),
     path("providers/<id:provider_id>/edit/", views.provider_edit, name="provider-edit"),
     # The core loop: match → introduction → engagement → rating.
-    path("matches/", loop.matches_page, name="matches"),
-    path("seekers/<id:seeker_id>/match/", loop.seeker_match, name="seeker-match"),
-    path("matches/<id:match_id>/introduce/", loop.match_introduce, name="match-introduce"),
-    path("matches/<id:match_id>/accept/", loop.match_accept, name="match-accept"),
-    path("matches/<id:match_id>/decline/", loop.match_decline, name="match-decline"),
-    path("matches/<id:match_id>/engagement/", loop.engagement_report, name="engagement-report"),
-    path("leads/", loop.leads_page, name="leads"),
-    path("engagements/", loop.engagements_page, name="engagements"),
-    path("engagements/<id:engagement_id>/confirm/", loop.engagement_confirm, name="engagement-confirm"),
-    path("engagements/<id:engagement_id>/complete/", loop.engagement_complete, name="engagement-complete"),
-    path("engagements/<id:engagement_id>/cancel/", loop.engagement_cancel, name="engagement-cancel"),
-    path("engagements/<id:engagement_id>/rate/", loop.engagement_rate, name="engagement-rate"),
-    path("commission/", loop.commission_statement_page, name="commission-statement"),
+    path("matches/", matches.matches_page, name="matches"),
+    path("seekers/<id:seeker_id>/match/", matches.seeker_match, name="seeker-match"),
+    path("matches/<id:match_id>/introduce/", matches.match_introduce, name="match-introduce"),
+    path("matches/<id:match_id>/accept/", matches.match_accept, name="match-accept"),
+    path("matches/<id:match_id>/decline/", matches.match_decline, name="match-decline"),
+    path("matches/<id:match_id>/engagement/", engagements.engagement_report, name="engagement-report"),
+    path("leads/", matches.leads_page, name="leads"),
+    path("engagements/", engagements.engagements_page, name="engagements"),
+    path("engagements/<id:engagement_id>/confirm/", engagements.engagement_confirm, name="engagement-confirm"),
+    path("engagements/<id:engagement_id>/complete/", engagements.engagement_complete, name="engagement-complete"),
+    path("engagements/<id:engagement_id>/cancel/", engagements.engagement_cancel, name="engagement-cancel"),
+    path("engagements/<id:engagement_id>/rate/", engagements.engagement_rate, name="engagement-rate"),
+    path("commission/", engagements.commission_statement_page, name="commission-statement"),
 ]

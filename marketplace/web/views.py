@@ -13,17 +13,16 @@ from django.views.decorators.http import require_http_methods
 from categories import selectors as category_selectors
 from categories.models import Category
 from imatch.errors import DomainError, NotFound
+from imatch.web import add_domain_error, owned_or_404
 from marketplace import selectors
 from marketplace.filters import ProviderDirectoryFilter
 from marketplace.services import profiles
-from marketplace.web.access import owned_or_404
 from marketplace.web.forms import (
     DirectoryFilterForm,
     EmailAuthenticationForm,
     ProviderForm,
     SeekerForm,
     SignupForm,
-    add_domain_error,
 )
 
 DIRECTORY_PAGE_SIZE = 20
