@@ -48,6 +48,12 @@ class PriceChanged(Conflict):
     code = ErrorCode.PRICE_CHANGED
 
 
+class AlreadyDecided(Conflict):
+    """The redemption was approved or rejected before (e.g. two operators clicked)."""
+
+    code = ErrorCode.ALREADY_DECIDED
+
+
 class IdempotencyConflict(Conflict):
     """The Idempotency-Key was used before for a different request."""
 

@@ -25,6 +25,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from currency.errors import (
+    AlreadyDecided,
     ErrorCode,
     IdempotencyConflict,
     InsufficientPot,  # raised through here by ledger_post; callers catch it as services.InsufficientPot
@@ -53,7 +54,7 @@ from currency.models import (
     SpendOption,
     TransactionType,
 )
-from imatch.errors import Conflict, DomainError, NotFound, PermissionDenied
+from imatch.errors import DomainError, NotFound, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 
 log = logging.getLogger(__name__)
@@ -396,7 +397,7 @@ def _pending_redemption_locked(*, redemption_id: int, operator) -> Redemption:
     if redemption is None:
         raise NotFound("No such redemption.")
     if redemption.status != RedemptionStatus.PENDING:
-        raise Conflict(f"This redemption was already {redemption.status}.", code=ErrorCode.ALREADY_DECIDED)
+        raise AlreadyDecided(f"This redemption was already {redemption.status}.")
     return redemption
 
 

@@ -1,17 +1,27 @@
-"""The API's one error format: `{"detail": ..., "code": ..., "fields": {...}}`.
+"""The API's one error format: `{"detail": ..., "code": ..., "fields": {...}}`, and its schema.
 
 `fields` is present when the refusal concerns named inputs; each maps to a list of
 messages. Domain errors raised by services, DRF's own errors and Django's 404 all pass
-through here, so no view formats an error by hand.
+through here, so no view formats an error by hand. The schema documents the format as the
+`Error` component and, per operation, the 4xx statuses and codes it can answer (`refuses`).
 """
 
+import importlib
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.apps import apps
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import exceptions, serializers, status
+from rest_framework import permissions as drf_permissions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from imatch.errors import DomainError
+from imatch.errors import DomainError, ErrorCode
+
+F = TypeVar("F", bound=Callable)
 
 
 def _flatten(detail) -> dict[str, list[str]]:
@@ -64,3 +74,113 @@ def exception_handler(exc, context):
     code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
     response.data = {"detail": str(detail), "code": code if isinstance(code, str) else "error"}
     return response
+
+
+# --- The error responses in the OpenAPI schema ----------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every 4xx answer (the `Error` component of the schema)."""
+
+    detail = serializers.CharField(help_text="What went wrong, in words a person can read.")
+    code = serializers.CharField(help_text="A stable code; the enum lists every app's codes.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="For bad input: the messages per input field.",
+    )
+
+
+Refusal = type[DomainError] | str
+
+
+def refuses(*refusals: Refusal) -> Callable[[F], F]:
+    """Declare what an API operation can refuse with, for its schema.
+
+    Each refusal is a `DomainError` subclass (its status and code) or a code of 400. For
+    actions a view inherits (create, partial_update, list), the view says the same in a
+    `refusals` dict keyed by action (or HTTP method). The automatic ones need not be named:
+    400 `invalid` for input, 401 for authenticated operations, 403 for staff-only ones, 404
+    for paths with an id, 429 when throttled.
+    """
+
+    def decorate(handler: F) -> F:
+        handler.refusals = refusals
+        return handler
+
+    return decorate
+
+
+class ErrorDocumentingAutoSchema(AutoSchema):
+    """drf-spectacular's AutoSchema, plus each operation's 4xx responses with the codes it can answer."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        for status_code, codes in sorted(self._error_codes().items()):
+            listed = ", ".join(f"`{code}`" for code in sorted(codes))
+            responses[str(status_code)] = {
+                "content": {"application/json": {"schema": self._error_component_ref()}},
+                "description": f"{HTTP_REASONS.get(status_code, 'Error')}. Codes: {listed}.",
+            }
+        return responses
+
+    def _error_component_ref(self) -> dict:
+        return self.resolve_serializer(ErrorSerializer, "response").ref
+
+    def _handler(self):
+        action = getattr(self.view, "action", None)
+        return getattr(self.view, action or self.method.lower(), None)
+
+    def _error_codes(self) -> dict[int, set[str]]:
+        """Status → codes: the automatic ones, then what the handler (or the view, per action) declared."""
+        codes: dict[int, set[str]] = {}
+        if self.method in ("POST", "PUT", "PATCH") or self._is_list_view():
+            codes.setdefault(400, set()).add(ErrorCode.INVALID)
+        permissions_ = self.view.get_permissions()
+        if not any(isinstance(p, drf_permissions.AllowAny) for p in permissions_):
+            codes.setdefault(401, set()).update({ErrorCode.NOT_AUTHENTICATED, ErrorCode.AUTHENTICATION_FAILED})
+        if any(isinstance(p, drf_permissions.IsAdminUser) for p in permissions_):
+            codes.setdefault(403, set()).add(ErrorCode.PERMISSION_DENIED)
+        if "{" in self.path:
+            codes.setdefault(404, set()).add(ErrorCode.NOT_FOUND)
+        if self.view.get_throttles():
+            codes.setdefault(429, set()).add(ErrorCode.THROTTLED)
+        action = getattr(self.view, "action", None)
+        per_action = getattr(self.view, "refusals", {}).get(action or self.method.lower(), ())
+        declared = getattr(self._handler(), "refusals", None) or per_action
+        for refusal in declared:
+            status_code, code = (refusal.status, refusal.code) if isinstance(refusal, type) else (400, refusal)
+            codes.setdefault(status_code, set()).add(str(code))
+        return codes
+
+
+HTTP_REASONS = {
+    400: "Bad input",
+    401: "Not logged in",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict with the current state",
+    429: "Too many requests",
+}
+
+
+def error_codes() -> list[str]:
+    """Every error code an API answer can carry: the shared ones and each app's `errors.ErrorCode`."""
+    codes = {str(code) for code in ErrorCode}
+    for app_config in apps.get_app_configs():
+        try:
+            module = importlib.import_module(f"{app_config.name}.errors")
+        except ModuleNotFoundError:
+            continue
+        codes |= {str(code) for code in getattr(module, "ErrorCode", ())}
+    return sorted(codes)
+
+
+def error_code_enum_hook(result: dict, generator, request, public) -> dict:
+    """Postprocessing hook: the `Error` component's `code` is the enum of every catalogued code."""
+    error = result.get("components", {}).get("schemas", {}).get("Error")
+    if error:
+        error["properties"]["code"]["enum"] = error_codes()
+    return result

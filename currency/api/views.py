@@ -24,9 +24,24 @@ from currency.api.serializers import (
     SpendRequestSerializer,
     SpendResultSerializer,
 )
+from currency.errors import (
+    AlreadyDecided,
+    ErrorCode,
+    IdempotencyConflict,
+    InsufficientPot,
+    PriceChanged,
+    SpendOptionUnavailable,
+    WrongAudience,
+)
 from currency.models import PotTransaction, Redemption
+from imatch.api import refuses
+from imatch.errors import ErrorCode as CommonCode
+from imatch.errors import NotFound, PermissionDenied
 
 ID_PATTERN = "[0-9]{1,18}"
+# `?user=`: not an id, someone else's wallet (staff only), no such user
+WALLET_OWNER_REFUSALS = (CommonCode.INVALID, PermissionDenied, NotFound)
+IDEMPOTENT_REFUSALS = (ErrorCode.INVALID_IDEMPOTENCY_KEY, IdempotencyConflict)
 USER_PARAMETER = OpenApiParameter("user", OpenApiTypes.INT, description="Staff only: another user's wallet.")
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -52,6 +67,7 @@ class BalanceView(APIView):
     """The wallet's balance, its USD value at the redemption rate, and the level."""
 
     @extend_schema(parameters=[USER_PARAMETER], responses=BalanceSerializer)
+    @refuses(*WALLET_OWNER_REFUSALS)
     def get(self, request: Request) -> Response:
         owner = selectors.wallet_owner_for(viewer=request.user, user_id=request.query_params.get("user"))
         return Response(BalanceSerializer(selectors.wallet_summary(user_id=owner.pk)).data)
@@ -61,6 +77,7 @@ class TransactionListView(generics.ListAPIView):
     """The wallet's ledger rows, newest first (staff: everyone's, or `?user=ID`)."""
 
     serializer_class = PotTransactionSerializer
+    refusals = {"get": WALLET_OWNER_REFUSALS}
     filterset_class = PotTransactionFilter
     queryset = PotTransaction.objects.none()  # for the schema; requests use get_queryset
 
@@ -87,6 +104,7 @@ class SpendView(APIView):
     """Buy a spend option: the cost is burned and the effect recorded."""
 
     @extend_schema(request=SpendRequestSerializer, responses={201: SpendResultSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @refuses(SpendOptionUnavailable, WrongAudience, InsufficientPot, PriceChanged, *IDEMPOTENT_REFUSALS)
     def post(self, request: Request) -> Response:
         serializer = SpendRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -103,6 +121,7 @@ class RedeemView(APIView):
     """Ask to redeem POT for USD: the POT is held at once until an operator decides."""
 
     @extend_schema(request=RedeemRequestSerializer, responses={201: RedemptionSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @refuses(ErrorCode.BELOW_MINIMUM, CommonCode.REQUIRED, ErrorCode.NOT_WHOLE, InsufficientPot, *IDEMPOTENT_REFUSALS)
     def post(self, request: Request) -> Response:
         serializer = RedeemRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -116,6 +135,7 @@ class RedemptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """The user's redemptions (staff: everyone's); staff approve or reject pending ones."""
 
     serializer_class = RedemptionSerializer
+    refusals = {"list": WALLET_OWNER_REFUSALS}
     filterset_class = RedemptionFilter
     lookup_value_regex = ID_PATTERN
     queryset = Redemption.objects.none()  # for the schema; requests use get_queryset
@@ -136,6 +156,7 @@ class RedemptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return selectors.redemption_for_user(user=self.request.user, redemption_id=int(self.kwargs["pk"]))
 
     @extend_schema(request=RedemptionApproveSerializer, responses=RedemptionSerializer)
+    @refuses(AlreadyDecided, CommonCode.REQUIRED)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
         serializer = RedemptionApproveSerializer(data=request.data)
@@ -146,6 +167,7 @@ class RedemptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return Response(RedemptionSerializer(redemption).data)
 
     @extend_schema(request=RedemptionRejectSerializer, responses=RedemptionSerializer)
+    @refuses(AlreadyDecided, CommonCode.REQUIRED)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
         serializer = RedemptionRejectSerializer(data=request.data)
@@ -174,6 +196,7 @@ class AdjustmentView(APIView):
     @extend_schema(
         request=AdjustmentRequestSerializer, responses={201: PotTransactionSerializer}, parameters=[IDEMPOTENCY_KEY]
     )
+    @refuses(NotFound, ErrorCode.ZERO, CommonCode.REQUIRED, InsufficientPot, *IDEMPOTENT_REFUSALS)
     def post(self, request: Request) -> Response:
         serializer = AdjustmentRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

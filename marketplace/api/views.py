@@ -10,6 +10,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from categories.errors import CategoryInactive
+from imatch.api import refuses
+from imatch.errors import ErrorCode as CommonCode
 from imatch.errors import NotFound
 from marketplace import selectors
 from marketplace.api.serializers import (
@@ -28,12 +31,29 @@ from marketplace.api.serializers import (
     TokenRequestSerializer,
     TokenSerializer,
 )
+from marketplace.errors import (
+    AlreadyRated,
+    DuplicateProfile,
+    ErrorCode,
+    InvalidTransition,
+    ProviderUnavailable,
+    WrongSide,
+)
 from marketplace.filters import ProviderDirectoryFilter
 from marketplace.models import MATCH_LIVE_STATUSES, Engagement, Match, Provider, Rating, Seeker
 from marketplace.services import engagements, matches, profiles, ratings
 
 # Ids in URLs: digits only, short enough for a 64-bit column (longer ones are simply 404).
 ID_PATTERN = "[0-9]{1,18}"
+PROFILE_REFUSALS = (
+    CategoryInactive,
+    DuplicateProfile,
+    CommonCode.REQUIRED,
+    ErrorCode.UNKNOWN_SPECIALTY,
+    ErrorCode.NEGATIVE,
+    ErrorCode.RANGE_REVERSED,
+)
+PROFILE_UPDATE_REFUSALS = (*PROFILE_REFUSALS, ErrorCode.READ_ONLY)
 
 
 class RegisterView(APIView):
@@ -44,6 +64,7 @@ class RegisterView(APIView):
     throttle_scope = "auth"
 
     @extend_schema(request=RegisterSerializer, responses={201: RegisteredUserSerializer})
+    @refuses(CommonCode.REQUIRED, ErrorCode.EMAIL_TAKEN, ErrorCode.INVALID_REFERRAL, ErrorCode.WEAK_PASSWORD)
     def post(self, request: Request) -> Response:
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -85,6 +106,7 @@ class SeekerViewSet(
     """The user's seeker profiles (staff: everyone's)."""
 
     serializer_class = SeekerSerializer
+    refusals = {"create": PROFILE_REFUSALS, "partial_update": PROFILE_UPDATE_REFUSALS}
     queryset = Seeker.objects.none()  # for the schema; get_queryset() scopes to the user
     lookup_value_regex = ID_PATTERN
     filterset_fields = ["category__name"]
@@ -116,6 +138,7 @@ class ProviderViewSet(
     """
 
     serializer_class = ProviderSerializer
+    refusals = {"create": PROFILE_REFUSALS, "partial_update": PROFILE_UPDATE_REFUSALS}
     queryset = Provider.objects.none()  # for the schema; get_queryset() picks the visible ones
     lookup_value_regex = ID_PATTERN
     filterset_class = ProviderDirectoryFilter
@@ -157,6 +180,7 @@ class SeekerMatchView(APIView):
     """Run matching for one of the user's seeker profiles; answers with its live matches."""
 
     @extend_schema(request=None, responses=MatchRunSerializer)
+    @refuses(CategoryInactive)
     def post(self, request: Request, seeker_id: int) -> Response:
         seeker = selectors.seeker_for_user(user=request.user, seeker_id=seeker_id)
         new = matches.match_run_for_seeker(seeker=seeker)
@@ -192,16 +216,19 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(MatchSerializer(match, context={"request": self.request}).data)
 
     @extend_schema(request=None, responses=MatchSerializer)
+    @refuses(InvalidTransition, WrongSide, ProviderUnavailable)
     @action(detail=True, methods=["post"])
     def introduce(self, request: Request, pk: str) -> Response:
         return self._answer(matches.match_introduce(match=self.get_object(), user=request.user))
 
     @extend_schema(request=None, responses=MatchSerializer)
+    @refuses(InvalidTransition, WrongSide)
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str) -> Response:
         return self._answer(matches.match_accept(match=self.get_object(), user=request.user))
 
     @extend_schema(request=DeclineSerializer, responses=MatchSerializer)
+    @refuses(InvalidTransition, WrongSide, CommonCode.TOO_LONG)
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str) -> Response:
         match = self.get_object()
@@ -210,6 +237,7 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return self._answer(matches.match_decline(match=match, user=request.user, **serializer.validated_data))
 
     @extend_schema(request=EngagementReportSerializer, responses={201: EngagementSerializer})
+    @refuses(InvalidTransition, WrongSide, ErrorCode.NOT_POSITIVE, ErrorCode.TOO_PRECISE, ErrorCode.TOO_LARGE)
     @action(detail=True, methods=["post"])
     def engagement(self, request: Request, pk: str) -> Response:
         match = self.get_object()
@@ -239,16 +267,19 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return Response(EngagementSerializer(engagement).data)
 
     @extend_schema(request=None, responses=EngagementSerializer)
+    @refuses(InvalidTransition, WrongSide)
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str) -> Response:
         return self._answer(engagements.engagement_confirm(engagement=self.get_object(), user=request.user))
 
     @extend_schema(request=None, responses=EngagementSerializer)
+    @refuses(InvalidTransition, WrongSide)
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str) -> Response:
         return self._answer(engagements.engagement_complete(engagement=self.get_object(), user=request.user))
 
     @extend_schema(request=EngagementCancelSerializer, responses=EngagementSerializer)
+    @refuses(InvalidTransition, WrongSide, CommonCode.TOO_LONG)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         engagement = self.get_object()
@@ -263,6 +294,17 @@ class RatingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     """Ratings the user gave or received (staff: all); POST rates the other side of an engagement."""
 
     serializer_class = RatingSerializer
+    refusals = {
+        "create": (
+            NotFound,
+            InvalidTransition,
+            WrongSide,
+            AlreadyRated,
+            ErrorCode.SELF_RATING,
+            ErrorCode.INVALID_STARS,
+            CommonCode.TOO_LONG,
+        )
+    }
     queryset = Rating.objects.none()  # for the schema; get_queryset() scopes to the user
     lookup_value_regex = ID_PATTERN
     filterset_fields = ["engagement", "rated_role"]
