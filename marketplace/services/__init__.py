@@ -1,1 +1,10 @@
-"""Writes with business meaning, one module per area: `profiles` (people, seekers, providers)."""
+"""Writes with business meaning, one module per area.
+
+- `profiles`: people (sign-up), seekers, providers, license verification.
+- `matches`: running the matcher for a seeker, introductions, accepting, declining, expiry.
+- `engagements`: reporting, confirming, completing and cancelling engagements; invoicing.
+- `ratings`: each side rates the other once after an engagement.
+- `states`: the transition check the core loop's services share.
+
+The Phase 1 import's writes live with the rest of the import in `marketplace.legacy`.
+"""
