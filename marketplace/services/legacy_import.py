@@ -42,7 +42,7 @@ from marketplace.legacy_v1 import (
     rows_counted,
 )
 from marketplace.models import AccountType, Provider, Seeker, User, new_referral_code
-from marketplace.services.profiles import _check_category_open, _check_needs, profile_creation_cause
+from marketplace.services.profiles import category_open_check, profile_creation_cause, seeker_needs_check
 
 LEGACY_CATEGORY = "financial_advisors"
 BATCH_SIZE = 1000
@@ -128,7 +128,7 @@ def legacy_file_import(*, path: str | Path, dry_run: bool = False, award_pot: bo
     category = Category.objects.filter(name=LEGACY_CATEGORY).first()
     if category is None:
         raise CategoryMissing(f"No {LEGACY_CATEGORY} category: run `manage.py seed_categories` first.")
-    _check_category_open(category)
+    category_open_check(category=category)
     vocabulary = SpecialtyVocabulary(category.specialties.values_list("slug", "name"), FINANCIAL_ADVISOR_SYNONYMS)
     # Reading and repairing the rows is plain Python: done before the transaction so the
     # database is locked only while it is written.
@@ -231,7 +231,8 @@ def _import_people(plan: LegacyPlan, *, category: Category, report: ImportReport
         if person.seeker is None or known.user_ids.get(person.email) in known.seekers_here:
             continue
         try:
-            _check_needs((), person.seeker.needs_description)  # Phase 1 customers have no specialties
+            # Phase 1 customers have no specialties: their need is the description alone.
+            seeker_needs_check(specialties=(), needs_description=person.seeker.needs_description)
         except DomainError:
             person.seeker = None
             counts.seekers_without_need += 1
