@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from imatch.errors import DomainError
+from marketplace.us_states import STATE_NAMES
 
 CUSTOMERS = "customers"
 PROVIDERS = "providers"
@@ -246,19 +247,8 @@ class LegacyPlan:
 
 # --- One row --------------------------------------------------------------------------
 
-US_STATES = {
-    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA",
-    "colorado": "CO", "connecticut": "CT", "delaware": "DE", "florida": "FL", "georgia": "GA",
-    "hawaii": "HI", "idaho": "ID", "illinois": "IL", "indiana": "IN", "iowa": "IA", "kansas": "KS",
-    "kentucky": "KY", "louisiana": "LA", "maine": "ME", "maryland": "MD", "massachusetts": "MA",
-    "michigan": "MI", "minnesota": "MN", "mississippi": "MS", "missouri": "MO", "montana": "MT",
-    "nebraska": "NE", "nevada": "NV", "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM",
-    "new york": "NY", "north carolina": "NC", "north dakota": "ND", "ohio": "OH", "oklahoma": "OK",
-    "oregon": "OR", "pennsylvania": "PA", "rhode island": "RI", "south carolina": "SC",
-    "south dakota": "SD", "tennessee": "TN", "texas": "TX", "utah": "UT", "vermont": "VT",
-    "virginia": "VA", "washington": "WA", "west virginia": "WV", "wisconsin": "WI", "wyoming": "WY",
-    "district of columbia": "DC", "washington dc": "DC", "puerto rico": "PR",
-}  # fmt: skip
+# The state names Phase 1 stored instead of a code ('Texas', 'new york', 'Washington DC').
+STATE_CODES_BY_NAME = {_label_key(name): code for code, name in STATE_NAMES.items()} | {"washington dc": "DC"}
 
 
 def _shown(value: Any, limit: int = 40) -> str:
@@ -365,7 +355,7 @@ class _RowReader:
         raw_state = self.text("location_state")
         state = raw_state.replace(".", "").strip().upper()
         if state and not (len(state) == 2 and state.isalpha()):
-            code = US_STATES.get(_label_key(raw_state))
+            code = STATE_CODES_BY_NAME.get(_label_key(raw_state))
             if code:
                 self.repaired(f"location_state {raw_state!r} written as {code}")
             else:
