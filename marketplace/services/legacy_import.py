@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Field, Model
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
-from django.utils import timezone
 
 from categories.models import Category
 from currency.selectors import causes_awarded, earning_rules_active
 from currency.services import pot_award
+from imatch.db import rows_insert
 from imatch.errors import Conflict, DomainError
 from marketplace.legacy_v1 import (
     CUSTOMERS,
@@ -45,7 +44,6 @@ from marketplace.models import AccountType, Provider, Seeker, User, new_referral
 from marketplace.services.profiles import category_open_check, profile_creation_cause, seeker_needs_check
 
 LEGACY_CATEGORY = "financial_advisors"
-BATCH_SIZE = 1000
 LOOKUP_CHUNK = 2000  # ids or emails per `IN (...)`: well under SQLite's parameter limit
 AWARD_BATCH = 500  # POT awards per transaction: a few seconds of SQLite's write lock at a time
 
@@ -335,9 +333,9 @@ def _profile_creation_pot_award(plan: LegacyPlan, *, user_ids: dict[str, int], c
 def _users_create(people: list[PersonDraft]) -> dict[str, int]:
     """Insert the new users (no usable password, a unique referral code); their ids by email."""
     codes = _referral_codes_new(len(people))
-    _rows_insert(
-        User,
-        [
+    rows_insert(
+        model=User,
+        rows=[
             {
                 "email": person.email,
                 "name": person.name,
@@ -393,7 +391,7 @@ def _seekers_create(people: list[PersonDraft], *, user_ids: dict[str, int], cate
                 "location": Seeker.format_location(draft.city, draft.state),
             }
         )
-    _rows_insert(Seeker, rows)
+    rows_insert(model=Seeker, rows=rows)
 
 
 def _providers_create(people: list[PersonDraft], *, user_ids: dict[str, int], category: Category) -> None:
@@ -415,66 +413,16 @@ def _providers_create(people: list[PersonDraft], *, user_ids: dict[str, int], ca
                 "location": Provider.format_location(draft.city, draft.state),
             }
         )
-    _rows_insert(Provider, rows)
+    rows_insert(model=Provider, rows=rows)
     provider_ids = {}
     for chunk in _chunks([row["user_id"] for row in rows]):
         provider_ids.update(Provider.objects.filter(category=category, user_id__in=chunk).values_list("user_id", "id"))
     specialty_ids = dict(category.specialties.values_list("slug", "id"))
-    _rows_insert(
-        Provider.specialties.through,
-        [
+    rows_insert(
+        model=Provider.specialties.through,
+        rows=[
             {"provider_id": provider_ids[row["user_id"]], "specialty_id": specialty_ids[slug]}
             for person, row in zip(people, rows, strict=True)
             for slug in person.provider.specialty_slugs
         ],
     )
-
-
-def _rows_insert(model: type[Model], rows: list[dict[str, Any]]) -> None:
-    """INSERT rows of a model (attribute name -> value) through the database's bulk path.
-
-    Why not `bulk_create`: building 110,000 model instances and preparing each of their
-    values one field at a time was three quarters of the import's time (26 s of 33 on the
-    2-core machine, SQLite), and on PostgreSQL psycopg parsing its long multi-row INSERTs
-    cost as much again. Here a value of a plain type (str, int, bool, None) goes to the
-    driver as it is, as `bulk_create` would send it; any other value (Decimal, datetime)
-    goes through its field's own `get_db_prep_save`. A field a row leaves out takes its
-    default, and `auto_now`/`auto_now_add` fields the time of the import, as on a save.
-    PostgreSQL gets the rows by COPY, other databases by `executemany` of one INSERT.
-    """
-    if not rows:
-        return
-    connection = connections[router.db_for_write(model)]
-    columns = [column for column in model._meta.concrete_fields if not column.primary_key]
-    now = timezone.now()
-    fixed: dict[str, Any] = {}  # what every row gets for a column it leaves out
-    for column in columns:
-        if getattr(column, "auto_now", False) or getattr(column, "auto_now_add", False):
-            fixed[column.attname] = column.get_db_prep_save(now, connection)
-        elif not callable(column.default):
-            fixed[column.attname] = column.get_db_prep_save(column.get_default(), connection)
-
-    def db_value(column: Field, row: dict[str, Any]) -> Any:
-        if column.attname in row:
-            value = row[column.attname]
-            if value is None or type(value) in (str, int, bool):
-                return value
-            return column.get_db_prep_save(value, connection)
-        if column.attname in fixed:
-            return fixed[column.attname]
-        return column.get_db_prep_save(column.get_default(), connection)  # a callable default: one per row
-
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    names = ", ".join(quote(column.column) for column in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # psycopg's own cursor (COPY is not DB-API); Django still turns its errors into
-            # django.db errors (an IntegrityError for a concurrent sign-up).
-            with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([db_value(column, row) for column in columns])
-        else:
-            sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608 - names from the model
-            for chunk in _chunks(rows, BATCH_SIZE):
-                cursor.executemany(sql, [[db_value(column, row) for column in columns] for row in chunk])
