@@ -1,10 +1,12 @@
 """Bring the people of the Phase 1 file into the financial_advisors category (`import_v1`).
 
-`marketplace.legacy_v1` reads and repairs the legacy rows into one draft per person; this
-module compares the drafts with the database and writes what is missing in batches,
-keeping the invariants the profile services keep: one user per email, `account_type` true
-to the roles held, `City, ST` locations, a seeker states a need, a referral code for
-everyone and no usable password (imported people set one through password reset).
+`reader`, `repair` and `plan` turn the legacy rows into one draft per person; this module,
+the service-level part, compares the drafts with the database and writes what is missing
+in batches (`imatch.db.rows_insert`), keeping the invariants the profile services keep,
+with their own checks where one applies: one user per email, `account_type` true to the
+roles held, `City, ST` locations, profiles only in an open category
+(`category_open_check`), a seeker states a need (`seeker_needs_check`), a referral code
+for everyone and no usable password (imported people set one through password reset).
 
 What is already in I MATCH is never changed: an existing user keeps their name and
 password, an existing profile keeps its values. The profile-creation POT is awarded only
@@ -27,19 +29,9 @@ from currency.selectors import causes_awarded, earning_rules_active
 from currency.services import pot_award
 from imatch.db import rows_insert
 from imatch.errors import Conflict, DomainError
-from marketplace.legacy_v1 import (
-    CUSTOMERS,
-    FINANCIAL_ADVISOR_SYNONYMS,
-    FieldLimits,
-    Issue,
-    LegacyPlan,
-    Merge,
-    PersonDraft,
-    SpecialtyVocabulary,
-    plan_people,
-    read_legacy_file,
-    rows_counted,
-)
+from marketplace.legacy.plan import LegacyPlan, Merge, PersonDraft, plan_people
+from marketplace.legacy.reader import CUSTOMERS, read_legacy_file
+from marketplace.legacy.repair import FINANCIAL_ADVISOR_SYNONYMS, FieldLimits, Issue, SpecialtyVocabulary, rows_counted
 from marketplace.models import AccountType, Provider, Seeker, User, new_referral_code
 from marketplace.services.profiles import category_open_check, profile_creation_cause, seeker_needs_check
 
