@@ -72,7 +72,8 @@ def _account_type_refresh(*, user: User) -> None:
 # --- Shared checks --------------------------------------------------------------------
 
 
-def _check_category_open(category: Category) -> None:
+def category_open_check(*, category: Category) -> None:
+    """Refuse a new profile in a category that is not launched (`CategoryInactive`)."""
     if not category.active:
         raise CategoryInactive(f"{category.display_name} is not open for new profiles.", field="category")
 
@@ -91,8 +92,8 @@ def _resolve_specialties(category: Category, slugs: Iterable[str]) -> list[Speci
     return [found[slug] for slug in wanted]
 
 
-def _check_needs(specialties: Iterable[Specialty], needs_description: str) -> None:
-    """A seeker must say what they need, or nobody can be matched to them."""
+def seeker_needs_check(*, specialties: Iterable[Specialty], needs_description: str) -> None:
+    """Refuse a seeker who names no specialty and describes no need: nobody could be matched to them."""
     if not needs_description.strip() and not list(specialties):
         raise DomainError(
             "Tell us what you need: pick a specialty or describe it.",
@@ -198,9 +199,9 @@ def seeker_create(
     remote_ok: bool = True,
 ) -> Seeker:
     """Create the user's seeker profile in an active category."""
-    _check_category_open(category)
+    category_open_check(category=category)
     resolved = _resolve_specialties(category, specialties)
-    _check_needs(resolved, needs_description)
+    seeker_needs_check(specialties=resolved, needs_description=needs_description)
     _check_range(budget_min, budget_max, low_field="budget_min", high_field="budget_max")
     seeker = Seeker(
         user=user,
@@ -223,7 +224,10 @@ def seeker_update(*, seeker: Seeker, changes: dict[str, Any]) -> Seeker:
     """Change a seeker's needs, budget or location (the category is fixed)."""
     seeker = Seeker.objects.select_for_update().select_related("category", "user").get(pk=seeker.pk)
     specialties = _apply_changes(seeker, changes, SEEKER_EDITABLE)
-    _check_needs(specialties if specialties is not None else seeker.specialties.all(), seeker.needs_description)
+    seeker_needs_check(
+        specialties=specialties if specialties is not None else seeker.specialties.all(),
+        needs_description=seeker.needs_description,
+    )
     _check_range(seeker.budget_min, seeker.budget_max, low_field="budget_min", high_field="budget_max")
     _apply_location(seeker)
     seeker.save()
@@ -270,7 +274,7 @@ def provider_create(
     max_active_clients: int = 10,
 ) -> Provider:
     """Create the user's provider profile in an active category."""
-    _check_category_open(category)
+    category_open_check(category=category)
     if not business_name.strip():
         raise DomainError("Enter a business name.", field="business_name", code=CommonCode.REQUIRED)
     resolved = _resolve_specialties(category, specialties)

@@ -20,8 +20,8 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError
 
 from currency.models import EarningRule, PotTransaction, Wallet
+from marketplace.legacy import writer
 from marketplace.models import AccountType, Provider, Seeker, User
-from marketplace.services import legacy_import
 from marketplace.services.profiles import seeker_create
 from tests.currency.factories import balance_of
 from tests.marketplace.factories import PASSWORD, ProviderFactory, SeekerFactory, UserFactory
@@ -820,7 +820,7 @@ def test_a_failure_half_way_leaves_no_half_imported_person(advisors, tmp_path, m
     def failing(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(legacy_import, "_providers_create", failing)
+    monkeypatch.setattr(writer, "_providers_create", failing)
     with pytest.raises(RuntimeError):
         run_import(path)
 
@@ -829,13 +829,13 @@ def test_a_failure_half_way_leaves_no_half_imported_person(advisors, tmp_path, m
 
 def test_a_sign_up_racing_the_import_is_refused_and_nothing_is_written(advisors, tmp_path, monkeypatch):
     path = messy_file(tmp_path / "phase1.sqlite3")
-    original = legacy_import._seekers_create
+    original = writer._seekers_create
 
     def with_a_racing_sign_up(*args, **kwargs):
         original(*args, **kwargs)
         raise IntegrityError("duplicate key value violates unique constraint")
 
-    monkeypatch.setattr(legacy_import, "_seekers_create", with_a_racing_sign_up)
+    monkeypatch.setattr(writer, "_seekers_create", with_a_racing_sign_up)
     with pytest.raises(CommandError, match="Run the import again"):
         run_import(path)
 
@@ -845,7 +845,7 @@ def test_a_sign_up_racing_the_import_is_refused_and_nothing_is_written(advisors,
 def test_referral_codes_stay_unique_when_the_draw_repeats(advisors, tmp_path, monkeypatch):
     taken = UserFactory().referral_code
     draws = iter([taken, "AAAAAAAA", "AAAAAAAA", "BBBBBBBB", "CCCCCCCC", "DDDDDDDD"])
-    monkeypatch.setattr(legacy_import, "new_referral_code", lambda: next(draws))
+    monkeypatch.setattr(writer, "new_referral_code", lambda: next(draws))
     path = legacy_file(
         tmp_path / "phase1.sqlite3",
         customers=[customer(1, "a@example.com"), customer(2, "b@example.com"), customer(3, "c@example.com")],
@@ -972,9 +972,9 @@ def test_a_dry_run_with_award_pot_awards_nothing(advisors, tmp_path):
 
 def test_an_interrupted_award_run_is_completed_by_running_it_again(advisors, tmp_path, monkeypatch):
     path = pot_file(tmp_path / "phase1.sqlite3")
-    monkeypatch.setattr(legacy_import, "AWARD_BATCH", 2)
+    monkeypatch.setattr(writer, "AWARD_BATCH", 2)
     calls = []
-    real_pot_award = legacy_import.pot_award
+    real_pot_award = writer.pot_award
 
     def pot_award_failing_on_the_third(**kwargs):
         calls.append(kwargs["cause"])
@@ -982,13 +982,13 @@ def test_an_interrupted_award_run_is_completed_by_running_it_again(advisors, tmp
             raise RuntimeError("the connection dropped")
         return real_pot_award(**kwargs)
 
-    monkeypatch.setattr(legacy_import, "pot_award", pot_award_failing_on_the_third)
+    monkeypatch.setattr(writer, "pot_award", pot_award_failing_on_the_third)
     with pytest.raises(RuntimeError):
         run_import(path, "--award-pot")
     assert User.objects.count() == 3  # the people were committed before the awards
     assert PotTransaction.objects.count() == 2  # the first batch of two
 
-    monkeypatch.setattr(legacy_import, "pot_award", real_pot_award)
+    monkeypatch.setattr(writer, "pot_award", real_pot_award)
     report = report_of(path, tmp_path, "--award-pot")
 
     assert report["counts"]["pot_awarded"] == 2

@@ -7,15 +7,8 @@ from django.core.validators import validate_email
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketplace.legacy_v1 import (
-    FINANCIAL_ADVISOR_SYNONYMS,
-    PLAIN_EMAIL,
-    FieldLimits,
-    LegacyTables,
-    SpecialtyVocabulary,
-    _RowReader,
-    plan_people,
-)
+from marketplace.legacy import FINANCIAL_ADVISOR_SYNONYMS, FieldLimits, LegacyTables, SpecialtyVocabulary, plan_people
+from marketplace.legacy.repair import PLAIN_EMAIL, _RowReader
 from marketplace.models import REFERRAL_CODE_ALPHABET, UserManager, new_referral_code
 
 VOCABULARY = SpecialtyVocabulary(

@@ -6,8 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from imatch.errors import DomainError
-from marketplace.legacy_v1 import LegacyFileError
-from marketplace.services.legacy_import import ImportReport, legacy_file_import
+from marketplace.legacy import ImportReport, LegacyFileError, legacy_file_import
 
 COUNT_LABELS = {
     "users_created": "users created",

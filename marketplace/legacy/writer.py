@@ -1,10 +1,12 @@
 """Bring the people of the Phase 1 file into the financial_advisors category (`import_v1`).
 
-`marketplace.legacy_v1` reads and repairs the legacy rows into one draft per person; this
-module compares the drafts with the database and writes what is missing in batches,
-keeping the invariants the profile services keep: one user per email, `account_type` true
-to the roles held, `City, ST` locations, a seeker states a need, a referral code for
-everyone and no usable password (imported people set one through password reset).
+`reader`, `repair` and `plan` turn the legacy rows into one draft per person; this module,
+the service-level part, compares the drafts with the database and writes what is missing
+in batches (`imatch.db.rows_insert`), keeping the invariants the profile services keep,
+with their own checks where one applies: one user per email, `account_type` true to the
+roles held, `City, ST` locations, profiles only in an open category
+(`category_open_check`), a seeker states a need (`seeker_needs_check`), a referral code
+for everyone and no usable password (imported people set one through password reset).
 
 What is already in I MATCH is never changed: an existing user keeps their name and
 password, an existing profile keeps its values. The profile-creation POT is awarded only
@@ -19,33 +21,21 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Field, Model
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
-from django.utils import timezone
 
 from categories.models import Category
 from currency.selectors import causes_awarded, earning_rules_active
 from currency.services import pot_award
+from imatch.db import rows_insert
 from imatch.errors import Conflict, DomainError
-from marketplace.legacy_v1 import (
-    CUSTOMERS,
-    FINANCIAL_ADVISOR_SYNONYMS,
-    FieldLimits,
-    Issue,
-    LegacyPlan,
-    Merge,
-    PersonDraft,
-    SpecialtyVocabulary,
-    plan_people,
-    read_legacy_file,
-    rows_counted,
-)
+from marketplace.legacy.plan import LegacyPlan, Merge, PersonDraft, plan_people
+from marketplace.legacy.reader import CUSTOMERS, read_legacy_file
+from marketplace.legacy.repair import FINANCIAL_ADVISOR_SYNONYMS, FieldLimits, Issue, SpecialtyVocabulary, rows_counted
 from marketplace.models import AccountType, Provider, Seeker, User, new_referral_code
-from marketplace.services.profiles import _check_category_open, _check_needs, profile_creation_cause
+from marketplace.services.profiles import category_open_check, profile_creation_cause, seeker_needs_check
 
 LEGACY_CATEGORY = "financial_advisors"
-BATCH_SIZE = 1000
 LOOKUP_CHUNK = 2000  # ids or emails per `IN (...)`: well under SQLite's parameter limit
 AWARD_BATCH = 500  # POT awards per transaction: a few seconds of SQLite's write lock at a time
 
@@ -128,7 +118,7 @@ def legacy_file_import(*, path: str | Path, dry_run: bool = False, award_pot: bo
     category = Category.objects.filter(name=LEGACY_CATEGORY).first()
     if category is None:
         raise CategoryMissing(f"No {LEGACY_CATEGORY} category: run `manage.py seed_categories` first.")
-    _check_category_open(category)
+    category_open_check(category=category)
     vocabulary = SpecialtyVocabulary(category.specialties.values_list("slug", "name"), FINANCIAL_ADVISOR_SYNONYMS)
     # Reading and repairing the rows is plain Python: done before the transaction so the
     # database is locked only while it is written.
@@ -231,7 +221,8 @@ def _import_people(plan: LegacyPlan, *, category: Category, report: ImportReport
         if person.seeker is None or known.user_ids.get(person.email) in known.seekers_here:
             continue
         try:
-            _check_needs((), person.seeker.needs_description)  # Phase 1 customers have no specialties
+            # Phase 1 customers have no specialties: their need is the description alone.
+            seeker_needs_check(specialties=(), needs_description=person.seeker.needs_description)
         except DomainError:
             person.seeker = None
             counts.seekers_without_need += 1
@@ -334,9 +325,9 @@ def _profile_creation_pot_award(plan: LegacyPlan, *, user_ids: dict[str, int], c
 def _users_create(people: list[PersonDraft]) -> dict[str, int]:
     """Insert the new users (no usable password, a unique referral code); their ids by email."""
     codes = _referral_codes_new(len(people))
-    _rows_insert(
-        User,
-        [
+    rows_insert(
+        model=User,
+        rows=[
             {
                 "email": person.email,
                 "name": person.name,
@@ -392,7 +383,7 @@ def _seekers_create(people: list[PersonDraft], *, user_ids: dict[str, int], cate
                 "location": Seeker.format_location(draft.city, draft.state),
             }
         )
-    _rows_insert(Seeker, rows)
+    rows_insert(model=Seeker, rows=rows)
 
 
 def _providers_create(people: list[PersonDraft], *, user_ids: dict[str, int], category: Category) -> None:
@@ -414,66 +405,16 @@ def _providers_create(people: list[PersonDraft], *, user_ids: dict[str, int], ca
                 "location": Provider.format_location(draft.city, draft.state),
             }
         )
-    _rows_insert(Provider, rows)
+    rows_insert(model=Provider, rows=rows)
     provider_ids = {}
     for chunk in _chunks([row["user_id"] for row in rows]):
         provider_ids.update(Provider.objects.filter(category=category, user_id__in=chunk).values_list("user_id", "id"))
     specialty_ids = dict(category.specialties.values_list("slug", "id"))
-    _rows_insert(
-        Provider.specialties.through,
-        [
+    rows_insert(
+        model=Provider.specialties.through,
+        rows=[
             {"provider_id": provider_ids[row["user_id"]], "specialty_id": specialty_ids[slug]}
             for person, row in zip(people, rows, strict=True)
             for slug in person.provider.specialty_slugs
         ],
     )
-
-
-def _rows_insert(model: type[Model], rows: list[dict[str, Any]]) -> None:
-    """INSERT rows of a model (attribute name -> value) through the database's bulk path.
-
-    Why not `bulk_create`: building 110,000 model instances and preparing each of their
-    values one field at a time was three quarters of the import's time (26 s of 33 on the
-    2-core machine, SQLite), and on PostgreSQL psycopg parsing its long multi-row INSERTs
-    cost as much again. Here a value of a plain type (str, int, bool, None) goes to the
-    driver as it is, as `bulk_create` would send it; any other value (Decimal, datetime)
-    goes through its field's own `get_db_prep_save`. A field a row leaves out takes its
-    default, and `auto_now`/`auto_now_add` fields the time of the import, as on a save.
-    PostgreSQL gets the rows by COPY, other databases by `executemany` of one INSERT.
-    """
-    if not rows:
-        return
-    connection = connections[router.db_for_write(model)]
-    columns = [column for column in model._meta.concrete_fields if not column.primary_key]
-    now = timezone.now()
-    fixed: dict[str, Any] = {}  # what every row gets for a column it leaves out
-    for column in columns:
-        if getattr(column, "auto_now", False) or getattr(column, "auto_now_add", False):
-            fixed[column.attname] = column.get_db_prep_save(now, connection)
-        elif not callable(column.default):
-            fixed[column.attname] = column.get_db_prep_save(column.get_default(), connection)
-
-    def db_value(column: Field, row: dict[str, Any]) -> Any:
-        if column.attname in row:
-            value = row[column.attname]
-            if value is None or type(value) in (str, int, bool):
-                return value
-            return column.get_db_prep_save(value, connection)
-        if column.attname in fixed:
-            return fixed[column.attname]
-        return column.get_db_prep_save(column.get_default(), connection)  # a callable default: one per row
-
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    names = ", ".join(quote(column.column) for column in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # psycopg's own cursor (COPY is not DB-API); Django still turns its errors into
-            # django.db errors (an IntegrityError for a concurrent sign-up).
-            with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([db_value(column, row) for column in columns])
-        else:
-            sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608 - names from the model
-            for chunk in _chunks(rows, BATCH_SIZE):
-                cursor.executemany(sql, [[db_value(column, row) for column in columns] for row in chunk])

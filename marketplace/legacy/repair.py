@@ -1,34 +1,27 @@
-"""The Phase 1 file read, its rows repaired and merged into people: plain data, no ORM.
+"""Repairing Phase 1 rows: clean values out of each row, and every repair reported; no ORM.
 
-Phase 1 kept a SQLite file with a `customers` and a `providers` table (see DESIGN.md,
-"Legacy import"). This module reads it read-only, turns each row into clean values
-(reporting every repair), skips rows without a usable email, and merges the rows of one
-person (same email, case-insensitive, without surrounding spaces) into one `PersonDraft`.
-`marketplace.services.legacy_import` writes the drafts to the database.
-
-Merging: the first non-empty value of each field wins, rows taken in legacy id order and
-customers before providers. A price or budget range and a location are one field each,
-so a person never gets a minimum from one row and a maximum from another.
+One function per table turns a row of the file (`reader`) into clean values: a usable
+email (or the row is skipped), text without NULs and cut to the database's lengths, JSON
+preferences read into a budget, USD amounts as `Decimal`, ranges in order, known
+specialties as slugs (unknown ones kept apart), two-letter states, whole years. Each
+repair and each skipped row is an `Issue`, the row-level items of the import's report.
+`plan` merges the repaired rows into people.
 """
 
 import json
 import math
 import re
-import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from imatch.errors import DomainError
+from marketplace.legacy.reader import CUSTOMERS, PROVIDERS
+from marketplace.us_states import STATE_NAMES
 
-CUSTOMERS = "customers"
-PROVIDERS = "providers"
-REQUIRED_COLUMNS = ("id", "email")
 YEARS_MAX = 32767  # what a PositiveSmallIntegerField holds on every database
 CENT = Decimal("0.01")
 DECIMAL_JSON = json.JSONDecoder(parse_float=Decimal)  # money never goes through float
@@ -38,70 +31,38 @@ DECIMAL_JSON = json.JSONDecoder(parse_float=Decimal)  # money never goes through
 PLAIN_EMAIL = re.compile(r"^[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\Z")
 
 
-class LegacyFileError(DomainError):
-    """The legacy file cannot be used: missing, unreadable, not SQLite, or a table is missing."""
-
-    code = "legacy_file_unusable"
+# --- Report items and limits ----------------------------------------------------------
 
 
-# --- Reading the file -----------------------------------------------------------------
+@dataclass(frozen=True)
+class Issue:
+    """Something wrong with one legacy row, and what the import did about it."""
+
+    table: str
+    row_id: Any
+    action: str  # "skipped" (the row is not imported) or "repaired" (imported with this fix)
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"table": self.table, "id": self.row_id, "action": self.action, "reason": self.reason}
 
 
-@dataclass
-class LegacyTables:
-    """The rows of the two legacy tables, as dicts keyed by column name, in id order."""
-
-    customers: list[dict[str, Any]]
-    providers: list[dict[str, Any]]
-
-
-def read_legacy_file(path: str | Path) -> LegacyTables:
-    """Read the customers and providers of a Phase 1 file without ever writing to it.
-
-    The file is opened through a `mode=ro` URI: SQLite then neither writes the file nor
-    creates a journal beside it, so its bytes and modification time stay as they were.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise LegacyFileError(f"Cannot read the legacy file {path}: no such file.")
-    if not path.is_file():
-        raise LegacyFileError(f"Cannot read the legacy file {path}: not a regular file.")
-    try:
-        with path.open("rb"):  # a clear message for a permission problem, before SQLite's vaguer one
-            pass
-    except OSError as error:
-        raise LegacyFileError(f"Cannot read the legacy file {path}: {error.strerror or error}.") from error
-    try:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as error:
-        raise LegacyFileError(f"Cannot open the legacy file {path}: {error}.") from error
-    # Phase 1 did not always store valid UTF-8: never fail a whole import on one bad byte.
-    connection.text_factory = lambda raw: raw.decode("utf-8", "replace")
-    try:
-        tables = {
-            name.lower()
-            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
-        }
-        missing = [table for table in (CUSTOMERS, PROVIDERS) if table not in tables]
-        if missing:
-            raise LegacyFileError(f"The legacy file {path} has no {' and no '.join(missing)} table.")
-        return LegacyTables(
-            customers=_read_table(connection, CUSTOMERS, path),
-            providers=_read_table(connection, PROVIDERS, path),
-        )
-    except sqlite3.Error as error:
-        raise LegacyFileError(f"Cannot read the legacy file {path}: {error}.") from error
-    finally:
-        connection.close()
+def rows_counted(issues: Iterable[Issue]) -> tuple[int, int]:
+    """(rows skipped, rows repaired): a row counts once, however many repairs it had."""
+    issues = list(issues)
+    skipped = sum(issue.action == "skipped" for issue in issues)
+    return skipped, len({(issue.table, issue.row_id) for issue in issues if issue.action == "repaired"})
 
 
-def _read_table(connection: sqlite3.Connection, table: str, path: Path) -> list[dict[str, Any]]:
-    cursor = connection.execute(f'SELECT * FROM "{table}" ORDER BY id')  # noqa: S608 - a fixed table name
-    columns = [description[0].lower() for description in cursor.description]
-    missing = [column for column in REQUIRED_COLUMNS if column not in columns]
-    if missing:
-        raise LegacyFileError(f"The {table} table of {path} has no {' and no '.join(missing)} column.")
-    return [dict(zip(columns, row, strict=True)) for row in cursor]
+@dataclass(frozen=True)
+class FieldLimits:
+    """The longest values the database takes; the writer reads them from the models."""
+
+    email: int = 254
+    name: int = 150
+    business_name: int = 200
+    city: int = 100
+    money_digits: int = 12  # max_digits of the USD fields, 2 of them decimal places
 
 
 # --- Specialties ----------------------------------------------------------------------
@@ -160,105 +121,10 @@ class SpecialtyVocabulary:
         return self._by_key.get(_label_key(label))
 
 
-# --- Drafts: what the import writes ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Issue:
-    """Something wrong with one legacy row, and what the import did about it."""
-
-    table: str
-    row_id: Any
-    action: str  # "skipped" (the row is not imported) or "repaired" (imported with this fix)
-    reason: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"table": self.table, "id": self.row_id, "action": self.action, "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class Merge:
-    """Rows of one table that are the same person, merged into one profile."""
-
-    table: str
-    row_ids: tuple[Any, ...]
-    email: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"table": self.table, "ids": list(self.row_ids), "email": self.email}
-
-
-@dataclass
-class SeekerDraft:
-    needs_description: str = ""
-    budget_min: Decimal | None = None
-    budget_max: Decimal | None = None
-    city: str = ""
-    state: str = ""
-
-
-@dataclass
-class ProviderDraft:
-    business_name: str = ""
-    bio: str = ""
-    specialty_slugs: list[str] = field(default_factory=list)
-    years_experience: int | None = None
-    certifications: str = ""
-    pricing_min: Decimal | None = None
-    pricing_max: Decimal | None = None
-    city: str = ""
-    state: str = ""
-
-
-@dataclass
-class PersonDraft:
-    """One person of the legacy file: a user, with a seeker and/or a provider profile."""
-
-    email: str
-    name: str
-    customer_ids: list[Any] = field(default_factory=list)
-    provider_ids: list[Any] = field(default_factory=list)
-    seeker: SeekerDraft | None = None
-    provider: ProviderDraft | None = None
-
-
-@dataclass(frozen=True)
-class FieldLimits:
-    """The longest values the database takes; the service reads them from the models."""
-
-    email: int = 254
-    name: int = 150
-    business_name: int = 200
-    city: int = 100
-    money_digits: int = 12  # max_digits of the USD fields, 2 of them decimal places
-
-
-@dataclass
-class LegacyPlan:
-    """Everyone in the file, and every row's issues."""
-
-    people: list[PersonDraft]
-    issues: list[Issue]
-    merges: list[Merge]
-    customers_read: int
-    providers_read: int
-
-
 # --- One row --------------------------------------------------------------------------
 
-US_STATES = {
-    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA",
-    "colorado": "CO", "connecticut": "CT", "delaware": "DE", "florida": "FL", "georgia": "GA",
-    "hawaii": "HI", "idaho": "ID", "illinois": "IL", "indiana": "IN", "iowa": "IA", "kansas": "KS",
-    "kentucky": "KY", "louisiana": "LA", "maine": "ME", "maryland": "MD", "massachusetts": "MA",
-    "michigan": "MI", "minnesota": "MN", "mississippi": "MS", "missouri": "MO", "montana": "MT",
-    "nebraska": "NE", "nevada": "NV", "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM",
-    "new york": "NY", "north carolina": "NC", "north dakota": "ND", "ohio": "OH", "oklahoma": "OK",
-    "oregon": "OR", "pennsylvania": "PA", "rhode island": "RI", "south carolina": "SC",
-    "south dakota": "SD", "tennessee": "TN", "texas": "TX", "utah": "UT", "vermont": "VT",
-    "virginia": "VA", "washington": "WA", "west virginia": "WV", "wisconsin": "WI", "wyoming": "WY",
-    "district of columbia": "DC", "washington dc": "DC", "puerto rico": "PR",
-}  # fmt: skip
+# The state names Phase 1 stored instead of a code ('Texas', 'new york', 'Washington DC').
+STATE_CODES_BY_NAME = {_label_key(name): code for code, name in STATE_NAMES.items()} | {"washington dc": "DC"}
 
 
 def _shown(value: Any, limit: int = 40) -> str:
@@ -365,7 +231,7 @@ class _RowReader:
         raw_state = self.text("location_state")
         state = raw_state.replace(".", "").strip().upper()
         if state and not (len(state) == 2 and state.isalpha()):
-            code = US_STATES.get(_label_key(raw_state))
+            code = STATE_CODES_BY_NAME.get(_label_key(raw_state))
             if code:
                 self.repaired(f"location_state {raw_state!r} written as {code}")
             else:
@@ -441,8 +307,14 @@ def _listed_labels(reader: _RowReader, column: str) -> list[str]:
     return labels
 
 
+# --- The rows of each table -----------------------------------------------------------
+
+
 @dataclass
-class _CustomerRow:
+class CustomerRow:
+    """The clean values of one `customers` row."""
+
+    row_id: Any
     email: str
     name: str
     needs_description: str
@@ -451,7 +323,10 @@ class _CustomerRow:
 
 
 @dataclass
-class _ProviderRow:
+class ProviderRow:
+    """The clean values of one `providers` row."""
+
+    row_id: Any
     email: str
     name: str
     company: str
@@ -463,7 +338,23 @@ class _ProviderRow:
     location: tuple[str, str] | None
 
 
-def _customer_row(reader: _RowReader) -> _CustomerRow | None:
+def customer_repaired(row: Mapping[str, Any], *, limits: FieldLimits) -> tuple[CustomerRow | None, list[Issue]]:
+    """Repair one `customers` row: its clean values (None when it is skipped) and its issues."""
+    reader = _RowReader(CUSTOMERS, row, limits)
+    repaired = _customer_row(reader)
+    return repaired, reader.issues
+
+
+def provider_repaired(
+    row: Mapping[str, Any], *, vocabulary: SpecialtyVocabulary, limits: FieldLimits
+) -> tuple[ProviderRow | None, list[Issue]]:
+    """Repair one `providers` row: its clean values (None when it is skipped) and its issues."""
+    reader = _RowReader(PROVIDERS, row, limits)
+    repaired = _provider_row(reader, vocabulary)
+    return repaired, reader.issues
+
+
+def _customer_row(reader: _RowReader) -> CustomerRow | None:
     email = reader.email()
     if email is None:
         return None
@@ -480,7 +371,8 @@ def _customer_row(reader: _RowReader) -> _CustomerRow | None:
             reader.repaired("preferences is not a JSON object: no budget")
         else:
             budget = reader.money_range(parsed.get("budget_min"), parsed.get("budget_max"), "budget_min", "budget_max")
-    return _CustomerRow(
+    return CustomerRow(
+        row_id=reader.row_id,
         email=email,
         name=reader.text("name", reader.limits.name),
         needs_description=reader.text("needs_description"),
@@ -489,7 +381,7 @@ def _customer_row(reader: _RowReader) -> _CustomerRow | None:
     )
 
 
-def _provider_row(reader: _RowReader, vocabulary: SpecialtyVocabulary) -> _ProviderRow | None:
+def _provider_row(reader: _RowReader, vocabulary: SpecialtyVocabulary) -> ProviderRow | None:
     email = reader.email()
     if email is None:
         return None
@@ -510,7 +402,8 @@ def _provider_row(reader: _RowReader, vocabulary: SpecialtyVocabulary) -> _Provi
     )
     if pricing is None:
         reader.repaired("no price range: left empty")
-    return _ProviderRow(
+    return ProviderRow(
+        row_id=reader.row_id,
         email=email,
         name=reader.text("name", reader.limits.name),
         company=reader.text("company", reader.limits.business_name),
@@ -520,126 +413,4 @@ def _provider_row(reader: _RowReader, vocabulary: SpecialtyVocabulary) -> _Provi
         certifications=_certifications(reader),
         pricing=pricing,
         location=reader.location(),
-    )
-
-
-# --- People ---------------------------------------------------------------------------
-
-
-def _first(values: Iterable[Any]) -> Any:
-    """The first non-empty value (None, '' and () are empty; 0 is a value)."""
-    for value in values:
-        if value is not None and value != "" and value != ():
-            return value
-    return None
-
-
-def _name_from_email(email: str, limit: int) -> str:
-    local = email.split("@", 1)[0].split("+", 1)[0]
-    name = " ".join(part.capitalize() for part in re.split(r"[._\-]+", local) if part)
-    return (name or local)[:limit]
-
-
-def plan_people(
-    tables: LegacyTables,
-    *,
-    vocabulary: SpecialtyVocabulary,
-    limits: FieldLimits = FieldLimits(),
-) -> LegacyPlan:
-    """Everyone in the legacy tables as drafts, with each row's issues and the merges."""
-    issues: list[Issue] = []
-    customers: dict[str, list[tuple[Any, _CustomerRow]]] = {}
-    providers: dict[str, list[tuple[Any, _ProviderRow]]] = {}
-    order: dict[str, None] = {}  # emails in order of first appearance, customers first
-
-    def read(table: str, rows: Sequence[Mapping[str, Any]], parse: Callable, into: dict) -> None:
-        for row in rows:
-            reader = _RowReader(table, row, limits)
-            parsed = parse(reader)
-            issues.extend(reader.issues)
-            if parsed is not None:
-                into.setdefault(parsed.email, []).append((reader.row_id, parsed))
-                order.setdefault(parsed.email)
-
-    read(CUSTOMERS, tables.customers, _customer_row, customers)
-    read(PROVIDERS, tables.providers, lambda reader: _provider_row(reader, vocabulary), providers)
-
-    people = []
-    for email in order:
-        customer_rows = customers.get(email, [])
-        provider_rows = providers.get(email, [])
-        name = _first(row.name for _, row in [*customer_rows, *provider_rows])
-        if not name:
-            name = _name_from_email(email, limits.name)
-            table, (row_id, _) = (CUSTOMERS, customer_rows[0]) if customer_rows else (PROVIDERS, provider_rows[0])
-            issues.append(Issue(table, row_id, "repaired", f"no name: {name!r} taken from the email"))
-        people.append(
-            PersonDraft(
-                email=email,
-                name=name,
-                customer_ids=[row_id for row_id, _ in customer_rows],
-                provider_ids=[row_id for row_id, _ in provider_rows],
-                seeker=_merged_seeker([row for _, row in customer_rows]) if customer_rows else None,
-                provider=_merged_provider(provider_rows, name, issues) if provider_rows else None,
-            )
-        )
-    merges = [
-        Merge(table, tuple(row_id for row_id, _ in rows), email)
-        for table, grouped in ((CUSTOMERS, customers), (PROVIDERS, providers))
-        for email, rows in grouped.items()
-        if len(rows) > 1
-    ]
-    return LegacyPlan(
-        people=people,
-        issues=issues,
-        merges=merges,
-        customers_read=len(tables.customers),
-        providers_read=len(tables.providers),
-    )
-
-
-def rows_counted(issues: Iterable[Issue]) -> tuple[int, int]:
-    """(rows skipped, rows repaired): a row counts once, however many repairs it had."""
-    issues = list(issues)
-    skipped = sum(issue.action == "skipped" for issue in issues)
-    return skipped, len({(issue.table, issue.row_id) for issue in issues if issue.action == "repaired"})
-
-
-def _merged_seeker(rows: list[_CustomerRow]) -> SeekerDraft:
-    budget = _first(row.budget for row in rows) or (None, None)
-    city, state = _first(row.location for row in rows) or ("", "")
-    return SeekerDraft(
-        needs_description=_first(row.needs_description for row in rows) or "",
-        budget_min=budget[0],
-        budget_max=budget[1],
-        city=city,
-        state=state,
-    )
-
-
-def _merged_provider(rows: list[tuple[Any, _ProviderRow]], person_name: str, issues: list[Issue]) -> ProviderDraft:
-    values = [row for _, row in rows]
-    pricing = _first(row.pricing for row in values) or (None, None)
-    city, state = _first(row.location for row in values) or ("", "")
-    bio = _first(row.description for row in values) or ""
-    slugs: list[str] = []
-    source = next(((row_id, row) for row_id, row in rows if row.specialties), None)
-    if source is not None:
-        row_id, row = source
-        slugs, unknown = row.specialties
-        if unknown:
-            bio = "\n\n".join(part for part in (bio, f"Other specialties: {', '.join(unknown)}.") if part)
-            issues.append(
-                Issue(PROVIDERS, row_id, "repaired", f"unknown specialties kept in the bio: {', '.join(unknown)}")
-            )
-    return ProviderDraft(
-        business_name=_first(row.company for row in values) or person_name,
-        bio=bio,
-        specialty_slugs=list(slugs),
-        years_experience=_first(row.years for row in values),
-        certifications=_first(row.certifications for row in values) or "",
-        pricing_min=pricing[0],
-        pricing_max=pricing[1],
-        city=city,
-        state=state,
     )

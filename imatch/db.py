@@ -1,0 +1,62 @@
+"""Database helpers for the whole project, for any model; nothing here imports an app."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connections, router
+from django.db.models import Field, Model
+from django.utils import timezone
+
+INSERT_BATCH = 1000  # rows per `executemany` where there is no COPY
+
+
+def rows_insert(*, model: type[Model], rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT rows of a model (attribute name -> value) through the database's bulk path.
+
+    Why not `bulk_create`: building 110,000 model instances and preparing each of their
+    values one field at a time was three quarters of the legacy import's time (26 s of 33
+    on the 2-core machine, SQLite), and on PostgreSQL psycopg parsing its long multi-row
+    INSERTs cost as much again. Here a value of a plain type (str, int, bool, None) goes to
+    the driver as it is, as `bulk_create` would send it; any other value (Decimal, datetime)
+    goes through its field's own `get_db_prep_save`. A field a row leaves out takes its
+    default, and `auto_now`/`auto_now_add` fields the time of the insert, as on a save.
+    PostgreSQL gets the rows by COPY, other databases by `executemany` of one INSERT.
+    No signal is sent and no instance is returned: callers read back the ids they need.
+    """
+    if not rows:
+        return
+    connection = connections[router.db_for_write(model)]
+    columns = [column for column in model._meta.concrete_fields if not column.primary_key]
+    now = timezone.now()
+    fixed: dict[str, Any] = {}  # what every row gets for a column it leaves out
+    for column in columns:
+        if getattr(column, "auto_now", False) or getattr(column, "auto_now_add", False):
+            fixed[column.attname] = column.get_db_prep_save(now, connection)
+        elif not callable(column.default):
+            fixed[column.attname] = column.get_db_prep_save(column.get_default(), connection)
+
+    def db_value(column: Field, row: dict[str, Any]) -> Any:
+        if column.attname in row:
+            value = row[column.attname]
+            if value is None or type(value) in (str, int, bool):
+                return value
+            return column.get_db_prep_save(value, connection)
+        if column.attname in fixed:
+            return fixed[column.attname]
+        return column.get_db_prep_save(column.get_default(), connection)  # a callable default: one per row
+
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(column.column) for column in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # psycopg's own cursor (COPY is not DB-API); Django still turns its errors into
+            # django.db errors (an IntegrityError for a duplicate key, as with an INSERT).
+            with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([db_value(column, row) for column in columns])
+        else:
+            sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608 - names from the model
+            for start in range(0, len(rows), INSERT_BATCH):
+                chunk = rows[start : start + INSERT_BATCH]
+                cursor.executemany(sql, [[db_value(column, row) for column in columns] for row in chunk])
