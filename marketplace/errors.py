@@ -6,7 +6,7 @@ or a base error with one of these codes where the refusal concerns a single inpu
 
 from enum import StrEnum
 
-from imatch.errors import DomainError, PermissionDenied
+from imatch.errors import Conflict, DomainError, PermissionDenied
 
 
 class ErrorCode(StrEnum):
@@ -65,3 +65,21 @@ class AlreadyRated(DomainError):
     """The person already rated the other side of this engagement."""
 
     code = ErrorCode.ALREADY_RATED
+
+
+class LegacyFileError(DomainError):
+    """The legacy file cannot be used: missing, unreadable, not SQLite, or a table is missing."""
+
+    code = ErrorCode.LEGACY_FILE_UNUSABLE
+
+
+class CategoryMissing(DomainError):
+    """The category the legacy people go to has not been seeded."""
+
+    code = ErrorCode.CATEGORY_MISSING
+
+
+class ImportRaced(Conflict):
+    """The database changed during the import (e.g. a sign-up with a legacy email): nothing was imported."""
+
+    code = ErrorCode.IMPORT_RACED

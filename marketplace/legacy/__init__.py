@@ -8,10 +8,11 @@ own checks, writes what the database lacks in one transaction, and awards the
 profile-creation POT through `currency.services.pot_award`.
 """
 
+from marketplace.errors import CategoryMissing, LegacyFileError
 from marketplace.legacy.plan import LegacyPlan, Merge, PersonDraft, plan_people
-from marketplace.legacy.reader import LegacyFileError, LegacyTables, read_legacy_file
+from marketplace.legacy.reader import LegacyTables, read_legacy_file
 from marketplace.legacy.repair import FINANCIAL_ADVISOR_SYNONYMS, FieldLimits, Issue, SpecialtyVocabulary
-from marketplace.legacy.writer import CategoryMissing, ImportCounts, ImportReport, legacy_file_import
+from marketplace.legacy.writer import ImportCounts, ImportReport, legacy_file_import
 
 __all__ = [
     "FINANCIAL_ADVISOR_SYNONYMS",

@@ -11,17 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from imatch.errors import DomainError
+from marketplace.errors import LegacyFileError
 
 CUSTOMERS = "customers"
 PROVIDERS = "providers"
 REQUIRED_COLUMNS = ("id", "email")
-
-
-class LegacyFileError(DomainError):
-    """The legacy file cannot be used: missing, unreadable, not SQLite, or a table is missing."""
-
-    code = "legacy_file_unusable"
 
 
 @dataclass

@@ -28,7 +28,8 @@ from categories.models import Category
 from currency.selectors import causes_awarded, earning_rules_active
 from currency.services import pot_award
 from imatch.db import rows_insert
-from imatch.errors import Conflict, DomainError
+from imatch.errors import DomainError
+from marketplace.errors import CategoryMissing, ImportRaced
 from marketplace.legacy.plan import LegacyPlan, Merge, PersonDraft, plan_people
 from marketplace.legacy.reader import CUSTOMERS, read_legacy_file
 from marketplace.legacy.repair import FINANCIAL_ADVISOR_SYNONYMS, FieldLimits, Issue, SpecialtyVocabulary, rows_counted
@@ -38,12 +39,6 @@ from marketplace.services.profiles import category_open_check, profile_creation_
 LEGACY_CATEGORY = "financial_advisors"
 LOOKUP_CHUNK = 2000  # ids or emails per `IN (...)`: well under SQLite's parameter limit
 AWARD_BATCH = 500  # POT awards per transaction: a few seconds of SQLite's write lock at a time
-
-
-class CategoryMissing(DomainError):
-    """The category the legacy people go to has not been seeded."""
-
-    code = "category_missing"
 
 
 @dataclass
@@ -141,10 +136,9 @@ def legacy_file_import(*, path: str | Path, dry_run: bool = False, award_pot: bo
         with transaction.atomic():
             user_ids = _import_people(plan, category=category, report=report, write=not dry_run)
     except IntegrityError as error:
-        raise Conflict(
+        raise ImportRaced(
             "The database changed during the import (someone signed up with a legacy email?); "
-            "nothing was imported. Run the import again.",
-            code="import_raced",
+            "nothing was imported. Run the import again."
         ) from error
     if award_pot:
         # After the people are committed, in transactions of AWARD_BATCH awards: tens of

@@ -1,0 +1,104 @@
+"""The error catalogue: each app lists its codes once, services use them, the schema shows them."""
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+
+from imatch.api import error_codes
+from imatch.errors import DomainError
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = ("categories", "currency", "marketplace")
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _operation(schema: dict, method: str, path: str) -> dict:
+    return schema["paths"][path][method]
+
+
+def _codes(operation: dict, status: str) -> set[str]:
+    description = operation["responses"][status]["description"]
+    return {code.strip(" `.") for code in description.split("Codes: ")[1].split(",")}
+
+
+def test_no_code_is_catalogued_by_two_apps():
+    seen: dict[str, str] = {}
+    for module_name in ("imatch.errors", *(f"{app}.errors" for app in APPS)):
+        for code in importlib.import_module(module_name).ErrorCode:
+            assert code.value not in seen, f"{code.value} is in {seen.get(code.value)} and {module_name}"
+            seen[code.value] = module_name
+
+
+def _domain_error_names() -> set[str]:
+    names, pending = set(), [DomainError]
+    while pending:
+        cls = pending.pop()
+        names.add(cls.__name__)
+        pending.extend(cls.__subclasses__())
+    return names
+
+
+def test_services_raise_catalogued_codes_never_inline_strings():
+    """A refusal's code comes from an `errors.ErrorCode`, so the catalogue cannot drift from the code."""
+    for module_name in APPS:
+        importlib.import_module(f"{module_name}.errors")
+    domain_errors = _domain_error_names()
+    inline = []
+    for path in (ROOT / app for app in APPS):
+        for source in path.rglob("*.py"):
+            tree = ast.parse(source.read_text(), filename=str(source))
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                for keyword in node.keywords:
+                    if name in domain_errors and keyword.arg == "code" and isinstance(keyword.value, ast.Constant):
+                        inline.append(f"{source.relative_to(ROOT)}:{node.lineno}")
+    assert inline == []
+
+
+def test_the_error_component_enumerates_every_catalogued_code(schema):
+    enum = schema["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
+    assert enum == error_codes()
+    assert {"insufficient_pot", "category_inactive", "wrong_side", "throttled", "invalid"} <= set(enum)
+
+
+def test_every_4xx_response_is_an_error_with_catalogued_codes(schema):
+    catalogued = set(error_codes())
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if not status.startswith("4"):
+                    continue
+                assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+                assert _codes(operation, status) <= catalogued, f"{method} {path} {status}"
+
+
+def test_each_operation_lists_the_codes_it_can_answer(schema):
+    spend = _operation(schema, "post", "/api/v1/pot/spend/")
+    assert {"insufficient_pot", "unknown_option", "wrong_audience", "invalid_idempotency_key"} <= _codes(spend, "400")
+    assert _codes(spend, "409") == {"idempotency_key_reused", "price_changed"}
+    assert _codes(spend, "401") == {"not_authenticated", "authentication_failed"}
+    assert "403" not in spend["responses"]
+
+    economy = _operation(schema, "get", "/api/v1/pot/economy/")
+    assert _codes(economy, "403") == {"permission_denied"}
+
+    accept = _operation(schema, "post", "/api/v1/matches/{id}/accept/")
+    assert _codes(accept, "403") == {"wrong_side"}
+    assert _codes(accept, "404") == {"not_found"}
+    assert "invalid_transition" in _codes(accept, "400")
+
+    seekers = _operation(schema, "post", "/api/v1/seekers/")
+    assert {"category_inactive", "duplicate_profile", "range_reversed"} <= _codes(seekers, "400")
+    assert "read_only" in _codes(_operation(schema, "patch", "/api/v1/seekers/{id}/"), "400")
+
+    categories = _operation(schema, "get", "/api/v1/categories/")
+    assert "401" not in categories["responses"]  # public
