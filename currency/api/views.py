@@ -25,8 +25,8 @@ from currency.api.serializers import (
     SpendResultSerializer,
 )
 from currency.models import PotTransaction, Redemption
+from imatch.converters import ID_PATTERN
 
-ID_PATTERN = "[0-9]{1,18}"
 USER_PARAMETER = OpenApiParameter("user", OpenApiTypes.INT, description="Staff only: another user's wallet.")
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",

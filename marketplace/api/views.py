@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from imatch.converters import ID_PATTERN
 from imatch.errors import NotFound
 from marketplace import selectors
 from marketplace.api.serializers import (
@@ -31,9 +32,6 @@ from marketplace.api.serializers import (
 from marketplace.filters import ProviderDirectoryFilter
 from marketplace.models import MATCH_LIVE_STATUSES, Engagement, Match, Provider, Rating, Seeker
 from marketplace.services import engagements, matches, profiles, ratings
-
-# Ids in URLs: digits only, short enough for a 64-bit column (longer ones are simply 404).
-ID_PATTERN = "[0-9]{1,18}"
 
 
 class RegisterView(APIView):
