@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from currency import selectors, services
 from currency.levels import level_for
 from currency.models import EarningRule, PotTransaction, Redemption, SpendOption, Wallet
+from imatch.admin import ReadOnlyAdmin
 from imatch.errors import DomainError
 
 CSV_COLUMNS = [
@@ -53,21 +54,6 @@ def _csv_cell(value) -> str:
 class _Echo:
     def write(self, value: str) -> str:
         return value
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Nobody adds, changes or deletes these rows here — superusers included."""
-
-    actions = None
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(PotTransaction)

@@ -1,8 +1,10 @@
 """Database triggers that make `pot_transactions` append-only, on PostgreSQL and SQLite.
 
-Created by migration 0002. `verify_ledger` checks they are in place. On SQLite, Django
-rebuilds a table to alter it (new table, copy, drop): a future migration that alters
-`pot_transactions` must call `install()` again afterwards.
+Created by migration 0002 (and put back by 0004), which carry their own frozen copy of this
+SQL: editing it here changes what the runtime checks and the tests use, never what an old
+migration did. `verify_ledger` checks the triggers are in place. On SQLite, Django rebuilds a
+table to alter it (new table, copy, drop): a future migration that alters `pot_transactions`
+must recreate them afterwards, with the SQL copied into that migration.
 
 What they do not stop: PostgreSQL's TRUNCATE (a table owner's act, which Django's test
 flush uses) and dropping the triggers themselves. Production roles should not own the table.

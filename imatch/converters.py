@@ -2,11 +2,15 @@
 
 from django.urls import register_converter
 
+# A row id in a URL: digits, at most 18 of them so it fits a 64-bit column (longer ones are 404).
+# Also DRF's `lookup_value_regex` in the API views, so both kinds of URL agree.
+ID_PATTERN = "[0-9]{1,18}"
+
 
 class IdConverter:
-    """A row id: digits, at most 18 of them so it fits a 64-bit column (longer ones are 404)."""
+    """A row id (`ID_PATTERN`), as an int."""
 
-    regex = "[0-9]{1,18}"
+    regex = ID_PATTERN
 
     def to_python(self, value: str) -> int:
         return int(value)

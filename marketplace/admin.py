@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from imatch.admin import ReadOnlyAdmin
 from imatch.errors import DomainError
 from marketplace import selectors
 from marketplace.models import Engagement, Match, Provider, Rating, Seeker, User
@@ -69,21 +70,8 @@ class ProviderAdmin(admin.ModelAdmin):
 # --- The core loop ---------------------------------------------------------------------
 
 
-class ReadOnlyAdminMixin:
-    """Rows written only by the services: operators read them and act through the actions."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(Match)
-class MatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class MatchAdmin(ReadOnlyAdmin):
     list_display = ["id", "seeker", "provider", "category", "status", "score", "rank", "featured", "created_at"]
     list_filter = ["status", "category", "featured"]
     search_fields = ["seeker__user__email", "provider__user__email", "provider__business_name"]
@@ -93,7 +81,7 @@ class MatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Engagement)
-class EngagementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class EngagementAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "category_name",
@@ -158,7 +146,7 @@ class EngagementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Rating)
-class RatingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class RatingAdmin(ReadOnlyAdmin):
     list_display = ["id", "engagement", "rater", "rated", "rated_role", "stars", "created_at"]
     list_filter = ["stars", "rated_role"]
     search_fields = ["rater__email", "rated__email", "review"]

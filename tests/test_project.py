@@ -4,6 +4,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from unittest import mock
 
@@ -11,7 +12,11 @@ import pytest
 from django.conf import settings
 from django.db import DatabaseError, connection
 
-from tests.marketplace.factories import ProviderFactory, SeekerFactory
+from currency.models import Wallet
+from currency.services import pot_award_reverse, pot_spend
+from marketplace.services import engagements, matches, ratings
+from marketplace.services.engagements import engagement_bonus_cause
+from tests.marketplace.loop import make_provider, make_seeker
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -61,59 +66,141 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "DJANGO_SECRET_KEY is required" in result.stderr
 
 
-# Equivalents of ../shared/runbook.sql's queries on the tables this code owns.
-RUNBOOK_QUERIES = [
-    "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name",
-    "UPDATE categories SET active = TRUE, launched_at = CURRENT_TIMESTAMP WHERE name = 'career_coaches'",
-    "SELECT * FROM categories WHERE name = 'career_coaches'",
-    "SELECT 'Users: ' || COUNT(*) FROM users",
-    "SELECT 'Seekers: ' || COUNT(*) FROM seekers",
-    "SELECT 'Providers: ' || COUNT(*) FROM providers",
-    "SELECT email, name, account_type FROM users ORDER BY id LIMIT 5",
-    "SELECT user_id, category_id, needs_description, budget_min, budget_max, location FROM seekers",
-    "SELECT user_id, category_id, business_name, bio, years_experience, certifications,"
-    " pricing_min, pricing_max, location FROM providers",
-    "SELECT id, name, display_name, active, launched_at FROM categories",
-    """SELECT c.display_name, COUNT(e.id) AS engagements, SUM(e.deal_value_usd) AS total_deal_value,
-              SUM(e.commission_usd) AS total_commission
-       FROM engagements e JOIN categories c ON e.category_id = c.id
-       WHERE e.created_at > datetime('now', '-7 days') GROUP BY c.id""",
-    """SELECT category, COUNT(*) AS transaction_count, SUM(amount) AS total_pot FROM pot_transactions
-       WHERE transaction_type = 'earn' AND created_at > datetime('now', '-7 days')
-       GROUP BY category ORDER BY total_pot DESC""",
-    """SELECT category, COUNT(*) AS transaction_count, SUM(ABS(amount)) AS total_pot FROM pot_transactions
-       WHERE transaction_type IN ('spend', 'burn') AND created_at > datetime('now', '-7 days')
-       GROUP BY category ORDER BY total_pot DESC""",
-    "SELECT user_id, amount, balance_after FROM pot_transactions ORDER BY id DESC LIMIT 5",
-]
+# The operators' runbook: a contract kept beside the repository (in CI too: <repo>/../shared/).
+RUNBOOK = BASE_DIR.parent / "shared" / "runbook.sql"
+
+
+def _runbook_statements(script: str) -> list[str]:
+    """Split a SQL script into its statements, the way sqlite3 itself sees where one ends."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        # complete_statement knows about quotes and comments, so a ';' inside them does not split.
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if any(line.strip() and not line.strip().startswith("--") for line in pending.splitlines()):
+        raise AssertionError(f"The runbook ends with an unfinished statement: {pending.strip()!r}")
+    return statements
+
+
+def _rows_of(results: dict[str, list[tuple]], fragment: str) -> list[tuple]:
+    found = [rows for sql, rows in results.items() if fragment in sql]
+    assert len(found) == 1, f"expected one runbook statement with {fragment!r}, found {len(found)}"
+    return found[0]
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the runbook is written in SQLite's dialect")
-def test_runbook_queries_run_unchanged_on_the_sqlite_schema(seeded_categories):
-    from marketplace.services import profiles
+def test_runbook_sql_runs_unchanged_on_the_sqlite_schema(seeded_categories):
+    if not RUNBOOK.is_file():
+        pytest.fail(f"The operators' runbook {RUNBOOK} is missing: this test checks that contract, it cannot skip.")
+    statements = _runbook_statements(RUNBOOK.read_text())
+    assert len(statements) >= 10, statements
 
+    # Data in every table the runbook reads, made through the services, all within the last 7 days.
     advisors = seeded_categories["financial_advisors"]
-    SeekerFactory(category=advisors)
-    provider = ProviderFactory(category=advisors)
-    profiles.seeker_create(user=provider.user, category=advisors, needs_description="Tax help")  # earns POT
+    seeker = make_seeker(advisors, specialties=["retirement-planning"])  # earns 50 (profile_creation)
+    provider = make_provider(advisors, verified=True, specialties=["retirement-planning"])  # earns 100
+    [match] = matches.match_run_for_seeker(seeker=seeker)
+    matches.match_introduce(match=match, user=seeker.user)
+    matches.match_accept(match=match, user=provider.user)
+    engagement = engagements.engagement_report(match=match, user=seeker.user, deal_value_usd="3000.00")
+    engagement = engagements.engagement_confirm(engagement=engagement, user=provider.user)  # bonuses: 150 + 100
+    ratings.rating_create(engagement=engagement, user=seeker.user, stars=5)  # rating_given 10, rating_received 100
+    pot_spend(user=provider.user, option_key="profile_boost")  # spend 200
+    pot_award_reverse(cause=engagement_bonus_cause(engagement.pk, "seeker"), reason="Runbook test")  # burn 100
+
+    results: dict[str, list[tuple]] = {}
     with connection.cursor() as cursor:
-        results = {}
-        for sql in RUNBOOK_QUERIES:
+        for sql in statements:
             cursor.execute(sql)
-            results[sql] = cursor.fetchall()
-    assert results["SELECT 'Users: ' || COUNT(*) FROM users"] == [("Users: 2",)]
-    assert results["SELECT 'Seekers: ' || COUNT(*) FROM seekers"] == [("Seekers: 2",)]
-    earning = next(rows for sql, rows in results.items() if "transaction_type = 'earn'" in sql)
-    assert earning == [("profile_creation", 1, 50)]
-    assert results[RUNBOOK_QUERIES[-1]] == [(provider.user_id, 50, 50)]
-    tables = {row[0] for row in results[RUNBOOK_QUERIES[0]]}
+            results[sql] = cursor.fetchall() if cursor.description else []
+
+    tables = {name for (name,) in _rows_of(results, "FROM sqlite_master")}
     expected = {"users", "categories", "seekers", "providers", "matches", "engagements", "ratings", "pot_transactions"}
     assert expected <= tables
-    launched = results["SELECT * FROM categories WHERE name = 'career_coaches'"]
-    assert launched and launched[0][4] == 1  # active
-    seeded_categories["career_coaches"].refresh_from_db()
-    assert seeded_categories["career_coaches"].active
-    assert seeded_categories["career_coaches"].launched_at is not None  # Django reads SQLite's timestamp
+
+    # The launch UPDATE took effect, and Django reads back what SQLite wrote.
+    [launched] = _rows_of(results, "SELECT * FROM categories WHERE name = 'career_coaches'")
+    assert "career_coaches" in launched
+    career_coaches = seeded_categories["career_coaches"]
+    career_coaches.refresh_from_db()
+    assert career_coaches.active and career_coaches.launched_at is not None
+
+    assert _rows_of(results, "FROM users;") == [("Users: 3",)]  # seeker, provider, the verifying operator
+    assert _rows_of(results, "FROM seekers;") == [("Seekers: 1",)]
+    assert _rows_of(results, "FROM providers;") == [("Providers: 1",)]
+
+    [(display_name, count, deal_value, commission)] = _rows_of(results, "FROM engagements e")
+    assert (display_name, count) == ("Financial Advisors", 1)
+    assert Decimal(str(deal_value)) == Decimal("3000.00")
+    assert Decimal(str(commission)) == engagement.commission_usd == Decimal("600.00")
+
+    assert _rows_of(results, "transaction_type = 'earn'") == [
+        ("engagement_bonus", 2, 250),
+        ("profile_creation", 2, 150),
+        ("rating_received", 1, 100),
+        ("rating_given", 1, 10),
+    ]
+    assert _rows_of(results, "transaction_type IN ('spend', 'burn')") == [
+        ("profile_boost", 1, 200),
+        ("award_reversal", 1, 100),
+    ]
+
+    # Each person's latest row carries the wallet's balance.
+    latest: dict[int, int] = {}
+    for user_id, _amount, balance_after in _rows_of(results, "SELECT user_id, amount, balance_after"):
+        latest.setdefault(user_id, balance_after)
+    assert latest == {seeker.user_id: 60, provider.user_id: 150}
+    assert latest == dict(Wallet.objects.filter(user_id__in=latest).values_list("user_id", "balance"))
+
+    people = _rows_of(results, "SELECT email, name, account_type FROM users")
+    assert {(email, account_type) for email, _name, account_type in people} >= {
+        (seeker.user.email, "seeker"),
+        (provider.user.email, "provider"),
+    }
+
+
+# DESIGN.md, "Schema compatibility with the Phase 2 runbook": the columns operators' SQL may use,
+# beyond the ones runbook.sql happens to name today.
+PHASE_2_COLUMNS = {
+    "users": {"id", "email", "name", "account_type"},
+    "categories": {"id", "name", "display_name", "active", "launched_at"},
+    "seekers": {"user_id", "category_id", "needs_description", "budget_min", "budget_max", "location"},
+    "providers": {
+        "user_id",
+        "category_id",
+        "business_name",
+        "bio",
+        "years_experience",
+        "certifications",
+        "pricing_min",
+        "pricing_max",
+        "location",
+    },
+    "engagements": {"id", "category_id", "deal_value_usd", "commission_usd", "created_at"},
+    "pot_transactions": {"user_id", "transaction_type", "category", "amount", "balance_after", "created_at"},
+    "matches": set(),
+    "ratings": set(),
+    # DESIGN also names `referrals` and `content`: they join this list when those tables exist.
+}
+
+
+@pytest.mark.django_db
+def test_the_phase_2_tables_and_columns_exist():
+    with connection.cursor() as cursor:
+        tables = set(connection.introspection.table_names(cursor))
+        assert set(PHASE_2_COLUMNS) <= tables
+        for table, columns in PHASE_2_COLUMNS.items():
+            present = {column.name for column in connection.introspection.get_table_description(cursor, table)}
+            assert columns <= present, (table, columns - present)
+
+
+def test_a_runbook_is_split_where_sqlite_ends_a_statement():
+    script = "-- a note; with a semicolon\nSELECT 'a;b';\nUPDATE t\nSET x = 1;\n\n-- trailing note\n\n"
+    assert _runbook_statements(script) == ["-- a note; with a semicolon\nSELECT 'a;b';", "UPDATE t\nSET x = 1;"]
+    with pytest.raises(AssertionError, match="unfinished statement"):
+        _runbook_statements("SELECT 1;\nSELECT 2\n")
 
 
 def test_sqlite_runs_in_wal_mode_with_immediate_transactions(tmp_path, django_db_blocker):

@@ -35,10 +35,10 @@ from currency.errors import (
 )
 from currency.models import PotTransaction, Redemption
 from imatch.api import refuses
+from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
 from imatch.errors import NotFound, PermissionDenied
 
-ID_PATTERN = "[0-9]{1,18}"
 # `?user=`: not an id, someone else's wallet (staff only), no such user
 WALLET_OWNER_REFUSALS = (CommonCode.INVALID, PermissionDenied, NotFound)
 IDEMPOTENT_REFUSALS = (ErrorCode.INVALID_IDEMPOTENCY_KEY, IdempotencyConflict)

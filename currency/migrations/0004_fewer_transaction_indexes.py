@@ -6,10 +6,33 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-def reinstall_triggers(apps, schema_editor):
-    from currency import triggers
+# The install SQL of 0002, frozen here too (a migration imports nothing from the app).
+SQLITE_INSTALL = [
+    """CREATE TRIGGER IF NOT EXISTS pot_transactions_no_update BEFORE UPDATE ON pot_transactions
+    BEGIN SELECT RAISE(ABORT, 'pot_transactions rows are immutable: post a compensating row instead'); END""",
+    """CREATE TRIGGER IF NOT EXISTS pot_transactions_no_delete BEFORE DELETE ON pot_transactions
+    BEGIN SELECT RAISE(ABORT, 'pot_transactions rows are immutable: post a compensating row instead'); END""",
+]
+POSTGRES_INSTALL = [
+    """CREATE OR REPLACE FUNCTION pot_transactions_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'pot_transactions rows are immutable: post a compensating row instead' USING ERRCODE = 'restrict_violation';
+    END
+    $$""",
+    "DROP TRIGGER IF EXISTS pot_transactions_immutable ON pot_transactions",
+    """CREATE TRIGGER pot_transactions_immutable BEFORE UPDATE OR DELETE ON pot_transactions
+    FOR EACH ROW EXECUTE FUNCTION pot_transactions_immutable()""",
+]
 
-    triggers.install(schema_editor.connection)
+
+def reinstall_triggers(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    statements = {"sqlite": SQLITE_INSTALL, "postgresql": POSTGRES_INSTALL}.get(vendor)
+    if statements is None:
+        raise NotImplementedError(f"No ledger immutability triggers for {vendor}.")
+    with schema_editor.connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
 
 
 class Migration(migrations.Migration):

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from categories.errors import CategoryInactive
 from imatch.api import refuses
+from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
 from imatch.errors import NotFound
 from marketplace import selectors
@@ -43,8 +44,6 @@ from marketplace.filters import ProviderDirectoryFilter
 from marketplace.models import MATCH_LIVE_STATUSES, Engagement, Match, Provider, Rating, Seeker
 from marketplace.services import engagements, matches, profiles, ratings
 
-# Ids in URLs: digits only, short enough for a 64-bit column (longer ones are simply 404).
-ID_PATTERN = "[0-9]{1,18}"
 PROFILE_REFUSALS = (
     CategoryInactive,
     DuplicateProfile,

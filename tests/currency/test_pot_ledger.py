@@ -1,8 +1,11 @@
 """The posting function and the database's own guards: immutability, CHECKs, faults, retries."""
 
+import ast
+from pathlib import Path
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 
 from currency import ledger, services, triggers
@@ -86,6 +89,20 @@ def test_multi_wallet_posting_is_all_or_nothing(user, other_user):
 
 def test_immutability_triggers_are_installed():
     assert triggers.installed(connection)
+
+
+@pytest.mark.parametrize("migration", ["0002_immutable_transactions.py", "0004_fewer_transaction_indexes.py"])
+def test_trigger_migrations_carry_their_own_sql(migration):
+    """Migrations are history: an edit of `currency.triggers` must not change what they did."""
+    source = (Path(settings.BASE_DIR) / "currency" / "migrations" / migration).read_text()
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module or "")
+    assert {name.split(".")[0] for name in imported} <= {"django"}, imported
+    assert "pot_transactions rows are immutable" in source
 
 
 def test_raw_sql_update_of_a_transaction_fails(user):
