@@ -207,8 +207,11 @@ class _RowReader:
         if amount < 0:
             self.repaired(f"{label} is negative ({amount}): left empty")
             return None
-        amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
-        if amount >= Decimal(10) ** (self.limits.money_digits - 2):
+        # Compare before quantizing too: quantize raises InvalidOperation on huge values (1e30).
+        limit = Decimal(10) ** (self.limits.money_digits - 2)
+        if amount < limit:
+            amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+        if amount >= limit:
             self.repaired(f"{label} is too large ({amount}): left empty")
             return None
         return amount

@@ -40,7 +40,7 @@ def test_money_from_numbers_and_numeric_strings(value, expected):
     assert row.issues == []
 
 
-@pytest.mark.parametrize("value", ["lots", True, -1, "NaN", float("inf"), "1e12", [100]])
+@pytest.mark.parametrize("value", ["lots", True, -1, "NaN", float("inf"), "1e12", "1e30", 1e300, 10**40, [100]])
 def test_unusable_money_is_left_empty_and_reported(value):
     row = reader()
     assert row.money(value, "price") is None
