@@ -37,7 +37,7 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 from django.utils import timezone  # noqa: E402
 
 from categories.models import Category, Specialty  # noqa: E402
-from marketplace.matching import candidates as loader  # noqa: E402
+from marketplace import candidates as loader  # noqa: E402
 from marketplace.models import Provider, Seeker, User  # noqa: E402
 from marketplace.services import matches  # noqa: E402
 

@@ -1,7 +1,6 @@
-"""The matching engine.
+"""The matching engine: pure Python over plain dataclasses, no ORM import.
 
-`text` (BM25 relevance) and `scoring` (filters, factors, ranking) are pure Python over
-plain dataclasses: no ORM import, so they are tested and benchmarked on plain data.
-`candidates` is the thin layer that reads one category's candidates from the database
-with a fixed number of queries; the `marketplace.services.matches` service saves results.
+`text` (BM25 relevance) and `scoring` (filters, factors, ranking) are tested and
+benchmarked on plain data. `marketplace.candidates` reads a category's candidates from
+the database for it; the `marketplace.services.matches` service saves results.
 """

@@ -16,7 +16,7 @@ from currency.selectors import extra_matches_available
 from currency.services import extra_matches_take
 from imatch.errors import DomainError
 from marketplace import emails
-from marketplace.matching.candidates import candidate_pool, seeker_exclusions, seeker_profile
+from marketplace.candidates import candidate_pool, seeker_exclusions, seeker_profile
 from marketplace.matching.scoring import CandidatePool
 from marketplace.models import MATCH_LIVE_STATUSES, MATCH_TRANSITIONS, Match, MatchStatus, Seeker, User
 from marketplace.services.profiles import CategoryInactive

@@ -7,7 +7,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from categories.models import Category
-from marketplace.matching.candidates import candidate_pool
+from marketplace.candidates import candidate_pool
 from marketplace.models import MATCH_LIVE_STATUSES, Seeker
 from marketplace.services import matches
 

@@ -1,6 +1,7 @@
-"""Load one category's candidates for the engine, with a fixed number of queries.
+"""Load one category's candidates for the matching engine, with a fixed number of queries.
 
-The only part of `marketplace.matching` that reads the database. The profile index of a
+The engine (`marketplace.matching`) is pure Python over plain data; this selector-level
+module is what reads the database for it and keeps the per-process cache. The profile index of a
 category (BM25 over bios, specialty masks, quality) is the costly part to build, so it
 is kept per process. When the category's providers change (fingerprint: their count and
 latest `updated_at`), only the changed rows are read again: a rating, a price or a
