@@ -30,8 +30,7 @@ from django.utils import timezone
 
 from categories.models import Category, Specialty
 from currency.selectors import boosted_user_ids
-from marketplace.matching.scoring import (
-    CandidatePool,
+from marketplace.matching.factors import (
     CategoryRules,
     Exclusions,
     InvalidWeights,
@@ -39,6 +38,7 @@ from marketplace.matching.scoring import (
     SeekerProfile,
     Weights,
 )
+from marketplace.matching.pool import CandidatePool
 from marketplace.models import (
     ENGAGEMENT_OPEN_STATUSES,
     Match,
@@ -51,6 +51,25 @@ LEADS_WINDOW = timedelta(days=14)
 REFRESH_EVERY = 60.0  # seconds: a cached pool is checked against recently changed rows at least this often
 REFRESH_LOOKBACK = timedelta(seconds=60)  # longer than any transaction that saves a provider
 
+# Per process, one profile index per category id (the pool's own invariant is in
+# `marketplace.matching.pool`). On every call `_cached_pool` reads the category's
+# settings and its providers' fingerprint (count, latest `updated_at`), then:
+# - reuses the cached pool as it is when the settings, the count and the latest change
+#   are the ones it was built or refreshed with, and it was checked less than
+#   REFRESH_EVERY ago;
+# - refreshes it from changed rows when the settings and the count are the same but the
+#   latest change moved or REFRESH_EVERY passed: the rows changed since REFRESH_LOOKBACK
+#   before the cached latest change go through `CandidatePool.replaced`;
+# - rebuilds it (all providers read again) when the settings or the count differ, or a
+#   changed row is a provider it never saw, or `replaced` refuses (a new member, a new
+#   text, specialties or user).
+# It sees only writes that move `providers.updated_at` (`Model.save()`, the services).
+# It cannot see writes that bypass it: `QuerySet.update()` or `bulk_update()` that do
+# not set `updated_at`, raw SQL, `loaddata` (it writes the fixture's `updated_at`),
+# `provider.specialties.set()` without saving the provider, a row saved with an
+# `updated_at` older than REFRESH_LOOKBACK, and anything in other tables a candidate
+# depends on (such as the user). After such writes, call `clear_pool_cache()` in that
+# process, or restart the workers.
 _pools: dict[int, "_CachedPool"] = {}
 _pools_lock = threading.Lock()
 

@@ -17,7 +17,7 @@ from currency.services import extra_matches_take
 from imatch.errors import DomainError
 from marketplace import emails
 from marketplace.candidates import candidate_pool, seeker_exclusions, seeker_profile
-from marketplace.matching.scoring import CandidatePool
+from marketplace.matching.pool import CandidatePool
 from marketplace.models import MATCH_LIVE_STATUSES, MATCH_TRANSITIONS, Match, MatchStatus, Seeker, User
 from marketplace.services.profiles import CategoryInactive
 from marketplace.services.states import WrongSide, check_transition
