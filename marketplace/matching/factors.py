@@ -29,10 +29,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-FACTORS = ("need", "budget", "location", "quality", "capacity")
+# The keys and bounds of a category's overrides are the admin's too: defined once, there.
+from categories.matching_weights import FACTORS, MAX_BOOST, MAX_WEIGHT
+
 DEFAULT_WEIGHTS: dict[str, float] = {"need": 0.40, "budget": 0.20, "location": 0.15, "quality": 0.15, "capacity": 0.10}
 DEFAULT_BOOST = 0.06
-MAX_BOOST = 0.15
 
 # Quality: a Bayesian average pulls few ratings towards the prior, so one 5-star review
 # (3.75) does not beat forty reviews averaging 4.8 (4.66).
@@ -67,7 +68,7 @@ class Weights:
     def __post_init__(self) -> None:
         for name in FACTORS:
             value = getattr(self, name)
-            if not isinstance(value, int | float) or isinstance(value, bool) or not (0 < value <= 100):
+            if not isinstance(value, int | float) or isinstance(value, bool) or not (0 < value <= MAX_WEIGHT):
                 raise InvalidWeights(f"The weight of {name} must be a positive number, not {value!r}.")
         if not isinstance(self.boost, int | float) or not (0 <= self.boost <= MAX_BOOST):
             raise InvalidWeights(f"The boost must be between 0 and {MAX_BOOST}, not {self.boost!r}.")

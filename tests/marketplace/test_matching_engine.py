@@ -5,10 +5,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import marketplace.matching
+from categories.models import validate_matching_weights
 from marketplace.matching import factors
 from marketplace.matching.factors import (
     FACTORS,
@@ -73,21 +75,33 @@ def ranked_ids(candidates, *, seeker=SEEKER, category=CATEGORY, limit=10, exclus
 
 ENGINE_DIR = Path(marketplace.matching.__file__).parent
 PROJECT_PACKAGES = ("imatch", "categories", "marketplace", "currency")
+PURE_PROJECT_MODULES = ("categories.matching_weights",)  # shared with the admin's validation, no Django import
+
+
+def imports_of(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text())
+    return [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names] + [
+        node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+    ]
 
 
 @pytest.mark.parametrize("module", sorted(path.name for path in ENGINE_DIR.glob("*.py")))
 def test_the_engine_imports_no_orm(module):
-    """No Django, and of the project only the engine itself: everything else may touch the ORM."""
-    tree = ast.parse((ENGINE_DIR / module).read_text())
-    imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names] + [
-        node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-    ]
+    """No Django, and of the project only the engine itself and pure modules: anything else may touch the ORM."""
+    imported = imports_of(ENGINE_DIR / module)
     assert not [name for name in imported if name.split(".")[0] == "django"]
     assert not [
         name
         for name in imported
-        if name.split(".")[0] in PROJECT_PACKAGES and not name.startswith("marketplace.matching.")
+        if name.split(".")[0] in PROJECT_PACKAGES
+        and not name.startswith("marketplace.matching.")
+        and name not in PURE_PROJECT_MODULES
     ]
+
+
+@pytest.mark.parametrize("module", PURE_PROJECT_MODULES)
+def test_the_modules_the_engine_shares_import_nothing(module):
+    assert imports_of(Path(__file__).parents[2] / f"{module.replace('.', '/')}.py") == []
 
 
 # --- Hard filters, one by one ---------------------------------------------------------
@@ -251,6 +265,37 @@ def test_weights_can_be_overridden_per_category():
 def test_bad_weights_are_refused(bad):
     with pytest.raises(InvalidWeights):
         Weights.from_overrides(bad)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"need": 0.5},
+        {"capacity": 100},
+        {"capacity": 100.5},
+        {"quality": 0},
+        {"budget": -1},
+        {"boost": 0},
+        {"boost": 0.15},
+        {"boost": 0.150001},
+        {"boost": -0.01},
+        {"speed": 1},
+        {"location": "near"},
+    ],
+)
+def test_the_admin_accepts_exactly_the_overrides_the_engine_accepts(overrides):
+    """One definition of the keys and bounds: the category's validation and the engine agree."""
+    try:
+        validate_matching_weights(overrides)
+        admin_accepts = True
+    except ValidationError:
+        admin_accepts = False
+    try:
+        Weights.from_overrides(overrides)
+        engine_accepts = True
+    except InvalidWeights:
+        engine_accepts = False
+    assert admin_accepts == engine_accepts
 
 
 # --- Properties -----------------------------------------------------------------------
