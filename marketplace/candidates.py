@@ -15,7 +15,7 @@ Queries for one seeker: category specialties 1, provider fingerprint 1, loads 1,
 exclusions 2, Featured at most 1 (asked only about the providers that could reach the
 top with a boost); plus 2 (changed rows, their specialties) when the cached index is
 refreshed, or 3 (providers, their specialties, all provider ids) when it is rebuilt —
-the same for 10 providers or 50,000.
+the same for 10 providers or 50,000 (an inactive category lists nobody: 1 to rebuild).
 """
 
 import dataclasses
@@ -99,15 +99,15 @@ def _as_float(value) -> float | None:
     return None if value is None else float(value)
 
 
-def _matchable(category: Category):
-    providers = Provider.objects.filter(category=category, accepting_clients=True)
-    return providers.filter(license_verified=True) if category.requires_license else providers
-
-
 def _load_candidates(category: Category, *, changed_since: datetime | None = None) -> list[ProviderCandidate]:
-    """The category's providers that can be matched, or all of them changed since a moment (two queries)."""
+    """The category's providers that can be matched, or all of them changed since a moment (two queries).
+
+    Matchable: listed (`ProviderQuerySet.listed_in`) and accepting clients; an inactive
+    category lists nobody, so its pool is empty and loading it costs no query. Changed
+    rows are read whatever their state, so that a provider who stops being matchable is seen.
+    """
     providers = (
-        _matchable(category)
+        Provider.objects.listed_in(category).filter(accepting_clients=True)
         if changed_since is None
         else Provider.objects.filter(category=category, updated_at__gt=changed_since)
     )

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 
+from categories.models import Category
+from categories.selectors import category_list
 from currency.selectors import commission_credit_available_usd
 from imatch.errors import NotFound
 from marketplace.models import (
@@ -17,15 +19,20 @@ from marketplace.models import (
     Rating,
     Seeker,
     User,
+    provider_listed_q,
 )
 
-LISTED = Q(category__active=True) & (Q(category__requires_license=False) | Q(license_verified=True))
+
+def category_list_with_provider_counts() -> QuerySet[Category]:
+    """Active categories (specialties prefetched), each annotated with the number of providers listed publicly."""
+    listed = provider_listed_q(prefix="providers__")
+    return category_list().annotate(provider_count=Count("providers", filter=listed, distinct=True))
 
 
 def provider_directory() -> QuerySet[Provider]:
     """Providers anyone may see: active category, and verified where a license is required."""
     return (
-        Provider.objects.filter(LISTED)
+        Provider.objects.listed()
         .select_related("user", "category")
         .prefetch_related("specialties")
         .order_by("-rating_avg", "-rating_count", "id")
@@ -72,7 +79,8 @@ def providers_visible_to(*, user: User) -> QuerySet[Provider]:
     """Listed providers plus the user's own (staff: all) — what GET /providers/{id}/ may show."""
     if user.is_authenticated and user.is_staff:
         return providers_of_user(user=user)
-    visible = LISTED | Q(user=user) if user.is_authenticated else LISTED
+    listed = provider_listed_q()
+    visible = listed | Q(user=user) if user.is_authenticated else listed
     return Provider.objects.filter(visible).select_related("user", "category").prefetch_related("specialties")
 
 

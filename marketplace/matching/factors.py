@@ -230,6 +230,20 @@ def order_key(score: float, factors: Sequence[float], featured: bool, provider_i
 # --- Hard filters ---------------------------------------------------------------------
 
 
+def provider_listed(category: CategoryRules, provider: ProviderCandidate) -> bool:
+    """Listed publicly: active category, license verified where the category requires one.
+
+    The engine's reading of `marketplace.models.provider_is_listed` (this package imports
+    no models); tests/marketplace/test_provider_listing.py proves the two agree.
+    """
+    return category.active and (provider.license_verified or not category.requires_license)
+
+
+def provider_matchable(category: CategoryRules, provider: ProviderCandidate) -> bool:
+    """Listed and accepting clients: what the loader loads, and who may join a cached pool."""
+    return provider_listed(category, provider) and provider.accepting_clients
+
+
 def location_compatible(seeker: SeekerProfile, provider: ProviderCandidate) -> bool:
     """Same state, or both sides happy to work remotely."""
     if seeker.state and provider.state == seeker.state:
@@ -242,11 +256,9 @@ def passes_hard_filters(
 ) -> bool:
     """Every rule a match must never break; each is tested on its own."""
     return (
-        category.active
-        and provider.category_id == category.id == seeker.category_id
-        and provider.accepting_clients
+        provider.category_id == category.id == seeker.category_id
+        and provider_matchable(category, provider)
         and provider.active_clients < provider.max_active_clients
-        and (provider.license_verified or not category.requires_license)
         and location_compatible(seeker, provider)
         and provider.user_id != seeker.user_id
         and provider.id not in exclusions.provider_ids

@@ -4,10 +4,10 @@ A pool is costly to build (the BM25 index of every profile) and cheap to rank wi
 `marketplace.candidates` keeps one per category and process. What makes that safe:
 
 - Members: a pool holds at least every provider of its category that was matchable
-  (accepting clients, verified where the category requires a license) when it was
-  built or last refreshed. It may hold more: a provider who stopped being matchable stays
-  in and is left out by the hard filters (`_index_locations`, `passes_hard_filters`),
-  never by membership, so a pool never has to drop anyone.
+  (`provider_matchable`, what the loader loads) when it was built or last refreshed. It
+  may hold more: a provider who stopped being matchable stays in and is left out by the
+  hard filters (`_index_locations`, `passes_hard_filters`), never by membership, so a
+  pool never has to drop anyone.
 - Fixed at build: the category's settings (`CategoryRules`: active, license rule, weights,
   specialty vocabulary), the set of members, and what comes from their profile text and
   user (bio, certifications, specialties, user id: the BM25 index and its document
@@ -44,6 +44,7 @@ from marketplace.matching.factors import (
     location_fit,
     order_key,
     passes_hard_filters,
+    provider_matchable,
     quality_fit,
 )
 from marketplace.matching.reasons import match_reasons
@@ -108,12 +109,7 @@ class CandidatePool:
         self._by_state: dict[str, list[int]] = {}
         self._remote: list[int] = []
         for position, provider in enumerate(self.providers):
-            if not (
-                category.active
-                and provider.accepting_clients
-                and provider.max_active_clients > 0
-                and (provider.license_verified or not category.requires_license)
-            ):
+            if not (provider_matchable(category, provider) and provider.max_active_clients > 0):
                 continue
             self._by_state.setdefault(provider.state, []).append(position)
             if provider.remote:
@@ -137,8 +133,8 @@ class CandidatePool:
                 continue
             position = self._position.get(candidate.id)
             if position is None:
-                if candidate.accepting_clients and (candidate.license_verified or not self.category.requires_license):
-                    return None  # a provider joins the pool: its text must be indexed
+                if provider_matchable(self.category, candidate):
+                    return None  # a provider joins the pool (the loader would load it): its text must be indexed
                 continue  # still not matchable: stays out
             old = self.providers[position]
             if (old.bio, old.certifications, old.specialty_ids, old.user_id) != (

@@ -492,6 +492,8 @@ def test_a_new_text_or_a_new_matchable_provider_needs_a_rebuild():
     licensed = CandidatePool(replace(CATEGORY, requires_license=True), [provider(1, license_verified=True)])
     assert licensed.replaced([provider(5, license_verified=False)]) is not None  # still not matchable
     assert licensed.replaced([provider(5, license_verified=True)]) is None  # now matchable: index it
+    paused = CandidatePool(replace(CATEGORY, active=False), [])  # the loader loads nobody of a paused category
+    assert paused.replaced([provider(6)]) is not None
 
 
 def test_refreshing_keeps_the_loads():
