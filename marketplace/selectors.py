@@ -3,13 +3,14 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from categories.models import Category
 from categories.selectors import category_list
 from currency.selectors import commission_credit_available_usd
 from imatch.errors import NotFound
 from marketplace.models import (
+    MATCH_LIVE_STATUSES,
     BillingStatus,
     Engagement,
     EngagementStatus,
@@ -93,6 +94,18 @@ def user_with_profiles(*, user: User) -> User:
 
 
 # --- The core loop: matches, engagements, ratings ------------------------------------
+
+
+def seekers_with_free_slots(*, category: Category) -> QuerySet[Seeker]:
+    """The category's seekers with fewer live matches than it gives per request, by id, ready to be matched."""
+    return (
+        Seeker.objects.filter(category=category)
+        .annotate(live=Count("matches", filter=Q(matches__status__in=MATCH_LIVE_STATUSES)))
+        .filter(live__lt=F("category__matches_per_request"))
+        .select_related("category", "user")
+        .prefetch_related("specialties")
+        .order_by("id")
+    )
 
 
 def matches_visible_to(*, user: User) -> QuerySet[Match]:
