@@ -6,23 +6,22 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-MATCHING_WEIGHT_KEYS = ("need", "budget", "location", "quality", "capacity")
-MATCHING_BOOST_MAX = 0.15
+from categories.matching_weights import FACTORS, MAX_BOOST, MAX_WEIGHT
 
 
 def validate_matching_weights(value: object) -> None:
-    """Overrides of the matching engine's weights: positive factor weights, boost in [0, 0.15]."""
+    """Overrides of the matching engine's weights: positive factor weights, boost in [0, MAX_BOOST]."""
     if not isinstance(value, dict):
         raise ValidationError('Give an object such as {"need": 0.5, "budget": 0.2}.')
     for key, weight in value.items():
-        if key not in (*MATCHING_WEIGHT_KEYS, "boost"):
-            raise ValidationError(f"Unknown weight {key!r}; use {', '.join(MATCHING_WEIGHT_KEYS)} or boost.")
+        if key not in (*FACTORS, "boost"):
+            raise ValidationError(f"Unknown weight {key!r}; use {', '.join(FACTORS)} or boost.")
         if isinstance(weight, bool) or not isinstance(weight, int | float):
             raise ValidationError(f"The weight of {key} must be a number.")
-        if key == "boost" and not 0 <= weight <= MATCHING_BOOST_MAX:
-            raise ValidationError(f"The boost must be between 0 and {MATCHING_BOOST_MAX}.")
-        if key != "boost" and not 0 < weight <= 100:
-            raise ValidationError(f"The weight of {key} must be more than 0 (and at most 100).")
+        if key == "boost" and not 0 <= weight <= MAX_BOOST:
+            raise ValidationError(f"The boost must be between 0 and {MAX_BOOST}.")
+        if key != "boost" and not 0 < weight <= MAX_WEIGHT:
+            raise ValidationError(f"The weight of {key} must be more than 0 (and at most {MAX_WEIGHT}).")
 
 
 class PricingUnit(models.TextChoices):
@@ -66,7 +65,7 @@ class Category(models.Model):
         blank=True,
         validators=[validate_matching_weights],
         help_text='Overrides of the matching weights, e.g. {"need": 0.5, "location": 0.1, "boost": 0.05}. '
-        "Factors: need, budget, location, quality, capacity (relative, positive); boost: 0 to 0.15. "
+        f"Factors: {', '.join(FACTORS)} (relative, positive); boost: 0 to {MAX_BOOST}. "
         "Empty: the engine's defaults.",
     )
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,6 +1,6 @@
 """Reads on categories."""
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from categories.models import Category, Specialty
 
@@ -14,9 +14,3 @@ def category_list(*, include_inactive: bool = False) -> QuerySet[Category]:
 def category_get(*, name: str, include_inactive: bool = False) -> Category | None:
     """One category by machine name, or None when it does not exist (or is not public)."""
     return category_list(include_inactive=include_inactive).filter(name=name).first()
-
-
-def category_list_with_provider_counts() -> QuerySet[Category]:
-    """Active categories, each annotated with the number of providers listed publicly."""
-    listed = Q(providers__category__requires_license=False) | Q(providers__license_verified=True)
-    return category_list().annotate(provider_count=Count("providers", filter=listed, distinct=True))

@@ -151,6 +151,57 @@ class Seeker(Profile):
         return f"{self.user.name} seeking {self.category}"
 
 
+# --- Which providers are public (listed, and so matchable) --------------------------
+# The rule is written here twice, side by side: as a Python predicate for one provider
+# in memory and as a filter for the database; `listed_in` derives from the predicate.
+# The matching engine, which imports no models, reads it on plain data
+# (`marketplace.matching.factors.provider_listed`). tests/marketplace/
+# test_provider_listing.py proves all of them agree on every case: a new condition (say,
+# an active user account) goes into each, and into that test.
+
+
+def provider_is_listed(*, category_active: bool, requires_license: bool, license_verified: bool) -> bool:
+    """Whether a provider is listed publicly: active category, license verified where the category requires one."""
+    return category_active and (license_verified or not requires_license)
+
+
+def provider_listed_q(*, prefix: str = "") -> Q:
+    """`provider_is_listed` as a filter on providers (joins their category).
+
+    `prefix` is the path to the providers from another model, e.g. "providers__" from Category.
+    """
+    return Q(**{f"{prefix}category__active": True}) & (
+        Q(**{f"{prefix}category__requires_license": False}) | Q(**{f"{prefix}license_verified": True})
+    )
+
+
+class ProviderQuerySet(models.QuerySet):
+    def listed(self) -> "ProviderQuerySet":
+        """Providers listed publicly, in any category."""
+        return self.filter(provider_listed_q())
+
+    def listed_in(self, category: Category) -> "ProviderQuerySet":
+        """`listed()` for one category already loaded: the category's half of the rule is decided here.
+
+        What is left filters the provider's own columns only (`category_id`, and
+        `license_verified` where the category requires a license), a shape the PostgreSQL
+        planner estimates well, unlike a join on the category; an inactive category gives
+        an empty queryset without a query.
+        """
+
+        def listed(*, license_verified: bool) -> bool:
+            return provider_is_listed(
+                category_active=category.active,
+                requires_license=category.requires_license,
+                license_verified=license_verified,
+            )
+
+        if not listed(license_verified=True):
+            return self.none()
+        providers = self.filter(category_id=category.pk)
+        return providers if listed(license_verified=False) else providers.filter(license_verified=True)
+
+
 class Provider(Profile):
     """Someone offering a service in one category."""
 
@@ -174,6 +225,8 @@ class Provider(Profile):
     max_active_clients = models.PositiveIntegerField(default=10)
     rating_avg = models.DecimalField(max_digits=3, decimal_places=2, default=0)
     rating_count = models.PositiveIntegerField(default=0)
+
+    objects = ProviderQuerySet.as_manager()
 
     class Meta:
         db_table = "providers"
@@ -211,8 +264,12 @@ class Provider(Profile):
 
     @property
     def is_listed(self) -> bool:
-        """Visible to the public: active category, and verified where a license is required."""
-        return self.category.active and (self.license_verified or not self.category.requires_license)
+        """Visible to the public (the rule of `Provider.objects.listed()`)."""
+        return provider_is_listed(
+            category_active=self.category.active,
+            requires_license=self.category.requires_license,
+            license_verified=self.license_verified,
+        )
 
 
 # --- The core loop: match → introduction → engagement → rating --------------------------

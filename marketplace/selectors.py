@@ -3,11 +3,14 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 
+from categories.models import Category
+from categories.selectors import category_list
 from currency.selectors import commission_credit_available_usd
 from imatch.errors import NotFound
 from marketplace.models import (
+    MATCH_LIVE_STATUSES,
     BillingStatus,
     Engagement,
     EngagementStatus,
@@ -17,15 +20,20 @@ from marketplace.models import (
     Rating,
     Seeker,
     User,
+    provider_listed_q,
 )
 
-LISTED = Q(category__active=True) & (Q(category__requires_license=False) | Q(license_verified=True))
+
+def category_list_with_provider_counts() -> QuerySet[Category]:
+    """Active categories (specialties prefetched), each annotated with the number of providers listed publicly."""
+    listed = provider_listed_q(prefix="providers__")
+    return category_list().annotate(provider_count=Count("providers", filter=listed, distinct=True))
 
 
 def provider_directory() -> QuerySet[Provider]:
     """Providers anyone may see: active category, and verified where a license is required."""
     return (
-        Provider.objects.filter(LISTED)
+        Provider.objects.listed()
         .select_related("user", "category")
         .prefetch_related("specialties")
         .order_by("-rating_avg", "-rating_count", "id")
@@ -84,7 +92,8 @@ def providers_visible_to(*, user: User) -> QuerySet[Provider]:
     """Listed providers plus the user's own (staff: all) — what GET /providers/{id}/ may show."""
     if user.is_authenticated and user.is_staff:
         return _providers()
-    visible = LISTED | Q(user=user) if user.is_authenticated else LISTED
+    listed = provider_listed_q()
+    visible = listed | Q(user=user) if user.is_authenticated else listed
     return Provider.objects.filter(visible).select_related("user", "category").prefetch_related("specialties")
 
 
@@ -97,6 +106,18 @@ def user_with_profiles(*, user: User) -> User:
 
 
 # --- The core loop: matches, engagements, ratings ------------------------------------
+
+
+def seekers_with_free_slots(*, category: Category) -> QuerySet[Seeker]:
+    """The category's seekers with fewer live matches than it gives per request, by id, ready to be matched."""
+    return (
+        Seeker.objects.filter(category=category)
+        .annotate(live=Count("matches", filter=Q(matches__status__in=MATCH_LIVE_STATUSES)))
+        .filter(live__lt=F("category__matches_per_request"))
+        .select_related("category", "user")
+        .prefetch_related("specialties")
+        .order_by("id")
+    )
 
 
 def matches_visible_to(*, user: User) -> QuerySet[Match]:

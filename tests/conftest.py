@@ -19,7 +19,7 @@ def seeded_categories(db) -> dict[str, Category]:
 @pytest.fixture(autouse=True)
 def _fresh_candidate_pools():
     """Matching keeps each category's profile index per process: never reuse one across tests."""
-    from marketplace.matching.candidates import clear_pool_cache
+    from marketplace.candidates import clear_pool_cache
 
     clear_pool_cache()
     yield

@@ -4,6 +4,8 @@ Statuses follow `MATCH_TRANSITIONS` (models.py); every move is checked here.
 Emails go out after commit (`marketplace.emails`).
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -17,14 +19,22 @@ from currency.selectors import extra_matches_available
 from currency.services import extra_matches_take
 from imatch.errors import DomainError, ErrorCode
 from marketplace import emails
+from marketplace.candidates import candidate_pool, seeker_exclusions, seeker_profile
 from marketplace.errors import ProviderUnavailable, WrongSide
-from marketplace.matching.candidates import candidate_pool, seeker_exclusions, seeker_profile
-from marketplace.matching.scoring import CandidatePool
+from marketplace.matching.pool import CandidatePool
 from marketplace.models import MATCH_LIVE_STATUSES, MATCH_TRANSITIONS, Match, MatchStatus, Seeker, User
+from marketplace.selectors import seekers_with_free_slots
 from marketplace.services.states import check_transition
 
 INTRODUCTION_TIMEOUT = timedelta(hours=72)
 DECLINE_REASON_MAX = 1000
+PROGRESS_EVERY = 100  # seekers between two progress reports of a batch run
+
+
+def _category_matching_check(*, category: Category) -> None:
+    """Refuse to match in a category that is not launched (`CategoryInactive`)."""
+    if not category.active:
+        raise CategoryInactive(f"{category.display_name} is not open: no matches are made.", field="category")
 
 
 def _locked(match: Match) -> Match:
@@ -54,8 +64,7 @@ def match_run_for_seeker(
     now = now or timezone.now()
     seeker = Seeker.objects.select_for_update(of=("self",)).select_related("category", "user").get(pk=seeker.pk)
     category = seeker.category
-    if not category.active:
-        raise CategoryInactive(f"{category.display_name} is not open: no matches are made.", field="category")
+    _category_matching_check(category=category)
     counts = Match.objects.filter(seeker=seeker).aggregate(
         live=Count("id", filter=Q(status__in=MATCH_LIVE_STATUSES)), made=Count("id")
     )
@@ -85,6 +94,46 @@ def match_run_for_seeker(
     for match in matches:
         pool.note_lead(match.provider_id)
     return matches
+
+
+@dataclass(frozen=True)
+class CategoryMatchRun:
+    """What a batch run did in one category."""
+
+    seekers: int  # seekers with a free match slot when the run started
+    matched: int  # of them, those who got at least one new match
+    unmatched: int  # those for whom no new compatible provider was left
+    matches: int  # new matches made
+
+
+# Not atomic as a whole: each seeker is matched in its own transaction, so a long run
+# locks one seeker at a time and keeps what it made if it stops half-way.
+def match_run_for_category(
+    *,
+    category: Category,
+    now: datetime | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> CategoryMatchRun:
+    """Fill the free match slots of every open seeker of a category, one seeker after the other.
+
+    The category's pool is loaded once and shared: each new match counts as a lead in
+    the next seeker's ranking, which spreads leads across providers. `progress(done,
+    total, matches)` is called every PROGRESS_EVERY seekers and after the last one.
+    """
+    now = now or timezone.now()
+    _category_matching_check(category=category)
+    seekers = list(seekers_with_free_slots(category=category))
+    if not seekers:
+        return CategoryMatchRun(seekers=0, matched=0, unmatched=0, matches=0)
+    pool = candidate_pool(category, now=now)
+    matched = made = 0
+    for number, seeker in enumerate(seekers, start=1):
+        new = match_run_for_seeker(seeker=seeker, pool=pool, now=now)
+        made += len(new)
+        matched += bool(new)
+        if progress is not None and (number % PROGRESS_EVERY == 0 or number == len(seekers)):
+            progress(number, len(seekers), made)
+    return CategoryMatchRun(seekers=len(seekers), matched=matched, unmatched=len(seekers) - matched, matches=made)
 
 
 @transaction.atomic

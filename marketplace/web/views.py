@@ -29,7 +29,7 @@ DIRECTORY_PAGE_SIZE = 20
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    categories = category_selectors.category_list_with_provider_counts()
+    categories = selectors.category_list_with_provider_counts()
     return render(request, "marketplace/home.html", {"categories": categories})
 
 

@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 
+from categories.errors import CategoryInactive
 from currency.ledger import ledger_atomic, ledger_post
 from currency.models import EarningRule, PotTransaction
 from currency.services import pot_award, pot_award_reverse
@@ -187,6 +188,6 @@ def test_profile_and_award_commit_together_or_not_at_all(seeded_categories):
 
 def test_refused_profile_awards_nothing(seeded_categories):
     user = UserFactory()
-    with pytest.raises(profiles.CategoryInactive):
+    with pytest.raises(CategoryInactive):
         profiles.seeker_create(user=user, category=seeded_categories["therapists"], needs_description=NEEDS)
     assert rows_of(user) == []

@@ -153,6 +153,59 @@ def test_the_number_of_queries_does_not_grow_with_the_providers(category):
     assert many <= 20
 
 
+# --- A batch run over a category -------------------------------------------------------
+
+
+def test_a_category_run_fills_open_seekers_and_counts_them(category, monkeypatch):
+    providers = [make_provider(category) for _ in range(4)]
+    for _ in range(4):
+        make_seeker(category)
+    stranded = make_seeker(category, state="CA", remote_ok=False)  # no provider in CA
+    full = make_seeker(category)
+    matches.match_run_for_seeker(seeker=full)  # already has its 3 matches: not open
+    monkeypatch.setattr(matches, "PROGRESS_EVERY", 2)
+    reports = []
+
+    run = matches.match_run_for_category(
+        category=category, progress=lambda done, total, made: reports.append((done, total, made))
+    )
+
+    assert run == matches.CategoryMatchRun(seekers=5, matched=4, unmatched=1, matches=12)
+    assert reports == [(2, 5, 6), (4, 5, 12), (5, 5, 12)]
+    assert not Match.objects.filter(seeker=stranded).exists()
+    # One shared pool: each seeker's new leads weigh on the next, so leads are spread.
+    leads = [Match.objects.filter(provider=p).count() for p in providers]
+    assert max(leads) - min(leads) <= 1
+    assert matches.match_run_for_category(category=category) == matches.CategoryMatchRun(
+        seekers=1, matched=0, unmatched=1, matches=0
+    )  # only the stranded seeker is still open
+
+
+def test_a_category_run_queries_do_not_grow_with_the_providers():
+    def queries_for(providers: int) -> int:
+        category = make_category(name=f"planners_{providers}")
+        for _ in range(providers):
+            make_provider(category)
+        for _ in range(3):
+            make_seeker(category)
+        with CaptureQueriesContext(connection) as captured:
+            run = matches.match_run_for_category(category=category)
+        assert (run.seekers, run.matches) == (3, 3 * min(providers, 3))
+        return len(captured)
+
+    assert queries_for(2) == queries_for(30)
+
+
+def test_no_category_run_in_an_inactive_category(category):
+    make_provider(category)
+    make_seeker(category)
+    category.active = False
+    category.save(update_fields=["active"])
+    with pytest.raises(DomainError, match="not open"):
+        matches.match_run_for_category(category=category)
+    assert not Match.objects.exists()
+
+
 # --- Introduce, accept, decline -------------------------------------------------------
 
 

@@ -5,13 +5,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from marketplace.matching import scoring
-from marketplace.matching.scoring import (
+import marketplace.matching
+from categories.models import validate_matching_weights
+from marketplace.matching import factors
+from marketplace.matching.factors import (
     FACTORS,
-    CandidatePool,
     CategoryRules,
     Exclusions,
     InvalidWeights,
@@ -22,8 +24,8 @@ from marketplace.matching.scoring import (
     combine,
     order_key,
     quality_fit,
-    rank_providers,
 )
+from marketplace.matching.pool import CandidatePool, rank_providers
 from marketplace.matching.text import BM25Index, stem, tokenize
 
 RETIREMENT, TAX, ESTATE, DEBT = 1, 2, 3, 4
@@ -71,15 +73,35 @@ def ranked_ids(candidates, *, seeker=SEEKER, category=CATEGORY, limit=10, exclus
 # --- Purity ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", ["scoring.py", "text.py"])
-def test_the_engine_imports_no_orm(module):
-    tree = ast.parse((Path(scoring.__file__).parent / module).read_text())
-    imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names] + [
+ENGINE_DIR = Path(marketplace.matching.__file__).parent
+PROJECT_PACKAGES = ("imatch", "categories", "marketplace", "currency")
+PURE_PROJECT_MODULES = ("categories.matching_weights",)  # shared with the admin's validation, no Django import
+
+
+def imports_of(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text())
+    return [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names] + [
         node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
     ]
+
+
+@pytest.mark.parametrize("module", sorted(path.name for path in ENGINE_DIR.glob("*.py")))
+def test_the_engine_imports_no_orm(module):
+    """No Django, and of the project only the engine itself and pure modules: anything else may touch the ORM."""
+    imported = imports_of(ENGINE_DIR / module)
+    assert not [name for name in imported if name.split(".")[0] == "django"]
     assert not [
-        name for name in imported if name.startswith(("django", "categories", "currency", "marketplace.models"))
+        name
+        for name in imported
+        if name.split(".")[0] in PROJECT_PACKAGES
+        and not name.startswith("marketplace.matching.")
+        and name not in PURE_PROJECT_MODULES
     ]
+
+
+@pytest.mark.parametrize("module", PURE_PROJECT_MODULES)
+def test_the_modules_the_engine_shares_import_nothing(module):
+    assert imports_of(Path(__file__).parents[2] / f"{module.replace('.', '/')}.py") == []
 
 
 # --- Hard filters, one by one ---------------------------------------------------------
@@ -219,7 +241,7 @@ def test_featured_never_lifts_a_poor_fit_over_a_good_one():
     assert ranked_ids([good, poor]) == [1, 2]
 
 
-@given(st.lists(st.floats(0, 1), min_size=5, max_size=5), st.floats(0, scoring.MAX_BOOST))
+@given(st.lists(st.floats(0, 1), min_size=5, max_size=5), st.floats(0, factors.MAX_BOOST))
 def test_the_boost_is_bounded(factors, boost):
     weights = Weights().normalised()
     plain = combine(factors, weights, featured=False, boost=boost)
@@ -243,6 +265,37 @@ def test_weights_can_be_overridden_per_category():
 def test_bad_weights_are_refused(bad):
     with pytest.raises(InvalidWeights):
         Weights.from_overrides(bad)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"need": 0.5},
+        {"capacity": 100},
+        {"capacity": 100.5},
+        {"quality": 0},
+        {"budget": -1},
+        {"boost": 0},
+        {"boost": 0.15},
+        {"boost": 0.150001},
+        {"boost": -0.01},
+        {"speed": 1},
+        {"location": "near"},
+    ],
+)
+def test_the_admin_accepts_exactly_the_overrides_the_engine_accepts(overrides):
+    """One definition of the keys and bounds: the category's validation and the engine agree."""
+    try:
+        validate_matching_weights(overrides)
+        admin_accepts = True
+    except ValidationError:
+        admin_accepts = False
+    try:
+        Weights.from_overrides(overrides)
+        engine_accepts = True
+    except InvalidWeights:
+        engine_accepts = False
+    assert admin_accepts == engine_accepts
 
 
 # --- Properties -----------------------------------------------------------------------
@@ -363,7 +416,7 @@ def test_monotone_a_dominating_provider_never_ranks_below(worse, gains, strict, 
     better[strict] = min(1.0, worse[strict] + max(gains[strict], 0.01))
     assume(better[strict] > worse[strict])
     featured_better = better_featured or worse_featured
-    weights, boost = Weights().normalised(), scoring.DEFAULT_BOOST
+    weights, boost = Weights().normalised(), factors.DEFAULT_BOOST
     key_better = order_key(combine(better, weights, featured=featured_better, boost=boost), better, featured_better, a)
     key_worse = order_key(combine(worse, weights, featured=worse_featured, boost=boost), worse, worse_featured, b)
     assert key_better < key_worse
@@ -439,6 +492,8 @@ def test_a_new_text_or_a_new_matchable_provider_needs_a_rebuild():
     licensed = CandidatePool(replace(CATEGORY, requires_license=True), [provider(1, license_verified=True)])
     assert licensed.replaced([provider(5, license_verified=False)]) is not None  # still not matchable
     assert licensed.replaced([provider(5, license_verified=True)]) is None  # now matchable: index it
+    paused = CandidatePool(replace(CATEGORY, active=False), [])  # the loader loads nobody of a paused category
+    assert paused.replaced([provider(6)]) is not None
 
 
 def test_refreshing_keeps_the_loads():

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from marketplace.matching import candidates
+from marketplace import candidates
 from marketplace.models import Provider
 from marketplace.services import profiles
 from tests.marketplace.loop import make_category, make_provider, make_seeker

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
+from categories.errors import CategoryInactive
 from imatch.errors import DomainError, PermissionDenied
 from marketplace.models import Provider, Seeker, User
 from marketplace.services import profiles
@@ -122,9 +123,9 @@ def test_seeker_create_refusals(user, seeded_categories, overrides, field, code)
 
 
 def test_profile_in_an_inactive_category_is_refused(user, seeded_categories):
-    with pytest.raises(profiles.CategoryInactive):
+    with pytest.raises(CategoryInactive):
         _seeker(user, seeded_categories["therapists"], specialties=[])
-    with pytest.raises(profiles.CategoryInactive):
+    with pytest.raises(CategoryInactive):
         _provider(user, seeded_categories["career_coaches"], specialties=[])
     assert not Seeker.objects.exists() and not Provider.objects.exists()
 

@@ -3,12 +3,9 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from categories.models import Category
-from marketplace.matching.candidates import candidate_pool
-from marketplace.models import MATCH_LIVE_STATUSES, Seeker
 from marketplace.services import matches
 
 
@@ -38,31 +35,14 @@ class Command(BaseCommand):
         self.stdout.write(f"Expired {len(expired)} introductions unanswered for 72 hours.")
         totals = {"seekers": 0, "matched": 0, "matches": 0, "unmatched": 0}
         for current in categories:
-            open_seekers = list(
-                Seeker.objects.filter(category=current)
-                .annotate(live=Count("matches", filter=Q(matches__status__in=MATCH_LIVE_STATUSES)))
-                .filter(live__lt=F("category__matches_per_request"))
-                .select_related("category", "user")
-                .prefetch_related("specialties")
-                .order_by("id")
-            )
-            if not open_seekers:
+            run = matches.match_run_for_category(category=current, now=now, progress=self._progress(current))
+            if not run.seekers:
                 self.stdout.write(f"{current.name}: no seeker has a free match slot.")
                 continue
-            pool = candidate_pool(current, now=now)
-            made = 0
-            for number, seeker in enumerate(open_seekers, start=1):
-                new = matches.match_run_for_seeker(seeker=seeker, pool=pool, now=now)
-                made += len(new)
-                totals["matched" if new else "unmatched"] += 1
-                if number % 100 == 0 or number == len(open_seekers):
-                    self.stdout.write(
-                        f"\r{current.name}: {number}/{len(open_seekers)} seekers, {made} new matches",
-                        ending="\n" if number == len(open_seekers) else "",
-                    )
-                    self.stdout.flush()
-            totals["seekers"] += len(open_seekers)
-            totals["matches"] += made
+            totals["seekers"] += run.seekers
+            totals["matched"] += run.matched
+            totals["unmatched"] += run.unmatched
+            totals["matches"] += run.matches
         self.stdout.write(
             self.style.SUCCESS(
                 f"Done in {time.perf_counter() - started:.1f}s: {totals['seekers']} open seekers, "
@@ -70,3 +50,15 @@ class Command(BaseCommand):
                 f"{totals['unmatched']} had no new compatible provider; {len(expired)} introductions expired."
             )
         )
+
+    def _progress(self, category: Category):
+        """A progress line rewritten in place (`\\r`), ended once the last seeker is done."""
+
+        def report(done: int, total: int, made: int) -> None:
+            self.stdout.write(
+                f"\r{category.name}: {done}/{total} seekers, {made} new matches",
+                ending="\n" if done == total else "",
+            )
+            self.stdout.flush()
+
+        return report

@@ -1,6 +1,7 @@
-"""Load one category's candidates for the engine, with a fixed number of queries.
+"""Load one category's candidates for the matching engine, with a fixed number of queries.
 
-The only part of `marketplace.matching` that reads the database. The profile index of a
+The engine (`marketplace.matching`) is pure Python over plain data; this selector-level
+module is what reads the database for it and keeps the per-process cache. The profile index of a
 category (BM25 over bios, specialty masks, quality) is the costly part to build, so it
 is kept per process. When the category's providers change (fingerprint: their count and
 latest `updated_at`), only the changed rows are read again: a rating, a price or a
@@ -14,7 +15,7 @@ Queries for one seeker: category specialties 1, provider fingerprint 1, loads 1,
 exclusions 2, Featured at most 1 (asked only about the providers that could reach the
 top with a boost); plus 2 (changed rows, their specialties) when the cached index is
 refreshed, or 3 (providers, their specialties, all provider ids) when it is rebuilt —
-the same for 10 providers or 50,000.
+the same for 10 providers or 50,000 (an inactive category lists nobody: 1 to rebuild).
 """
 
 import dataclasses
@@ -29,8 +30,7 @@ from django.utils import timezone
 
 from categories.models import Category, Specialty
 from currency.selectors import boosted_user_ids
-from marketplace.matching.scoring import (
-    CandidatePool,
+from marketplace.matching.factors import (
     CategoryRules,
     Exclusions,
     InvalidWeights,
@@ -38,6 +38,7 @@ from marketplace.matching.scoring import (
     SeekerProfile,
     Weights,
 )
+from marketplace.matching.pool import CandidatePool
 from marketplace.models import (
     ENGAGEMENT_OPEN_STATUSES,
     Match,
@@ -50,6 +51,25 @@ LEADS_WINDOW = timedelta(days=14)
 REFRESH_EVERY = 60.0  # seconds: a cached pool is checked against recently changed rows at least this often
 REFRESH_LOOKBACK = timedelta(seconds=60)  # longer than any transaction that saves a provider
 
+# Per process, one profile index per category id (the pool's own invariant is in
+# `marketplace.matching.pool`). On every call `_cached_pool` reads the category's
+# settings and its providers' fingerprint (count, latest `updated_at`), then:
+# - reuses the cached pool as it is when the settings, the count and the latest change
+#   are the ones it was built or refreshed with, and it was checked less than
+#   REFRESH_EVERY ago;
+# - refreshes it from changed rows when the settings and the count are the same but the
+#   latest change moved or REFRESH_EVERY passed: the rows changed since REFRESH_LOOKBACK
+#   before the cached latest change go through `CandidatePool.replaced`;
+# - rebuilds it (all providers read again) when the settings or the count differ, or a
+#   changed row is a provider it never saw, or `replaced` refuses (a new member, a new
+#   text, specialties or user).
+# It sees only writes that move `providers.updated_at` (`Model.save()`, the services).
+# It cannot see writes that bypass it: `QuerySet.update()` or `bulk_update()` that do
+# not set `updated_at`, raw SQL, `loaddata` (it writes the fixture's `updated_at`),
+# `provider.specialties.set()` without saving the provider, a row saved with an
+# `updated_at` older than REFRESH_LOOKBACK, and anything in other tables a candidate
+# depends on (such as the user). After such writes, call `clear_pool_cache()` in that
+# process, or restart the workers.
 _pools: dict[int, "_CachedPool"] = {}
 _pools_lock = threading.Lock()
 
@@ -79,15 +99,15 @@ def _as_float(value) -> float | None:
     return None if value is None else float(value)
 
 
-def _matchable(category: Category):
-    providers = Provider.objects.filter(category=category, accepting_clients=True)
-    return providers.filter(license_verified=True) if category.requires_license else providers
-
-
 def _load_candidates(category: Category, *, changed_since: datetime | None = None) -> list[ProviderCandidate]:
-    """The category's providers that can be matched, or all of them changed since a moment (two queries)."""
+    """The category's providers that can be matched, or all of them changed since a moment (two queries).
+
+    Matchable: listed (`ProviderQuerySet.listed_in`) and accepting clients; an inactive
+    category lists nobody, so its pool is empty and loading it costs no query. Changed
+    rows are read whatever their state, so that a provider who stops being matchable is seen.
+    """
     providers = (
-        _matchable(category)
+        Provider.objects.listed_in(category).filter(accepting_clients=True)
         if changed_since is None
         else Provider.objects.filter(category=category, updated_at__gt=changed_since)
     )

@@ -1,264 +1,54 @@
-"""Score and rank one category's providers for a seeker. Pure Python: no ORM import.
+"""One category's providers, prepared once so that each seeker is ranked quickly. Pure Python: no ORM import.
 
-How a match is decided:
+A pool is costly to build (the BM25 index of every profile) and cheap to rank with, so
+`marketplace.candidates` keeps one per category and process. What makes that safe:
 
-1. Hard filters, never violated: same and active category; provider accepting clients
-   and under capacity; license verified where the category requires one; location
-   compatible (same state, or remote on both sides); not the seeker's own user; not a
-   provider already matched to this seeker; not someone this seeker's user declined or
-   was declined by.
-2. Factors, each in [0, 1]: need fit (specialty coverage plus BM25 relevance of the needs
-   text against bio, specialties and certifications), budget fit, location, quality
-   (Bayesian rating average, verification, experience) and capacity/fairness.
-3. The score is the weighted mean of the factors (weights per category, all positive),
-   scaled by `1 - boost` for providers who are not Featured: a Featured provider (POT
-   profile boost) gains at most `boost` of its own score, which reorders close candidates
-   but never lifts a poor fit over a good one.
-4. Ties break on the factors themselves, then on the provider id, so that a provider at
-   least as good on every factor never ranks below one it dominates, and the same data
-   always gives the same order.
-
-Prices reach this module as floats: they are only compared and divided to make a score,
-never stored or charged (money stays `Decimal` everywhere else).
+- Members: a pool holds at least every provider of its category that was matchable
+  (`provider_matchable`, what the loader loads) when it was built or last refreshed. It
+  may hold more: a provider who stopped being matchable stays in and is left out by the
+  hard filters (`_index_locations`, `passes_hard_filters`), never by membership, so a
+  pool never has to drop anyone.
+- Fixed at build: the category's settings (`CategoryRules`: active, license rule, weights,
+  specialty vocabulary), the set of members, and what comes from their profile text and
+  user (bio, certifications, specialties, user id: the BM25 index and its document
+  frequencies, specialty masks, positions by user).
+- `replaced(changed)` keeps all of that and recomputes only the per-row parts of the
+  changed providers (quality, price, city and state, capacity, the state index), carrying
+  the loads over. It returns None, and the pool must be rebuilt, when a changed row would
+  add a member (a new provider, or one who became matchable) or changes the text,
+  specialties or user of a member. A change of the category's settings, or a provider
+  deleted, also needs a new pool: `replaced` cannot see those, the loader checks them.
+- Loads (active clients, open leads, Featured) are never part of the cached state:
+  `with_loads()` gives each caller its own copy on top of the shared index.
 """
 
 import copy
 import heapq
 import math
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import replace
 
+from marketplace.matching.factors import (
+    FACTORS,
+    LOCATION_REMOTE,
+    LOCATION_SAME_CITY,
+    LOCATION_SAME_STATE,
+    CategoryRules,
+    Exclusions,
+    ProviderCandidate,
+    ScoredMatch,
+    SeekerProfile,
+    budget_fit,
+    capacity_fit,
+    combine,
+    location_fit,
+    order_key,
+    passes_hard_filters,
+    provider_matchable,
+    quality_fit,
+)
+from marketplace.matching.reasons import match_reasons
 from marketplace.matching.text import BM25Index, query_terms, tokenize
-
-FACTORS = ("need", "budget", "location", "quality", "capacity")
-DEFAULT_WEIGHTS: dict[str, float] = {"need": 0.40, "budget": 0.20, "location": 0.15, "quality": 0.15, "capacity": 0.10}
-DEFAULT_BOOST = 0.06
-MAX_BOOST = 0.15
-
-# Quality: a Bayesian average pulls few ratings towards the prior, so one 5-star review
-# (3.75) does not beat forty reviews averaging 4.8 (4.66).
-RATING_PRIOR = 3.5
-RATING_PRIOR_WEIGHT = 5
-EXPERIENCE_SCALE_YEARS = 8.0  # 1 - e^(-years/8): 8 years ≈ 0.63, 20 years ≈ 0.92
-FAIRNESS_LEADS_SCALE = 5.0  # 5 open leads in the last 14 days halve the fairness part
-
-LOCATION_SAME_CITY = 1.0
-LOCATION_SAME_STATE = 0.7
-LOCATION_REMOTE = 0.4
-
-BUDGET_IN_RANGE_FLOOR = 0.75  # overlapping ranges score 0.75 to 1 by how much of the price is in budget
-BUDGET_UNKNOWN = 0.5  # no budget or no price: neither a reason for nor against
-
-
-class InvalidWeights(ValueError):
-    """A category's weight overrides are not usable (unknown key, not a positive number)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Weights:
-    """Relative importance of the factors in one category, and the Featured boost bound."""
-
-    need: float = DEFAULT_WEIGHTS["need"]
-    budget: float = DEFAULT_WEIGHTS["budget"]
-    location: float = DEFAULT_WEIGHTS["location"]
-    quality: float = DEFAULT_WEIGHTS["quality"]
-    capacity: float = DEFAULT_WEIGHTS["capacity"]
-    boost: float = DEFAULT_BOOST
-
-    def __post_init__(self) -> None:
-        for name in FACTORS:
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or isinstance(value, bool) or not (0 < value <= 100):
-                raise InvalidWeights(f"The weight of {name} must be a positive number, not {value!r}.")
-        if not isinstance(self.boost, int | float) or not (0 <= self.boost <= MAX_BOOST):
-            raise InvalidWeights(f"The boost must be between 0 and {MAX_BOOST}, not {self.boost!r}.")
-
-    @classmethod
-    def from_overrides(cls, overrides: Mapping[str, object] | None) -> "Weights":
-        """Defaults with a category's overrides applied; raises InvalidWeights on a bad value."""
-        overrides = dict(overrides or {})
-        unknown = set(overrides) - {*FACTORS, "boost"}
-        if unknown:
-            raise InvalidWeights(f"Unknown matching weights: {', '.join(sorted(unknown))}.")
-        return cls(**overrides)
-
-    def normalised(self) -> tuple[float, ...]:
-        total = sum(getattr(self, name) for name in FACTORS)
-        return tuple(getattr(self, name) / total for name in FACTORS)
-
-
-@dataclass(frozen=True, slots=True)
-class CategoryRules:
-    """What the engine needs to know of a category."""
-
-    id: int
-    active: bool
-    requires_license: bool
-    specialty_names: Mapping[int, str] = field(default_factory=dict)
-    weights: Weights = field(default_factory=Weights)
-
-
-@dataclass(frozen=True, slots=True)
-class SeekerProfile:
-    """The seeker being matched, as plain data."""
-
-    id: int
-    user_id: int
-    category_id: int
-    specialty_ids: frozenset[int] = frozenset()
-    needs_description: str = ""
-    budget_min: float | None = None
-    budget_max: float | None = None
-    city: str = ""
-    state: str = ""
-    remote_ok: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderCandidate:
-    """One provider of the category, as plain data, with its current load."""
-
-    id: int
-    user_id: int
-    category_id: int
-    specialty_ids: frozenset[int] = frozenset()
-    bio: str = ""
-    certifications: str = ""
-    pricing_min: float | None = None
-    pricing_max: float | None = None
-    city: str = ""
-    state: str = ""
-    remote: bool = False
-    accepting_clients: bool = True
-    max_active_clients: int = 10
-    active_clients: int = 0
-    open_leads: int = 0
-    license_verified: bool = False
-    years_experience: int | None = None
-    rating_avg: float = 0.0
-    rating_count: int = 0
-    featured: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Exclusions:
-    """Providers a seeker must not be matched with again."""
-
-    provider_ids: frozenset[int] = frozenset()  # already matched to this seeker, whatever the status
-    user_ids: frozenset[int] = frozenset()  # people this seeker's user declined or was declined by
-
-
-@dataclass(frozen=True, slots=True)
-class ScoredMatch:
-    """One ranked provider: score in [0, 1], the factors behind it, and why, in words."""
-
-    provider_id: int
-    score: float
-    rank: int
-    breakdown: dict[str, float]
-    reasons: tuple[str, ...]
-    featured: bool
-
-
-# --- Factors (each returns a value in [0, 1]) -----------------------------------------
-
-
-def budget_fit(
-    budget_min: float | None, budget_max: float | None, price_min: float | None, price_max: float | None
-) -> float:
-    """Overlap of the seeker's budget and the provider's price range; falls off with the gap."""
-    if (budget_min is None and budget_max is None) or (price_min is None and price_max is None):
-        return BUDGET_UNKNOWN
-    low_budget = budget_min if budget_min is not None else 0.0
-    high_budget = budget_max if budget_max is not None else math.inf
-    low_price = price_min if price_min is not None else price_max
-    high_price = price_max if price_max is not None else price_min
-    if low_price <= high_budget and high_price >= low_budget:
-        span = high_price - low_price
-        inside = min(high_price, high_budget) - max(low_price, low_budget)
-        share = 1.0 if span <= 0 else max(0.0, inside) / span
-        return BUDGET_IN_RANGE_FLOOR + (1.0 - BUDGET_IN_RANGE_FLOOR) * share
-    if low_price > high_budget:  # dearer than the budget: half the credit per 25% over it
-        gap = (low_price - high_budget) / max(high_budget, 1.0)
-        return BUDGET_IN_RANGE_FLOOR * 0.5 ** (gap / 0.25)
-    gap = (low_budget - high_price) / max(low_budget, 1.0)  # cheaper than asked: a gentler fall
-    return BUDGET_IN_RANGE_FLOOR * 0.5 ** (gap / 0.5)
-
-
-def location_fit(seeker: SeekerProfile, provider: ProviderCandidate) -> float:
-    """Same city > same state > remote. Assumes the location hard filter passed."""
-    if seeker.state and provider.state == seeker.state:
-        if seeker.city and provider.city.casefold() == seeker.city.casefold():
-            return LOCATION_SAME_CITY
-        return LOCATION_SAME_STATE
-    return LOCATION_REMOTE
-
-
-def bayesian_rating(rating_avg: float, rating_count: int) -> float:
-    return (RATING_PRIOR * RATING_PRIOR_WEIGHT + rating_avg * rating_count) / (RATING_PRIOR_WEIGHT + rating_count)
-
-
-def quality_fit(provider: ProviderCandidate) -> float:
-    """Bayesian rating (60%), verified license (20%), experience with diminishing returns (20%)."""
-    rating = (bayesian_rating(provider.rating_avg, provider.rating_count) - 1.0) / 4.0
-    experience = 1.0 - math.exp(-max(0, provider.years_experience or 0) / EXPERIENCE_SCALE_YEARS)
-    value = 0.6 * rating + 0.2 * (1.0 if provider.license_verified else 0.0) + 0.2 * experience
-    return min(1.0, max(0.0, value))
-
-
-def capacity_fit(provider: ProviderCandidate) -> float:
-    """Free capacity (50%) and few open leads in the last 14 days (50%), to spread leads."""
-    return _capacity(provider.max_active_clients, provider.active_clients, provider.open_leads)
-
-
-def _capacity(max_active_clients: int, active_clients: int, open_leads: int) -> float:
-    limit = max(1, max_active_clients)
-    free = min(1.0, max(0.0, (limit - active_clients) / limit))
-    fairness = 1.0 / (1.0 + max(0, open_leads) / FAIRNESS_LEADS_SCALE)
-    return 0.5 * free + 0.5 * fairness
-
-
-def combine(factors: Sequence[float], weights: Sequence[float], *, featured: bool, boost: float) -> float:
-    """Weighted mean of the factors (weights sum to 1), scaled down by the boost unless Featured."""
-    need, budget, location, quality, capacity = factors
-    w_need, w_budget, w_location, w_quality, w_capacity = weights
-    base = w_need * need + w_budget * budget + w_location * location + w_quality * quality + w_capacity * capacity
-    return min(1.0, max(0.0, base if featured else base * (1.0 - boost)))
-
-
-def order_key(score: float, factors: Sequence[float], featured: bool, provider_id: int) -> tuple:
-    """Sort key, best first: score, then the factors (so dominance decides float ties), then id."""
-    return (-score, *(-f for f in factors), not featured, provider_id)
-
-
-# --- Hard filters ---------------------------------------------------------------------
-
-
-def location_compatible(seeker: SeekerProfile, provider: ProviderCandidate) -> bool:
-    """Same state, or both sides happy to work remotely."""
-    if seeker.state and provider.state == seeker.state:
-        return True
-    return seeker.remote_ok and provider.remote
-
-
-def passes_hard_filters(
-    seeker: SeekerProfile, provider: ProviderCandidate, category: CategoryRules, exclusions: Exclusions
-) -> bool:
-    """Every rule a match must never break; each is tested on its own."""
-    return (
-        category.active
-        and provider.category_id == category.id == seeker.category_id
-        and provider.accepting_clients
-        and provider.active_clients < provider.max_active_clients
-        and (provider.license_verified or not category.requires_license)
-        and location_compatible(seeker, provider)
-        and provider.user_id != seeker.user_id
-        and provider.id not in exclusions.provider_ids
-        and provider.user_id not in exclusions.user_ids
-    )
-
-
-# --- The pool of one category ---------------------------------------------------------
 
 
 class CandidatePool:
@@ -302,7 +92,7 @@ class CandidatePool:
         # Parts that depend on the load, first for no load at all: most providers of a large
         # category have none, so applying the current loads only touches the few that do.
         _, _, _, w_quality, w_capacity = self.weights
-        self._base_capacity = [_capacity(p.max_active_clients, 0, 0) for p in providers]
+        self._base_capacity = [capacity_fit(p.max_active_clients, 0, 0) for p in providers]
         self._base_static = [
             w_quality * q + w_capacity * c for q, c in zip(self._quality, self._base_capacity, strict=True)
         ]
@@ -319,12 +109,7 @@ class CandidatePool:
         self._by_state: dict[str, list[int]] = {}
         self._remote: list[int] = []
         for position, provider in enumerate(self.providers):
-            if not (
-                category.active
-                and provider.accepting_clients
-                and provider.max_active_clients > 0
-                and (provider.license_verified or not category.requires_license)
-            ):
+            if not (provider_matchable(category, provider) and provider.max_active_clients > 0):
                 continue
             self._by_state.setdefault(provider.state, []).append(position)
             if provider.remote:
@@ -340,7 +125,7 @@ class CandidatePool:
         certifications, specialties) changes: ratings, prices, location, capacity or
         verification changes are applied here in a few milliseconds. Otherwise None: build
         a new pool. Providers outside the category, or outside the pool and still not
-        matchable, are ignored.
+        matchable, are ignored. (The module docstring states the whole invariant.)
         """
         updates: dict[int, ProviderCandidate] = {}
         for candidate in changed:
@@ -348,8 +133,8 @@ class CandidatePool:
                 continue
             position = self._position.get(candidate.id)
             if position is None:
-                if candidate.accepting_clients and (candidate.license_verified or not self.category.requires_license):
-                    return None  # a provider joins the pool: its text must be indexed
+                if provider_matchable(self.category, candidate):
+                    return None  # a provider joins the pool (the loader would load it): its text must be indexed
                 continue  # still not matchable: stays out
             old = self.providers[position]
             if (old.bio, old.certifications, old.specialty_ids, old.user_id) != (
@@ -379,7 +164,7 @@ class CandidatePool:
                 prices[price] = len(pool._price_ranges)
                 pool._price_ranges.append(price)
             pool._price[position] = prices[price]
-            pool._base_capacity[position] = _capacity(candidate.max_active_clients, 0, 0)
+            pool._base_capacity[position] = capacity_fit(candidate.max_active_clients, 0, 0)
             pool._base_static[position] = (
                 w_quality * pool._quality[position] + w_capacity * pool._base_capacity[position]
             )
@@ -441,7 +226,7 @@ class CandidatePool:
     def _recompute_load(self, position: int) -> None:
         provider = self.providers[position]
         active = self._active.get(position, 0)
-        self._capacity[position] = capacity = _capacity(
+        self._capacity[position] = capacity = capacity_fit(
             provider.max_active_clients, active, self._leads.get(position, 0)
         )
         _, _, _, w_quality, w_capacity = self.weights
@@ -617,51 +402,18 @@ class CandidatePool:
             score=score,
             rank=rank,
             breakdown=breakdown,
-            reasons=tuple(self._reasons(seeker, provider, position, factors, terms)),
+            reasons=tuple(
+                match_reasons(
+                    seeker,
+                    provider,
+                    factors,
+                    specialty_names=self.category.specialty_names,
+                    matched_terms=self.index.matched_terms(position, terms),
+                    terms=terms,
+                )
+            ),
             featured=provider.featured,
         )
-
-    def _reasons(
-        self,
-        seeker: SeekerProfile,
-        provider: ProviderCandidate,
-        position: int,
-        factors: tuple[float, ...],
-        terms: Mapping[str, str],
-    ) -> list[str]:
-        """Plain-language reasons for a match, most telling first."""
-        reasons: list[str] = []
-        names = self.category.specialty_names
-        shared = sorted(seeker.specialty_ids & provider.specialty_ids, key=lambda s: names.get(s, ""))
-        for specialty_id in shared[:2]:
-            reasons.append(f"Specializes in {_lower_first(names.get(specialty_id, 'your need'))}")
-        matched = self.index.matched_terms(position, terms)
-        if matched and not shared:
-            quoted = ", ".join(f"“{terms[t]}”" for t in matched[:3])
-            reasons.append(f"Their profile mentions {quoted}")
-        _, budget, location, _, capacity = factors
-        if budget >= BUDGET_IN_RANGE_FLOOR:
-            reasons.append("Within your budget")
-        elif budget != BUDGET_UNKNOWN and budget >= 0.35:
-            reasons.append("Close to your budget")
-        if location == LOCATION_SAME_CITY:
-            reasons.append("Same city")
-        elif location == LOCATION_SAME_STATE:
-            reasons.append("Same state")
-        else:
-            reasons.append("Works remotely")
-        if provider.rating_count:
-            noun = "review" if provider.rating_count == 1 else "reviews"
-            reasons.append(f"Rated {provider.rating_avg:.1f} from {provider.rating_count} {noun}")
-        if provider.license_verified:
-            reasons.append("License verified")
-        if (provider.years_experience or 0) >= 5:
-            reasons.append(f"{provider.years_experience} years of experience")
-        if capacity >= 0.9:
-            reasons.append("Has time for new clients")
-        if provider.featured:
-            reasons.append("Featured")
-        return reasons
 
 
 def rank_providers(
@@ -674,10 +426,3 @@ def rank_providers(
 ) -> list[ScoredMatch]:
     """Rank once without keeping the pool (tests, one-off calls)."""
     return CandidatePool(category, candidates).rank(seeker, limit=limit, exclusions=exclusions)
-
-
-def _lower_first(name: str) -> str:
-    """'Retirement planning' → 'retirement planning', but 'SEO audits' stays as it is."""
-    if len(name) > 1 and name[1].isupper():
-        return name
-    return name[:1].lower() + name[1:]

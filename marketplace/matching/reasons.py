@@ -1,0 +1,67 @@
+"""Why a provider was matched, in plain words. Pure Python: no ORM import."""
+
+from collections.abc import Mapping, Sequence
+
+from marketplace.matching.factors import (
+    BUDGET_IN_RANGE_FLOOR,
+    BUDGET_UNKNOWN,
+    LOCATION_SAME_CITY,
+    LOCATION_SAME_STATE,
+    ProviderCandidate,
+    SeekerProfile,
+)
+
+
+def match_reasons(
+    seeker: SeekerProfile,
+    provider: ProviderCandidate,
+    factors: Sequence[float],
+    *,
+    specialty_names: Mapping[int, str],
+    matched_terms: Sequence[str],
+    terms: Mapping[str, str],
+) -> list[str]:
+    """Plain-language reasons for a match, most telling first.
+
+    `factors` are the match's five factors; `terms` maps the seeker's query terms to the
+    words they typed, and `matched_terms` are those the provider's profile contains,
+    rarest first (`BM25Index.matched_terms`).
+    """
+    reasons: list[str] = []
+    names = specialty_names
+    shared = sorted(seeker.specialty_ids & provider.specialty_ids, key=lambda s: names.get(s, ""))
+    for specialty_id in shared[:2]:
+        reasons.append(f"Specializes in {_lower_first(names.get(specialty_id, 'your need'))}")
+    if matched_terms and not shared:
+        quoted = ", ".join(f"“{terms[t]}”" for t in matched_terms[:3])
+        reasons.append(f"Their profile mentions {quoted}")
+    _, budget, location, _, capacity = factors
+    if budget >= BUDGET_IN_RANGE_FLOOR:
+        reasons.append("Within your budget")
+    elif budget != BUDGET_UNKNOWN and budget >= 0.35:
+        reasons.append("Close to your budget")
+    if location == LOCATION_SAME_CITY:
+        reasons.append("Same city")
+    elif location == LOCATION_SAME_STATE:
+        reasons.append("Same state")
+    else:
+        reasons.append("Works remotely")
+    if provider.rating_count:
+        noun = "review" if provider.rating_count == 1 else "reviews"
+        reasons.append(f"Rated {provider.rating_avg:.1f} from {provider.rating_count} {noun}")
+    if provider.license_verified:
+        reasons.append("License verified")
+    if (provider.years_experience or 0) >= 5:
+        reasons.append(f"{provider.years_experience} years of experience")
+    if capacity >= 0.9:
+        reasons.append("Has time for new clients")
+    if provider.featured:
+        reasons.append("Featured")
+    return reasons
+
+
+def _lower_first(name: str) -> str:
+    """'Retirement planning' → 'retirement planning', but 'SEO audits' stays as it is."""
+    if len(name) > 1 and name[1].isupper():
+        return name
+    return name[:1].lower() + name[1:]
