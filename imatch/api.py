@@ -4,6 +4,9 @@
 messages. Domain errors raised by services, DRF's own errors and Django's 404 all pass
 through here, so no view formats an error by hand. The schema documents the format as the
 `Error` component and, per operation, the 4xx statuses and codes it can answer (`refuses`).
+
+The API's input guards (bounded pagination, the JSON parser) are in `imatch.api_input`:
+DRF imports its default classes while `rest_framework.views` loads, which this module imports.
 """
 
 import importlib
@@ -100,8 +103,9 @@ def refuses(*refusals: Refusal) -> Callable[[F], F]:
     Each refusal is a `DomainError` subclass (its status and code) or a code of 400. For
     actions a view inherits (create, partial_update, list), the view says the same in a
     `refusals` dict keyed by action (or HTTP method). The automatic ones need not be named:
-    400 `invalid` for input, 401 for authenticated operations, 403 for staff-only ones, 404
-    for paths with an id, 429 when throttled.
+    400 `invalid` / `nul_character` (and `too_deep` for bodies) for input, 401 for
+    authenticated operations, 403 for staff-only ones, 404 for paths with an id, 429 when
+    throttled.
     """
 
     def decorate(handler: F) -> F:
@@ -136,7 +140,9 @@ class ErrorDocumentingAutoSchema(AutoSchema):
     def _error_codes(self) -> dict[int, set[str]]:
         """Status → codes: the automatic ones, then what the handler (or the view, per action) declared."""
         codes: dict[int, set[str]] = {}
-        if self.method in ("POST", "PUT", "PATCH") or self._is_list_view():
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes.setdefault(400, set()).update({ErrorCode.INVALID, ErrorCode.TOO_DEEP, ErrorCode.NUL_CHARACTER})
+        elif self._is_list_view():  # filters and paging
             codes.setdefault(400, set()).add(ErrorCode.INVALID)
         permissions_ = self.view.get_permissions()
         if not any(isinstance(p, drf_permissions.AllowAny) for p in permissions_):

@@ -29,6 +29,9 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     PARSE_ERROR = "parse_error"
     THROTTLED = "throttled"
+    # Bad input refused before any view runs (imatch/api_input.py, imatch/middleware.py):
+    TOO_DEEP = "too_deep"  # JSON nested deeper than the parser allows
+    NUL_CHARACTER = "nul_character"  # a NUL byte (\x00) in the path, a parameter or a field
 
 
 class DomainError(Exception):
