@@ -8,6 +8,8 @@ character is a DataError there): run this module on both databases.
 import json
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 
 from marketplace.models import Seeker, User
@@ -120,6 +122,100 @@ def test_a_nul_character_in_json_is_a_400(user_api, seeded_categories, body):
     assert not Seeker.objects.exists()
 
 
+# --- NUL characters in paths, queries and forms ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/providers/?city=%00",
+        "/api/v1/providers/?category=financial_advisors%00",
+        "/api/v1/providers/?%00=1",
+        "/api/v1/categories/%00/",
+        "/api/v1/content/?q=%00",
+    ],
+)
+def test_a_nul_character_in_an_api_path_or_query_is_a_400(user_api, seeded_categories, path):
+    assert_api_error(user_api.get(path), 400, "nul_character")
+
+
+def test_a_nul_character_in_a_web_query_is_the_400_page(client, user, seeded_categories):
+    client.force_login(user)
+    response = client.get("/seekers/new/?category=%00")
+    assert response.status_code == 400
+    assert b"NUL" in response.content and reverse("home").encode() in response.content
+
+
+def test_a_nul_character_in_a_form_field_is_the_400_page(client):
+    response = client.post(reverse("signup"), {**REGISTER, "password1": "x", "password2": "x", "name": "A\x00na"})
+    assert response.status_code == 400
+    assert b"name contains a NUL character" in response.content
+    assert not User.objects.exists()
+
+
+def test_a_nul_character_in_an_api_form_body_is_a_400(api_client):
+    response = api_client.post("/api/v1/auth/register/", {**REGISTER, "name": "A\x00na"}, format="multipart")
+    body = assert_api_error(response, 400, "nul_character")
+    assert body["fields"] == {"name": ["name contains a NUL character."]}
+    assert not User.objects.exists()
+
+
+# --- Every /api/ answer is JSON: 404, 413, 500 -------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/api/v1/no-such-thing/", "/api/v1/seekers/not-a-number/", "/api/nothing"])
+def test_an_unknown_api_path_is_a_json_404(api_client, path):
+    assert_api_error(api_client.get(path), 404, "not_found")
+
+
+def test_an_unknown_page_is_the_html_404_page(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert b"Page not found" in response.content and reverse("home").encode() in response.content
+
+
+@pytest.fixture
+def small_upload_limit(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+
+def test_a_json_body_over_the_limit_is_a_json_413(api_client, small_upload_limit):
+    body = {**REGISTER, "name": "A" * 2000}
+    response = api_client.post("/api/v1/auth/register/", body, format="json")
+    assert_api_error(response, 413, "request_too_large")
+    assert not User.objects.exists()
+
+
+def test_a_form_body_over_the_limit_is_a_json_413_under_api(api_client, small_upload_limit):
+    for data_format in ("multipart", None):
+        kwargs = {"format": data_format} if data_format else {"content_type": "application/x-www-form-urlencoded"}
+        data = {**REGISTER, "name": "A" * 2000} if data_format else f"name={'A' * 2000}"
+        response = api_client.post("/api/v1/auth/register/", data, **kwargs)
+        assert_api_error(response, 413, "request_too_large")
+
+
+def test_a_web_form_over_the_limit_is_the_413_page(client, small_upload_limit):
+    response = client.post(reverse("signup"), {**REGISTER, "name": "A" * 2000})
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("text/html")
+    assert not User.objects.exists()
+
+
+@pytest.mark.urls("tests.api.failing_urls")
+def test_a_defect_under_api_is_a_json_500():
+    response = Client(raise_request_exception=False).get("/api/v1/failing/")
+    assert_api_error(response, 500, "server_error")
+
+
+@pytest.mark.urls("tests.api.failing_urls")
+def test_a_defect_in_a_page_is_the_html_500_page():
+    response = Client(raise_request_exception=False).get("/failing/")
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/html")
+    assert b"Something went wrong" in response.content and reverse("home").encode() in response.content
+
+
 # --- The schema says so ------------------------------------------------------------------
 
 
@@ -127,7 +223,8 @@ def test_the_schema_lists_the_input_refusals_and_the_paging_bounds():
     schema = SchemaGenerator().get_schema(request=None, public=True)
     register = schema["paths"]["/api/v1/auth/register/"]["post"]
     assert {"invalid", "too_deep", "nul_character"} <= _codes(register, "400")
+    assert _codes(register, "413") == {"request_too_large"}
     directory = schema["paths"]["/api/v1/providers/"]["get"]
-    assert "invalid" in _codes(directory, "400")
+    assert {"invalid", "nul_character"} <= _codes(directory, "400")
     limit = next(p for p in directory["parameters"] if p["name"] == "limit")
     assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 1_000_000}
