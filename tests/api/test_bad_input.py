@@ -12,10 +12,13 @@ from django.test import Client
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 
-from marketplace.models import Seeker, User
+from imatch.text import clean_text
+from marketplace.models import Engagement, Match, Provider, Rating, Seeker, User
+from marketplace.services import engagements, matches, ratings
 from tests.api.test_error_catalogue import _codes
-from tests.api.test_profiles_api import SEEKER
+from tests.api.test_profiles_api import PROVIDER, SEEKER
 from tests.marketplace.factories import ProviderFactory
+from tests.marketplace.loop import accepted_match, confirmed_engagement
 
 pytestmark = pytest.mark.django_db
 
@@ -214,6 +217,95 @@ def test_a_defect_in_a_page_is_the_html_500_page():
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
     assert b"Something went wrong" in response.content and reverse("home").encode() in response.content
+
+
+# --- Names and free text are stored clean ----------------------------------------------
+
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def test_clean_text_normalizes_and_removes_invisible_characters():
+    assert clean_text("Jose\u0301") == "Jos\u00e9"  # NFC
+    assert clean_text(f" A{INVISIBLE}na ") == "Ana"
+    assert clean_text("\u202eevil.exe") == "evil.exe"
+    assert clean_text(None) == "" and clean_text(INVISIBLE) == ""
+
+
+def test_registration_stores_a_clean_name(api_client):
+    response = api_client.post(
+        "/api/v1/auth/register/", {**REGISTER, "name": "Jose\u0301\u200b \u202eLopez"}, format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["name"] == User.objects.get().name == "Jos\u00e9 Lopez"
+
+
+def test_a_name_of_invisible_characters_only_is_required(api_client):
+    response = api_client.post("/api/v1/auth/register/", {**REGISTER, "name": "\u200b\u2066\ufeff"}, format="json")
+    body = assert_api_error(response, 400, "required")
+    assert list(body["fields"]) == ["name"]
+
+
+def test_text_that_nfc_makes_too_long_is_refused(user_api, api_client, seeded_categories):
+    # U+0958 (DEVANAGARI LETTER QA) becomes two characters in NFC: 150 of them pass the
+    # serializer's max_length, then would not fit the column (a DataError on PostgreSQL).
+    response = api_client.post("/api/v1/auth/register/", {**REGISTER, "name": "\u0958" * 150}, format="json")
+    assert assert_api_error(response, 400, "too_long")["fields"] == {"name": ["Keep this under 150 characters."]}
+    response = user_api.post("/api/v1/providers/", {**PROVIDER, "business_name": "\u0958" * 200}, format="json")
+    assert list(assert_api_error(response, 400, "too_long")["fields"]) == ["business_name"]
+    response = user_api.post("/api/v1/seekers/", {**SEEKER, "city": "\u0958" * 100}, format="json")
+    assert list(assert_api_error(response, 400, "too_long")["fields"]) == ["city"]
+    assert not (User.objects.filter(email=REGISTER["email"]).exists() or Provider.objects.exists())
+    assert not Seeker.objects.exists()
+
+
+def test_profiles_store_clean_text(user_api, seeded_categories):
+    seeker = {**SEEKER, "needs_description": "Retire\u200b early", "city": "Au\u202estin"}
+    assert user_api.post("/api/v1/seekers/", seeker, format="json").status_code == 201
+    provider = {
+        **PROVIDER,
+        "business_name": "\ufeffRe\u0301yes\u2060 Planning",
+        "bio": "Fee\u200d-only",
+        "certifications": "CFP\u2069",
+    }
+    response = user_api.post("/api/v1/providers/", provider, format="json")
+    assert response.status_code == 201, response.json()
+    saved = Provider.objects.get()
+    assert (saved.business_name, saved.bio, saved.certifications) == ("R\u00e9yes Planning", "Fee-only", "CFP")
+    assert (Seeker.objects.get().needs_description, Seeker.objects.get().city) == ("Retire early", "Austin")
+
+    response = user_api.patch(
+        f"/api/v1/providers/{saved.pk}/", {"bio": "\u202eylno-eeF", "city": "Da\u200bllas"}, format="json"
+    )
+    assert response.status_code == 200
+    saved.refresh_from_db()
+    assert (saved.bio, saved.city, saved.location) == ("ylno-eeF", "Dallas", "Dallas, TX")
+
+
+def test_a_business_name_of_invisible_characters_only_is_required(user_api, seeded_categories):
+    response = user_api.post("/api/v1/providers/", {**PROVIDER, "business_name": "\u200b\u200c"}, format="json")
+    body = assert_api_error(response, 400, "required")
+    assert list(body["fields"]) == ["business_name"]
+
+
+def test_reasons_and_reviews_are_stored_clean():
+    match = accepted_match()
+    engagement = engagements.engagement_report(match=match, user=match.seeker.user, deal_value_usd="500.00")
+    engagements.engagement_cancel(
+        engagement=engagement, user=match.seeker.user, reason="Plans\u200b change\u0301d\u202e"
+    )
+    assert Engagement.objects.get(pk=engagement.pk).cancel_reason == "Plans chang\u00e9d"
+
+
+def test_a_review_is_stored_clean():
+    engagement = confirmed_engagement()
+    ratings.rating_create(engagement=engagement, user=engagement.seeker.user, stars=5, review="Gre\u0301at\u2066 work")
+    assert Rating.objects.get().review == "Gr\u00e9at work"
+
+
+def test_a_decline_reason_is_stored_clean():
+    match = accepted_match()
+    matches.match_decline(match=match, user=match.provider.user, reason="\ufeffFully booked\u200b")
+    assert Match.objects.get(pk=match.pk).decline_reason == "Fully booked"
 
 
 # --- The schema says so ------------------------------------------------------------------
