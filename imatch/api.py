@@ -4,6 +4,9 @@
 messages. Domain errors raised by services, DRF's own errors and Django's 404 all pass
 through here, so no view formats an error by hand. The schema documents the format as the
 `Error` component and, per operation, the 4xx statuses and codes it can answer (`refuses`).
+
+The API's input guards (bounded pagination, the JSON parser) are in `imatch.api_input`:
+DRF imports its default classes while `rest_framework.views` loads, which this module imports.
 """
 
 import importlib
@@ -11,8 +14,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.apps import apps
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import exceptions, serializers, status
 from rest_framework import permissions as drf_permissions
@@ -48,8 +52,23 @@ def _flatten(detail) -> dict[str, list[str]]:
     return {"non_field_errors": [str(detail)]}
 
 
+def error_response(
+    detail: str, code: str, status_code: int, fields: dict[str, list[str]] | None = None
+) -> JsonResponse:
+    """An error in the API's format, for the places outside DRF (middleware, Django's error handlers)."""
+    body: dict = {"detail": detail, "code": str(code)}
+    if fields:
+        body["fields"] = fields
+    return JsonResponse(body, status=status_code)
+
+
 def exception_handler(exc, context):
     """Render every API error as {"detail", "code"} (+ "fields" for input errors)."""
+    if isinstance(exc, RequestDataTooBig):  # a multipart body whose fields are over the limit
+        return Response(
+            {"detail": REQUEST_TOO_LARGE_MESSAGE, "code": ErrorCode.REQUEST_TOO_LARGE},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, DomainError):
         body = {"detail": exc.message, "code": exc.code}
         if exc.field:
@@ -76,6 +95,9 @@ def exception_handler(exc, context):
     return response
 
 
+REQUEST_TOO_LARGE_MESSAGE = "The request body is too large."
+
+
 # --- The error responses in the OpenAPI schema ----------------------------------------
 
 
@@ -100,8 +122,9 @@ def refuses(*refusals: Refusal) -> Callable[[F], F]:
     Each refusal is a `DomainError` subclass (its status and code) or a code of 400. For
     actions a view inherits (create, partial_update, list), the view says the same in a
     `refusals` dict keyed by action (or HTTP method). The automatic ones need not be named:
-    400 `invalid` for input, 401 for authenticated operations, 403 for staff-only ones, 404
-    for paths with an id, 429 when throttled.
+    400 `invalid` / `nul_character` (and `too_deep` for bodies) for input, 413 for bodies,
+    401 for authenticated operations, 403 for staff-only ones, 404 for paths with an id,
+    429 when throttled.
     """
 
     def decorate(handler: F) -> F:
@@ -136,8 +159,11 @@ class ErrorDocumentingAutoSchema(AutoSchema):
     def _error_codes(self) -> dict[int, set[str]]:
         """Status → codes: the automatic ones, then what the handler (or the view, per action) declared."""
         codes: dict[int, set[str]] = {}
-        if self.method in ("POST", "PUT", "PATCH") or self._is_list_view():
-            codes.setdefault(400, set()).add(ErrorCode.INVALID)
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes.setdefault(400, set()).update({ErrorCode.INVALID, ErrorCode.TOO_DEEP, ErrorCode.NUL_CHARACTER})
+            codes.setdefault(413, set()).add(ErrorCode.REQUEST_TOO_LARGE)
+        elif self._is_list_view():  # filters and paging
+            codes.setdefault(400, set()).update({ErrorCode.INVALID, ErrorCode.NUL_CHARACTER})
         permissions_ = self.view.get_permissions()
         if not any(isinstance(p, drf_permissions.AllowAny) for p in permissions_):
             codes.setdefault(401, set()).update({ErrorCode.NOT_AUTHENTICATED, ErrorCode.AUTHENTICATION_FAILED})
@@ -162,6 +188,7 @@ HTTP_REASONS = {
     403: "Not allowed",
     404: "Not found",
     409: "Conflict with the current state",
+    413: "Request too large",
     429: "Too many requests",
 }
 

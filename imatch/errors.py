@@ -29,6 +29,11 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     PARSE_ERROR = "parse_error"
     THROTTLED = "throttled"
+    # Bad input refused before any view runs (imatch/api_input.py, imatch/middleware.py):
+    TOO_DEEP = "too_deep"  # JSON nested deeper than the parser allows
+    NUL_CHARACTER = "nul_character"  # a NUL byte (\x00) in the path, a parameter or a field
+    REQUEST_TOO_LARGE = "request_too_large"  # a body over DATA_UPLOAD_MAX_MEMORY_SIZE (413)
+    SERVER_ERROR = "server_error"  # a defect on our side (500); never a refusal of input
 
 
 class DomainError(Exception):

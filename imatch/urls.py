@@ -4,6 +4,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from imatch.health import health
 
+handler400 = "imatch.error_pages.bad_request"
+handler404 = "imatch.error_pages.page_not_found"
+handler500 = "imatch.error_pages.server_error"
+
 api_v1 = [
     path("", include("marketplace.api.urls")),
     path("", include("categories.api.urls")),

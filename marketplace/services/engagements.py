@@ -15,6 +15,7 @@ from currency.selectors import award_for_cause
 from currency.services import commission_credit_apply, pot_award, pot_award_reverse
 from imatch.errors import DomainError, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
+from imatch.text import clean_text
 from marketplace import emails
 from marketplace.errors import ErrorCode, InvalidTransition, WrongSide
 from marketplace.models import (
@@ -199,7 +200,7 @@ def engagement_cancel(*, engagement: Engagement, user: User, reason: str = "") -
     """Call an engagement off: nothing is owed, and the engagement bonuses are taken back."""
     engagement = _locked(engagement)
     _check_side_or_operator(engagement, user)
-    reason = (reason or "").strip()
+    reason = clean_text(reason)
     if len(reason) > CANCEL_REASON_MAX:
         raise DomainError(
             f"Keep the reason under {CANCEL_REASON_MAX} characters.", field="reason", code=CommonCode.TOO_LONG

@@ -18,6 +18,7 @@ from categories.models import Category
 from currency.selectors import extra_matches_available
 from currency.services import extra_matches_take
 from imatch.errors import DomainError, ErrorCode
+from imatch.text import clean_text
 from marketplace import emails
 from marketplace.candidates import candidate_pool, seeker_exclusions, seeker_profile
 from marketplace.errors import ProviderUnavailable, WrongSide
@@ -178,7 +179,7 @@ def match_decline(*, match: Match, user: User, reason: str = "") -> Match:
         raise WrongSide("Only the seeker or the provider of a match can decline it.")
     if is_provider and not is_seeker and match.status == MatchStatus.SUGGESTED:
         raise WrongSide("The seeker has not asked for an introduction yet.")
-    reason = (reason or "").strip()
+    reason = clean_text(reason)
     if len(reason) > DECLINE_REASON_MAX:
         raise DomainError(
             f"Keep the reason under {DECLINE_REASON_MAX} characters.", field="reason", code=ErrorCode.TOO_LONG

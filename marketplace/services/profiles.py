@@ -18,6 +18,7 @@ from categories.models import Category, Specialty
 from currency.services import pot_award
 from imatch.errors import DomainError, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
+from imatch.text import clean_text
 from marketplace.errors import DuplicateProfile, ErrorCode
 from marketplace.models import AccountType, Provider, Seeker, User, UserManager
 
@@ -28,7 +29,7 @@ from marketplace.models import AccountType, Provider, Seeker, User, UserManager
 def user_register(*, email: str, password: str, name: str, referral_code: str | None = None) -> User:
     """Create a person's account; a valid referral code records who referred them."""
     email = UserManager.normalize_email(email)
-    name = (name or "").strip()
+    name = clean_text(name)
     if not email:
         raise DomainError("Enter an email address.", field="email", code=CommonCode.REQUIRED)
     if not name:
@@ -43,6 +44,7 @@ def user_register(*, email: str, password: str, name: str, referral_code: str | 
                 "This referral code is not valid.", field="referral_code", code=ErrorCode.INVALID_REFERRAL
             )
     user = User(email=email, name=name, referred_by=referrer)
+    text_length_check(user, "name")
     try:
         validate_password(password, user)
     except ValidationError as error:
@@ -112,10 +114,19 @@ def _check_range(low: Decimal | None, high: Decimal | None, *, low_field: str, h
         )
 
 
+def text_length_check(instance: User | Seeker | Provider, *fields: str) -> None:
+    """Refuse text longer than its column: NFC can lengthen text the form or serializer already measured."""
+    for field in fields:
+        max_length = type(instance)._meta.get_field(field).max_length
+        if max_length and len(getattr(instance, field)) > max_length:
+            raise DomainError(f"Keep this under {max_length} characters.", field=field, code=CommonCode.TOO_LONG)
+
+
 def _apply_location(profile: Seeker | Provider) -> None:
-    profile.city = profile.city.strip()
-    profile.state = profile.state.strip().upper()
+    profile.city = clean_text(profile.city)
+    profile.state = clean_text(profile.state).upper()
     profile.location = profile.format_location(profile.city, profile.state)
+    text_length_check(profile, "city", "state", *(("business_name",) if isinstance(profile, Provider) else ()))
 
 
 def _save_new_profile(profile: Seeker | Provider, specialties: list[Specialty], role: str) -> None:
@@ -166,6 +177,10 @@ def _award_profile_creation(profile: Seeker | Provider, role: str) -> None:
         )
 
 
+# Names and free text, stored through `clean_text` (the city too, in `_apply_location`).
+FREE_TEXT_FIELDS = {"needs_description", "business_name", "bio", "certifications", "city"}
+
+
 def _apply_changes(profile: Seeker | Provider, changes: dict[str, Any], allowed: set[str]) -> list[Specialty] | None:
     unknown = set(changes) - allowed - {"specialties"}
     if unknown:
@@ -176,7 +191,7 @@ def _apply_changes(profile: Seeker | Provider, changes: dict[str, Any], allowed:
         specialties = _resolve_specialties(profile.category, changes["specialties"])
     for field, value in changes.items():
         if field != "specialties":
-            setattr(profile, field, value)
+            setattr(profile, field, clean_text(value) if field in FREE_TEXT_FIELDS else value)
     return specialties
 
 
@@ -199,6 +214,7 @@ def seeker_create(
     remote_ok: bool = True,
 ) -> Seeker:
     """Create the user's seeker profile in an active category."""
+    needs_description = clean_text(needs_description)
     category_open_check(category=category)
     resolved = _resolve_specialties(category, specialties)
     seeker_needs_check(specialties=resolved, needs_description=needs_description)
@@ -206,7 +222,7 @@ def seeker_create(
     seeker = Seeker(
         user=user,
         category=category,
-        needs_description=needs_description.strip(),
+        needs_description=needs_description,
         budget_min=budget_min,
         budget_max=budget_max,
         city=city,
@@ -274,18 +290,19 @@ def provider_create(
     max_active_clients: int = 10,
 ) -> Provider:
     """Create the user's provider profile in an active category."""
+    business_name, bio, certifications = clean_text(business_name), clean_text(bio), clean_text(certifications)
     category_open_check(category=category)
-    if not business_name.strip():
+    if not business_name:
         raise DomainError("Enter a business name.", field="business_name", code=CommonCode.REQUIRED)
     resolved = _resolve_specialties(category, specialties)
     _check_range(pricing_min, pricing_max, low_field="pricing_min", high_field="pricing_max")
     provider = Provider(
         user=user,
         category=category,
-        business_name=business_name.strip(),
-        bio=bio.strip(),
+        business_name=business_name,
+        bio=bio,
         years_experience=years_experience,
-        certifications=certifications.strip(),
+        certifications=certifications,
         license_number=license_number.strip(),
         pricing_min=pricing_min,
         pricing_max=pricing_max,

@@ -8,6 +8,7 @@ from django.db.models import Avg, Count
 from currency.services import pot_award
 from imatch.errors import DomainError
 from imatch.errors import ErrorCode as CommonCode
+from imatch.text import clean_text
 from marketplace import emails
 from marketplace.errors import AlreadyRated, ErrorCode, InvalidTransition, WrongSide
 from marketplace.models import (
@@ -36,7 +37,7 @@ def rating_create(*, engagement: Engagement, user: User, stars, review: str = ""
         raise DomainError("You cannot rate yourself.", code=ErrorCode.SELF_RATING)
     if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
         raise DomainError("Give 1 to 5 stars.", field="stars", code=ErrorCode.INVALID_STARS)
-    review = (review or "").strip()
+    review = clean_text(review)
     if len(review) > REVIEW_MAX:
         raise DomainError(f"Keep the review under {REVIEW_MAX} characters.", field="review", code=CommonCode.TOO_LONG)
     if engagement.status not in ENGAGEMENT_RATEABLE_STATUSES:

@@ -1,0 +1,98 @@
+"""The API's input guards: paging with bounded `limit` and `offset`, a JSON parser with limits.
+
+Both are DRF defaults (settings.REST_FRAMEWORK), so every list and every JSON body is
+covered; what they refuse is a 400 in the API's error format (imatch.api.exception_handler).
+"""
+
+import re
+
+from rest_framework import exceptions, pagination, parsers
+
+from imatch.errors import ErrorCode
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+class BoundedLimitOffsetPagination(pagination.LimitOffsetPagination):
+    """`?limit=&offset=` paging where a bad value is a 400, never a silent fallback or a 500.
+
+    `limit` is a whole number from 1; above `max_limit` it is clamped to `max_limit`, as DRF
+    does. `offset` is a whole number from 0. Either one beyond `MAX_VALUE` (deeper paging
+    means a filter is needed), negative, fractional or not a number is a 400 `invalid`
+    naming the parameter. An empty value counts as absent (as an empty form field would).
+    """
+
+    max_limit = 100
+    MAX_VALUE = 1_000_000
+
+    def _parameter(self, request, name: str, *, minimum: int) -> int | None:
+        raw = request.query_params.get(name, "")
+        if raw == "":
+            return None
+        value = int(raw) if _DIGITS.fullmatch(raw) and len(raw) <= len(str(self.MAX_VALUE)) else None
+        if value is None or not minimum <= value <= self.MAX_VALUE:
+            raise exceptions.ValidationError(
+                {name: [f"Must be a whole number from {minimum} to {self.MAX_VALUE:,}."]}, code=ErrorCode.INVALID
+            )
+        return value
+
+    def get_limit(self, request) -> int | None:
+        limit = self._parameter(request, self.limit_query_param, minimum=1)
+        return self.default_limit if limit is None else min(limit, self.max_limit)
+
+    def get_offset(self, request) -> int:
+        return self._parameter(request, self.offset_query_param, minimum=0) or 0
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.limit_query_param:
+                parameter["schema"].update({"minimum": 1, "maximum": self.MAX_VALUE})
+                parameter["description"] += f" At most {self.max_limit} are returned."
+            elif parameter["name"] == self.offset_query_param:
+                parameter["schema"].update({"minimum": 0, "maximum": self.MAX_VALUE})
+        return parameters
+
+
+class BoundedJSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing JSON nested deeper than `max_depth` and strings with NUL.
+
+    Deep nesting would otherwise end in a RecursionError (a 500) somewhere between the
+    parser and the serializer; a NUL character cannot be stored in PostgreSQL text.
+    """
+
+    max_depth = 32
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError as error:
+            raise self._too_deep() from error
+        self._check(data)
+        return data
+
+    def _too_deep(self) -> exceptions.ParseError:
+        return exceptions.ParseError(
+            f"JSON nested more than {self.max_depth} levels deep is not accepted.", code=ErrorCode.TOO_DEEP
+        )
+
+    def _check(self, data) -> None:
+        """Walk the parsed value without recursion: refuse deep nesting and NUL in any key or string."""
+        pending: list[tuple[object, int, str]] = [(data, 1, "")]
+        while pending:
+            value, depth, where = pending.pop()
+            if isinstance(value, str):
+                if "\x00" in value:
+                    raise exceptions.ParseError(
+                        f"{where or 'The body'} contains a NUL character.", code=ErrorCode.NUL_CHARACTER
+                    )
+                continue
+            if not isinstance(value, dict | list):
+                continue
+            if depth > self.max_depth:
+                raise self._too_deep()
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                name = f"{where}.{key}" if where else str(key)
+                pending.append((str(key), depth, name))
+                pending.append((item, depth + 1, name))
