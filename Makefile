@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8401
 WORKERS ?= 3
-# Local runs are debug runs; production sets DJANGO_DEBUG=false and a DJANGO_SECRET_KEY.
-export DJANGO_DEBUG ?= true
+# Local runs are debug runs: `make env` writes .env (DJANGO_DEBUG=true, a generated
+# DJANGO_SECRET_KEY) once, and settings read it, so manage.py typed in any shell agrees
+# with `make run`. Production sets its variables in its own environment instead.
 
-.PHONY: run test install install-dev migrate seed lint format clean
+.PHONY: run test install env migrate seed serve lint format clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,16 +18,23 @@ $(BIN)/activate: requirements.txt requirements-dev.txt
 
 install: $(BIN)/activate
 
-migrate: install
+env: .env
+
+.env:
+	$(PYTHON) -m imatch.envfile
+
+migrate: install .env
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate
 	$(BIN)/python manage.py seed_categories categories
 
-run: seed
+run: seed serve
+
+serve: seed
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "I MATCH is serving on http://127.0.0.1:$(PORT)/ (admin: /admin/, API: /api/v1/docs/)"
-	$(BIN)/gunicorn imatch.wsgi --bind 0.0.0.0:$(PORT) --workers $(WORKERS) --access-logfile -
+	$(BIN)/gunicorn imatch.wsgi --config gunicorn.conf.py --bind 0.0.0.0:$(PORT) --workers $(WORKERS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -40,4 +48,4 @@ format: install
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache  # keeps .env and db.sqlite3
