@@ -7,8 +7,9 @@ WORKERS ?= 3
 # Local runs are debug runs: `make env` writes .env (DJANGO_DEBUG=true, a generated
 # DJANGO_SECRET_KEY) once, and settings read it, so manage.py typed in any shell agrees
 # with `make run`. Production sets its variables in its own environment instead.
+BACKUP_DIR ?= backups
 
-.PHONY: run test install env migrate seed serve lint format clean
+.PHONY: run test install env migrate seed serve backup restore lint format clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,14 @@ serve: seed
 	@echo "I MATCH is serving on http://127.0.0.1:$(PORT)/ (admin: /admin/, API: /api/v1/docs/)"
 	$(BIN)/gunicorn imatch.wsgi --config gunicorn.conf.py --bind 0.0.0.0:$(PORT) --workers $(WORKERS)
 
+# SQLite only (PostgreSQL: pg_dump / pg_restore, see README "Backups").
+backup: migrate
+	$(BIN)/python manage.py db_backup --dir $(BACKUP_DIR)
+
+restore: install .env
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/db-....sqlite3"; exit 2; }
+	$(BIN)/python manage.py db_restore "$(FILE)" --dir $(BACKUP_DIR)
+
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -48,4 +57,4 @@ format: install
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache  # keeps .env and db.sqlite3
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache  # keeps .env, db.sqlite3 and backups/
