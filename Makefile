@@ -7,9 +7,10 @@ WORKERS ?= 3
 # Local runs are debug runs: `make env` writes .env (DJANGO_DEBUG=true, a generated
 # DJANGO_SECRET_KEY) once, and settings read it, so manage.py typed in any shell agrees
 # with `make run`. Production sets its variables in its own environment instead.
+DEMO_ARGS ?=
 BACKUP_DIR ?= backups
 
-.PHONY: run test install env migrate seed serve backup restore lint format clean
+.PHONY: run demo test install env migrate seed serve backup restore lint format clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +32,11 @@ seed: migrate
 	$(BIN)/python manage.py seed_categories categories
 
 run: seed serve
+
+# The same setup as `make run`, plus a living marketplace (seed_demo; refuses a second run).
+demo: seed
+	$(BIN)/python manage.py seed_demo $(DEMO_ARGS)
+	$(MAKE) serve
 
 serve: seed
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
