@@ -152,6 +152,15 @@ BIO_OPENERS = (
     "I specialise in",
     "Over the years I have worked mostly on",
 )
+BIO_CLOSERS = (
+    "First consultation is free.",
+    "Evening and weekend appointments available.",
+    "I work with individuals and small groups.",
+    "Clear plans, honest feedback, measurable progress.",
+    "Happy to meet in person or over video.",
+    "Sliding-scale fees for students.",
+    "",
+)
 REVIEWS = {
     5: ("Exactly what I needed.", "Thoughtful, clear and kind.", "Highly recommended!", ""),
     4: ("Very helpful overall.", "Good experience, a few scheduling hiccups.", ""),
@@ -273,7 +282,7 @@ class _Builder:
         credentials = self.random.sample(plan.credentials, k=self.random.randint(0, 2))
         bio = (
             f"{self.random.choice(BIO_OPENERS)} {', '.join(names)}. {years} years of experience"
-            f"{', based in ' + city if self.random.random() < 0.5 else ''}. {self.fake.sentence(nb_words=10)}"
+            f"{', based in ' + city if self.random.random() < 0.5 else ''}. {self.random.choice(BIO_CLOSERS)}"
         )
         provider = profiles.provider_create(
             user=user,
