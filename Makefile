@@ -4,10 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8401
 WORKERS ?= 3
-# Local runs are debug runs; production sets DJANGO_DEBUG=false and a DJANGO_SECRET_KEY.
-export DJANGO_DEBUG ?= true
+# Local runs are debug runs: `make env` writes .env (DJANGO_DEBUG=true, a generated
+# DJANGO_SECRET_KEY) once, and settings read it, so manage.py typed in any shell agrees
+# with `make run`. Production sets its variables in its own environment instead.
+DEMO_ARGS ?=
+BACKUP_DIR ?= backups
 
-.PHONY: run test install install-dev migrate seed lint format clean
+.PHONY: run demo test install env migrate seed serve backup restore lint format clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,16 +20,36 @@ $(BIN)/activate: requirements.txt requirements-dev.txt
 
 install: $(BIN)/activate
 
-migrate: install
+env: .env
+
+.env:
+	$(PYTHON) -m imatch.envfile
+
+migrate: install .env
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate
 	$(BIN)/python manage.py seed_categories categories
 
-run: seed
+run: seed serve
+
+# The same setup as `make run`, plus a living marketplace (seed_demo; refuses a second run).
+demo: seed
+	$(BIN)/python manage.py seed_demo $(DEMO_ARGS)
+	$(MAKE) serve
+
+serve: seed
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "I MATCH is serving on http://127.0.0.1:$(PORT)/ (admin: /admin/, API: /api/v1/docs/)"
-	$(BIN)/gunicorn imatch.wsgi --bind 0.0.0.0:$(PORT) --workers $(WORKERS) --access-logfile -
+	$(BIN)/gunicorn imatch.wsgi --config gunicorn.conf.py --bind 0.0.0.0:$(PORT) --workers $(WORKERS)
+
+# SQLite only (PostgreSQL: pg_dump / pg_restore, see README "Backups").
+backup: migrate
+	$(BIN)/python manage.py db_backup --dir $(BACKUP_DIR)
+
+restore: install .env
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/db-....sqlite3"; exit 2; }
+	$(BIN)/python manage.py db_restore "$(FILE)" --dir $(BACKUP_DIR)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -41,4 +64,4 @@ format: install
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache  # keeps .env, db.sqlite3 and backups/

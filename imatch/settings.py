@@ -1,7 +1,8 @@
 """I MATCH settings, read from the environment (django-environ).
 
-Local runs (`make run`) set DJANGO_DEBUG=true; everywhere else debug is off and
-DJANGO_SECRET_KEY must be given. See README "Configuration" for every variable.
+Local runs read `.env` beside manage.py (written once by `make env`, which `make run`
+calls: DJANGO_DEBUG=true and a generated DJANGO_SECRET_KEY); the environment wins over
+it. Everywhere else debug is off and DJANGO_SECRET_KEY must be given. See README "Configuration" for every variable.
 """
 
 from decimal import Decimal

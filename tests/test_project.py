@@ -61,7 +61,8 @@ def test_check_deploy_is_clean_with_production_settings():
 
 
 def test_production_refuses_to_start_without_a_secret_key():
-    result = _manage("check", DJANGO_DEBUG="false")
+    # An empty key in the environment wins over a local .env (written by `make run`).
+    result = _manage("check", DJANGO_DEBUG="false", DJANGO_SECRET_KEY="")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is required" in result.stderr
 
@@ -218,3 +219,29 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions(tmp_path, django_db
         assert cursor.fetchone()[0] == "wal"
     wrapper.close()
     assert sqlite3.sqlite_version_info >= (3, 35)
+
+
+def test_gunicorn_config_is_valid_and_logs_to_stdout():
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--check-config", "--print-config", "imatch.wsgi"],
+        cwd=BASE_DIR,  # gunicorn reads ./gunicorn.conf.py
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+            "DJANGO_SETTINGS_MODULE": "imatch.settings",
+            "DJANGO_DEBUG": "true",
+            "WEB_CONCURRENCY": "4",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    printed = {}
+    for line in result.stdout.splitlines():
+        if " = " in line:
+            name, value = line.split(" = ", 1)
+            printed[name.strip()] = value.strip()
+    assert printed["workers"] == "4"
+    assert printed["accesslog"] == "-"
+    assert printed["timeout"] == "30"
+    assert printed["bind"] == "['127.0.0.1:8401']"

@@ -26,8 +26,12 @@ from marketplace.models import AccountType, Provider, Seeker, User, UserManager
 
 
 @transaction.atomic
-def user_register(*, email: str, password: str, name: str, referral_code: str | None = None) -> User:
-    """Create a person's account; a valid referral code records who referred them."""
+def user_register(*, email: str, password: str | None, name: str, referral_code: str | None = None) -> User:
+    """Create a person's account; a valid referral code records who referred them.
+
+    `password=None` makes an account without a usable password (the demo's people: they
+    would set one with "Forgot your password?"); sign-up forms and the API always give one.
+    """
     email = UserManager.normalize_email(email)
     name = clean_text(name)
     if not email:
@@ -45,11 +49,14 @@ def user_register(*, email: str, password: str, name: str, referral_code: str | 
             )
     user = User(email=email, name=name, referred_by=referrer)
     text_length_check(user, "name")
-    try:
-        validate_password(password, user)
-    except ValidationError as error:
-        raise DomainError(" ".join(error.messages), field="password", code=ErrorCode.WEAK_PASSWORD) from error
-    user.set_password(password)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            raise DomainError(" ".join(error.messages), field="password", code=ErrorCode.WEAK_PASSWORD) from error
+        user.set_password(password)
     try:
         with transaction.atomic():
             user.save()

@@ -44,6 +44,13 @@ def test_register_normalises_email_and_gives_a_referral_code(db):
     assert user.account_type == "seeker"
 
 
+def test_register_without_a_password_makes_an_account_that_cannot_log_in(db):
+    user = profiles.user_register(email="demo@example.com", password=None, name="Demo Person")
+    user.refresh_from_db()
+    assert not user.has_usable_password()
+    assert not user.check_password("")
+
+
 def test_register_refuses_an_email_in_any_case(db):
     profiles.user_register(email="dana@example.com", password=GOOD_PASSWORD, name="Dana")
     with pytest.raises(DomainError) as refused:
