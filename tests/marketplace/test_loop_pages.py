@@ -241,3 +241,30 @@ def test_the_pages_need_a_login():
     for name in ("matches", "leads", "engagements", "commission-statement"):
         response = Client().get(reverse(name))
         assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_the_engagements_page_query_count_does_not_grow_with_the_new_states(django_assert_max_num_queries):
+    provider_user = UserFactory()
+
+    def engagement_in(name: str, deal_value: str = "800"):
+        category = make_category(name=name, deal_review_threshold_usd="5000")
+        match = accepted_match(category, user=provider_user)
+        engagement = engagements.engagement_report(match=match, user=match.seeker.user, deal_value_usd=deal_value)
+        return engagements.engagement_confirm(engagement=engagement, user=provider_user)
+
+    engagement_in("reviewed", "9000")
+    requested = engagement_in("requested")
+    engagements.engagement_cancel(engagement=requested, user=requested.seeker.user, reason="Moved away")
+    browser = browser_of(provider_user)
+    browser.get(reverse("engagements"))
+    with django_assert_max_num_queries(12) as few:
+        page = browser.get(reverse("engagements")).content.decode()
+    assert "Under review" in page and "Moved away" in page and "Agree to cancel" in page
+
+    disputed = engagement_in("disputed")
+    engagements.engagement_cancel(engagement=disputed, user=disputed.seeker.user, reason="Too slow")
+    engagements.engagement_cancel_dispute(engagement=disputed, user=provider_user, reason="On schedule")
+    engagement_in("more", "9500")
+    with django_assert_max_num_queries(len(few)):
+        page = browser.get(reverse("engagements")).content.decode()
+    assert "Cancellation disputed" in page
