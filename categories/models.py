@@ -68,6 +68,21 @@ class Category(models.Model):
         f"Factors: {', '.join(FACTORS)} (relative, positive); boost: 0 to {MAX_BOOST}. "
         "Empty: the engine's defaults.",
     )
+    deal_review_threshold_usd = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="A confirmed deal above this value waits for an operator's approval. Empty: no review.",
+    )
+    seeker_bonus_min_deal_usd = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("500.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="The seeker's engagement bonus applies from this deal value.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CategoryQuerySet.as_manager()

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -83,6 +83,20 @@ def award_for_cause(*, cause: str) -> PotTransaction | None:
 
 def earning_rules_active() -> QuerySet[EarningRule]:
     return EarningRule.objects.filter(active=True).order_by("key")
+
+
+def earning_rule_pot(*, rule_key: str, deal_value_usd: Decimal | None = None) -> int:
+    """What an earning rule would grant now (0 when it is inactive or not seeded)."""
+    rule = EarningRule.objects.filter(key=rule_key, active=True).first()
+    return rule.pot_for(deal_value_usd) if rule else 0
+
+
+def usd_to_pot_floor(usd: Decimal) -> int:
+    """The most whole POT worth no more than `usd` at the redemption rate."""
+    rate = settings.POT_USD_RATE
+    if usd <= 0 or rate <= 0:
+        return 0
+    return int((Decimal(usd) / rate).to_integral_value(rounding=ROUND_DOWN))
 
 
 def spend_options_active() -> QuerySet[SpendOption]:

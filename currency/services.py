@@ -134,11 +134,15 @@ def pot_award(
     deal_value_usd: Decimal | None = None,
     reference_type: str = "",
     reference_id: int | None = None,
+    max_amount: int | None = None,
 ) -> PotTransaction | None:
     """Award what earning rule `rule_key` grants, at most once per `cause`.
 
-    Returns the new row; None when the rule is inactive (or not seeded), grants 0 POT, or
-    this cause was already awarded. Joins the caller's transaction.
+    `max_amount` caps the award (e.g. an engagement's bonuses may not be worth more than its
+    paid commission); the row's note says when it was capped.
+
+    Returns the new row; None when the rule is inactive (or not seeded), grants 0 POT (also
+    once capped), or this cause was already awarded. Joins the caller's transaction.
     """
     if rule_key not in EARNING_RULE_KEYS:
         raise ValueError(f"Unknown earning rule {rule_key!r}.")
@@ -150,7 +154,8 @@ def pot_award(
         return None
     if not rule.active:
         return None
-    amount = rule.pot_for(deal_value_usd)
+    granted = rule.pot_for(deal_value_usd)
+    amount = granted if max_amount is None else min(granted, _whole_pot(max_amount, field="max_amount"))
     if amount <= 0:
         return None
     try:
@@ -162,7 +167,7 @@ def pot_award(
             idempotency_key=award_key(cause),
             reference_type=reference_type,
             reference_id=reference_id,
-            note=rule.name,
+            note=rule.name if amount == granted else f"{rule.name} (capped at {amount} of {granted} POT)",
         )
     except IdempotencyKeyTaken:
         return None

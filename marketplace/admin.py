@@ -93,14 +93,23 @@ class EngagementAdmin(ReadOnlyAdmin):
         "commission_usd",
         "commission_credit_usd",
         "billing_status",
+        "bonus_status",
         "created_at",
     ]
-    list_filter = ["status", "billing_status", "category"]
+    list_filter = ["status", "billing_status", "bonus_status", "category"]
     search_fields = ["seeker__user__email", "provider__user__email", "provider__business_name"]
     list_select_related = ["seeker__user", "seeker__category", "provider__category", "category"]
     readonly_fields = [field.name for field in Engagement._meta.fields]
     date_hierarchy = "created_at"
-    actions = ["confirm", "mark_invoiced", "mark_paid"]
+    actions = [
+        "confirm",
+        "review_approve",
+        "review_reject",
+        "dispute_cancel",
+        "dispute_keep",
+        "mark_invoiced",
+        "mark_paid",
+    ]
     change_list_template = "admin/marketplace/engagement/change_list.html"
 
     def changelist_view(self, request, extra_context=None):
@@ -124,6 +133,42 @@ class EngagementAdmin(ReadOnlyAdmin):
     def confirm(self, request, queryset):
         self._run(
             request, queryset, lambda e: engagements.engagement_confirm(engagement=e, user=request.user), "Confirmed"
+        )
+
+    @admin.action(description="Approve selected engagements under review (the confirmation counts)")
+    def review_approve(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda e: engagements.engagement_review_approve(engagement=e, operator=request.user),
+            "Approved",
+        )
+
+    @admin.action(description="Reject selected engagements under review (cancelled, nothing owed)")
+    def review_reject(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda e: engagements.engagement_review_reject(engagement=e, operator=request.user),
+            "Rejected",
+        )
+
+    @admin.action(description="Decide selected disputes: cancel the engagement")
+    def dispute_cancel(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda e: engagements.engagement_dispute_resolve(engagement=e, operator=request.user, cancel=True),
+            "Cancelled",
+        )
+
+    @admin.action(description="Decide selected disputes: keep the engagement (confirmed)")
+    def dispute_keep(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda e: engagements.engagement_dispute_resolve(engagement=e, operator=request.user, cancel=False),
+            "Kept",
         )
 
     @admin.action(description="Mark selected engagements invoiced (applies POT commission credit)")

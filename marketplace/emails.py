@@ -78,22 +78,55 @@ def engagement_reported(engagement: Engagement) -> None:
 
 
 def engagement_confirmed(engagement: Engagement) -> None:
-    for person in (engagement.seeker.user, engagement.provider.user):
-        send_on_commit(
-            template="engagement_confirmed",
-            to=person,
-            context={
-                "engagement": engagement,
-                "is_provider": person.pk == engagement.provider.user_id,
-                "link": site_url("engagements"),
-            },
-        )
+    _both_sides(engagement, template="engagement_confirmed")
 
 
 def engagement_cancelled(engagement: Engagement, *, by: User) -> None:
     for person in (engagement.seeker.user, engagement.provider.user):
         if person.pk != by.pk:
             send_on_commit(template="engagement_cancelled", to=person, context={"engagement": engagement, "by": by})
+
+
+def _both_sides(engagement: Engagement, *, template: str, **context) -> None:
+    for person in (engagement.seeker.user, engagement.provider.user):
+        send_on_commit(
+            template=template,
+            to=person,
+            context={
+                "engagement": engagement,
+                "is_provider": person.pk == engagement.provider.user_id,
+                "link": site_url("engagements"),
+                **context,
+            },
+        )
+
+
+def engagement_under_review(engagement: Engagement) -> None:
+    """Both sides learn that an operator reviews the deal before the confirmation counts."""
+    _both_sides(engagement, template="engagement_under_review")
+
+
+def engagement_cancel_requested(engagement: Engagement) -> None:
+    """The other side is asked to agree to the cancellation, or dispute it."""
+    requester = engagement.cancel_requested_by
+    other = engagement.provider.user if requester.pk == engagement.seeker.user_id else engagement.seeker.user
+    send_on_commit(
+        template="engagement_cancel_requested",
+        to=other,
+        context={"engagement": engagement, "requester": requester, "link": site_url("engagements")},
+    )
+
+
+def engagement_disputed(engagement: Engagement) -> None:
+    _both_sides(engagement, template="engagement_disputed")
+
+
+def engagement_kept(engagement: Engagement, *, note: str) -> None:
+    _both_sides(engagement, template="engagement_kept", note=note)
+
+
+def engagement_bonus_paid(engagement: Engagement) -> None:
+    _both_sides(engagement, template="engagement_bonus_paid", link=site_url("wallet"))
 
 
 def rating_received(rating: Rating) -> None:

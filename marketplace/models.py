@@ -345,24 +345,58 @@ class EngagementStatus(models.TextChoices):
 
     REPORTED = "reported", "Reported"
     """One side reported the deal; the other side (or an operator) must confirm it."""
+    UNDER_REVIEW = "under_review", "Under review"
+    """Confirmed, but the deal is above the category's review threshold: an operator approves or rejects it."""
     CONFIRMED = "confirmed", "Confirmed"
-    """Both sides agree; the commission is owed and the engagement bonuses are paid."""
+    """Both sides agree; the commission is owed; the engagement bonuses wait until it is paid."""
+    CANCEL_REQUESTED = "cancel_requested", "Cancellation requested"
+    """One side asked to cancel a confirmed engagement; the other side agrees or disputes it."""
+    DISPUTED = "disputed", "Disputed"
+    """The other side disagreed with the cancellation; an operator cancels or keeps the engagement."""
     COMPLETED = "completed", "Completed"
     """The work is done; the commission is still owed."""
     CANCELLED = "cancelled", "Cancelled"
-    """Called off: no commission is owed and the POT bonuses are reversed."""
+    """Called off: no commission is owed, POT bonuses and rating awards are reversed, ratings stop counting."""
 
 
 ENGAGEMENT_TRANSITIONS: dict[str, frozenset[str]] = {
-    EngagementStatus.REPORTED: frozenset({EngagementStatus.CONFIRMED, EngagementStatus.CANCELLED}),
-    EngagementStatus.CONFIRMED: frozenset({EngagementStatus.COMPLETED, EngagementStatus.CANCELLED}),
+    EngagementStatus.REPORTED: frozenset(
+        {EngagementStatus.CONFIRMED, EngagementStatus.UNDER_REVIEW, EngagementStatus.CANCELLED}
+    ),
+    EngagementStatus.UNDER_REVIEW: frozenset({EngagementStatus.CONFIRMED, EngagementStatus.CANCELLED}),
+    EngagementStatus.CONFIRMED: frozenset(
+        {EngagementStatus.COMPLETED, EngagementStatus.CANCEL_REQUESTED, EngagementStatus.CANCELLED}
+    ),
+    EngagementStatus.CANCEL_REQUESTED: frozenset(
+        {EngagementStatus.CANCELLED, EngagementStatus.DISPUTED, EngagementStatus.CONFIRMED}
+    ),
+    EngagementStatus.DISPUTED: frozenset({EngagementStatus.CANCELLED, EngagementStatus.CONFIRMED}),
     EngagementStatus.COMPLETED: frozenset(),
     EngagementStatus.CANCELLED: frozenset(),
 }
 # A provider's active clients: engagements in these statuses count against max_active_clients.
-ENGAGEMENT_OPEN_STATUSES = (EngagementStatus.REPORTED, EngagementStatus.CONFIRMED)
-# Ratings are allowed once the engagement is confirmed.
+ENGAGEMENT_OPEN_STATUSES = (
+    EngagementStatus.REPORTED,
+    EngagementStatus.UNDER_REVIEW,
+    EngagementStatus.CONFIRMED,
+    EngagementStatus.CANCEL_REQUESTED,
+    EngagementStatus.DISPUTED,
+)
+# Ratings are allowed once the engagement is confirmed (and not while its cancellation is discussed).
 ENGAGEMENT_RATEABLE_STATUSES = (EngagementStatus.CONFIRMED, EngagementStatus.COMPLETED)
+# A cancellation is being discussed: the other side or an operator answers.
+ENGAGEMENT_CANCEL_PENDING_STATUSES = (EngagementStatus.CANCEL_REQUESTED, EngagementStatus.DISPUTED)
+
+
+class BonusStatus(models.TextChoices):
+    """Where the engagement bonuses in POT stand: they are paid when the commission is paid, never before."""
+
+    PENDING = "pending", "Pending"
+    """Not paid yet: they are paid when an operator marks the commission paid."""
+    PAID = "paid", "Paid"
+    """Paid with the commission (capped so their USD value does not exceed the commission paid)."""
+    NONE = "none", "None"
+    """Nothing is or will be paid: the engagement was cancelled before its commission was paid."""
 
 
 class BillingStatus(models.TextChoices):
@@ -398,6 +432,27 @@ class Engagement(models.Model):
     confirmed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     cancelled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     cancel_reason = models.TextField(blank=True)
+    cancel_requested_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="Asked to cancel."
+    )
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    dispute_reason = models.TextField(blank=True, help_text="Why the other side disagreed with the cancellation.")
+    reviewed_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The operator who approved or rejected a deal above the review threshold, or decided a dispute.",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    bonus_status = models.CharField(max_length=16, choices=BonusStatus.choices, default=BonusStatus.PENDING)
+    provider_bonus_pot = models.BigIntegerField(
+        default=0, help_text="The provider's engagement bonus: planned at confirmation, final once paid."
+    )
+    seeker_bonus_pot = models.BigIntegerField(
+        default=0, help_text="The seeker's engagement bonus: planned at confirmation, final once paid."
+    )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -419,6 +474,10 @@ class Engagement(models.Model):
             models.CheckConstraint(
                 condition=Q(commission_rate__gte=0) & Q(commission_rate__lte=1), name="engagement_rate_0_1"
             ),
+            models.CheckConstraint(
+                condition=Q(provider_bonus_pot__gte=0) & Q(seeker_bonus_pot__gte=0),
+                name="engagement_bonus_non_negative",
+            ),
         ]
         indexes = [
             models.Index(fields=["category", "created_at"], name="engagement_category_created"),
@@ -432,6 +491,13 @@ class Engagement(models.Model):
     def amount_due_usd(self):
         """What the provider owes for this engagement after any POT commission credit."""
         return self.commission_usd - self.commission_credit_usd
+
+    @property
+    def pending_bonus_pot(self) -> int:
+        """The engagement bonuses (both sides) still waiting for the commission to be paid."""
+        if self.bonus_status != BonusStatus.PENDING:
+            return 0
+        return self.provider_bonus_pot + self.seeker_bonus_pot
 
 
 class RatedRole(models.TextChoices):

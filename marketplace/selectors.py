@@ -163,7 +163,7 @@ def leads_of_user(*, user: User) -> QuerySet[Match]:
 def engagements_visible_to(*, user: User) -> QuerySet[Engagement]:
     """Engagements a person is a side of, newest first; staff see all."""
     engagements = Engagement.objects.select_related(
-        "seeker__user", "provider__user", "category", "reported_by", "match"
+        "seeker__user", "provider__user", "category", "reported_by", "cancel_requested_by", "match"
     ).order_by("-created_at", "-id")
     if user.is_staff:
         return engagements

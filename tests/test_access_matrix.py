@@ -42,6 +42,7 @@ class World:
     reported: Engagement  # the seeker reported it: the provider confirms
     confirmed: Engagement  # can be completed; the seeker rated it
     rating: Rating
+    cancel_requested: Engagement  # the seeker asked to cancel after confirmation: the provider agrees or disputes
     redemption_id: int  # the seeker's, pending
     people: dict
 
@@ -49,21 +50,25 @@ class World:
 def _world() -> World:
     seeker_user, provider_user = UserFactory(), UserFactory()
     steps = []
-    for number in range(5):
+    for number in range(6):
         category = make_category(name=f"planners{number}", display_name=f"Planners {number}")
         seeker = make_seeker(category, user=seeker_user)
         provider = make_provider(category, user=provider_user)
         [match] = matches.match_run_for_seeker(seeker=seeker)
         steps.append((seeker, provider, match))
-    (seeker, provider, suggested), (_, _, introduced), (_, _, accepted), (_, _, reported), (_, _, confirmed) = steps
-    for match in (introduced, accepted, reported, confirmed):
+    (seeker, provider, suggested), (_, _, introduced), (_, _, accepted), (_, _, reported), (_, _, confirmed) = steps[:5]
+    to_cancel = steps[5][2]
+    for match in (introduced, accepted, reported, confirmed, to_cancel):
         matches.match_introduce(match=match, user=seeker_user)
-    for match in (accepted, reported, confirmed):
+    for match in (accepted, reported, confirmed, to_cancel):
         matches.match_accept(match=match, user=provider_user)
     reported_engagement = engagements.engagement_report(match=reported, user=seeker_user, deal_value_usd="1000.00")
     confirmed_engagement = engagements.engagement_report(match=confirmed, user=seeker_user, deal_value_usd="800.00")
     confirmed_engagement = engagements.engagement_confirm(engagement=confirmed_engagement, user=provider_user)
     rating = ratings.rating_create(engagement=confirmed_engagement, user=seeker_user, stars=5, review="Great")
+    cancel_requested = engagements.engagement_report(match=to_cancel, user=seeker_user, deal_value_usd="700.00")
+    cancel_requested = engagements.engagement_confirm(engagement=cancel_requested, user=provider_user)
+    cancel_requested = engagements.engagement_cancel(engagement=cancel_requested, user=seeker_user, reason="Moved")
     pot_fund(seeker_user, 1000)
     redemption = pot_services.redemption_request(user=seeker_user, pot_amount=500, payment_method="PayPal s@x.com")
     return World(
@@ -75,6 +80,7 @@ def _world() -> World:
         reported=reported_engagement,
         confirmed=confirmed_engagement,
         rating=rating,
+        cancel_requested=cancel_requested,
         redemption_id=redemption.redemption.pk,
         people={
             "anon": None,
@@ -241,6 +247,12 @@ ROWS: dict[str, list[Case]] = {
     "engagements/<id:engagement_id>/cancel/": [
         case("get", "/engagements/{reported}/cancel/", LOGIN, 200, 200, 404, 200)
     ],
+    "engagements/<id:engagement_id>/dispute/": [
+        case("get", "/engagements/{cancel_requested}/dispute/", LOGIN, 200, 200, 404, 200)
+    ],
+    "api/v1/^engagements/(?P<pk>[0-9]{1,18})/dispute/$": [
+        case("post", "/api/v1/engagements/{cancel_requested}/dispute/", 401, 403, 200, 404, 403, reason="Work was done")
+    ],
     "engagements/<id:engagement_id>/rate/": [case("get", "/engagements/{confirmed}/rate/", LOGIN, 200, 200, 404, 200)],
     "commission/": [case("get", "/commission/", LOGIN, 200, 200, 200, 200)],
     # --- Web: wallet -------------------------------------------------------------------------
@@ -289,6 +301,7 @@ def _filled(value, world: World):
         "reported": world.reported.pk,
         "confirmed": world.confirmed.pk,
         "rating": world.rating.pk,
+        "cancel_requested": world.cancel_requested.pk,
         "redemption": world.redemption_id,
         "seeker_user": world.people["seeker"].pk,
     }

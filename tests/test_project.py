@@ -106,7 +106,10 @@ def test_runbook_sql_runs_unchanged_on_the_sqlite_schema(seeded_categories):
     matches.match_introduce(match=match, user=seeker.user)
     matches.match_accept(match=match, user=provider.user)
     engagement = engagements.engagement_report(match=match, user=seeker.user, deal_value_usd="3000.00")
-    engagement = engagements.engagement_confirm(engagement=engagement, user=provider.user)  # bonuses: 150 + 100
+    engagement = engagements.engagement_confirm(engagement=engagement, user=provider.user)
+    operator = provider.license_verified_by  # the operator who verified the license
+    engagements.engagement_mark_invoiced(engagement=engagement, operator=operator)
+    engagement = engagements.engagement_mark_paid(engagement=engagement, operator=operator)  # bonuses: 150 + 100
     ratings.rating_create(engagement=engagement, user=seeker.user, stars=5)  # rating_given 10, rating_received 100
     pot_spend(user=provider.user, option_key="profile_boost")  # spend 200
     pot_award_reverse(cause=engagement_bonus_cause(engagement.pk, "seeker"), reason="Runbook test")  # burn 100

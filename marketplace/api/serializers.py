@@ -228,7 +228,20 @@ class EngagementCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
+class EngagementDisputeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, help_text="Why the engagement should stand; an operator reads it.")
+
+
 class EngagementSerializer(serializers.ModelSerializer):
+    """An engagement as its sides see it.
+
+    `status`: reported → confirmed (or under_review above the category's threshold, until an
+    operator approves) → completed; after confirmation a cancel is a request
+    (cancel_requested) the other side agrees to or disputes (disputed: an operator decides).
+    `bonus_status`: pending until the commission is paid, then paid (none if cancelled first);
+    `provider_bonus_pot` / `seeker_bonus_pot` are planned while pending, final once paid.
+    """
+
     category = serializers.CharField(source="category.name")
     seeker = serializers.IntegerField(source="seeker_id")
     seeker_name = serializers.CharField(source="seeker.user.name")
@@ -237,6 +250,8 @@ class EngagementSerializer(serializers.ModelSerializer):
     match = serializers.IntegerField(source="match_id")
     reported_by = serializers.IntegerField(source="reported_by_id")
     amount_due_usd = serializers.DecimalField(max_digits=12, decimal_places=2)
+    cancel_requested_by = serializers.IntegerField(source="cancel_requested_by_id", allow_null=True)
+    pending_bonus_pot = serializers.IntegerField(help_text="Both sides' bonuses waiting for the commission payment.")
 
     class Meta:
         model = Engagement
@@ -256,11 +271,19 @@ class EngagementSerializer(serializers.ModelSerializer):
             "commission_credit_usd",
             "amount_due_usd",
             "billing_status",
+            "bonus_status",
+            "provider_bonus_pot",
+            "seeker_bonus_pot",
+            "pending_bonus_pot",
             "reported_by",
             "confirmed_at",
+            "reviewed_at",
             "completed_at",
-            "cancelled_at",
+            "cancel_requested_by",
+            "cancel_requested_at",
             "cancel_reason",
+            "dispute_reason",
+            "cancelled_at",
             "created_at",
         ]
         read_only_fields = fields

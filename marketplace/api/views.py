@@ -19,6 +19,7 @@ from marketplace import selectors
 from marketplace.api.serializers import (
     DeclineSerializer,
     EngagementCancelSerializer,
+    EngagementDisputeSerializer,
     EngagementReportSerializer,
     EngagementSerializer,
     MatchRunSerializer,
@@ -248,7 +249,7 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 
 class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Engagements the user is a side of (staff: all). Actions: confirm, complete, cancel."""
+    """Engagements the user is a side of (staff: all). Actions: confirm, complete, cancel, dispute."""
 
     serializer_class = EngagementSerializer
     queryset = Engagement.objects.none()  # for the schema; get_queryset() scopes to the user
@@ -277,8 +278,17 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def complete(self, request: Request, pk: str) -> Response:
         return self._answer(engagements.engagement_complete(engagement=self.get_object(), user=request.user))
 
-    @extend_schema(request=EngagementCancelSerializer, responses=EngagementSerializer)
-    @refuses(InvalidTransition, WrongSide, CommonCode.TOO_LONG)
+    @extend_schema(
+        request=EngagementCancelSerializer,
+        responses=EngagementSerializer,
+        description=(
+            "Reported or under review: either side cancels at once. Confirmed: a side's cancel is a "
+            "request (`reason` required) and the engagement becomes `cancel_requested`; the other "
+            "side's cancel then agrees (cancelled) — or it disputes with `POST .../dispute/`. The side "
+            "who asked cannot cancel alone (invalid_transition). Refused once invoiced or completed."
+        ),
+    )
+    @refuses(InvalidTransition, WrongSide, CommonCode.TOO_LONG, CommonCode.REQUIRED)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         engagement = self.get_object()
@@ -286,6 +296,24 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         serializer.is_valid(raise_exception=True)
         return self._answer(
             engagements.engagement_cancel(engagement=engagement, user=request.user, **serializer.validated_data)
+        )
+
+    @extend_schema(
+        request=EngagementDisputeSerializer,
+        responses=EngagementSerializer,
+        description=(
+            "The other side disagrees with a requested cancellation (with a reason): the engagement "
+            "becomes `disputed` and an operator decides in the admin whether it is cancelled or stands."
+        ),
+    )
+    @refuses(InvalidTransition, WrongSide, CommonCode.TOO_LONG, CommonCode.REQUIRED)
+    @action(detail=True, methods=["post"])
+    def dispute(self, request: Request, pk: str) -> Response:
+        engagement = self.get_object()
+        serializer = EngagementDisputeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._answer(
+            engagements.engagement_cancel_dispute(engagement=engagement, user=request.user, **serializer.validated_data)
         )
 
 

@@ -1,9 +1,27 @@
-"""Writes on engagements: report, confirm, complete, cancel; invoice and payment of the commission.
+"""Writes on engagements: report, confirm, review, complete, cancel (and its dispute); invoice and payment.
 
 Statuses follow `ENGAGEMENT_TRANSITIONS` (models.py). On confirmation the commission is
 computed from the category's rate at that moment and snapshotted with the deal value and
-the category's name; both sides' engagement bonuses are awarded in the same transaction,
-once per cause (a retried confirmation is refused and awards nothing more).
+the category's name. A deal above the category's `deal_review_threshold_usd` waits in
+*under review* until an operator approves it (then it counts: confirmed) or rejects it
+(cancelled); nothing is invoiced and no bonus is paid meanwhile.
+
+POT for an engagement is paid when its commission is **paid** (`engagement_mark_paid`),
+never before. The rule that keeps two accounts of one person from minting POT:
+
+    (provider bonus + seeker bonus + referral first-engagement awards) x POT_USD_RATE
+        <= the commission paid in USD (commission minus any POT commission credit)
+
+The provider's bonus (5% of the deal value in POT) comes first, then the seeker's (a fixed
+100 POT, only from the category's `seeker_bonus_min_deal_usd`), then the referrers' awards;
+each is cut to what is left of that budget (rounded down to whole POT). The planned bonuses
+are shown as pending from the confirmation on. Each award happens once per cause.
+
+Before confirmation counts (reported, under review) either side cancels alone. After it,
+one side's cancel is a *request* (with a reason): the other side agrees (cancelled) or
+disputes it (with a reason), and an operator decides a dispute (cancel or keep). A
+cancelled engagement owes nothing, its ratings stop counting and every POT award it caused
+is reversed once.
 """
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -11,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 
-from currency.selectors import award_for_cause
+from currency.selectors import award_for_cause, earning_rule_pot, usd_to_pot_floor
 from currency.services import commission_credit_apply, pot_award, pot_award_reverse
 from imatch.errors import DomainError, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
@@ -19,15 +37,18 @@ from imatch.text import clean_text
 from marketplace import emails
 from marketplace.errors import ErrorCode, InvalidTransition, WrongSide
 from marketplace.models import (
+    ENGAGEMENT_CANCEL_PENDING_STATUSES,
     ENGAGEMENT_TRANSITIONS,
     MATCH_TRANSITIONS,
     BillingStatus,
+    BonusStatus,
     Engagement,
     EngagementStatus,
     Match,
     MatchStatus,
     User,
 )
+from marketplace.services.ratings import ratings_of_cancelled_engagement
 from marketplace.services.states import check_transition
 
 CENT = Decimal("0.01")
@@ -125,41 +146,95 @@ def engagement_report(*, match: Match, user: User, deal_value_usd) -> Engagement
 
 @transaction.atomic
 def engagement_confirm(*, engagement: Engagement, user: User) -> Engagement:
-    """The other side (or an operator) confirms: commission snapshotted, bonuses awarded once."""
+    """The other side (or an operator) confirms: commission snapshotted, bonuses planned (paid with the commission).
+
+    Above the category's review threshold the engagement waits for an operator (under review),
+    unless an operator who is not a side confirms it: that is the operator's approval.
+    """
     engagement = _locked(engagement)
     side = _side(engagement, user)
     if side is None and not user.is_staff:
         raise WrongSide("Only the other side or an operator confirms an engagement.")
     if side is not None and user.pk == engagement.reported_by_id:
         raise WrongSide("You reported this engagement: the other side confirms it.")
-    _move(engagement, EngagementStatus.CONFIRMED, message="Only a reported engagement can be confirmed.")
     category = engagement.category
+    above_threshold = needs_review(engagement)
+    by_operator = side is None
+    target = EngagementStatus.UNDER_REVIEW if above_threshold and not by_operator else EngagementStatus.CONFIRMED
+    _move(engagement, target, message="Only a reported engagement can be confirmed.")
     engagement.commission_rate = category.commission_rate
     engagement.category_name = category.display_name
     engagement.commission_usd = commission_for(engagement.deal_value_usd, category.commission_rate)
     engagement.confirmed_by = user
     engagement.confirmed_at = timezone.now()
+    if above_threshold and by_operator:
+        engagement.reviewed_by, engagement.reviewed_at = user, engagement.confirmed_at
+    _plan_bonuses(engagement)
     engagement.save()
-    provider_user, seeker_user = engagement.provider.user, engagement.seeker.user
-    pot_award(
-        user=provider_user,
-        rule_key="engagement_bonus_provider",
-        cause=engagement_bonus_cause(engagement.pk, "provider"),
-        deal_value_usd=engagement.deal_value_usd,
-        reference_type="engagement",
-        reference_id=engagement.pk,
+    if target == EngagementStatus.UNDER_REVIEW:
+        emails.engagement_under_review(engagement)
+    else:
+        emails.engagement_confirmed(engagement)
+    return engagement
+
+
+def needs_review(engagement: Engagement) -> bool:
+    """Whether the deal value is above the category's review threshold (no threshold: never)."""
+    threshold = engagement.category.deal_review_threshold_usd
+    return threshold is not None and engagement.deal_value_usd > threshold
+
+
+def _plan_bonuses(engagement: Engagement) -> None:
+    """The bonuses shown as pending: the rules now, within the budget of the full commission."""
+    budget = usd_to_pot_floor(engagement.commission_usd)
+    provider = min(
+        earning_rule_pot(rule_key="engagement_bonus_provider", deal_value_usd=engagement.deal_value_usd), budget
     )
-    pot_award(
-        user=seeker_user,
-        rule_key="engagement_bonus_seeker",
-        cause=engagement_bonus_cause(engagement.pk, "seeker"),
-        deal_value_usd=engagement.deal_value_usd,
-        reference_type="engagement",
-        reference_id=engagement.pk,
-    )
-    for person in (seeker_user, provider_user):
-        referral_first_engagement(person=person, engagement=engagement)
+    seeker = 0
+    if engagement.deal_value_usd >= engagement.category.seeker_bonus_min_deal_usd:
+        seeker = min(
+            earning_rule_pot(rule_key="engagement_bonus_seeker", deal_value_usd=engagement.deal_value_usd),
+            budget - provider,
+        )
+    engagement.provider_bonus_pot, engagement.seeker_bonus_pot = provider, seeker
+    engagement.bonus_status = BonusStatus.PENDING
+
+
+def _check_operator(user: User, *, message: str = "Only operators invoice commissions.") -> None:
+    if not user.is_staff:
+        raise PermissionDenied(message)
+
+
+def _check_deciding_operator(engagement: Engagement, operator: User, *, message: str) -> None:
+    """An operator decides (review, dispute), but never on an engagement they are a side of."""
+    _check_operator(operator, message=message)
+    if _side(engagement, operator) is not None:
+        raise WrongSide("You are a side of this engagement: another operator decides.")
+
+
+@transaction.atomic
+def engagement_review_approve(*, engagement: Engagement, operator: User) -> Engagement:
+    """An operator approves a deal above the review threshold: the confirmation counts from now."""
+    engagement = _locked(engagement)
+    _check_deciding_operator(engagement, operator, message="Only operators review engagements.")
+    _move(engagement, EngagementStatus.CONFIRMED, message="Only an engagement under review can be approved.")
+    engagement.reviewed_by = operator
+    engagement.reviewed_at = timezone.now()
+    engagement.save()
     emails.engagement_confirmed(engagement)
+    return engagement
+
+
+@transaction.atomic
+def engagement_review_reject(*, engagement: Engagement, operator: User, reason: str = "") -> Engagement:
+    """An operator rejects a deal above the review threshold: the engagement is cancelled, nothing is owed."""
+    engagement = _locked(engagement)
+    _check_deciding_operator(engagement, operator, message="Only operators review engagements.")
+    if engagement.status != EngagementStatus.UNDER_REVIEW:
+        raise InvalidTransition("Only an engagement under review can be rejected.", field="status")
+    engagement.reviewed_by = operator
+    engagement.reviewed_at = timezone.now()
+    _cancel_now(engagement, by=operator, reason=_clean_reason(reason) or "Rejected by an operator in review.")
     return engagement
 
 
@@ -167,21 +242,25 @@ def referral_first_engagement_cause(referred_user_id: int) -> str:
     return f"referral_first_engagement:user:{referred_user_id}"
 
 
-def referral_first_engagement(*, person: User, engagement: Engagement) -> None:
-    """Hook for referrals: whoever referred `person` earns once, at their first confirmed engagement.
+def referral_first_engagement(*, person: User, engagement: Engagement, max_amount: int | None = None) -> int:
+    """Hook for referrals: whoever referred `person` earns once, when their first engagement's commission is paid.
 
-    The cause is per referred person, so only the first engagement pays. When the referrals
-    issue adds its own record of a referral, it can take over here (same cause, same rule).
+    The cause is per referred person, so only one engagement pays. `max_amount` is what is
+    left of the engagement's budget (see the module docstring); an award cut to 0 is not
+    written, so a later paid engagement of the person may still pay it. Returns the POT paid.
+    When the referrals issue adds its own record of a referral, it can take over here.
     """
     if person.referred_by_id is None:
-        return
-    pot_award(
+        return 0
+    row = pot_award(
         user=person.referred_by,
         rule_key="referral_first_engagement",
         cause=referral_first_engagement_cause(person.pk),
         reference_type="engagement",
         reference_id=engagement.pk,
+        max_amount=max_amount,
     )
+    return row.amount if row else 0
 
 
 @transaction.atomic
@@ -195,26 +274,112 @@ def engagement_complete(*, engagement: Engagement, user: User) -> Engagement:
     return engagement
 
 
-@transaction.atomic
-def engagement_cancel(*, engagement: Engagement, user: User, reason: str = "") -> Engagement:
-    """Call an engagement off: nothing is owed, and the engagement bonuses are taken back."""
-    engagement = _locked(engagement)
-    _check_side_or_operator(engagement, user)
+def _clean_reason(reason: str | None, *, required: bool = False, message: str = "Say why.") -> str:
     reason = clean_text(reason)
     if len(reason) > CANCEL_REASON_MAX:
         raise DomainError(
             f"Keep the reason under {CANCEL_REASON_MAX} characters.", field="reason", code=CommonCode.TOO_LONG
         )
+    if required and not reason:
+        raise DomainError(message, field="reason", code=CommonCode.REQUIRED)
+    return reason
+
+
+def _check_not_invoiced(engagement: Engagement) -> None:
     if engagement.billing_status != BillingStatus.PENDING:
         raise InvalidTransition("This engagement is already invoiced: an operator settles it.", field="status")
-    _move(engagement, EngagementStatus.CANCELLED, message="Only a reported or confirmed engagement can be cancelled.")
+
+
+@transaction.atomic
+def engagement_cancel(*, engagement: Engagement, user: User, reason: str = "") -> Engagement:
+    """Cancel, or ask to: what it does depends on where the engagement stands and who asks.
+
+    - Reported or under review (the confirmation does not count yet): either side, or an
+      operator, cancels at once.
+    - Confirmed: a side's cancel is a request (a reason is required); the other side answers.
+      An operator who is not a side cancels at once.
+    - Cancellation requested or disputed: the other side's cancel agrees (cancelled); the side
+      who asked waits; an operator's cancel decides it.
+    Refused once the commission is invoiced (an operator settles it) and after completion.
+    """
+    engagement = _locked(engagement)
+    _check_side_or_operator(engagement, user)
+    side = _side(engagement, user)
+    _check_not_invoiced(engagement)
+    status = engagement.status
+    if status == EngagementStatus.CONFIRMED and side is not None:
+        reason = _clean_reason(reason, required=True, message="Say why you want to cancel: the other side reads it.")
+        _move(engagement, EngagementStatus.CANCEL_REQUESTED, message="This engagement cannot be cancelled.")
+        engagement.cancel_requested_by = user
+        engagement.cancel_requested_at = timezone.now()
+        engagement.cancel_reason = reason
+        engagement.dispute_reason = ""
+        engagement.save()
+        emails.engagement_cancel_requested(engagement)
+        return engagement
+    if status in ENGAGEMENT_CANCEL_PENDING_STATUSES and side is not None:
+        if user.pk == engagement.cancel_requested_by_id:
+            raise InvalidTransition(
+                "You asked to cancel: the other side agrees or disputes it, or an operator decides.", field="status"
+            )
+        _clean_reason(reason)
+        _cancel_now(engagement, by=user, reason=engagement.cancel_reason)
+        return engagement
+    _cancel_now(engagement, by=user, reason=_clean_reason(reason))
+    return engagement
+
+
+@transaction.atomic
+def engagement_cancel_dispute(*, engagement: Engagement, user: User, reason: str) -> Engagement:
+    """The other side disagrees with a cancellation request (with a reason): an operator decides."""
+    engagement = _locked(engagement)
+    side = _side(engagement, user)
+    if side is None:
+        raise WrongSide("Only the other side of the engagement disputes a cancellation.")
+    if engagement.status == EngagementStatus.CANCEL_REQUESTED and user.pk == engagement.cancel_requested_by_id:
+        raise WrongSide("You asked to cancel: the other side disputes it, not you.")
+    reason = _clean_reason(reason, required=True, message="Say why the engagement should stand: an operator reads it.")
+    _move(engagement, EngagementStatus.DISPUTED, message="Only a requested cancellation can be disputed.")
+    engagement.dispute_reason = reason
+    engagement.save()
+    emails.engagement_disputed(engagement)
+    return engagement
+
+
+@transaction.atomic
+def engagement_dispute_resolve(*, engagement: Engagement, operator: User, cancel: bool, note: str = "") -> Engagement:
+    """An operator decides a requested or disputed cancellation: cancel the engagement, or keep it (confirmed)."""
+    engagement = _locked(engagement)
+    _check_deciding_operator(engagement, operator, message="Only operators decide disputes.")
+    if engagement.status not in ENGAGEMENT_CANCEL_PENDING_STATUSES:
+        raise InvalidTransition("Only a requested or disputed cancellation is decided.", field="status")
+    note = _clean_reason(note)
+    engagement.reviewed_by = operator
+    engagement.reviewed_at = timezone.now()
+    if cancel:
+        _cancel_now(engagement, by=operator, reason=note or engagement.cancel_reason)
+        return engagement
+    _move(engagement, EngagementStatus.CONFIRMED, message="This engagement cannot be kept.")
+    engagement.save()
+    emails.engagement_kept(engagement, note=note)
+    return engagement
+
+
+def _cancel_now(engagement: Engagement, *, by: User, reason: str) -> None:
+    """Cancel a locked engagement: nothing owed; bonuses, referral and rating awards reversed; ratings stop counting."""
+    _check_not_invoiced(engagement)
+    _move(engagement, EngagementStatus.CANCELLED, message="This engagement can no longer be cancelled.")
     engagement.commission_usd = Decimal("0.00")
     engagement.commission_credit_usd = Decimal("0.00")
-    engagement.cancelled_by = user
+    engagement.cancelled_by = by
     engagement.cancelled_at = timezone.now()
     engagement.cancel_reason = reason
+    if engagement.bonus_status == BonusStatus.PENDING:
+        engagement.bonus_status = BonusStatus.NONE
     engagement.save()
     why = f"Engagement #{engagement.pk} was cancelled"
+    # Bonuses are paid with the commission, which a cancellable engagement has not been: these
+    # reverse what engagements confirmed before that rule were paid at confirmation.
     for role in ("provider", "seeker"):
         pot_award_reverse(cause=engagement_bonus_cause(engagement.pk, role), reason=why)
     for person in (engagement.seeker.user, engagement.provider.user):
@@ -223,13 +388,8 @@ def engagement_cancel(*, engagement: Engagement, user: User, reason: str = "") -
         award = award_for_cause(cause=cause)
         if award and award.reference_type == "engagement" and award.reference_id == engagement.pk:
             pot_award_reverse(cause=cause, reason=why)
-    emails.engagement_cancelled(engagement, by=user)
-    return engagement
-
-
-def _check_operator(user: User) -> None:
-    if not user.is_staff:
-        raise PermissionDenied("Only operators invoice commissions.")
+    ratings_of_cancelled_engagement(engagement=engagement, reason=why)
+    emails.engagement_cancelled(engagement, by=by)
 
 
 @transaction.atomic
@@ -256,12 +416,54 @@ def engagement_mark_invoiced(*, engagement: Engagement, operator: User) -> Engag
 
 @transaction.atomic
 def engagement_mark_paid(*, engagement: Engagement, operator: User) -> Engagement:
-    """An operator records that the provider paid the invoice."""
+    """An operator records that the provider paid the invoice: the engagement's POT is paid now, within the budget.
+
+    Budget: the commission paid in USD (commission minus POT commission credit) at the
+    redemption rate, in whole POT rounded down. Provider bonus first, then the seeker's,
+    then the referrers' first-engagement awards, each cut to what is left (module docstring).
+    """
     _check_operator(operator)
     engagement = _locked(engagement)
     if engagement.billing_status != BillingStatus.INVOICED:
         raise InvalidTransition("Only an invoiced engagement can be marked paid.", field="billing_status")
     engagement.billing_status = BillingStatus.PAID
     engagement.paid_at = timezone.now()
-    engagement.save(update_fields=["billing_status", "paid_at", "updated_at"])
+    if engagement.bonus_status == BonusStatus.PENDING:
+        _pay_bonuses(engagement)
+    engagement.save(
+        update_fields=[
+            "billing_status",
+            "paid_at",
+            "bonus_status",
+            "provider_bonus_pot",
+            "seeker_bonus_pot",
+            "updated_at",
+        ]
+    )
+    if engagement.provider_bonus_pot or engagement.seeker_bonus_pot:
+        emails.engagement_bonus_paid(engagement)
     return engagement
+
+
+def _pay_bonuses(engagement: Engagement) -> None:
+    budget = usd_to_pot_floor(engagement.amount_due_usd)
+    paid = {}
+    for role, person, planned in (
+        ("provider", engagement.provider.user, engagement.provider_bonus_pot),
+        ("seeker", engagement.seeker.user, engagement.seeker_bonus_pot),
+    ):
+        row = pot_award(
+            user=person,
+            rule_key=f"engagement_bonus_{role}",
+            cause=engagement_bonus_cause(engagement.pk, role),
+            deal_value_usd=engagement.deal_value_usd,
+            reference_type="engagement",
+            reference_id=engagement.pk,
+            max_amount=min(planned, budget),
+        )
+        paid[role] = row.amount if row else 0
+        budget -= paid[role]
+    for person in (engagement.seeker.user, engagement.provider.user):
+        budget -= referral_first_engagement(person=person, engagement=engagement, max_amount=budget)
+    engagement.provider_bonus_pot, engagement.seeker_bonus_pot = paid["provider"], paid["seeker"]
+    engagement.bonus_status = BonusStatus.PAID

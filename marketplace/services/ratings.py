@@ -1,11 +1,15 @@
-"""Writes on ratings: each side of a confirmed engagement rates the other once."""
+"""Writes on ratings: each side of a confirmed engagement rates the other once.
+
+Ratings of a cancelled engagement stop counting in the provider's average, and their POT
+awards are taken back (`ratings_of_cancelled_engagement`, called by the engagement services).
+"""
 
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 
-from currency.services import pot_award
+from currency.services import pot_award, pot_award_reverse
 from imatch.errors import DomainError
 from imatch.errors import ErrorCode as CommonCode
 from imatch.text import clean_text
@@ -14,6 +18,7 @@ from marketplace.errors import AlreadyRated, ErrorCode, InvalidTransition, Wrong
 from marketplace.models import (
     ENGAGEMENT_RATEABLE_STATUSES,
     Engagement,
+    EngagementStatus,
     Provider,
     RatedRole,
     Rating,
@@ -21,6 +26,14 @@ from marketplace.models import (
 )
 
 REVIEW_MAX = 5000
+
+
+def rating_given_cause(rating_id: int) -> str:
+    return f"rating_given:rating:{rating_id}"
+
+
+def rating_five_star_cause(rating_id: int) -> str:
+    return f"rating_five_star_received:rating:{rating_id}"
 
 
 @transaction.atomic
@@ -59,11 +72,11 @@ def rating_create(*, engagement: Engagement, user: User, stars, review: str = ""
     except IntegrityError as error:  # a concurrent request rated first
         raise already from error
     if role == RatedRole.PROVIDER:
-        _provider_rating_refresh(provider_id=engagement.provider_id)
+        provider_rating_refresh(provider_id=engagement.provider_id)
     pot_award(
         user=user,
         rule_key="rating_given",
-        cause=f"rating_given:rating:{rating.pk}",
+        cause=rating_given_cause(rating.pk),
         reference_type="rating",
         reference_id=rating.pk,
     )
@@ -71,7 +84,7 @@ def rating_create(*, engagement: Engagement, user: User, stars, review: str = ""
         pot_award(
             user=rated,
             rule_key="rating_five_star_received",
-            cause=f"rating_five_star_received:rating:{rating.pk}",
+            cause=rating_five_star_cause(rating.pk),
             reference_type="rating",
             reference_id=rating.pk,
         )
@@ -79,11 +92,26 @@ def rating_create(*, engagement: Engagement, user: User, stars, review: str = ""
     return rating
 
 
-def _provider_rating_refresh(*, provider_id: int) -> None:
-    """Recompute a provider's average and count from their ratings (row locked)."""
+def ratings_of_cancelled_engagement(*, engagement: Engagement, reason: str) -> None:
+    """A cancelled engagement's ratings stop counting and their POT awards are reversed (once per award).
+
+    Runs inside the cancelling service's transaction, after the engagement is saved as cancelled.
+    """
+    rating_ids = list(Rating.objects.filter(engagement=engagement).order_by("pk").values_list("pk", flat=True))
+    for rating_id in rating_ids:
+        pot_award_reverse(cause=rating_given_cause(rating_id), reason=reason)
+        pot_award_reverse(cause=rating_five_star_cause(rating_id), reason=reason)
+    if rating_ids:
+        provider_rating_refresh(provider_id=engagement.provider_id)
+
+
+def provider_rating_refresh(*, provider_id: int) -> None:
+    """Recompute a provider's average and count from their ratings (row locked); cancelled engagements do not count."""
     provider = Provider.objects.select_for_update().get(pk=provider_id)
-    summary = Rating.objects.filter(provider_id=provider_id, rated_role=RatedRole.PROVIDER).aggregate(
-        avg=Avg("stars"), count=Count("id")
+    summary = (
+        Rating.objects.filter(provider_id=provider_id, rated_role=RatedRole.PROVIDER)
+        .exclude(engagement__status=EngagementStatus.CANCELLED)
+        .aggregate(avg=Avg("stars"), count=Count("id"))
     )
     provider.rating_avg = Decimal(str(summary["avg"] or 0)).quantize(Decimal("0.01"))
     provider.rating_count = summary["count"]

@@ -116,6 +116,18 @@ class EngagementReportForm(MarkInvalidMixin, forms.Form):
 class EngagementCancelForm(MarkInvalidMixin, forms.Form):
     reason = forms.CharField(label="Why is it cancelled?", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
 
+    def __init__(self, *args, answering: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if answering:  # agreeing to the other side's request: their reason stands
+            self.fields["reason"].required = False
+            self.fields["reason"].label = "Anything to add? (optional)"
+
+
+class EngagementDisputeForm(MarkInvalidMixin, forms.Form):
+    reason = forms.CharField(
+        label="Why should the engagement stand?", max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
 
 class RatingForm(MarkInvalidMixin, forms.Form):
     stars = forms.TypedChoiceField(

@@ -36,6 +36,7 @@ urlpatterns = [
     path("engagements/<id:engagement_id>/confirm/", engagements.engagement_confirm, name="engagement-confirm"),
     path("engagements/<id:engagement_id>/complete/", engagements.engagement_complete, name="engagement-complete"),
     path("engagements/<id:engagement_id>/cancel/", engagements.engagement_cancel, name="engagement-cancel"),
+    path("engagements/<id:engagement_id>/dispute/", engagements.engagement_dispute, name="engagement-dispute"),
     path("engagements/<id:engagement_id>/rate/", engagements.engagement_rate, name="engagement-rate"),
     path("commission/", engagements.commission_statement_page, name="commission-statement"),
 ]

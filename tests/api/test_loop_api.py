@@ -130,7 +130,7 @@ def test_a_bad_deal_value_is_a_400_and_writes_nothing(accepted, value):
     assert not Engagement.objects.exists()
 
 
-def test_report_confirm_complete_through_the_api_pays_the_bonuses_once(accepted):
+def test_report_confirm_complete_through_the_api_pays_the_bonuses_with_the_commission(accepted, operator):
     seeker_api, provider_api = client_for(accepted.seeker.user), client_for(accepted.provider.user)
     response = seeker_api.post(
         f"/api/v1/matches/{accepted.pk}/engagement/", {"deal_value_usd": "1200.00"}, format="json"
@@ -147,25 +147,77 @@ def test_report_confirm_complete_through_the_api_pays_the_bonuses_once(accepted)
 
     confirmed = provider_api.post(url + "confirm/")
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
+    body = confirmed.json()
+    assert body["bonus_status"] == "pending" and body["pending_bonus_pot"] == 160  # 60 (5% of 1,200) + 100
+    assert (body["provider_bonus_pot"], body["seeker_bonus_pot"]) == (60, 100)
     retried = provider_api.post(url + "confirm/")
     assert retried.status_code == 400 and retried.json()["code"] == "invalid_transition"
-    assert balance_of(accepted.provider.user) - before == 60  # 5% of 1,200, once
-    assert PotTransaction.objects.filter(reference_type="engagement", reference_id=engagement["id"]).count() == 2
+    assert balance_of(accepted.provider.user) == before  # nothing before the commission is paid
+    assert not PotTransaction.objects.filter(reference_type="engagement", reference_id=engagement["id"]).exists()
 
     completed = seeker_api.post(url + "complete/")
     assert completed.status_code == 200 and completed.json()["status"] == "completed"
 
+    stored = Engagement.objects.get(pk=engagement["id"])
+    engagements.engagement_mark_invoiced(engagement=stored, operator=operator)
+    engagements.engagement_mark_paid(engagement=stored, operator=operator)
+    body = provider_api.get(url).json()
+    assert body["bonus_status"] == "paid" and body["pending_bonus_pot"] == 0
+    assert balance_of(accepted.provider.user) - before == 60
+    assert PotTransaction.objects.filter(reference_type="engagement", reference_id=engagement["id"]).count() == 2
 
-def test_cancel_with_a_reason_reverses_the_bonuses():
-    engagement = confirmed_engagement("1000.00")
+
+def test_a_reported_engagement_is_cancelled_by_one_side():
+    match = accepted_match()
+    engagement = engagements.engagement_report(match=match, user=match.seeker.user, deal_value_usd="1000")
     api = client_for(engagement.provider.user)
-    before = balance_of(engagement.provider.user)
     response = api.post(f"/api/v1/engagements/{engagement.pk}/cancel/", {"reason": "Client moved"}, format="json")
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled" and response.json()["commission_usd"] == "0.00"
-    assert balance_of(engagement.provider.user) == before - 50
+    assert response.json()["bonus_status"] == "none"
     again = api.post(f"/api/v1/engagements/{engagement.pk}/cancel/", {"reason": "again"}, format="json")
-    assert again.status_code == 400
+    assert again.status_code == 400 and again.json()["code"] == "invalid_transition"
+
+
+def test_after_confirmation_a_cancel_is_a_request_the_other_side_agrees_to():
+    engagement = confirmed_engagement("1000.00")
+    provider_api, seeker_api = client_for(engagement.provider.user), client_for(engagement.seeker.user)
+    url = f"/api/v1/engagements/{engagement.pk}/"
+
+    no_reason = provider_api.post(url + "cancel/", {}, format="json")
+    assert no_reason.status_code == 400 and no_reason.json()["code"] == "required"
+    requested = provider_api.post(url + "cancel/", {"reason": "Client moved"}, format="json")
+    assert requested.status_code == 200, requested.json()
+    assert requested.json()["status"] == "cancel_requested"
+    assert requested.json()["cancel_requested_by"] == engagement.provider.user_id
+    alone = provider_api.post(url + "cancel/", {"reason": "please"}, format="json")
+    assert alone.status_code == 400 and alone.json()["code"] == "invalid_transition"
+    own_dispute = provider_api.post(url + "dispute/", {"reason": "no"}, format="json")
+    assert own_dispute.status_code == 403 and own_dispute.json()["code"] == "wrong_side"
+
+    agreed = seeker_api.post(url + "cancel/", {}, format="json")
+    assert agreed.status_code == 200 and agreed.json()["status"] == "cancelled"
+    assert agreed.json()["commission_usd"] == "0.00"
+
+
+def test_the_other_side_disputes_a_cancellation_and_an_operator_decides(operator):
+    engagement = confirmed_engagement("1000.00")
+    provider_api, seeker_api = client_for(engagement.provider.user), client_for(engagement.seeker.user)
+    url = f"/api/v1/engagements/{engagement.pk}/"
+    premature = seeker_api.post(url + "dispute/", {"reason": "It stands"}, format="json")
+    assert premature.status_code == 400 and premature.json()["code"] == "invalid_transition"
+    provider_api.post(url + "cancel/", {"reason": "Client moved"}, format="json")
+
+    blank = seeker_api.post(url + "dispute/", {"reason": ""}, format="json")
+    assert blank.status_code == 400
+    assert client_for(UserFactory()).post(url + "dispute/", {"reason": "x"}, format="json").status_code == 404
+    disputed = seeker_api.post(url + "dispute/", {"reason": "The work started"}, format="json")
+    assert disputed.status_code == 200, disputed.json()
+    assert disputed.json()["status"] == "disputed" and disputed.json()["dispute_reason"] == "The work started"
+    assert provider_api.post(url + "cancel/", {"reason": "again"}, format="json").status_code == 400
+
+    engagements.engagement_dispute_resolve(engagement=engagement, operator=operator, cancel=False, note="Work done")
+    assert seeker_api.get(url).json()["status"] == "confirmed"
 
 
 def test_engagements_are_seen_by_their_two_sides_and_staff(operator):

@@ -1,4 +1,4 @@
-"""The whole core loop in Chromium: ask → matches → introduce → accept → engagement → confirm → rate → wallets."""
+"""The whole core loop in Chromium: ask → matches → introduce → accept → engagement → confirm → rate → pay → wallets."""
 
 import re
 
@@ -7,7 +7,8 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from currency.models import PotTransaction, Wallet
-from marketplace.models import Engagement, EngagementStatus, Rating
+from marketplace.models import BillingStatus, BonusStatus, Engagement, EngagementStatus, Rating
+from marketplace.services import engagements
 from tests.marketplace.factories import PASSWORD, UserFactory
 from tests.marketplace.loop import make_provider
 
@@ -94,6 +95,10 @@ def test_the_whole_loop_in_the_browser(page: Page, seeded_categories):
     page.get_by_role("link", name="Your engagements").click()
     page.get_by_role("button", name="Confirm").click()
     expect(flash(page)).to_contain_text("Engagement confirmed.")
+    expect(flash(page)).to_contain_text("Your engagement bonus is pending")
+    row = page.get_by_role("row", name=re.compile(r"Engagement \d+"))
+    expect(row).to_contain_text("100 POT")
+    expect(row).to_contain_text("pending: paid when the commission is paid")
     page.get_by_role("button", name="Rate").click()
     page.get_by_label("★★★★★ Excellent").check()
     page.get_by_label("Review (optional)").fill("Clear plan, no jargon.")
@@ -104,19 +109,29 @@ def test_the_whole_loop_in_the_browser(page: Page, seeded_categories):
     expect(page.get_by_test_id("pot-balance")).to_have_text(f"{seeker_balance:,} POT")
     log_out(page)
 
-    # The provider rates the seeker and sees the bonuses in the wallet.
+    # The provider rates the seeker; the engagement bonus is not in the wallet yet.
     log_in(page, provider_user.email)
     page.get_by_role("link", name="Your engagements").click()
     page.get_by_role("button", name="Rate").click()
     page.get_by_label("★★★★ Good").check()
     page.get_by_role("button", name="Save my rating").click()
     expect(flash(page)).to_contain_text("your rating of Dana Park is saved")
+    assert not PotTransaction.objects.filter(category="engagement_bonus").exists()
+
+    # An operator invoices the commission and marks it paid: now both bonuses are paid.
+    engagement = Engagement.objects.get()
+    operator = UserFactory(is_staff=True)
+    engagements.engagement_mark_invoiced(engagement=engagement, operator=operator)
+    engagements.engagement_mark_paid(engagement=engagement, operator=operator)
+    page.reload()  # the rating led back to the engagements page
+    expect(page.get_by_role("row", name=re.compile(r"Engagement \d+"))).to_contain_text("paid to your wallet")
     page.get_by_role("link", name=re.compile(r"\d+ POT")).click()
     provider_balance = Wallet.objects.get(user=provider_user).balance
     expect(page.get_by_test_id("pot-balance")).to_have_text(f"{provider_balance:,} POT")
 
-    engagement = Engagement.objects.get()
+    engagement.refresh_from_db()
     assert engagement.status == EngagementStatus.CONFIRMED and engagement.commission_usd == 400
+    assert engagement.billing_status == BillingStatus.PAID and engagement.bonus_status == BonusStatus.PAID
     assert Rating.objects.count() == 2
     provider.refresh_from_db()
     assert (provider.rating_avg, provider.rating_count) == (5, 1)
@@ -131,5 +146,6 @@ def test_the_whole_loop_in_the_browser(page: Page, seeded_categories):
         (provider_user.pk, "rating_given"): 10,
         (provider_user.pk, "rating_received"): 100,  # the seeker gave five stars
     }
+    seeker_balance = Wallet.objects.get(user=seeker_user).balance
     assert seeker_balance == sum(PotTransaction.objects.filter(user=seeker_user).values_list("amount", flat=True))
     assert provider_balance == sum(PotTransaction.objects.filter(user=provider_user).values_list("amount", flat=True))

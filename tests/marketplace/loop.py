@@ -81,3 +81,11 @@ def confirmed_engagement(deal_value: str = "1000.00", category: Category | None 
 
 def hours_ago(hours: float):
     return timezone.now() - timezone.timedelta(hours=hours)
+
+
+def paid_engagement(deal_value: str = "1000.00", category: Category | None = None, *, operator=None):
+    """A confirmed engagement whose commission an operator invoiced and marked paid (bonuses paid)."""
+    engagement = confirmed_engagement(deal_value, category)
+    operator = operator or UserFactory(is_staff=True)
+    engagements.engagement_mark_invoiced(engagement=engagement, operator=operator)
+    return engagements.engagement_mark_paid(engagement=engagement, operator=operator)

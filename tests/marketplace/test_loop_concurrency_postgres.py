@@ -1,4 +1,4 @@
-"""Races on real parallel PostgreSQL connections: a confirmation, a rating and a match run happen once."""
+"""Races on real parallel PostgreSQL connections: a confirmation, a payment, a rating and a match run happen once."""
 
 import pytest
 from django.core.management import call_command
@@ -8,6 +8,7 @@ from marketplace.errors import InvalidTransition
 from marketplace.models import Engagement, EngagementStatus, Match, Rating
 from marketplace.services import engagements, matches, ratings
 from tests.concurrency import outcome_kinds, race
+from tests.marketplace.factories import UserFactory
 from tests.marketplace.loop import accepted_match, confirmed_engagement, make_category, make_provider, make_seeker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -18,14 +19,40 @@ def _catalog():
     call_command("seed_pot", stdout=open("/dev/null", "w"))  # noqa: SIM115 - flushed by earlier transactional tests
 
 
-def test_eight_parallel_confirmations_confirm_once_and_pay_the_bonuses_once():
+def test_eight_parallel_confirmations_confirm_once_and_pay_nothing_yet():
     match = accepted_match()
     engagement = engagements.engagement_report(match=match, user=match.seeker.user, deal_value_usd="1000")
     results = race(8, lambda i: engagements.engagement_confirm(engagement=engagement, user=match.provider.user))
     assert outcome_kinds(results) == {"Engagement": 1, "InvalidTransition": 7}
     assert all(isinstance(r, Engagement | InvalidTransition) for r in results)
     assert Engagement.objects.get(pk=engagement.pk).status == EngagementStatus.CONFIRMED
-    assert PotTransaction.objects.filter(reference_type="engagement", reference_id=engagement.pk).count() == 2
+    assert not PotTransaction.objects.filter(reference_type="engagement", reference_id=engagement.pk).exists()
+
+
+def test_parallel_payments_of_a_commission_pay_the_bonuses_once():
+    engagement = confirmed_engagement("1000")
+    operator = UserFactory(is_staff=True)
+    engagements.engagement_mark_invoiced(engagement=engagement, operator=operator)
+    results = race(6, lambda i: engagements.engagement_mark_paid(engagement=engagement, operator=operator))
+    assert outcome_kinds(results) == {"Engagement": 1, "InvalidTransition": 5}
+    rows = PotTransaction.objects.filter(reference_type="engagement", reference_id=engagement.pk)
+    assert sorted(row.amount for row in rows) == [50, 100]
+
+
+def test_a_cancel_request_and_its_answer_race_to_one_outcome():
+    engagement = confirmed_engagement("1000")
+    engagements.engagement_cancel(engagement=engagement, user=engagement.seeker.user, reason="Moved")
+    provider_user = engagement.provider.user
+    results = race(
+        4,
+        lambda i: (
+            engagements.engagement_cancel(engagement=engagement, user=provider_user)
+            if i % 2
+            else engagements.engagement_cancel_dispute(engagement=engagement, user=provider_user, reason="No")
+        ),
+    )
+    assert outcome_kinds(results)["Engagement"] in (1, 2)  # agree, or dispute then agree
+    assert Engagement.objects.get(pk=engagement.pk).status == EngagementStatus.CANCELLED  # agreeing ends it
 
 
 def test_parallel_ratings_by_one_person_save_one():

@@ -131,7 +131,10 @@ def test_confirm_complete_and_rate_from_the_engagements_page():
     assert "Confirm" in provider_browser.get(reverse("engagements")).content.decode()
 
     response = provider_browser.post(reverse("engagement-confirm", args=[engagement.pk]), follow=True)
-    assert "Engagement confirmed." in flash(response) and "wallet" in flash(response)
+    assert "Engagement confirmed." in flash(response) and "pending" in flash(response)
+    assert "in your wallet" not in flash(response)
+    page = response.content.decode()
+    assert "40 POT" in page and "pending: paid when the commission is paid" in page  # 5% of 800 USD
     response = seeker_browser.post(reverse("engagement-complete", args=[engagement.pk]), follow=True)
     assert "Marked as completed." in flash(response)
 
@@ -148,14 +151,61 @@ def test_confirm_complete_and_rate_from_the_engagements_page():
     assert "Excellent plan" in public
 
 
-def test_cancel_an_engagement_with_a_reason():
-    engagement = confirmed_engagement()
-    browser = browser_of(engagement.seeker.user)
+def test_a_reported_engagement_is_cancelled_alone():
+    match = accepted_match()
+    engagement = engagements.engagement_report(match=match, user=match.seeker.user, deal_value_usd="800")
+    browser = browser_of(match.provider.user)
     url = reverse("engagement-cancel", args=[engagement.pk])
+    assert "you can cancel it alone" in browser.get(url).content.decode()
     assert browser.post(url, {"reason": ""}).status_code == 200  # a reason is required here
     response = browser.post(url, {"reason": "Moved abroad"}, follow=True)
     assert "no commission is owed" in flash(response)
     assert Engagement.objects.get(pk=engagement.pk).status == EngagementStatus.CANCELLED
+
+
+def test_after_confirmation_one_side_asks_and_the_other_agrees():
+    engagement = confirmed_engagement()
+    seeker_browser, provider_browser = browser_of(engagement.seeker.user), browser_of(engagement.provider.user)
+    url = reverse("engagement-cancel", args=[engagement.pk])
+    assert "Ask to cancel" in seeker_browser.get(url).content.decode()
+    assert seeker_browser.post(url, {"reason": ""}).status_code == 200  # a reason is required here
+    response = seeker_browser.post(url, {"reason": "Moved abroad"}, follow=True)
+    assert "Cancellation requested." in flash(response)
+    assert "waiting for the other side" in response.content.decode()
+    assert Engagement.objects.get(pk=engagement.pk).status == EngagementStatus.CANCEL_REQUESTED
+
+    page = provider_browser.get(reverse("engagements")).content.decode()
+    assert "Moved abroad" in page and "Agree to cancel" in page and "Dispute…" in page
+    response = provider_browser.post(url, {"reason": ""}, follow=True)  # agreeing needs no reason
+    assert "no commission is owed" in flash(response)
+    assert Engagement.objects.get(pk=engagement.pk).status == EngagementStatus.CANCELLED
+
+
+def test_the_other_side_disputes_a_cancellation_from_the_page():
+    engagement = confirmed_engagement()
+    engagements.engagement_cancel(engagement=engagement, user=engagement.seeker.user, reason="Moved abroad")
+    browser = browser_of(engagement.provider.user)
+    url = reverse("engagement-dispute", args=[engagement.pk])
+    assert "Moved abroad" in browser.get(url).content.decode()
+    assert browser.post(url, {"reason": ""}).status_code == 200
+    response = browser.post(url, {"reason": "The plan is delivered"}, follow=True)
+    assert "an operator reads both reasons" in flash(response)
+    assert "an operator reads both reasons and decides" in response.content.decode()
+    assert Engagement.objects.get(pk=engagement.pk).status == EngagementStatus.DISPUTED
+    # The side who asked cannot dispute their own request.
+    response = browser_of(engagement.seeker.user).post(url, {"reason": "no"})
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+
+
+def test_a_deal_above_the_threshold_shows_as_under_review():
+    category = make_category(deal_review_threshold_usd="5000")
+    match = accepted_match(category)
+    engagement = engagements.engagement_report(match=match, user=match.seeker.user, deal_value_usd="9000")
+    response = browser_of(match.provider.user).post(reverse("engagement-confirm", args=[engagement.pk]), follow=True)
+    assert "an operator reviews it before it counts" in flash(response)
+    page = response.content.decode()
+    assert "Under review" in page and "$5000.00" in page
+    assert Engagement.objects.get(pk=engagement.pk).status == EngagementStatus.UNDER_REVIEW
 
 
 def test_the_commission_statement(operator):
@@ -191,3 +241,30 @@ def test_the_pages_need_a_login():
     for name in ("matches", "leads", "engagements", "commission-statement"):
         response = Client().get(reverse(name))
         assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_the_engagements_page_query_count_does_not_grow_with_the_new_states(django_assert_max_num_queries):
+    provider_user = UserFactory()
+
+    def engagement_in(name: str, deal_value: str = "800"):
+        category = make_category(name=name, deal_review_threshold_usd="5000")
+        match = accepted_match(category, user=provider_user)
+        engagement = engagements.engagement_report(match=match, user=match.seeker.user, deal_value_usd=deal_value)
+        return engagements.engagement_confirm(engagement=engagement, user=provider_user)
+
+    engagement_in("reviewed", "9000")
+    requested = engagement_in("requested")
+    engagements.engagement_cancel(engagement=requested, user=requested.seeker.user, reason="Moved away")
+    browser = browser_of(provider_user)
+    browser.get(reverse("engagements"))
+    with django_assert_max_num_queries(12) as few:
+        page = browser.get(reverse("engagements")).content.decode()
+    assert "Under review" in page and "Moved away" in page and "Agree to cancel" in page
+
+    disputed = engagement_in("disputed")
+    engagements.engagement_cancel(engagement=disputed, user=disputed.seeker.user, reason="Too slow")
+    engagements.engagement_cancel_dispute(engagement=disputed, user=provider_user, reason="On schedule")
+    engagement_in("more", "9500")
+    with django_assert_max_num_queries(len(few)):
+        page = browser.get(reverse("engagements")).content.decode()
+    assert "Cancellation disputed" in page
