@@ -1,20 +1,47 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
+from django.shortcuts import render
 
 from imatch.admin import ReadOnlyAdmin
 from imatch.errors import DomainError
 from marketplace import selectors
-from marketplace.models import Engagement, Match, Provider, Rating, Seeker, User
+from marketplace.models import AccountStatusChange, Engagement, Match, Provider, Rating, Seeker, User
 from marketplace.services import engagements, profiles
+
+
+class AccountChangeForm(forms.Form):
+    """What an operator gives when deactivating or reactivating accounts."""
+
+    reason = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+
+class AccountStatusChangeInline(admin.TabularInline):
+    """Who deactivated or reactivated the account, when and why (written only by the services)."""
+
+    model = AccountStatusChange
+    fk_name = "user"
+    fields = ["created_at", "action", "operator", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["id"]
-    list_display = ["email", "name", "account_type", "is_staff", "date_joined"]
+    list_display = ["email", "name", "account_type", "is_active", "is_staff", "date_joined"]
     list_filter = ["account_type", "is_staff", "is_active"]
     search_fields = ["email", "name", "referral_code"]
-    readonly_fields = ["account_type", "referral_code", "referred_by", "date_joined", "last_login"]
+    # is_active changes only through the actions: the services record why and make matching see it at once.
+    readonly_fields = ["account_type", "referral_code", "referred_by", "date_joined", "last_login", "is_active"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Person", {"fields": ["name", "account_type", "referral_code", "referred_by"]}),
@@ -22,6 +49,66 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ["date_joined", "last_login"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "name", "password1", "password2"]})]
+    inlines = [AccountStatusChangeInline]
+    actions = ["deactivate_accounts", "reactivate_accounts"]
+
+    def get_inlines(self, request: HttpRequest, obj=None):
+        return self.inlines if obj is not None else []
+
+    def _account_change(self, request: HttpRequest, queryset, *, title: str, explanation: str, change, done: str):
+        """Ask for the reason once, then change each selected account through the service."""
+        form = AccountChangeForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            changed = 0
+            for account in queryset.order_by("pk"):
+                try:
+                    change(user=account, operator=request.user, reason=form.cleaned_data["reason"])
+                    changed += 1
+                except DomainError as error:
+                    self.message_user(request, f"{account.email}: {error.message}", messages.ERROR)
+            if changed:
+                self.message_user(request, f"{done} {changed} account{'s' if changed > 1 else ''}.", messages.SUCCESS)
+            return None
+        return render(
+            request,
+            "admin/marketplace/user/account_change.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "explanation": explanation,
+                "opts": self.model._meta,
+                "accounts": queryset.order_by("pk"),
+                "form": form,
+                "action": request.POST.get("action"),
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description="Deactivate selected accounts", permissions=["change"])
+    def deactivate_accounts(self, request: HttpRequest, queryset):
+        return self._account_change(
+            request,
+            queryset,
+            title="Deactivate accounts",
+            explanation=(
+                "Each account below is switched off at once: no login, no API token; its provider profiles "
+                "leave the directory and matching, its seeker profiles get no matches, and its suggested "
+                "matches and open introductions are closed (their seekers get the next provider)."
+            ),
+            change=profiles.user_deactivate,
+            done="Deactivated",
+        )
+
+    @admin.action(description="Reactivate selected accounts", permissions=["change"])
+    def reactivate_accounts(self, request: HttpRequest, queryset):
+        return self._account_change(
+            request,
+            queryset,
+            title="Reactivate accounts",
+            explanation="Each account below can log in again, and its profiles are listed and matched again.",
+            change=profiles.user_reactivate,
+            done="Reactivated",
+        )
 
 
 @admin.register(Seeker)
