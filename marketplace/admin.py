@@ -4,7 +4,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.shortcuts import render
 
-from imatch.admin import ReadOnlyAdmin
+from categories.models import Specialty
+from imatch.admin import ReadOnlyAdmin, ServiceForm, ServiceFormAdmin
 from imatch.errors import DomainError
 from marketplace import selectors
 from marketplace.models import AccountStatusChange, Engagement, Match, Provider, Rating, Seeker, User
@@ -111,18 +112,72 @@ class UserAdmin(DjangoUserAdmin):
         )
 
 
+def _slugs(specialties: list[Specialty] | None) -> list[str]:
+    return [specialty.slug for specialty in specialties or ()]
+
+
+class SeekerAdminForm(ServiceForm):
+    """Operators add and edit seekers through `seeker_create` / `seeker_update`, as the web and the API do."""
+
+    class Meta:
+        model = Seeker
+        fields = "__all__"
+
+    def save_through_service(self) -> Seeker:
+        data = self.cleaned_data
+        if self.instance.pk is None:
+            fields = {name: data[name] for name in profiles.SEEKER_EDITABLE if name in data}
+            return profiles.seeker_create(
+                user=data["user"], category=data["category"], specialties=_slugs(data.get("specialties")), **fields
+            )
+        changes = {name: data[name] for name in self.changed_data if name in profiles.SEEKER_EDITABLE}
+        if "specialties" in self.changed_data:
+            changes["specialties"] = _slugs(data["specialties"])
+        return profiles.seeker_update(seeker=self.instance, changes=changes)
+
+
+class ProviderAdminForm(ServiceForm):
+    """Operators add and edit providers through `provider_create` / `provider_update`, as the web and the API do.
+
+    A new license number clears the verification (in `provider_update`); verifying is
+    the "Verify the license" action.
+    """
+
+    class Meta:
+        model = Provider
+        fields = "__all__"
+
+    def save_through_service(self) -> Provider:
+        data = self.cleaned_data
+        if self.instance.pk is None:
+            fields = {name: data[name] for name in profiles.PROVIDER_EDITABLE if name in data}
+            return profiles.provider_create(
+                user=data["user"], category=data["category"], specialties=_slugs(data.get("specialties")), **fields
+            )
+        changes = {name: data[name] for name in self.changed_data if name in profiles.PROVIDER_EDITABLE}
+        if "specialties" in self.changed_data:
+            changes["specialties"] = _slugs(data["specialties"])
+        return profiles.provider_update(provider=self.instance, changes=changes)
+
+
 @admin.register(Seeker)
-class SeekerAdmin(admin.ModelAdmin):
+class SeekerAdmin(ServiceFormAdmin):
+    form = SeekerAdminForm
     list_display = ["user", "category", "location", "budget_min", "budget_max", "remote_ok", "created_at"]
     list_filter = ["category", "remote_ok", "state"]
     search_fields = ["user__email", "user__name", "needs_description"]
     list_select_related = ["user", "category"]
     raw_id_fields = ["user"]
     filter_horizontal = ["specialties"]
+    readonly_fields = ["location"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [*self.readonly_fields, "user", "category"] if obj is not None else self.readonly_fields
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(ServiceFormAdmin):
+    form = ProviderAdminForm
     list_display = [
         "business_name",
         "user",
@@ -138,8 +193,18 @@ class ProviderAdmin(admin.ModelAdmin):
     list_select_related = ["user", "category"]
     raw_id_fields = ["user"]
     filter_horizontal = ["specialties"]
-    readonly_fields = ["license_verified", "license_verified_at", "license_verified_by", "rating_avg", "rating_count"]
+    readonly_fields = [
+        "location",
+        "license_verified",
+        "license_verified_at",
+        "license_verified_by",
+        "rating_avg",
+        "rating_count",
+    ]
     actions = ["verify_license"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [*self.readonly_fields, "user", "category"] if obj is not None else self.readonly_fields
 
     @admin.action(description="Verify the license of selected providers")
     def verify_license(self, request, queryset):
