@@ -251,6 +251,14 @@ def test_the_staff_api_refusals(operator, operator_api, user, user_api):
     assert active.status_code == 400 and active.json()["code"] == "invalid_transition"
 
 
+def test_staff_cannot_run_matching_for_a_deactivated_seeker(operator, operator_api):
+    seeker = make_seeker(make_category())
+    deactivate(seeker.user, operator)
+    refused = operator_api.post(f"/api/v1/seekers/{seeker.pk}/match/")
+    assert refused.status_code == 400 and refused.json()["code"] == "account_inactive"
+    assert not Match.objects.exists()
+
+
 def test_the_schema_documents_the_staff_operations():
     from drf_spectacular.generators import SchemaGenerator
 
