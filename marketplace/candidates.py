@@ -75,7 +75,7 @@ REFRESH_LOOKBACK = timedelta(seconds=60)  # longer than any transaction that sav
 # every write of it goes through `user_deactivate` / `user_reactivate`
 # (marketplace/services/profiles.py), which set the user's providers' `updated_at` in
 # the same transaction, so every worker sees a deactivation on its next match request
-# (tests/marketplace/test_user_deactivation.py proves it across two processes). The
+# (tests/marketplace/test_user_deactivation_workers.py proves it across two processes). The
 # admin shows `is_active` read-only for that reason.
 _pools: dict[int, "_CachedPool"] = {}
 _pools_lock = threading.Lock()
