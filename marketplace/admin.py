@@ -1,20 +1,48 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
+from django.shortcuts import render
 
-from imatch.admin import ReadOnlyAdmin
+from categories.models import Specialty
+from imatch.admin import ReadOnlyAdmin, ServiceForm, ServiceFormAdmin
 from imatch.errors import DomainError
 from marketplace import selectors
-from marketplace.models import Engagement, Match, Provider, Rating, Seeker, User
+from marketplace.models import AccountStatusChange, Engagement, Match, Provider, Rating, Seeker, User
 from marketplace.services import engagements, profiles
+
+
+class AccountChangeForm(forms.Form):
+    """What an operator gives when deactivating or reactivating accounts."""
+
+    reason = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+
+class AccountStatusChangeInline(admin.TabularInline):
+    """Who deactivated or reactivated the account, when and why (written only by the services)."""
+
+    model = AccountStatusChange
+    fk_name = "user"
+    fields = ["created_at", "action", "operator", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["id"]
-    list_display = ["email", "name", "account_type", "is_staff", "date_joined"]
+    list_display = ["email", "name", "account_type", "is_active", "is_staff", "date_joined"]
     list_filter = ["account_type", "is_staff", "is_active"]
     search_fields = ["email", "name", "referral_code"]
-    readonly_fields = ["account_type", "referral_code", "referred_by", "date_joined", "last_login"]
+    # is_active changes only through the actions: the services record why and make matching see it at once.
+    readonly_fields = ["account_type", "referral_code", "referred_by", "date_joined", "last_login", "is_active"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Person", {"fields": ["name", "account_type", "referral_code", "referred_by"]}),
@@ -22,20 +50,134 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ["date_joined", "last_login"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "name", "password1", "password2"]})]
+    inlines = [AccountStatusChangeInline]
+    actions = ["deactivate_accounts", "reactivate_accounts"]
+
+    def get_inlines(self, request: HttpRequest, obj=None):
+        return self.inlines if obj is not None else []
+
+    def _account_change(self, request: HttpRequest, queryset, *, title: str, explanation: str, change, done: str):
+        """Ask for the reason once, then change each selected account through the service."""
+        form = AccountChangeForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            changed = 0
+            for account in queryset.order_by("pk"):
+                try:
+                    change(user=account, operator=request.user, reason=form.cleaned_data["reason"])
+                    changed += 1
+                except DomainError as error:
+                    self.message_user(request, f"{account.email}: {error.message}", messages.ERROR)
+            if changed:
+                self.message_user(request, f"{done} {changed} account{'s' if changed > 1 else ''}.", messages.SUCCESS)
+            return None
+        return render(
+            request,
+            "admin/marketplace/user/account_change.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "explanation": explanation,
+                "opts": self.model._meta,
+                "accounts": queryset.order_by("pk"),
+                "form": form,
+                "action": request.POST.get("action"),
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description="Deactivate selected accounts", permissions=["change"])
+    def deactivate_accounts(self, request: HttpRequest, queryset):
+        return self._account_change(
+            request,
+            queryset,
+            title="Deactivate accounts",
+            explanation=(
+                "Each account below is switched off at once: no login, no API token; its provider profiles "
+                "leave the directory and matching, its seeker profiles get no matches, and its suggested "
+                "matches and open introductions are closed (their seekers get the next provider)."
+            ),
+            change=profiles.user_deactivate,
+            done="Deactivated",
+        )
+
+    @admin.action(description="Reactivate selected accounts", permissions=["change"])
+    def reactivate_accounts(self, request: HttpRequest, queryset):
+        return self._account_change(
+            request,
+            queryset,
+            title="Reactivate accounts",
+            explanation="Each account below can log in again, and its profiles are listed and matched again.",
+            change=profiles.user_reactivate,
+            done="Reactivated",
+        )
+
+
+def _slugs(specialties: list[Specialty] | None) -> list[str]:
+    return [specialty.slug for specialty in specialties or ()]
+
+
+class SeekerAdminForm(ServiceForm):
+    """Operators add and edit seekers through `seeker_create` / `seeker_update`, as the web and the API do."""
+
+    class Meta:
+        model = Seeker
+        fields = "__all__"
+
+    def save_through_service(self) -> Seeker:
+        data = self.cleaned_data
+        if self.instance.pk is None:
+            fields = {name: data[name] for name in profiles.SEEKER_EDITABLE if name in data}
+            return profiles.seeker_create(
+                user=data["user"], category=data["category"], specialties=_slugs(data.get("specialties")), **fields
+            )
+        changes = {name: data[name] for name in self.changed_data if name in profiles.SEEKER_EDITABLE}
+        if "specialties" in self.changed_data:
+            changes["specialties"] = _slugs(data["specialties"])
+        return profiles.seeker_update(seeker=self.instance, changes=changes)
+
+
+class ProviderAdminForm(ServiceForm):
+    """Operators add and edit providers through `provider_create` / `provider_update`, as the web and the API do.
+
+    A new license number clears the verification (in `provider_update`); verifying is
+    the "Verify the license" action.
+    """
+
+    class Meta:
+        model = Provider
+        fields = "__all__"
+
+    def save_through_service(self) -> Provider:
+        data = self.cleaned_data
+        if self.instance.pk is None:
+            fields = {name: data[name] for name in profiles.PROVIDER_EDITABLE if name in data}
+            return profiles.provider_create(
+                user=data["user"], category=data["category"], specialties=_slugs(data.get("specialties")), **fields
+            )
+        changes = {name: data[name] for name in self.changed_data if name in profiles.PROVIDER_EDITABLE}
+        if "specialties" in self.changed_data:
+            changes["specialties"] = _slugs(data["specialties"])
+        return profiles.provider_update(provider=self.instance, changes=changes)
 
 
 @admin.register(Seeker)
-class SeekerAdmin(admin.ModelAdmin):
+class SeekerAdmin(ServiceFormAdmin):
+    form = SeekerAdminForm
     list_display = ["user", "category", "location", "budget_min", "budget_max", "remote_ok", "created_at"]
     list_filter = ["category", "remote_ok", "state"]
     search_fields = ["user__email", "user__name", "needs_description"]
     list_select_related = ["user", "category"]
     raw_id_fields = ["user"]
     filter_horizontal = ["specialties"]
+    readonly_fields = ["location"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [*self.readonly_fields, "user", "category"] if obj is not None else self.readonly_fields
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(ServiceFormAdmin):
+    form = ProviderAdminForm
     list_display = [
         "business_name",
         "user",
@@ -51,8 +193,18 @@ class ProviderAdmin(admin.ModelAdmin):
     list_select_related = ["user", "category"]
     raw_id_fields = ["user"]
     filter_horizontal = ["specialties"]
-    readonly_fields = ["license_verified", "license_verified_at", "license_verified_by", "rating_avg", "rating_count"]
+    readonly_fields = [
+        "location",
+        "license_verified",
+        "license_verified_at",
+        "license_verified_by",
+        "rating_avg",
+        "rating_count",
+    ]
     actions = ["verify_license"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [*self.readonly_fields, "user", "category"] if obj is not None else self.readonly_fields
 
     @admin.action(description="Verify the license of selected providers")
     def verify_license(self, request, queryset):

@@ -60,16 +60,23 @@ REFRESH_LOOKBACK = timedelta(seconds=60)  # longer than any transaction that sav
 # - refreshes it from changed rows when the settings and the count are the same but the
 #   latest change moved or REFRESH_EVERY passed: the rows changed since REFRESH_LOOKBACK
 #   before the cached latest change go through `CandidatePool.replaced`;
-# - rebuilds it (all providers read again) when the settings or the count differ, or a
-#   changed row is a provider it never saw, or `replaced` refuses (a new member, a new
-#   text, specialties or user).
+# - rebuilds it (all providers read again) when the settings or the count differ, the
+#   latest change moved back (what the pool saw was rolled back), or a changed row is a
+#   provider it never saw, or `replaced` refuses (a new member, a new text, specialties
+#   or user).
 # It sees only writes that move `providers.updated_at` (`Model.save()`, the services).
 # It cannot see writes that bypass it: `QuerySet.update()` or `bulk_update()` that do
 # not set `updated_at`, raw SQL, `loaddata` (it writes the fixture's `updated_at`),
 # `provider.specialties.set()` without saving the provider, a row saved with an
 # `updated_at` older than REFRESH_LOOKBACK, and anything in other tables a candidate
-# depends on (such as the user). After such writes, call `clear_pool_cache()` in that
-# process, or restart the workers.
+# depends on. After such writes, call `clear_pool_cache()` in that process, or restart
+# the workers.
+# The one such dependency a candidate has is its user's `is_active` (`user_active`):
+# every write of it goes through `user_deactivate` / `user_reactivate`
+# (marketplace/services/profiles.py), which set the user's providers' `updated_at` in
+# the same transaction, so every worker sees a deactivation on its next match request
+# (tests/marketplace/test_user_deactivation_workers.py proves it across two processes). The
+# admin shows `is_active` read-only for that reason.
 _pools: dict[int, "_CachedPool"] = {}
 _pools_lock = threading.Lock()
 
@@ -131,6 +138,7 @@ def _load_candidates(category: Category, *, changed_since: datetime | None = Non
         "years_experience",
         "rating_avg",
         "rating_count",
+        "user__is_active",
     )
     return [
         ProviderCandidate(
@@ -151,6 +159,7 @@ def _load_candidates(category: Category, *, changed_since: datetime | None = Non
             years_experience=years,
             rating_avg=float(rating_avg),
             rating_count=rating_count,
+            user_active=user_active,
         )
         for (
             pid,
@@ -168,6 +177,7 @@ def _load_candidates(category: Category, *, changed_since: datetime | None = Non
             years,
             rating_avg,
             rating_count,
+            user_active,
         ) in rows
     ]
 
@@ -232,7 +242,8 @@ def _cached_pool(category: Category, rules: CategoryRules) -> CandidatePool:
     count, changed = _providers_fingerprint(category)
     with _pools_lock:
         cached = _pools.get(category.pk)
-    if cached is not None and cached.settings == settings and cached.count == count:
+    moved_back = cached is not None and cached.changed is not None and (changed is None or changed < cached.changed)
+    if cached is not None and cached.settings == settings and cached.count == count and not moved_back:
         fresh = time.monotonic() - cached.refreshed_at < REFRESH_EVERY
         if cached.changed == changed and fresh:
             return cached.pool

@@ -59,6 +59,12 @@ def match_declined(match: Match, *, by: User) -> None:
     send_on_commit(template="match_declined", to=other, context={"match": match, "by": by})
 
 
+def match_withdrawn(match: Match, *, departed: User) -> None:
+    """The other side of an introduction learns that the person left (their account was deactivated)."""
+    other = match.provider.user if departed.pk == match.seeker.user_id else match.seeker.user
+    send_on_commit(template="match_withdrawn", to=other, context={"match": match, "departed": departed})
+
+
 def match_expired(match: Match) -> None:
     send_on_commit(
         template="match_expired", to=match.seeker.user, context={"match": match, "link": site_url("matches")}

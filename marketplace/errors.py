@@ -21,6 +21,8 @@ class ErrorCode(StrEnum):
     NEGATIVE = "negative"  # a price or budget below zero
     RANGE_REVERSED = "range_reversed"  # a minimum above its maximum
     READ_ONLY = "read_only"  # a field fixed once the profile exists
+    ACCOUNT_INACTIVE = "account_inactive"  # the person's account was deactivated by an operator
+    SELF_DEACTIVATION = "self_deactivation"  # an operator deactivating their own account
     # The core loop
     PROVIDER_UNAVAILABLE = "provider_unavailable"
     INVALID_TRANSITION = "invalid_transition"
@@ -41,6 +43,12 @@ class DuplicateProfile(DomainError):
     """The user already has a profile of this role in this category."""
 
     code = ErrorCode.DUPLICATE_PROFILE
+
+
+class AccountInactive(DomainError):
+    """The person's account is deactivated: they are not listed, matched, nor given matches."""
+
+    code = ErrorCode.ACCOUNT_INACTIVE
 
 
 class ProviderUnavailable(DomainError):

@@ -102,6 +102,32 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.name.split(" ")[0] if self.name else self.email
 
 
+class AccountAction(models.TextChoices):
+    """What an operator did to a person's account."""
+
+    DEACTIVATED = "deactivated", "Deactivated"
+    """The account was switched off: no login, no API token, gone from the marketplace."""
+    REACTIVATED = "reactivated", "Reactivated"
+    """The account was switched back on."""
+
+
+class AccountStatusChange(models.Model):
+    """An operator deactivated or reactivated a person's account: who, when and why (never edited)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="status_changes")
+    action = models.CharField(max_length=16, choices=AccountAction.choices)
+    operator = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "account_status_changes"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} user {self.user_id} by {self.operator_id}"
+
+
 class Profile(models.Model):
     """What seekers and providers share: where the person is, and when they joined."""
 
@@ -156,22 +182,27 @@ class Seeker(Profile):
 # in memory and as a filter for the database; `listed_in` derives from the predicate.
 # The matching engine, which imports no models, reads it on plain data
 # (`marketplace.matching.factors.provider_listed`). tests/marketplace/
-# test_provider_listing.py proves all of them agree on every case: a new condition (say,
-# an active user account) goes into each, and into that test.
+# test_provider_listing.py proves all of them agree on every case: a new condition goes
+# into each, and into that test.
 
 
-def provider_is_listed(*, category_active: bool, requires_license: bool, license_verified: bool) -> bool:
-    """Whether a provider is listed publicly: active category, license verified where the category requires one."""
-    return category_active and (license_verified or not requires_license)
+def provider_is_listed(
+    *, user_active: bool, category_active: bool, requires_license: bool, license_verified: bool
+) -> bool:
+    """Whether a provider is listed publicly: an active account in an active category,
+    license verified where the category requires one."""
+    return user_active and category_active and (license_verified or not requires_license)
 
 
 def provider_listed_q(*, prefix: str = "") -> Q:
-    """`provider_is_listed` as a filter on providers (joins their category).
+    """`provider_is_listed` as a filter on providers (joins their user and category).
 
     `prefix` is the path to the providers from another model, e.g. "providers__" from Category.
     """
-    return Q(**{f"{prefix}category__active": True}) & (
-        Q(**{f"{prefix}category__requires_license": False}) | Q(**{f"{prefix}license_verified": True})
+    return (
+        Q(**{f"{prefix}user__is_active": True})
+        & Q(**{f"{prefix}category__active": True})
+        & (Q(**{f"{prefix}category__requires_license": False}) | Q(**{f"{prefix}license_verified": True}))
     )
 
 
@@ -183,14 +214,16 @@ class ProviderQuerySet(models.QuerySet):
     def listed_in(self, category: Category) -> "ProviderQuerySet":
         """`listed()` for one category already loaded: the category's half of the rule is decided here.
 
-        What is left filters the provider's own columns only (`category_id`, and
-        `license_verified` where the category requires a license), a shape the PostgreSQL
-        planner estimates well, unlike a join on the category; an inactive category gives
-        an empty queryset without a query.
+        What is left filters the provider's own columns (`category_id`, and
+        `license_verified` where the category requires a license) and their user's
+        `is_active` (a join on the user's primary key), a shape the PostgreSQL planner
+        estimates well, unlike a join on the category; an inactive category gives an
+        empty queryset without a query.
         """
 
         def listed(*, license_verified: bool) -> bool:
             return provider_is_listed(
+                user_active=True,
                 category_active=category.active,
                 requires_license=category.requires_license,
                 license_verified=license_verified,
@@ -198,7 +231,7 @@ class ProviderQuerySet(models.QuerySet):
 
         if not listed(license_verified=True):
             return self.none()
-        providers = self.filter(category_id=category.pk)
+        providers = self.filter(category_id=category.pk, user__is_active=True)
         return providers if listed(license_verified=False) else providers.filter(license_verified=True)
 
 
@@ -266,6 +299,7 @@ class Provider(Profile):
     def is_listed(self) -> bool:
         """Visible to the public (the rule of `Provider.objects.listed()`)."""
         return provider_is_listed(
+            user_active=self.user.is_active,
             category_active=self.category.active,
             requires_license=self.category.requires_license,
             license_verified=self.license_verified,

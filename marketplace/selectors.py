@@ -97,6 +97,14 @@ def providers_visible_to(*, user: User) -> QuerySet[Provider]:
     return Provider.objects.filter(visible).select_related("user", "category").prefetch_related("specialties")
 
 
+def account_for_operator(*, operator: User, user_id: int) -> User:
+    """A person's account with its status history, for an operator; NotFound for anyone else, or no such person."""
+    account = User.objects.filter(pk=user_id).prefetch_related("status_changes").first() if operator.is_staff else None
+    if account is None:
+        raise NotFound("No such user.")
+    return account
+
+
 def user_with_profiles(*, user: User) -> User:
     """The user with their seeker and provider profiles (and categories) loaded."""
     return User.objects.prefetch_related(
@@ -109,9 +117,9 @@ def user_with_profiles(*, user: User) -> User:
 
 
 def seekers_with_free_slots(*, category: Category) -> QuerySet[Seeker]:
-    """The category's seekers with fewer live matches than it gives per request, by id, ready to be matched."""
+    """The category's seekers of active accounts with fewer live matches than it gives per request, by id."""
     return (
-        Seeker.objects.filter(category=category)
+        Seeker.objects.filter(category=category, user__is_active=True)
         .annotate(live=Count("matches", filter=Q(matches__status__in=MATCH_LIVE_STATUSES)))
         .filter(live__lt=F("category__matches_per_request"))
         .select_related("category", "user")

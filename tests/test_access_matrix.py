@@ -210,6 +210,13 @@ ROWS: dict[str, list[Case]] = {
     "api/v1/pot/adjustments/": [
         case("post", "/api/v1/pot/adjustments/", 401, 403, 403, 403, 201, user="{seeker_user}", amount=5, reason="Fix")
     ],
+    # Staff deactivate and reactivate accounts (reactivating an active one is a 400: access passed).
+    "api/v1/^users/(?P<pk>[0-9]{1,18})/deactivate/$": [
+        case("post", "/api/v1/users/{provider_user}/deactivate/", 401, 403, 403, 403, 200, reason="Spam reports")
+    ],
+    "api/v1/^users/(?P<pk>[0-9]{1,18})/reactivate/$": [
+        case("post", "/api/v1/users/{provider_user}/reactivate/", 401, 403, 403, 403, 400, reason="Resolved")
+    ],
     "api/v1/schema/": [case("get", "/api/v1/schema/", 200, 200, 200, 200, 200)],
     "api/v1/docs/": [case("get", "/api/v1/docs/", 200, 200, 200, 200, 200)],
     # --- Web: public pages and accounts ------------------------------------------------------
@@ -304,6 +311,7 @@ def _filled(value, world: World):
         "cancel_requested": world.cancel_requested.pk,
         "redemption": world.redemption_id,
         "seeker_user": world.people["seeker"].pk,
+        "provider_user": world.people["provider"].pk,
     }
     if isinstance(value, str):
         filled = value.format(**ids)

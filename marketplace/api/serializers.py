@@ -4,7 +4,7 @@ from django.contrib.auth import authenticate
 from rest_framework import serializers
 
 from categories.models import Category
-from marketplace.models import Engagement, Match, Provider, Rating, Seeker, User
+from marketplace.models import AccountStatusChange, Engagement, Match, Provider, Rating, Seeker, User
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0, "allow_null": True, "required": False}
 
@@ -214,6 +214,28 @@ class MatchSerializer(serializers.ModelSerializer):
 
 class MatchRunSerializer(serializers.Serializer):
     matches = MatchSerializer(many=True)
+
+
+class AccountChangeRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=1000, allow_blank=True, help_text="Why (kept in the account's history; not shown to the person)."
+    )
+
+
+class AccountStatusChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AccountStatusChange
+        fields = ["action", "reason", "operator", "created_at"]
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    """A person's account as operators see it: whether it is active, and who changed that, when and why."""
+
+    status_changes = AccountStatusChangeSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "name", "is_active", "status_changes"]
 
 
 class DeclineSerializer(serializers.Serializer):

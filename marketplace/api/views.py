@@ -17,6 +17,8 @@ from imatch.errors import ErrorCode as CommonCode
 from imatch.errors import NotFound
 from marketplace import selectors
 from marketplace.api.serializers import (
+    AccountChangeRequestSerializer,
+    AccountSerializer,
     DeclineSerializer,
     EngagementCancelSerializer,
     EngagementDisputeSerializer,
@@ -34,6 +36,7 @@ from marketplace.api.serializers import (
     TokenSerializer,
 )
 from marketplace.errors import (
+    AccountInactive,
     AlreadyRated,
     DuplicateProfile,
     ErrorCode,
@@ -42,7 +45,7 @@ from marketplace.errors import (
     WrongSide,
 )
 from marketplace.filters import ProviderDirectoryFilter
-from marketplace.models import MATCH_LIVE_STATUSES, Engagement, Match, Provider, Rating, Seeker
+from marketplace.models import MATCH_LIVE_STATUSES, Engagement, Match, Provider, Rating, Seeker, User
 from marketplace.services import engagements, matches, profiles, ratings
 
 PROFILE_REFUSALS = (
@@ -173,6 +176,42 @@ class ProviderViewSet(
         serializer.instance = profiles.provider_update(provider=serializer.instance, changes=serializer.validated_data)
 
 
+class AccountViewSet(viewsets.GenericViewSet):
+    """Operators deactivate and reactivate people's accounts (staff only).
+
+    A deactivated person cannot log in nor use their API token, is not listed, matched
+    nor given matches, and their open introductions are closed; reactivating undoes the
+    first three. Each change is recorded with who, when and why (`status_changes`).
+    """
+
+    permission_classes = [permissions.IsAdminUser]
+    serializer_class = AccountSerializer
+    queryset = User.objects.none()  # for the schema; get_object() looks the account up for the operator
+    lookup_value_regex = ID_PATTERN
+
+    def get_object(self) -> User:
+        return selectors.account_for_operator(operator=self.request.user, user_id=int(self.kwargs["pk"]))
+
+    def _change(self, request: Request, service) -> Response:
+        account = self.get_object()
+        serializer = AccountChangeRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        service(user=account, operator=request.user, reason=serializer.validated_data["reason"])
+        return Response(AccountSerializer(self.get_object()).data)
+
+    @extend_schema(request=AccountChangeRequestSerializer, responses=AccountSerializer)
+    @refuses(InvalidTransition, ErrorCode.SELF_DEACTIVATION, CommonCode.REQUIRED, CommonCode.TOO_LONG)
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request: Request, pk: str) -> Response:
+        return self._change(request, profiles.user_deactivate)
+
+    @extend_schema(request=AccountChangeRequestSerializer, responses=AccountSerializer)
+    @refuses(InvalidTransition, CommonCode.REQUIRED, CommonCode.TOO_LONG)
+    @action(detail=True, methods=["post"])
+    def reactivate(self, request: Request, pk: str) -> Response:
+        return self._change(request, profiles.user_reactivate)
+
+
 # --- The core loop: matching, matches, engagements, ratings ---------------------------
 
 
@@ -180,7 +219,7 @@ class SeekerMatchView(APIView):
     """Run matching for one of the user's seeker profiles; answers with its live matches."""
 
     @extend_schema(request=None, responses=MatchRunSerializer)
-    @refuses(CategoryInactive)
+    @refuses(CategoryInactive, AccountInactive)
     def post(self, request: Request, seeker_id: int) -> Response:
         seeker = selectors.seeker_for_user(user=request.user, seeker_id=seeker_id)
         new = matches.match_run_for_seeker(seeker=seeker)

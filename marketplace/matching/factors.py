@@ -2,7 +2,9 @@
 
 How a match is decided:
 
-1. Hard filters, never violated: same and active category; provider accepting clients
+1. Hard filters, never violated: active user accounts on both sides (a deactivated
+   seeker is not matched at all: `match_run_for_seeker` refuses); same and active
+   category; provider accepting clients
    and under capacity; license verified where the category requires one; location
    compatible (same state, or remote on both sides); not the seeker's own user; not a
    provider already matched to this seeker; not someone this seeker's user declined or
@@ -138,6 +140,7 @@ class ProviderCandidate:
     rating_avg: float = 0.0
     rating_count: int = 0
     featured: bool = False
+    user_active: bool = True  # the provider's user account is active (not deactivated by an operator)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,12 +234,12 @@ def order_key(score: float, factors: Sequence[float], featured: bool, provider_i
 
 
 def provider_listed(category: CategoryRules, provider: ProviderCandidate) -> bool:
-    """Listed publicly: active category, license verified where the category requires one.
+    """Listed publicly: an active account in an active category, license verified where the category requires one.
 
     The engine's reading of `marketplace.models.provider_is_listed` (this package imports
     no models); tests/marketplace/test_provider_listing.py proves the two agree.
     """
-    return category.active and (provider.license_verified or not category.requires_license)
+    return provider.user_active and category.active and (provider.license_verified or not category.requires_license)
 
 
 def provider_matchable(category: CategoryRules, provider: ProviderCandidate) -> bool:

@@ -13,7 +13,8 @@ A pool is costly to build (the BM25 index of every profile) and cheap to rank wi
   user (bio, certifications, specialties, user id: the BM25 index and its document
   frequencies, specialty masks, positions by user).
 - `replaced(changed)` keeps all of that and recomputes only the per-row parts of the
-  changed providers (quality, price, city and state, capacity, the state index), carrying
+  changed providers (quality, price, city and state, capacity, whether their account is
+  active, the state index), carrying
   the loads over. It returns None, and the pool must be rebuilt, when a changed row would
   add a member (a new provider, or one who became matchable) or changes the text,
   specialties or user of a member. A change of the category's settings, or a provider

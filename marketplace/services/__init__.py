@@ -1,6 +1,6 @@
 """Writes with business meaning, one module per area.
 
-- `profiles`: people (sign-up), seekers, providers, license verification.
+- `profiles`: people (sign-up, deactivation by an operator), seekers, providers, license verification.
 - `matches`: running the matcher for a seeker, introductions, accepting, declining, expiry.
 - `engagements`: reporting, confirming, completing and cancelling engagements; invoicing.
 - `ratings`: each side rates the other once after an engagement.

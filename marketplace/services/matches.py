@@ -21,7 +21,7 @@ from imatch.errors import DomainError, ErrorCode
 from imatch.text import clean_text
 from marketplace import emails
 from marketplace.candidates import candidate_pool, seeker_exclusions, seeker_profile
-from marketplace.errors import ProviderUnavailable, WrongSide
+from marketplace.errors import AccountInactive, ProviderUnavailable, WrongSide
 from marketplace.matching.pool import CandidatePool
 from marketplace.models import MATCH_LIVE_STATUSES, MATCH_TRANSITIONS, Match, MatchStatus, Seeker, User
 from marketplace.selectors import seekers_with_free_slots
@@ -66,6 +66,8 @@ def match_run_for_seeker(
     seeker = Seeker.objects.select_for_update(of=("self",)).select_related("category", "user").get(pk=seeker.pk)
     category = seeker.category
     _category_matching_check(category=category)
+    if not seeker.user.is_active:
+        raise AccountInactive("This seeker's account is deactivated: no matches are made for it.")
     counts = Match.objects.filter(seeker=seeker).aggregate(
         live=Count("id", filter=Q(status__in=MATCH_LIVE_STATUSES)), made=Count("id")
     )
@@ -145,6 +147,8 @@ def match_introduce(*, match: Match, user: User) -> Match:
         raise WrongSide("Only the seeker asks for an introduction.")
     _move(match, MatchStatus.INTRODUCED, message="Only a suggested match can be introduced.")
     provider = match.provider
+    if not provider.user.is_active:
+        raise ProviderUnavailable(f"{provider.business_name} is no longer on I MATCH.")
     if not provider.accepting_clients:
         raise ProviderUnavailable(f"{provider.business_name} is not accepting new clients right now.")
     match.introduced_at = timezone.now()
@@ -192,9 +196,41 @@ def match_decline(*, match: Match, user: User, reason: str = "") -> Match:
     match.save(update_fields=["status", "declined_by", "decline_reason", "responded_at", "updated_at"])
     if was_known_to_both:
         emails.match_declined(match, by=user)
-    if is_provider and not is_seeker and match.category.active:
+    if is_provider and not is_seeker and match.category.active and match.seeker.user.is_active:
         match_run_for_seeker(seeker=match.seeker)
     return match
+
+
+@transaction.atomic
+def matches_close_for_deactivated(*, user: User, operator: User, now: datetime | None = None) -> list[Match]:
+    """Decline the suggested matches and open introductions of a deactivated person, on both sides.
+
+    Called by `user_deactivate`. Declined by the operator, with no note for the other
+    side: the other side of an introduction gets an email saying the person left; seekers
+    who lose a provider this way get the next-best one at once. (Accepted matches and
+    engagements are left to the operator.)
+    """
+    now = now or timezone.now()
+    open_matches = list(
+        Match.objects.filter(Q(seeker__user=user) | Q(provider__user=user))
+        .filter(status__in=(MatchStatus.SUGGESTED, MatchStatus.INTRODUCED))
+        .select_for_update(of=("self",))
+        .select_related("seeker__user", "provider__user", "category")
+        .order_by("pk")
+    )
+    for match in open_matches:
+        was_introduced = match.status == MatchStatus.INTRODUCED
+        _move(match, MatchStatus.DECLINED, message="This match can no longer be declined.")
+        match.declined_by = operator
+        match.responded_at = now
+        match.save(update_fields=["status", "declined_by", "responded_at", "updated_at"])
+        if was_introduced:
+            emails.match_withdrawn(match, departed=user)
+    left_by_provider = {m.seeker_id: m for m in open_matches if m.seeker.user_id != user.pk}
+    for match in left_by_provider.values():
+        if match.category.active and match.seeker.user.is_active:
+            match_run_for_seeker(seeker=match.seeker, now=now)
+    return open_matches
 
 
 @transaction.atomic
@@ -215,6 +251,6 @@ def match_expire_stale(*, now: datetime | None = None, category: Category | None
         match.save(update_fields=["status", "responded_at", "updated_at"])
         emails.match_expired(match)
     for match in {match.seeker_id: match for match in stale}.values():
-        if match.category.active:
+        if match.category.active and match.seeker.user.is_active:
             match_run_for_seeker(seeker=match.seeker, now=now)
     return stale

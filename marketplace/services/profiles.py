@@ -19,8 +19,9 @@ from currency.services import pot_award
 from imatch.errors import DomainError, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 from imatch.text import clean_text
-from marketplace.errors import DuplicateProfile, ErrorCode
-from marketplace.models import AccountType, Provider, Seeker, User, UserManager
+from marketplace.errors import DuplicateProfile, ErrorCode, InvalidTransition
+from marketplace.models import AccountAction, AccountStatusChange, AccountType, Provider, Seeker, User, UserManager
+from marketplace.services.matches import matches_close_for_deactivated
 
 # --- People ---------------------------------------------------------------------------
 
@@ -65,6 +66,78 @@ def user_register(*, email: str, password: str | None, name: str, referral_code:
             "An account with this email already exists.", field="email", code=ErrorCode.EMAIL_TAKEN
         ) from error
     return user
+
+
+ACCOUNT_REASON_MAX = 1000
+
+
+def _account_change_check(*, user: User, operator: User, reason: str) -> str:
+    """Refuse a deactivation or reactivation not made by an operator, or without a reason; the reason, trimmed."""
+    if not (operator.is_staff and operator.is_active):
+        raise PermissionDenied("Only operators deactivate or reactivate accounts.")
+    if user.is_staff and not operator.is_superuser:
+        raise PermissionDenied("Only a superuser deactivates or reactivates an operator's account.")
+    reason = clean_text(reason)
+    if not reason:
+        raise DomainError("Say why (kept in the account's history).", field="reason", code=CommonCode.REQUIRED)
+    if len(reason) > ACCOUNT_REASON_MAX:
+        raise DomainError(
+            f"Keep the reason under {ACCOUNT_REASON_MAX} characters.", field="reason", code=CommonCode.TOO_LONG
+        )
+    return reason
+
+
+def _account_set_active(*, user: User, operator: User, active: bool, reason: str) -> User:
+    """Switch the account on or off, record who, when and why, and make every worker's matching see it.
+
+    Matching caches each category's providers per process and refreshes them by their
+    `updated_at` (marketplace/candidates.py): the user's active flag is part of a
+    candidate, so their providers' `updated_at` moves in this same transaction.
+    """
+    now = timezone.now()
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    Provider.objects.filter(user=user).update(updated_at=now)
+    AccountStatusChange.objects.create(
+        user=user,
+        operator=operator,
+        action=AccountAction.REACTIVATED if active else AccountAction.DEACTIVATED,
+        reason=reason,
+        created_at=now,
+    )
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, operator: User, reason: str) -> User:
+    """An operator deactivates a person's account: gone from the marketplace in every worker at once.
+
+    The person can no longer log in nor use an API token; their providers are neither
+    listed nor matched; their seekers get no matches. Their suggested matches and open
+    introductions are declined, and seekers who lose a provider that way get the next one.
+    """
+    reason = _account_change_check(user=user, operator=operator, reason=reason)
+    if user.pk == operator.pk:
+        raise DomainError("You cannot deactivate your own account.", code=ErrorCode.SELF_DEACTIVATION)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_active:
+        raise InvalidTransition("This account is already deactivated.")
+    _account_set_active(user=user, operator=operator, active=False, reason=reason)
+    matches_close_for_deactivated(user=user, operator=operator)
+    return user
+
+
+@transaction.atomic
+def user_reactivate(*, user: User, operator: User, reason: str) -> User:
+    """An operator reactivates a deactivated account: the person logs in, is listed and matched again.
+
+    Matches declined at the deactivation stay declined (those pairs are not matched again).
+    """
+    reason = _account_change_check(user=user, operator=operator, reason=reason)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active:
+        raise InvalidTransition("This account is already active.")
+    return _account_set_active(user=user, operator=operator, active=True, reason=reason)
 
 
 def _account_type_refresh(*, user: User) -> None:

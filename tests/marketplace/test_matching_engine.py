@@ -119,6 +119,7 @@ def test_a_compatible_provider_is_matched():
         ({"active_clients": 10, "max_active_clients": 10}, "at capacity"),
         ({"state": "CA", "remote": False}, "another state, not remote"),
         ({"user_id": SEEKER.user_id}, "the seeker's own user"),
+        ({"user_active": False}, "a deactivated account"),
     ],
 )
 def test_hard_filters_exclude(change, why):

@@ -3,13 +3,13 @@
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from marketplace import candidates
 from marketplace.models import Provider
 from marketplace.services import profiles
-from tests.marketplace.loop import make_category, make_provider, make_seeker
+from tests.marketplace.loop import hours_ago, make_category, make_provider, make_seeker
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +85,26 @@ def test_a_change_committed_late_is_picked_up_by_the_periodic_refresh(category, 
     assert best_for(seeker) == [provider.pk]  # same fingerprint: not seen yet
     monkeypatch.setattr(candidates, "REFRESH_EVERY", 0.0)
     assert best_for(seeker) == []
+
+
+def test_a_deactivated_account_leaves_a_warm_index_and_comes_back(category, operator):
+    seeker = make_seeker(category)
+    provider = make_provider(category)
+    assert best_for(seeker) == [provider.pk]
+    profiles.user_deactivate(user=provider.user, operator=operator, reason="Spam")
+    assert best_for(seeker) == []
+    profiles.user_reactivate(user=provider.user, operator=operator, reason="Not spam")
+    assert best_for(seeker) == [provider.pk]
+
+
+def test_what_a_rolled_back_transaction_showed_the_index_is_forgotten(category, operator):
+    """The index refreshed inside a transaction that rolls back must not keep what it saw."""
+    seeker = make_seeker(category)
+    provider = make_provider(category)
+    Provider.objects.filter(pk=provider.pk).update(updated_at=hours_ago(1))  # older than the refresh look-back
+    assert best_for(seeker) == [provider.pk]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        profiles.user_deactivate(user=provider.user, operator=operator, reason="Spam")
+        assert best_for(seeker) == []  # the cached index now holds the deactivation
+        raise RuntimeError("rolled back")
+    assert best_for(seeker) == [provider.pk]  # the latest change moved back: rebuilt

@@ -3,28 +3,35 @@
 import itertools
 
 import pytest
+from django.test import Client
+from rest_framework.test import APIClient
 
 from marketplace import selectors
 from marketplace.candidates import candidate_pool
 from marketplace.matching.factors import CategoryRules, ProviderCandidate, provider_listed, provider_matchable
 from marketplace.models import Provider, provider_is_listed
 from tests.categories.factories import CategoryFactory
-from tests.marketplace.factories import ProviderFactory
+from tests.marketplace.factories import ProviderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-CASES = list(itertools.product([True, False], repeat=3))
+CASES = list(itertools.product([True, False], repeat=4))
 
 
-@pytest.mark.parametrize(("category_active", "requires_license", "license_verified"), CASES)
-def test_every_reading_of_the_rule_agrees(category_active, requires_license, license_verified):
+@pytest.mark.parametrize(("user_active", "category_active", "requires_license", "license_verified"), CASES)
+def test_every_reading_of_the_rule_agrees(user_active, category_active, requires_license, license_verified):
     category = CategoryFactory(active=category_active, requires_license=requires_license)
-    provider = ProviderFactory(category=category, license_verified=license_verified)
-    expected = category_active and (license_verified or not requires_license)
+    provider = ProviderFactory(
+        category=category, license_verified=license_verified, user=UserFactory(is_active=user_active)
+    )
+    expected = user_active and category_active and (license_verified or not requires_license)
 
     assert (
         provider_is_listed(
-            category_active=category_active, requires_license=requires_license, license_verified=license_verified
+            user_active=user_active,
+            category_active=category_active,
+            requires_license=requires_license,
+            license_verified=license_verified,
         )
         == expected
     )
@@ -35,6 +42,9 @@ def test_every_reading_of_the_rule_agrees(category_active, requires_license, lic
     counts = {c.pk: c.provider_count for c in selectors.category_list_with_provider_counts()}
     assert counts.get(category.pk) == (int(expected) if category_active else None)  # inactive: not on the home page
     assert len(candidate_pool(category)) == int(expected)  # accepting clients by default: matchable iff listed
+    assert Client().get(f"/providers/{provider.pk}/").status_code == (200 if expected else 404)
+    directory = APIClient().get("/api/v1/providers/").json()["results"]
+    assert (provider.pk in {row["id"] for row in directory}) == expected
 
     # The engine's own reading, on plain data (it imports no models).
     rules = CategoryRules(id=category.pk, active=category_active, requires_license=requires_license)
@@ -45,6 +55,7 @@ def test_every_reading_of_the_rule_agrees(category_active, requires_license, lic
             category_id=category.pk,
             license_verified=license_verified,
             accepting_clients=accepting,
+            user_active=user_active,
         )
         assert provider_listed(rules, candidate) == expected
         assert provider_matchable(rules, candidate) == (expected and accepting)
@@ -57,11 +68,12 @@ def test_listed_in_filters_only_the_providers_own_columns(django_assert_num_quer
 
     def where(providers) -> str:
         sql = str(providers.query)
-        assert "categories" not in sql  # no join: the planner sees the providers' own columns
+        assert "categories" not in sql  # no join on the category: the planner sees the providers' own columns
         return sql.split(" WHERE ", 1)[1]
 
     assert where(Provider.objects.listed_in(licensed)).count("license_verified") == 1
     assert "license_verified" not in where(Provider.objects.listed_in(open_to_all))
+    assert "is_active" in where(Provider.objects.listed_in(open_to_all))  # the account's half of the rule
     with django_assert_num_queries(0):
         assert list(Provider.objects.listed_in(paused)) == []
 
