@@ -203,10 +203,12 @@ def bayesian_rating(rating_avg: float, rating_count: int) -> float:
 
 def quality_fit(provider: ProviderCandidate) -> float:
     """Bayesian rating (60%), verified license (20%), experience with diminishing returns (20%)."""
-    rating = (bayesian_rating(provider.rating_avg, provider.rating_count) - 1.0) / 4.0
+    # Each part is clamped to [0, 1] on its own: clamping only the sum would let a rating out of
+    # range (an average under 1 typed in by hand) swallow the experience and license parts,
+    # and a better provider would then tie with a worse one.
+    rating = min(1.0, max(0.0, (bayesian_rating(provider.rating_avg, provider.rating_count) - 1.0) / 4.0))
     experience = 1.0 - math.exp(-max(0, provider.years_experience or 0) / EXPERIENCE_SCALE_YEARS)
-    value = 0.6 * rating + 0.2 * (1.0 if provider.license_verified else 0.0) + 0.2 * experience
-    return min(1.0, max(0.0, value))
+    return 0.6 * rating + 0.2 * (1.0 if provider.license_verified else 0.0) + 0.2 * experience
 
 
 def capacity_fit(max_active_clients: int, active_clients: int, open_leads: int) -> float:

@@ -504,3 +504,11 @@ def test_refreshing_keeps_the_loads():
     refreshed = pool.replaced([replace(provider(2), rating_avg=5.0)])
     ranked = refreshed.rank(SEEKER, limit=5)
     assert [m.provider_id for m in ranked] == [2] and ranked[0].featured
+
+
+def test_experience_counts_even_when_the_rating_is_out_of_range():
+    """Found by Hypothesis: a rating average under 1 must not swallow the experience part of quality."""
+    unrated_novice = provider(1, rating_avg=0.0, rating_count=42, years_experience=0)
+    seasoned = replace(unrated_novice, id=2, user_id=1002, years_experience=5)
+    assert factors.quality_fit(seasoned) > factors.quality_fit(unrated_novice)
+    assert 0.0 <= factors.quality_fit(unrated_novice) <= 1.0
