@@ -17,8 +17,10 @@ $(BIN)/activate: requirements.txt requirements-dev.txt
 
 install: $(BIN)/activate
 
+# The database cache holds throttles and lockouts when REDIS_URL is not set (a no-op otherwise).
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 
 seed: migrate
 	$(BIN)/python manage.py seed_categories categories

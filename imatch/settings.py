@@ -94,6 +94,29 @@ else:
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache: throttles, lockouts and rate limits are counted here -----------------------
+# Every process must see the same counters, or each gunicorn worker would allow the limit
+# again: Redis when REDIS_URL is given, the database otherwise (`manage.py createcachetable`,
+# run by `make migrate`). Never the per-process local-memory cache.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "imatch",
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "imatch_cache",
+            "KEY_PREFIX": "imatch",
+        }
+    }
+
 # --- Identity -------------------------------------------------------------------------
 AUTH_USER_MODEL = "marketplace.User"
 LOGIN_URL = "login"
@@ -128,6 +151,11 @@ STORAGES = {
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="I MATCH <hello@imatch.local>")
 
+# --- Client address and brute-force protection -----------------------------------------
+# Every limit keyed by address (API throttles, login lockouts, password-reset limits) reads
+# it the same way: the address the nearest trusted proxy saw (imatch.client.client_ip).
+NUM_PROXIES = env.int("API_NUM_PROXIES", default=0)
+
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -149,6 +177,9 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="600/minute"),
         "auth": env.str("API_THROTTLE_AUTH", default="20/minute"),
     },
+    # How many trusted proxies append to X-Forwarded-For. 0: the socket address is the
+    # client and X-Forwarded-For is ignored (a client could write anything in it).
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "I MATCH API",

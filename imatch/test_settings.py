@@ -1,4 +1,9 @@
-"""Settings for the test suite: fast hashing, in-memory email, no throttling surprises."""
+"""Settings for the test suite: fast hashing, in-memory email, no throttling surprises.
+
+The cache is per process (tests/conftest.py empties it around every test, so no test
+inherits another's throttle counts or lockouts); the production settings share them in
+Redis or the database.
+"""
 
 import os
 
@@ -12,6 +17,7 @@ from imatch.settings import REST_FRAMEWORK, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "imatch-tests"}}
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,

@@ -1,6 +1,7 @@
 """Shared fixtures: an API client, people, and the seeded categories."""
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -24,6 +25,14 @@ def _fresh_candidate_pools():
     clear_pool_cache()
     yield
     clear_pool_cache()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle counts, login lockouts and rate limits live in the cache: no test inherits another's."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -68,6 +68,7 @@ def sqlite_server(tmp_path: Path):
     }
     manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, cwd=settings.BASE_DIR)
+    subprocess.run([*manage, "createcachetable"], env=env, check=True, cwd=settings.BASE_DIR)
     subprocess.run([*manage, "shell", "-c", SETUP], env=env, check=True, cwd=settings.BASE_DIR)
     port = _free_port()
     log = (tmp_path / "gunicorn.log").open("w")
