@@ -4,6 +4,7 @@ from django.contrib.auth import authenticate
 from rest_framework import serializers
 
 from categories.models import Category
+from marketplace.errors import LoginLocked
 from marketplace.models import Engagement, Match, Provider, Rating, Seeker, User
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0, "allow_null": True, "required": False}
@@ -43,8 +44,13 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
 
     def validate(self, attrs):
-        user = authenticate(self.context["request"], username=attrs["email"], password=attrs["password"])
+        request = self.context["request"]
+        user = authenticate(request, username=attrs["email"], password=attrs["password"])
         if user is None:
+            # django-axes flags the request once this email reached its failure limit; the
+            # answer is the same whether or not an account uses the email.
+            if getattr(request, "axes_locked_out", False):
+                raise LoginLocked()
             raise serializers.ValidationError("Unable to log in with these credentials.", code="authorization")
         attrs["user"] = user
         return attrs

@@ -36,6 +36,7 @@ from marketplace.errors import (
     DuplicateProfile,
     ErrorCode,
     InvalidTransition,
+    LoginLocked,
     ProviderUnavailable,
     WrongSide,
 )
@@ -74,13 +75,17 @@ class RegisterView(APIView):
 
 
 class TokenView(APIView):
-    """Exchange an email and password for the user's API token."""
+    """Exchange an email and password for the user's API token.
+
+    Failed attempts count towards the email's lockout (django-axes) and the client's throttle.
+    """
 
     permission_classes = [permissions.AllowAny]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
     @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer)
+    @refuses(LoginLocked)
     def post(self, request: Request) -> Response:
         serializer = TokenRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
