@@ -32,11 +32,16 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class RegisteredUserSerializer(serializers.ModelSerializer):
-    token = serializers.CharField(source="auth_token.key", read_only=True)
+    """The new account and the API token issued with it (context `token`)."""
+
+    token = serializers.SerializerMethodField()
 
     class Meta:
         model = User
         fields = ["id", "email", "name", "referral_code", "token"]
+
+    def get_token(self, user: User) -> str:
+        return self.context["token"]
 
 
 class TokenRequestSerializer(serializers.Serializer):

@@ -79,7 +79,9 @@ def test_the_lockout_answer_is_the_same_for_an_email_without_an_account(api_clie
     assert answers["pat@example.com"][0] == 429
 
 
-def test_the_schema_documents_the_lockout(client, db):
+def test_the_schema_documents_the_lockout_and_logout(client, db):
     schema = client.get("/api/v1/schema/?format=json").json()
     token = schema["paths"]["/api/v1/auth/token/"]["post"]["responses"]
     assert "locked_out" in token["429"]["description"] and "throttled" in token["429"]["description"]
+    logout = schema["paths"]["/api/v1/auth/logout/"]["post"]["responses"]
+    assert set(logout) >= {"204", "401"}
