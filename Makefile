@@ -25,8 +25,10 @@ env: .env
 .env:
 	$(PYTHON) -m imatch.envfile
 
+# The database cache holds throttles and lockouts when REDIS_URL is not set (a no-op otherwise).
 migrate: install .env
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 
 seed: migrate
 	$(BIN)/python manage.py seed_categories categories

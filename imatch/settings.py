@@ -5,6 +5,7 @@ calls: DJANGO_DEBUG=true and a generated DJANGO_SECRET_KEY); the environment win
 it. Everywhere else debug is off and DJANGO_SECRET_KEY must be given. See README "Configuration" for every variable.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -37,7 +38,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "categories",
@@ -55,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "imatch.urls"
@@ -96,6 +100,29 @@ else:
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Cache: throttles, lockouts and rate limits are counted here -----------------------
+# Every process must see the same counters, or each gunicorn worker would allow the limit
+# again: Redis when REDIS_URL is given, the database otherwise (`manage.py createcachetable`,
+# run by `make migrate`). Never the per-process local-memory cache.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "imatch",
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "imatch_cache",
+            "KEY_PREFIX": "imatch",
+        }
+    }
+
 # --- Identity -------------------------------------------------------------------------
 AUTH_USER_MODEL = "marketplace.User"
 LOGIN_URL = "login"
@@ -106,6 +133,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "marketplace.passwords.PasswordChangedHook"},
+]
+
+# django-axes first: it refuses a locked-out username before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -130,10 +164,47 @@ STORAGES = {
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="I MATCH <hello@imatch.local>")
 
+# --- Client address and brute-force protection -----------------------------------------
+# Every limit keyed by address (API throttles, login lockouts, password-reset limits) reads
+# it the same way: the address the nearest trusted proxy saw (imatch.client.client_ip).
+NUM_PROXIES = env.int("API_NUM_PROXIES", default=0)
+
+# django-axes: failed logins (web page, admin and API token) are counted per username in
+# the shared cache; at the limit that username is locked for the cool-off, whatever the
+# address. Per username rather than per username and address: with the pair, an attacker
+# with many addresses gets the full allowance again from each one. The lockout page says
+# the same for an unknown email as for a real account; a password reset lifts it.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# Both the log-in form and the token endpoint pass the email to authenticate() as `username`.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "imatch.client.login_username"
+AXES_CLIENT_IP_CALLABLE = "imatch.client.client_ip"
+AXES_LOCKOUT_CALLABLE = "marketplace.web.views.login_locked_out"
+# Retrying while locked does not push the end of the lockout further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# No start-up banner in every manage.py command; no admin pages for axes' database tables,
+# which the cache handler leaves empty.
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False
+
+# django-axes warns (axes.W006) when lockouts are not also per address. Locking an address
+# would lock everyone behind it (an office, a phone network) out of every account; the
+# per-address limit is the throttle instead: the log-in page and the token endpoint both
+# allow so many attempts per client address a minute (see below and API_THROTTLE_AUTH).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+LOGIN_ATTEMPTS_PER_MINUTE = env.int("LOGIN_ATTEMPTS_PER_MINUTE", default=20)
+
+# Password-reset requests: at most so many emails per address and per client per hour.
+PASSWORD_RESET_LIMIT_PER_EMAIL = env.int("PASSWORD_RESET_LIMIT_PER_EMAIL", default=3)
+PASSWORD_RESET_LIMIT_PER_IP = env.int("PASSWORD_RESET_LIMIT_PER_IP", default=20)
+
 # --- REST API -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "imatch.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -156,6 +227,15 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="600/minute"),
         "auth": env.str("API_THROTTLE_AUTH", default="20/minute"),
     },
+    # How many trusted proxies append to X-Forwarded-For. 0: the socket address is the
+    # client and X-Forwarded-For is ignored (a client could write anything in it).
+    "NUM_PROXIES": NUM_PROXIES,
+}
+# API tokens (django-rest-knox): one per device, stored hashed, expiring.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=30)),
+    "TOKEN_LIMIT_PER_USER": env.int("API_TOKEN_LIMIT_PER_USER", default=20),
+    "AUTH_HEADER_PREFIX": "Token",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "I MATCH API",

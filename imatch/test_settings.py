@@ -1,4 +1,9 @@
-"""Settings for the test suite: fast hashing, in-memory email, no throttling surprises."""
+"""Settings for the test suite: fast hashing, in-memory email, no throttling surprises.
+
+The cache is per process (tests/conftest.py empties it around every test, so no test
+inherits another's throttle counts or lockouts); tests/test_shared_cache.py proves the
+counters against the real Redis.
+"""
 
 import os
 
@@ -8,10 +13,15 @@ os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "false")
 
 from imatch.settings import *  # noqa: F403
-from imatch.settings import REST_FRAMEWORK, STORAGES
+from imatch.settings import REST_FRAMEWORK, SILENCED_SYSTEM_CHECKS, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+LOGIN_ATTEMPTS_PER_MINUTE = 10000
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "imatch-tests"}}
+# axes.W001 warns that a per-process cache cannot share lockouts between processes: true, and
+# wanted here; production settings never use one.
+SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "axes.W001"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,

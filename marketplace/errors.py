@@ -6,6 +6,8 @@ or a base error with one of these codes where the refusal concerns a single inpu
 
 from enum import StrEnum
 
+from django.conf import settings
+
 from imatch.errors import Conflict, DomainError, PermissionDenied
 
 
@@ -16,6 +18,7 @@ class ErrorCode(StrEnum):
     EMAIL_TAKEN = "email_taken"
     INVALID_REFERRAL = "invalid_referral"
     WEAK_PASSWORD = "weak_password"  # noqa: S105 (an error code, not a password)
+    LOCKED_OUT = "locked_out"  # too many failed logins for this email: wait for the cool-off
     DUPLICATE_PROFILE = "duplicate_profile"
     UNKNOWN_SPECIALTY = "unknown_specialty"
     NEGATIVE = "negative"  # a price or budget below zero
@@ -37,6 +40,19 @@ class ErrorCode(StrEnum):
     LEGACY_FILE_UNUSABLE = "legacy_file_unusable"
     CATEGORY_MISSING = "category_missing"
     IMPORT_RACED = "import_raced"
+
+
+class LoginLocked(DomainError):
+    """Too many failed logins for this email; said the same whether or not an account has it."""
+
+    code = ErrorCode.LOCKED_OUT
+    status = 429
+
+    def __init__(self) -> None:
+        minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+        super().__init__(
+            f"Too many failed log-ins with this email. Try again in {minutes} minutes, or reset your password."
+        )
 
 
 class DuplicateProfile(DomainError):

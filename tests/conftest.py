@@ -1,8 +1,8 @@
 """Shared fixtures: an API client, people, and the seeded categories."""
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from categories.models import Category
@@ -26,6 +26,14 @@ def _fresh_candidate_pools():
     clear_pool_cache()
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle counts, login lockouts and rate limits live in the cache: no test inherits another's."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()
@@ -47,10 +55,11 @@ def api_client() -> APIClient:
 
 
 def client_for(user) -> APIClient:
-    """An API client authenticated with the user's token."""
+    """An API client authenticated with a new API token of the user's."""
+    from marketplace.services.tokens import api_token_issue
+
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user)}")
     return client
 
 

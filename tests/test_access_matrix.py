@@ -114,6 +114,7 @@ ROWS: dict[str, list[Case]] = {
     # --- API: accounts ---------------------------------------------------------------------
     "api/v1/auth/register/": [case("post", "/api/v1/auth/register/", 400, 400, 400, 400, 400)],
     "api/v1/auth/token/": [case("post", "/api/v1/auth/token/", 400, 400, 400, 400, 400)],
+    "api/v1/auth/logout/": [case("post", "/api/v1/auth/logout/", 401, 204, 204, 204, 204)],
     "api/v1/me/": [case("get", "/api/v1/me/", 401, 200, 200, 200, 200)],
     # --- API: profiles ---------------------------------------------------------------------
     "api/v1/^seekers/$": [

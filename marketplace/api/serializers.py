@@ -4,6 +4,7 @@ from django.contrib.auth import authenticate
 from rest_framework import serializers
 
 from categories.models import Category
+from marketplace.errors import LoginLocked
 from marketplace.models import AccountStatusChange, Engagement, Match, Provider, Rating, Seeker, User
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0, "allow_null": True, "required": False}
@@ -31,11 +32,16 @@ class RegisterSerializer(serializers.Serializer):
 
 
 class RegisteredUserSerializer(serializers.ModelSerializer):
-    token = serializers.CharField(source="auth_token.key", read_only=True)
+    """The new account and the API token issued with it (context `token`)."""
+
+    token = serializers.SerializerMethodField()
 
     class Meta:
         model = User
         fields = ["id", "email", "name", "referral_code", "token"]
+
+    def get_token(self, user: User) -> str:
+        return self.context["token"]
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -43,8 +49,13 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
 
     def validate(self, attrs):
-        user = authenticate(self.context["request"], username=attrs["email"], password=attrs["password"])
+        request = self.context["request"]
+        user = authenticate(request, username=attrs["email"], password=attrs["password"])
         if user is None:
+            # django-axes flags the request once this email reached its failure limit; the
+            # answer is the same whether or not an account uses the email.
+            if getattr(request, "axes_locked_out", False):
+                raise LoginLocked()
             raise serializers.ValidationError("Unable to log in with these credentials.", code="authorization")
         attrs["user"] = user
         return attrs

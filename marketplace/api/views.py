@@ -3,7 +3,6 @@
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,6 +11,7 @@ from rest_framework.views import APIView
 
 from categories.errors import CategoryInactive
 from imatch.api import refuses
+from imatch.authentication import TokenAuthentication
 from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
 from imatch.errors import NotFound
@@ -41,12 +41,13 @@ from marketplace.errors import (
     DuplicateProfile,
     ErrorCode,
     InvalidTransition,
+    LoginLocked,
     ProviderUnavailable,
     WrongSide,
 )
 from marketplace.filters import ProviderDirectoryFilter
 from marketplace.models import MATCH_LIVE_STATUSES, Engagement, Match, Provider, Rating, Seeker, User
-from marketplace.services import engagements, matches, profiles, ratings
+from marketplace.services import engagements, matches, profiles, ratings, tokens
 
 PROFILE_REFUSALS = (
     CategoryInactive,
@@ -72,23 +73,38 @@ class RegisterView(APIView):
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = profiles.user_register(**serializer.validated_data)
-        Token.objects.create(user=user)
-        return Response(RegisteredUserSerializer(user).data, status=status.HTTP_201_CREATED)
+        token = tokens.api_token_issue(user=user)
+        body = RegisteredUserSerializer(user, context={"token": token}).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class TokenView(APIView):
-    """Exchange an email and password for the user's API token."""
+    """Exchange an email and password for a new API token for this device (valid `API_TOKEN_TTL_DAYS`).
+
+    Failed attempts count towards the email's lockout (django-axes) and the client's throttle.
+    """
 
     permission_classes = [permissions.AllowAny]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
     @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer)
+    @refuses(LoginLocked)
     def post(self, request: Request) -> Response:
         serializer = TokenRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        return Response({"token": tokens.api_token_issue(user=serializer.validated_data["user"])})
+
+
+class LogoutView(APIView):
+    """Revoke the API token this request carries; the person's other devices stay logged in."""
+
+    authentication_classes = [TokenAuthentication]  # a session has no token to revoke
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        tokens.api_token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):

@@ -1,20 +1,24 @@
 """Web pages for people: thin views that parse a form, call one service and render."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from categories import selectors as category_selectors
 from categories.models import Category
+from imatch.client import client_ip
 from imatch.errors import DomainError, NotFound
+from imatch.ratelimit import within_limit
 from imatch.web import add_domain_error, owned_or_404
 from marketplace import selectors
+from marketplace.errors import LoginLocked
 from marketplace.filters import ProviderDirectoryFilter
 from marketplace.services import profiles
 from marketplace.web.forms import (
@@ -68,13 +72,55 @@ def provider_detail(request: HttpRequest, provider_id: int) -> HttpResponse:
 
 
 class LoginView(auth_views.LoginView):
+    """Log in with email and password; attempts are throttled per client address (failures per
+    email are django-axes' to count and lock)."""
+
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if not within_limit(
+            "login-ip", client_ip(request), limit=settings.LOGIN_ATTEMPTS_PER_MINUTE, period_seconds=60
+        ):
+            message = "Too many log-in attempts from your network. Wait a minute, then try again."
+            return render(request, "registration/locked_out.html", {"message": message}, status=429)
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         response = super().form_valid(form)
         messages.success(self.request, f"Welcome back, {self.request.user.get_short_name()}.")
         return response
+
+
+def login_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """django-axes' lockout answer (AXES_LOCKOUT_CALLABLE): the same page for every email, real or not."""
+    return render(request, "registration/locked_out.html", {"message": LoginLocked().message}, status=429)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form, limited per email and per client address in the shared cache.
+
+    Over a limit nothing is sent, and the page is the same "if an account uses that
+    address, we sent a link" page: it tells nobody whether an account exists or a limit hit.
+    """
+
+    def form_valid(self, form):
+        hour = 60 * 60
+        per_email = within_limit(
+            "password-reset-email",
+            form.cleaned_data["email"],
+            limit=settings.PASSWORD_RESET_LIMIT_PER_EMAIL,
+            period_seconds=hour,
+        )
+        per_client = within_limit(
+            "password-reset-ip",
+            client_ip(self.request),
+            limit=settings.PASSWORD_RESET_LIMIT_PER_IP,
+            period_seconds=hour,
+        )
+        if not (per_email and per_client):
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class LogoutView(auth_views.LogoutView):

@@ -73,7 +73,10 @@ def test_token_for_good_credentials_any_email_case(api_client, db):
     user = UserFactory(email="pat@example.com")
     response = api_client.post("/api/v1/auth/token/", {"email": "PAT@example.com", "password": PASSWORD}, format="json")
     assert response.status_code == 200
-    assert response.json()["token"] == user.auth_token.key
+    assert set(response.json()) == {"token"}
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    assert client.get("/api/v1/me/").json()["id"] == user.id
 
 
 def test_token_refused_for_bad_credentials(api_client, user):

@@ -25,12 +25,15 @@ WORKERS = 4
 SETUP = """
 from currency.services import pot_adjust
 from marketplace.models import User
-from rest_framework.authtoken.models import Token
+from marketplace.services.tokens import api_token_issue
+import json
 operator = User.objects.create_user("ops@example.com", "x", name="Ops", is_staff=True)
+tokens = []
 for n in range(4):
     person = User.objects.create_user(f"racer{n}@example.com", "x", name=f"Racer {n}")
-    Token.objects.create(user=person, key=f"{n:040d}")
+    tokens.append(api_token_issue(user=person))
     pot_adjust(user=person, operator=operator, amount=1000, reason="race funding")
+print(json.dumps(tokens))
 """
 
 
@@ -68,7 +71,11 @@ def sqlite_server(tmp_path: Path):
     }
     manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, cwd=settings.BASE_DIR)
-    subprocess.run([*manage, "shell", "-c", SETUP], env=env, check=True, cwd=settings.BASE_DIR)
+    subprocess.run([*manage, "createcachetable"], env=env, check=True, cwd=settings.BASE_DIR)
+    setup = subprocess.run(
+        [*manage, "shell", "-c", SETUP], env=env, check=True, cwd=settings.BASE_DIR, capture_output=True, text=True
+    )
+    tokens = json.loads(setup.stdout.strip().splitlines()[-1])
     port = _free_port()
     log = (tmp_path / "gunicorn.log").open("w")
     server = subprocess.Popen(
@@ -88,7 +95,7 @@ def sqlite_server(tmp_path: Path):
                 time.sleep(0.1)
         else:
             pytest.fail("gunicorn did not start: " + (tmp_path / "gunicorn.log").read_text())
-        yield base, manage, env, tmp_path / "gunicorn.log"
+        yield base, manage, env, tmp_path / "gunicorn.log", tokens
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -112,8 +119,8 @@ def _race(count: int, action) -> list:
 
 
 def test_racing_spends_through_the_api_on_sqlite_are_exact(sqlite_server):
-    base, manage, env, server_log = sqlite_server
-    token = f"{0:040d}"
+    base, manage, env, server_log, tokens = sqlite_server
+    token = tokens[0]
     results = _race(20, lambda i: _post(f"{base}/api/v1/pot/spend/", token, {"option": "extra_matches"}))
     statuses = Counter(status for status, _ in results)
     assert statuses == {201: 10, 400: 10}, results
@@ -122,7 +129,7 @@ def test_racing_spends_through_the_api_on_sqlite_are_exact(sqlite_server):
 
     # Mixed load from every racer at once, with retried idempotency keys in the mix.
     def mixed(i: int):
-        token = f"{i % 4:040d}"
+        token = tokens[i % 4]
         if i % 3 == 0:
             return _post(
                 f"{base}/api/v1/pot/redeem/", token, {"pot_amount": 500, "payment_method": "x"}, key=f"r{i % 2}"

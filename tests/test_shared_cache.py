@@ -1,0 +1,118 @@
+"""Throttle and lockout counters are shared between processes through the real Redis.
+
+The test settings use a per-process cache; this test points a second process and this one
+at the Redis given by TEST_REDIS_URL (default redis://127.0.0.1:6379/5) with the production
+settings' cache, and shows that what one process counted, the other refuses. Without a
+Redis it skips with that reason, except on CI (CI=true), where it fails.
+"""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
+from django.core.cache import cache
+from django.test import override_settings
+from rest_framework.throttling import ScopedRateThrottle
+
+from tests.marketplace.factories import PASSWORD, UserFactory
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+
+OTHER_PROCESS = """
+import django
+django.setup()
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.signals import user_login_failed
+from django.core.cache import caches
+from django.test import RequestFactory
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+assert type(caches["default"]).__module__.startswith("django_redis"), type(caches["default"])
+ip, email = "{ip}", "{email}"
+factory = RequestFactory()
+view = APIView()
+view.throttle_scope = "auth"
+throttle = ScopedRateThrottle()
+for _ in range(20):
+    request = factory.post("/api/v1/auth/token/", REMOTE_ADDR=ip)
+    request.user = AnonymousUser()
+    assert throttle.allow_request(request, view)
+# What django.contrib.auth.authenticate() sends after a wrong password, ten times.
+for _ in range(10):
+    request = factory.post("/login/", {{"username": email, "password": "wrong"}}, REMOTE_ADDR=ip)
+    user_login_failed.send(sender=__name__, credentials={{"username": email}}, request=request)
+print("counted")
+"""
+
+
+def _redis_cache_settings() -> dict:
+    return {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "imatch",
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        }
+    }
+
+
+@pytest.fixture
+def shared_redis_cache():
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI"):
+            pytest.fail(f"no Redis at {REDIS_URL} on CI: .ci/run starts one (Debian package 'redis-server').")
+        pytest.skip(f"no Redis at {REDIS_URL} (CI has one)")
+    # django-axes keeps its handler, and the cache it opened, for the life of the process:
+    # open it again on Redis, and again on the test cache afterwards.
+    with override_settings(CACHES=_redis_cache_settings()):
+        AxesProxyHandler.get_implementation(force=True)
+        yield
+        cache.clear()  # the Redis database is the tests' own
+    AxesProxyHandler.get_implementation(force=True)
+
+
+def test_two_processes_share_throttle_and_lockout_counters_in_redis(shared_redis_cache, client, db, monkeypatch):
+    monkeypatch.setattr(
+        ScopedRateThrottle, "THROTTLE_RATES", {**ScopedRateThrottle.THROTTLE_RATES, "auth": "20/minute"}
+    )
+    ip = f"203.0.113.{uuid.uuid4().int % 250 + 1}"
+    email = f"pat-{uuid.uuid4().hex[:8]}@example.com"
+    UserFactory(email=email)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "imatch.settings",
+        "REDIS_URL": REDIS_URL,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "shared-cache-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "DJANGO_LOG_LEVEL": "ERROR",
+    }
+    other = subprocess.run(
+        [sys.executable, "-c", OTHER_PROCESS.format(ip=ip, email=email)],
+        env=env,
+        cwd=Path(settings.BASE_DIR),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert other.returncode == 0 and "counted" in other.stdout, other.stderr
+
+    # This process has counted nothing, yet the address is throttled and the email locked.
+    token = client.post(
+        "/api/v1/auth/token/",
+        {"email": "someone@example.com", "password": "x"},
+        content_type="application/json",
+        REMOTE_ADDR=ip,
+    )
+    assert token.status_code == 429 and token.json()["code"] == "throttled"
+    login = client.post("/login/", {"username": email, "password": PASSWORD}, REMOTE_ADDR="198.51.100.3")
+    assert login.status_code == 429
+    assert "_auth_user_id" not in client.session
