@@ -80,7 +80,7 @@ def test_two_concurrent_approvals_of_one_redemption_one_wins():
         ),
     )
     kinds = outcome_kinds(results)
-    assert kinds == {"Redemption": 1, "Conflict": 1}, results
+    assert kinds == {"Redemption": 1, "AlreadyDecided": 1}, results
     redemption.refresh_from_db()
     assert redemption.status == "approved"
     assert redemption.decided_by_id in {op.pk for op in operators}
@@ -98,7 +98,7 @@ def test_approve_racing_reject_one_wins_and_the_pot_is_right():
         return services.redemption_approve(redemption_id=redemption.pk, operator=operator, payout_reference="PP")
 
     results = race(8, decide)
-    assert outcome_kinds(results) == {"Redemption": 1, "Conflict": 7}, results
+    assert outcome_kinds(results) == {"Redemption": 1, "AlreadyDecided": 7}, results
     redemption.refresh_from_db()
     assert balance_of(person) == (500 if redemption.status == "rejected" else 0)
     assert PotTransaction.objects.filter(transaction_type="refund").count() == (redemption.status == "rejected")
