@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from currency.selectors import award_for_cause
-from currency.services import commission_credit_apply, pot_award, pot_award_reverse
+from currency.services import commission_credit_apply, pot_award, pot_award_reverse, pot_paid_engagement_record
 from imatch.errors import DomainError, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 from marketplace import emails
@@ -263,4 +263,6 @@ def engagement_mark_paid(*, engagement: Engagement, operator: User) -> Engagemen
     engagement.billing_status = BillingStatus.PAID
     engagement.paid_at = timezone.now()
     engagement.save(update_fields=["billing_status", "paid_at", "updated_at"])
+    for person in (engagement.seeker.user, engagement.provider.user):  # their promotional POT may become redeemable
+        pot_paid_engagement_record(user=person, engagement_id=engagement.pk)
     return engagement

@@ -23,12 +23,13 @@ from django.conf import settings
 
 WORKERS = 4
 SETUP = """
+from django.utils import timezone
 from currency.services import pot_adjust
 from marketplace.models import User
 from rest_framework.authtoken.models import Token
 operator = User.objects.create_user("ops@example.com", "x", name="Ops", is_staff=True)
-for n in range(4):
-    person = User.objects.create_user(f"racer{n}@example.com", "x", name=f"Racer {n}")
+for n in range(4):  # verified: redeeming needs a verified email address
+    person = User.objects.create_user(f"racer{n}@example.com", "x", name=f"Racer {n}", email_verified_at=timezone.now())
     Token.objects.create(user=person, key=f"{n:040d}")
     pot_adjust(user=person, operator=operator, amount=1000, reason="race funding")
 """
