@@ -21,6 +21,9 @@ class ErrorCode(StrEnum):
     NEGATIVE = "negative"  # a price or budget below zero
     RANGE_REVERSED = "range_reversed"  # a minimum above its maximum
     READ_ONLY = "read_only"  # a field fixed once the profile exists
+    ALREADY_VERIFIED = "already_verified"  # the email address is verified: no new link is sent
+    VERIFICATION_LINK_EXPIRED = "verification_link_expired"  # older than EMAIL_VERIFICATION_MAX_AGE: ask for a new one
+    VERIFICATION_LINK_INVALID = "verification_link_invalid"  # tampered, cut short, or for an email since changed
     # The core loop
     PROVIDER_UNAVAILABLE = "provider_unavailable"
     INVALID_TRANSITION = "invalid_transition"
@@ -83,3 +86,15 @@ class ImportRaced(Conflict):
     """The database changed during the import (e.g. a sign-up with a legacy email): nothing was imported."""
 
     code = ErrorCode.IMPORT_RACED
+
+
+class VerificationLinkExpired(DomainError):
+    """The email verification link is older than its validity: a new one can be asked for."""
+
+    code = ErrorCode.VERIFICATION_LINK_EXPIRED
+
+
+class VerificationLinkInvalid(DomainError):
+    """The email verification link is not one we sent (or no longer matches the account)."""
+
+    code = ErrorCode.VERIFICATION_LINK_INVALID

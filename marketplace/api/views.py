@@ -18,6 +18,8 @@ from imatch.errors import NotFound
 from marketplace import selectors
 from marketplace.api.serializers import (
     DeclineSerializer,
+    EmailVerifiedSerializer,
+    EmailVerifySerializer,
     EngagementCancelSerializer,
     EngagementReportSerializer,
     EngagementSerializer,
@@ -38,11 +40,13 @@ from marketplace.errors import (
     ErrorCode,
     InvalidTransition,
     ProviderUnavailable,
+    VerificationLinkExpired,
+    VerificationLinkInvalid,
     WrongSide,
 )
 from marketplace.filters import ProviderDirectoryFilter
 from marketplace.models import MATCH_LIVE_STATUSES, Engagement, Match, Provider, Rating, Seeker
-from marketplace.services import engagements, matches, profiles, ratings
+from marketplace.services import engagements, matches, profiles, ratings, verification
 
 PROFILE_REFUSALS = (
     CategoryInactive,
@@ -93,6 +97,35 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
         return Response(MeSerializer(selectors.user_with_profiles(user=request.user)).data)
+
+
+class EmailVerifyView(APIView):
+    """Verify the email address with the token of the link emailed at sign-up (what the link's page does)."""
+
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=EmailVerifySerializer, responses=EmailVerifiedSerializer)
+    @refuses(VerificationLinkExpired, VerificationLinkInvalid)
+    def post(self, request: Request) -> Response:
+        serializer = EmailVerifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = verification.email_verify(token=serializer.validated_data["token"])
+        return Response(EmailVerifiedSerializer(result).data)
+
+
+class EmailVerificationResendView(APIView):
+    """Email the logged-in person a new verification link."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=None, responses={202: None})
+    @refuses(ErrorCode.ALREADY_VERIFIED)
+    def post(self, request: Request) -> Response:
+        verification.email_verification_send(user=request.user)
+        return Response(status=status.HTTP_202_ACCEPTED)
 
 
 class SeekerViewSet(

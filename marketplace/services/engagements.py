@@ -172,8 +172,8 @@ def referral_first_engagement(*, person: User, engagement: Engagement) -> None:
     The cause is per referred person, so only the first engagement pays. When the referrals
     issue adds its own record of a referral, it can take over here (same cause, same rule).
     """
-    if person.referred_by_id is None:
-        return
+    if person.referred_by_id is None or person.email_verified_at is None:
+        return  # an unverified person's referral award waits: `email_verify` pays it
     pot_award(
         user=person.referred_by,
         rule_key="referral_first_engagement",

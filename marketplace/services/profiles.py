@@ -20,13 +20,17 @@ from imatch.errors import DomainError, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 from marketplace.errors import DuplicateProfile, ErrorCode
 from marketplace.models import AccountType, Provider, Seeker, User, UserManager
+from marketplace.services.verification import email_verification_send, referral_profile_created_award
 
 # --- People ---------------------------------------------------------------------------
 
 
 @transaction.atomic
 def user_register(*, email: str, password: str, name: str, referral_code: str | None = None) -> User:
-    """Create a person's account; a valid referral code records who referred them."""
+    """Create a person's account; a valid referral code records who referred them.
+
+    The email verification link is sent once the account is committed.
+    """
     email = UserManager.normalize_email(email)
     name = (name or "").strip()
     if not email:
@@ -55,6 +59,7 @@ def user_register(*, email: str, password: str, name: str, referral_code: str | 
         raise DomainError(
             "An account with this email already exists.", field="email", code=ErrorCode.EMAIL_TAKEN
         ) from error
+    email_verification_send(user=user)
     return user
 
 
@@ -144,7 +149,8 @@ def profile_creation_cause(*, role: str, user_id: int) -> str:
 
 def _award_profile_creation(profile: Seeker | Provider, role: str) -> None:
     """POT for a new profile (once per person and role) and, for a referred person's first
-    profile ever, for their referrer. Runs in the profile's transaction: both or neither."""
+    profile ever, for their referrer (once they verified their email: otherwise it waits for
+    `email_verify`). Runs in the profile's transaction: both or neither."""
     user = profile.user
     pot_award(
         user=user,
@@ -153,17 +159,7 @@ def _award_profile_creation(profile: Seeker | Provider, role: str) -> None:
         reference_type=role,
         reference_id=profile.pk,
     )
-    if (
-        user.referred_by_id
-        and Seeker.objects.filter(user=user).count() + Provider.objects.filter(user=user).count() == 1
-    ):
-        pot_award(
-            user=user.referred_by,
-            rule_key="referral_profile_created",
-            cause=f"referral_profile_created:user:{user.pk}",
-            reference_type="user",
-            reference_id=user.pk,
-        )
+    referral_profile_created_award(person=user)
 
 
 def _apply_changes(profile: Seeker | Provider, changes: dict[str, Any], allowed: set[str]) -> list[Specialty] | None:

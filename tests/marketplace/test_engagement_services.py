@@ -120,7 +120,7 @@ def test_an_operator_can_confirm(reported, operator):
 def test_a_referred_person_s_first_engagement_pays_the_referrer_once():
     referrer = UserFactory()
     category = make_category()
-    seeker = make_seeker(category, user=UserFactory(referred_by=referrer))
+    seeker = make_seeker(category, user=UserFactory(referred_by=referrer, verified=True))
     for _ in range(2):
         make_provider(category)
     first, second = matches.match_run_for_seeker(seeker=seeker)[:2]
@@ -137,7 +137,7 @@ def test_cancelling_a_referred_person_s_first_engagement_takes_the_referral_bonu
     referrer = UserFactory()
     pot_fund(referrer, 500)
     category = make_category()
-    seeker = make_seeker(category, user=UserFactory(referred_by=referrer))
+    seeker = make_seeker(category, user=UserFactory(referred_by=referrer, verified=True))
     make_provider(category)
     match = matches.match_run_for_seeker(seeker=seeker)[0]
     matches.match_introduce(match=match, user=seeker.user)
