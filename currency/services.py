@@ -5,7 +5,8 @@ Every function that moves POT goes through `currency.ledger.ledger_post` inside 
 together or not at all) or, when outermost, retries on serialization failures.
 
 Idempotency keys, one per cause:
-- `award:<cause>` (e.g. `award:rating_given:rating:9`) and `award-reversal:<cause>`;
+- `award:<cause>` (e.g. `award:rating_given:rating:9`), `award-reversal:<cause>` and, for the part
+  a reversal could not take back, `award-reversal-debt:<cause>`;
 - `spend:<user id>:<Idempotency-Key>` / `redeem:<user id>:<key>` / `adjust:<operator id>:<key>`
   for requests that carry a key (others get a random one);
 - `redemption-refund:<redemption id>` for a rejected redemption's refund;
