@@ -33,6 +33,8 @@ CSV_COLUMNS = [
     "category",
     "amount",
     "balance_after",
+    "promotional_amount",
+    "debt_change",
     "reference_type",
     "reference_id",
     "actor_id",
@@ -66,6 +68,8 @@ class PotTransactionAdmin(ReadOnlyAdmin):
         "category",
         "amount",
         "balance_after",
+        "promotional_amount",
+        "debt_change",
         "reference",
         "actor",
     ]
@@ -82,6 +86,8 @@ class PotTransactionAdmin(ReadOnlyAdmin):
         "category",
         "amount",
         "balance_after",
+        "promotional_amount",
+        "debt_change",
         "reference_type",
         "reference_id",
         "actor",
@@ -162,10 +168,29 @@ class AdjustmentForm(forms.Form):
 class WalletAdmin(ReadOnlyAdmin):
     """Balances are read-only; an operator corrects one with an `adjust` row (the adjust page)."""
 
-    list_display = ["user", "balance", "lifetime_earned", "level", "updated_at", "adjust_link"]
+    list_display = [
+        "user",
+        "balance",
+        "promotional_balance",
+        "debt",
+        "lifetime_earned",
+        "level",
+        "paid_engagement_at",
+        "updated_at",
+        "adjust_link",
+    ]
     search_fields = ["user__email"]
     list_select_related = ["user"]
-    fields = ["user", "balance", "lifetime_earned", "created_at", "updated_at"]
+    fields = [
+        "user",
+        "balance",
+        "promotional_balance",
+        "debt",
+        "lifetime_earned",
+        "paid_engagement_at",
+        "created_at",
+        "updated_at",
+    ]
     readonly_fields = fields
 
     @admin.display(description="level")
@@ -222,9 +247,19 @@ class NoDeleteAdmin(admin.ModelAdmin):
 
 @admin.register(EarningRule)
 class EarningRuleAdmin(NoDeleteAdmin):
-    list_display = ["key", "name", "reason", "audience", "amount", "percent_of_deal_value", "active", "updated_at"]
-    list_filter = ["active", "audience", "reason"]
-    list_editable = ["active"]
+    list_display = [
+        "key",
+        "name",
+        "reason",
+        "audience",
+        "amount",
+        "percent_of_deal_value",
+        "promotional",
+        "active",
+        "updated_at",
+    ]
+    list_filter = ["active", "promotional", "audience", "reason"]
+    list_editable = ["promotional", "active"]
     search_fields = ["key", "name"]
 
     def get_readonly_fields(self, request, obj=None):

@@ -10,4 +10,4 @@ def wallet(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"nav_pot": SimpleLazyObject(lambda: wallet_summary(user_id=user.pk))}
+    return {"nav_pot": SimpleLazyObject(lambda: wallet_summary(user=user))}

@@ -22,6 +22,8 @@ class ErrorCode(StrEnum):
     BELOW_MINIMUM = "below_minimum"  # a redemption under the minimum
     ALREADY_DECIDED = "already_decided"  # the redemption was approved or rejected before
     ZERO = "zero"  # an adjustment of 0 POT
+    NOT_REDEEMABLE = "not_redeemable"  # promotional POT before a paid engagement, or an unverified email
+    DEBT_OPEN = "debt_open"  # the person owes POT: redemptions wait until it is settled
 
 
 class InsufficientPot(DomainError):
@@ -58,3 +60,16 @@ class IdempotencyConflict(Conflict):
     """The Idempotency-Key was used before for a different request."""
 
     code = ErrorCode.IDEMPOTENCY_KEY_REUSED
+
+
+class NotRedeemable(DomainError):
+    """The POT asked for is not redeemable yet: the email is not verified, or it is promotional
+    POT and the person has no paid engagement yet (the message says which)."""
+
+    code = ErrorCode.NOT_REDEEMABLE
+
+
+class DebtOpen(DomainError):
+    """The person owes POT (a reversal found too small a balance): redemptions wait until it is settled."""
+
+    code = ErrorCode.DEBT_OPEN

@@ -3,7 +3,13 @@
 `ledger_post` runs inside the caller's transaction. For each posting it locks the wallet
 row (`SELECT … FOR UPDATE`, several wallets in id order so two postings never wait on each
 other crosswise), checks the new balance, inserts the row with its `balance_after` and
-updates the cached balance. The row's unique `idempotency_key` is claimed by the INSERT
+updates the cached balance. The wallet's two other numbers move with it:
+- its promotional part: a credit says how much of it is promotional; a debit takes promotional
+  POT first (`Draw.PROMOTIONAL_FIRST`, spending) or earned POT first (`Draw.EARNED_FIRST`: a
+  redemption, the reversal of an earned award); each row records its promotional part;
+- its debt: an `earn` or `refund` credit to a wallet that owes POT is followed at once by a
+  `burn` row (reason `debt_settlement`) that pays the debt back from it, as far as it goes.
+The row's unique `idempotency_key` is claimed by the INSERT
 itself, inside a savepoint: a second posting for the same cause fails on the unique index
 and raises `IdempotencyKeyTaken` — there is no read-then-insert window.
 
@@ -18,6 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import ParamSpec, TypeVar
 
 from django.db import DatabaseError, IntegrityError, transaction
@@ -32,6 +39,16 @@ R = TypeVar("R")
 RETRY_ATTEMPTS = 5
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 AWARD_REVERSAL = "award_reversal"
+DEBT_SETTLEMENT = "debt_settlement"
+# Credits that pay back an open debt before the person can use them.
+SETTLING_TYPES = (TransactionType.EARN, TransactionType.REFUND)
+
+
+class Draw(StrEnum):
+    """Which POT a debit takes first from a balance that holds promotional and earned POT."""
+
+    PROMOTIONAL_FIRST = "promotional_first"  # spending, burns, settlements: keep what is redeemable
+    EARNED_FIRST = "earned_first"  # redemptions, reversal of an earned award
 
 
 def award_key(cause: str) -> str:
@@ -61,12 +78,26 @@ class Posting:
     actor_id: int | None = None
     note: str = ""
     request_fingerprint: str = ""
+    promotional: int = 0  # a credit: the part of it that is promotional POT
+    draw: Draw = Draw.PROMOTIONAL_FIRST  # a debit: which POT goes first
+    debt: int = 0  # a `debt` row: the POT owed (its amount is 0)
 
     def __post_init__(self):
-        if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount == 0:
-            raise ValueError(f"A posting's amount is a non-zero whole number of POT, not {self.amount!r}.")
         if self.transaction_type not in TransactionType.values:
             raise ValueError(f"Unknown transaction type {self.transaction_type!r}.")
+        if self.transaction_type == TransactionType.DEBT:
+            if self.amount != 0 or not _whole(self.debt) or self.debt <= 0:
+                raise ValueError("A debt row moves no POT (amount 0) and records a positive debt.")
+        elif not _whole(self.amount) or self.amount == 0:
+            raise ValueError(f"A posting's amount is a non-zero whole number of POT, not {self.amount!r}.")
+        elif self.debt:
+            raise ValueError("Only a debt row records a debt; settlements are the ledger's.")
+        if not _whole(self.promotional) or not 0 <= self.promotional <= max(self.amount, 0):
+            raise ValueError("The promotional part of a credit is between 0 and its amount (debits: 0).")
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def new_key(prefix: str) -> str:
@@ -74,11 +105,21 @@ def new_key(prefix: str) -> str:
     return f"{prefix}:{uuid.uuid4().hex}"
 
 
-def lifetime_earned_delta(posting: Posting) -> int:
-    """How a posting moves the POT earned over time (levels): awards, less reversed awards."""
-    if posting.transaction_type == TransactionType.EARN or posting.category == AWARD_REVERSAL:
-        return posting.amount
+def lifetime_earned_delta(*, transaction_type: str, category: str, amount: int) -> int:
+    """How a row moves the POT earned over time (levels): awards, less reversed awards and settled debts."""
+    if transaction_type == TransactionType.EARN or category in (AWARD_REVERSAL, DEBT_SETTLEMENT):
+        return amount
     return 0
+
+
+def promotional_part(*, amount: int, promotional: int, draw: str, balance: int, promotional_balance: int) -> int:
+    """The signed promotional part of a change: a credit's is given; a debit's follows `draw`."""
+    if amount >= 0:
+        return promotional
+    take = -amount
+    earned = balance - promotional_balance
+    from_promotional = max(take - earned, 0) if draw == Draw.EARNED_FIRST else min(take, promotional_balance)
+    return -min(from_promotional, promotional_balance)
 
 
 def _is_retryable(error: DatabaseError) -> bool:
@@ -127,6 +168,8 @@ INSERT_COLUMNS = [
     "category",
     "amount",
     "balance_after",
+    "promotional_amount",
+    "debt_change",
     "reference_type",
     "reference_id",
     "actor_id",
@@ -140,8 +183,8 @@ INSERT_SQL = (
     f"VALUES ({', '.join(['%s'] * len(INSERT_COLUMNS))})"
 )
 UPDATE_SQL = (
-    f"UPDATE {WALLETS} SET balance = %s, lifetime_earned = %s, updated_at = %s "  # noqa: S608 - names from the models
-    "WHERE id = %s AND balance = %s"
+    f"UPDATE {WALLETS} SET balance = %s, promotional_balance = %s, debt = %s, lifetime_earned = %s, "  # noqa: S608
+    "updated_at = %s WHERE id = %s AND balance = %s"
 )
 
 
@@ -152,13 +195,24 @@ class LockedWallet:
     id: int
     user_id: int
     balance: int
+    promotional_balance: int
+    debt: int
     lifetime_earned: int
+    paid_engagement_at: object = None
+
+    @property
+    def earned_balance(self) -> int:
+        """The part of the balance that is not promotional."""
+        return self.balance - self.promotional_balance
 
 
 def _select_wallets(user_ids: list[int]) -> dict[int, LockedWallet]:
     connection = transaction.get_connection()
     placeholders = ", ".join(["%s"] * len(user_ids))
-    sql = f"SELECT id, user_id, balance, lifetime_earned FROM {WALLETS} WHERE user_id IN ({placeholders}) ORDER BY id"  # noqa: S608
+    sql = (
+        "SELECT id, user_id, balance, promotional_balance, debt, lifetime_earned, paid_engagement_at "  # noqa: S608
+        f"FROM {WALLETS} WHERE user_id IN ({placeholders}) ORDER BY id"
+    )
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE"  # SQLite: the IMMEDIATE transaction already holds the write lock
     with connection.cursor() as cursor:
@@ -178,7 +232,7 @@ def wallets_lock(user_ids: Sequence[int]) -> dict[int, LockedWallet]:
     return wallets
 
 
-def _insert(posting: Posting, balance_after: int, now) -> PotTransaction:
+def _insert(posting: Posting, balance_after: int, now, *, promotional_amount: int, debt_change: int) -> PotTransaction:
     """Insert the row; its unique idempotency key is claimed right here, inside a savepoint."""
     connection = transaction.get_connection()
     row = PotTransaction(
@@ -187,6 +241,8 @@ def _insert(posting: Posting, balance_after: int, now) -> PotTransaction:
         category=posting.category,
         amount=posting.amount,
         balance_after=balance_after,
+        promotional_amount=promotional_amount,
+        debt_change=debt_change,
         reference_type=posting.reference_type,
         reference_id=posting.reference_id,
         actor_id=posting.actor_id,
@@ -219,6 +275,8 @@ def _update_wallet(wallet: LockedWallet, *, locked_balance: int, now) -> None:
             UPDATE_SQL,
             [
                 wallet.balance,
+                wallet.promotional_balance,
+                wallet.debt,
                 wallet.lifetime_earned,
                 connection.ops.adapt_datetimefield_value(now),
                 wallet.id,
@@ -229,8 +287,72 @@ def _update_wallet(wallet: LockedWallet, *, locked_balance: int, now) -> None:
             raise DatabaseError(f"Wallet {wallet.id} changed while locked; the posting is rolled back.")
 
 
+def _apply(wallet: LockedWallet, posting: Posting, now) -> PotTransaction:
+    """Insert one posting's row and move the locked wallet's numbers with it."""
+    balance_after = wallet.balance + posting.amount
+    if balance_after < 0:
+        # A retried request whose first run succeeded (and spent the POT) is a replay,
+        # not a refusal. (Only this refusal path reads the key; the insert claims it.)
+        key = posting.idempotency_key
+        if key and PotTransaction.objects.filter(idempotency_key=key).exists():
+            raise IdempotencyKeyTaken(key)
+        raise InsufficientPot(
+            f"Not enough POT: the balance is {wallet.balance} POT and this needs {-posting.amount} POT.",
+            field="amount",
+        )
+    promotional = promotional_part(
+        amount=posting.amount,
+        promotional=posting.promotional,
+        draw=posting.draw,
+        balance=wallet.balance,
+        promotional_balance=wallet.promotional_balance,
+    )
+    row = _insert(posting, balance_after, now, promotional_amount=promotional, debt_change=posting.debt)
+    wallet.balance = balance_after
+    wallet.promotional_balance += promotional
+    wallet.debt += posting.debt
+    wallet.lifetime_earned += lifetime_earned_delta(
+        transaction_type=posting.transaction_type, category=posting.category, amount=posting.amount
+    )
+    return row
+
+
+def _settle_debt(wallet: LockedWallet, credit: PotTransaction, now) -> None:
+    """Pay an open debt back from a credit that just arrived, as far as it goes (promotional POT first)."""
+    settle = min(wallet.debt, credit.amount, wallet.balance)
+    if settle <= 0:
+        return
+    posting = Posting(
+        user_id=wallet.user_id,
+        amount=-settle,
+        transaction_type=TransactionType.BURN,
+        category=DEBT_SETTLEMENT,
+        idempotency_key=f"debt-settlement:{credit.pk}",
+        reference_type="pot_transaction",
+        reference_id=credit.pk,
+        note=f"{settle} POT of this credit paid back what you owed ({wallet.debt - settle} POT still owed)",
+    )
+    promotional = promotional_part(
+        amount=-settle,
+        promotional=0,
+        draw=Draw.PROMOTIONAL_FIRST,
+        balance=wallet.balance,
+        promotional_balance=wallet.promotional_balance,
+    )
+    _insert(posting, wallet.balance - settle, now, promotional_amount=promotional, debt_change=-settle)
+    wallet.balance -= settle
+    wallet.promotional_balance += promotional
+    wallet.debt -= settle
+    wallet.lifetime_earned += lifetime_earned_delta(
+        transaction_type=posting.transaction_type, category=posting.category, amount=posting.amount
+    )
+
+
 def ledger_post_many(postings: Sequence[Posting]) -> list[PotTransaction]:
-    """Post several changes at once (all or nothing), locking their wallets in id order."""
+    """Post several changes at once (all or nothing), locking their wallets in id order.
+
+    Returns the rows of `postings`, in order (debt settlements they caused are not in it).
+    """
     if not in_transaction():
         raise RuntimeError("ledger_post runs inside a transaction: call it from a @ledger_atomic service.")
     wallets = wallets_lock([p.user_id for p in postings])
@@ -239,23 +361,26 @@ def ledger_post_many(postings: Sequence[Posting]) -> list[PotTransaction]:
     rows = []
     for posting in postings:
         wallet = wallets[posting.user_id]
-        balance_after = wallet.balance + posting.amount
-        if balance_after < 0:
-            # A retried request whose first run succeeded (and spent the POT) is a replay,
-            # not a refusal. (Only this refusal path reads the key; the insert claims it.)
-            key = posting.idempotency_key
-            if key and PotTransaction.objects.filter(idempotency_key=key).exists():
-                raise IdempotencyKeyTaken(key)
-            raise InsufficientPot(
-                f"Not enough POT: the balance is {wallet.balance} POT and this needs {-posting.amount} POT.",
-                field="amount",
-            )
-        rows.append(_insert(posting, balance_after, now))
-        wallet.balance = balance_after
-        wallet.lifetime_earned += lifetime_earned_delta(posting)
+        row = _apply(wallet, posting, now)
+        if posting.transaction_type in SETTLING_TYPES and wallet.debt > 0:
+            _settle_debt(wallet, row, now)
+        rows.append(row)
     for user_id in sorted({p.user_id for p in postings}):
         _update_wallet(wallets[user_id], locked_balance=locked_balances[user_id], now=now)
     return rows
+
+
+def wallet_paid_engagement_record(*, user_id: int, at) -> bool:
+    """Record on the wallet that a commission of one of the person's engagements was paid (the first time counts).
+
+    Returns whether this changed the wallet. Runs inside the caller's transaction.
+    """
+    if not in_transaction():
+        raise RuntimeError("wallet_paid_engagement_record runs inside a transaction.")
+    wallet = wallets_lock([user_id])[user_id]
+    if wallet.paid_engagement_at is not None:
+        return False
+    return bool(Wallet.objects.filter(pk=wallet.id, paid_engagement_at__isnull=True).update(paid_engagement_at=at))
 
 
 def ledger_post(**fields) -> PotTransaction:

@@ -1,9 +1,12 @@
 """The POT ledger: wallets, transactions, earning rules, spend options, purchases, redemptions.
 
 Invariants the database enforces (so no code path can break them):
-- a wallet's balance is never negative (CHECK), one wallet per user (UNIQUE);
-- a transaction's amount is never 0 and its sign follows its type; `balance_after` is never
-  negative; each `idempotency_key` is used once (UNIQUE): the insert itself claims the cause;
+- a wallet's balance is never negative (CHECK), one wallet per user (UNIQUE); its promotional
+  part is between 0 and the balance; its debt is never negative;
+- a transaction's amount is never 0 (except a `debt` row, which records POT owed and moves no
+  balance) and its sign follows its type; its promotional part has the amount's sign and is no
+  larger; `balance_after` is never negative; each `idempotency_key` is used once (UNIQUE): the
+  insert itself claims the cause;
 - `pot_transactions` rows are never updated or deleted (triggers, see `currency.triggers`).
 
 Only `currency.ledger.ledger_post` writes wallets and transactions.
@@ -34,6 +37,7 @@ class TransactionType(models.TextChoices):
     REDEEM = "redeem", "Redeem"  # POT held for a redemption into USD (< 0)
     REFUND = "refund", "Refund"  # POT returned, e.g. a rejected redemption (> 0)
     ADJUST = "adjust", "Adjust"  # an operator's correction, with a reason (either sign)
+    DEBT = "debt", "Debt"  # POT owed: a reversal found too small a balance (amount 0, debt_change > 0)
 
 
 POSITIVE_TYPES = (TransactionType.EARN, TransactionType.REFUND)
@@ -76,6 +80,11 @@ class EarningRule(models.Model):
         null=True,
         blank=True,
         help_text="Or: this percent of the deal value in USD, as whole POT rounded down.",
+    )
+    promotional = models.BooleanField(
+        default=False,
+        help_text="Sign-up-time POT (profiles, referrals, streaks): spendable at once, redeemable for USD only "
+        "after the person has a paid engagement and a verified email.",
     )
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -166,11 +175,24 @@ class SpendOption(models.Model):
 
 
 class Wallet(models.Model):
-    """A user's POT: the cached balance of their rows, and the POT they earned over time."""
+    """A user's POT: the cached balance of their rows, and the POT they earned over time.
+
+    `balance` is what the person can spend; `promotional_balance` is the part of it that came
+    from promotional awards and is not redeemable until the person has a paid engagement
+    (`paid_engagement_at`) and a verified email. `debt` is POT a reversal could not take back;
+    the next earnings and refunds settle it, and redemptions wait while it is open.
+    """
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pot_wallet")
     balance = models.BigIntegerField(default=0)
+    promotional_balance = models.BigIntegerField(
+        default=0, help_text="The part of the balance from promotional awards (spent first)."
+    )
+    debt = models.BigIntegerField(default=0, help_text="POT owed after a reversal found too small a balance.")
     lifetime_earned = models.BigIntegerField(default=0, help_text="Earned POT, less reversed awards: sets the level.")
+    paid_engagement_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a commission of one of the person's engagements was first paid."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -180,6 +202,11 @@ class Wallet(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="wallet_balance_gte_0"),
             models.CheckConstraint(condition=Q(lifetime_earned__gte=0), name="wallet_lifetime_earned_gte_0"),
+            models.CheckConstraint(
+                condition=Q(promotional_balance__gte=0) & Q(promotional_balance__lte=F("balance")),
+                name="wallet_promotional_within_balance",
+            ),
+            models.CheckConstraint(condition=Q(debt__gte=0), name="wallet_debt_gte_0"),
         ]
 
     def __str__(self) -> str:
@@ -194,6 +221,7 @@ REASON_LABELS = {
     "rating_received": "5-star rating received",
     "referral": "Referral reward",
     "award_reversal": "Award taken back",
+    "debt_settlement": "Debt settled",
     "redemption": "Redemption",
     "adjustment": "Correction by an operator",
 }
@@ -213,6 +241,10 @@ class PotTransaction(models.Model):
     )
     amount = models.BigIntegerField(help_text="Signed whole POT: earn > 0; spend, burn, redeem < 0.")
     balance_after = models.BigIntegerField()
+    promotional_amount = models.BigIntegerField(
+        default=0, help_text="The part of the amount that is promotional POT (same sign as the amount)."
+    )
+    debt_change = models.BigIntegerField(default=0, help_text="POT owed: + recorded by a reversal, - settled.")
     reference_type = models.CharField(max_length=32, blank=True, help_text="What caused it: engagement, rating, …")
     reference_id = models.BigIntegerField(null=True, blank=True)
     actor = models.ForeignKey(
@@ -242,7 +274,18 @@ class PotTransaction(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["idempotency_key"], name="pot_tx_one_row_per_cause"),
-            models.CheckConstraint(condition=~Q(amount=0), name="pot_tx_amount_not_0"),
+            models.CheckConstraint(
+                condition=~Q(amount=0) | Q(transaction_type=TransactionType.DEBT), name="pot_tx_amount_not_0"
+            ),
+            models.CheckConstraint(
+                condition=~Q(transaction_type=TransactionType.DEBT) | (Q(amount=0) & Q(debt_change__gt=0)),
+                name="pot_tx_debt_row_records_debt",
+            ),
+            models.CheckConstraint(
+                condition=(Q(promotional_amount__gte=0) & Q(promotional_amount__lte=F("amount")))
+                | (Q(promotional_amount__lte=0) & Q(promotional_amount__gte=F("amount"))),
+                name="pot_tx_promotional_within_amount",
+            ),
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="pot_tx_balance_after_gte_0"),
             models.CheckConstraint(condition=Q(transaction_type__in=TransactionType.values), name="pot_tx_type_valid"),
             models.CheckConstraint(

@@ -33,11 +33,22 @@ def pot_to_usd(pot: int) -> Decimal:
     return (Decimal(pot) * settings.POT_USD_RATE).quantize(Decimal("0.01"))
 
 
+def email_verified(user) -> bool:
+    """Whether the person verified their email address (`users.email_verified_at`)."""
+    return user.email_verified_at is not None
+
+
 @dataclass(frozen=True)
 class WalletSummary:
+    """A person's POT: what they can spend, what they can redeem now, and why not more."""
+
     user_id: int
     balance: int
     lifetime_earned: int
+    promotional_balance: int = 0
+    debt: int = 0
+    paid_engagement: bool = False
+    email_verified: bool = False
 
     @property
     def usd_value(self) -> Decimal:
@@ -47,16 +58,70 @@ class WalletSummary:
     def level(self) -> Level:
         return level_for(self.lifetime_earned)
 
+    @property
+    def spendable(self) -> int:
+        """Every POT of the balance buys platform features, promotional POT first."""
+        return self.balance
 
-def wallet_summary(*, user_id: int) -> WalletSummary:
-    """A person's balance and earned POT in one query; 0 for someone who never had POT."""
-    row = Wallet.objects.filter(user_id=user_id).values_list("balance", "lifetime_earned").first()
-    balance, earned = row or (0, 0)
-    return WalletSummary(user_id=user_id, balance=balance, lifetime_earned=earned)
+    @property
+    def promotional_locked(self) -> bool:
+        """Promotional POT becomes redeemable with a paid engagement and a verified email."""
+        return not (self.paid_engagement and self.email_verified)
+
+    @property
+    def redeemable(self) -> int:
+        """What a redemption may take now: nothing while the email is unverified or a debt is open."""
+        if not self.email_verified or self.debt > 0:
+            return 0
+        return self.balance - self.promotional_balance if self.promotional_locked else self.balance
+
+    @property
+    def redeemable_usd(self) -> Decimal:
+        return pot_to_usd(self.redeemable)
+
+    @property
+    def redeem_blockers(self) -> list[str]:
+        """Why some or all of the balance is not redeemable now, in plain words (empty: all of it is)."""
+        reasons = []
+        if not self.email_verified:
+            reasons.append(
+                "Your email address is not verified yet: open the link we emailed you (your dashboard sends a new one)."
+            )
+        if self.debt > 0:
+            reasons.append(
+                f"You owe {self.debt} POT (an award was taken back after you had spent it): "
+                "your next earnings pay it back first."
+            )
+        if self.promotional_balance > 0 and not self.paid_engagement:
+            reasons.append(
+                f"{self.promotional_balance} POT are promotional (sign-up and referral awards): "
+                "they become redeemable once you have a paid engagement."
+            )
+        return reasons
+
+
+def wallet_summary(*, user) -> WalletSummary:
+    """A person's balances and earned POT in one query; 0 for someone who never had POT."""
+    row = (
+        Wallet.objects.filter(user_id=user.pk)
+        .values_list("balance", "lifetime_earned", "promotional_balance", "debt", "paid_engagement_at")
+        .first()
+    )
+    balance, earned, promotional, debt, paid_at = row or (0, 0, 0, 0, None)
+    return WalletSummary(
+        user_id=user.pk,
+        balance=balance,
+        lifetime_earned=earned,
+        promotional_balance=promotional,
+        debt=debt,
+        paid_engagement=paid_at is not None,
+        email_verified=email_verified(user),
+    )
 
 
 def pot_balance(*, user_id: int) -> int:
-    return wallet_summary(user_id=user_id).balance
+    """The spendable balance (0 for someone who never had POT)."""
+    return Wallet.objects.filter(user_id=user_id).values_list("balance", flat=True).first() or 0
 
 
 def transactions_visible(*, user) -> QuerySet[PotTransaction]:

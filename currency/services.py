@@ -5,10 +5,17 @@ Every function that moves POT goes through `currency.ledger.ledger_post` inside 
 together or not at all) or, when outermost, retries on serialization failures.
 
 Idempotency keys, one per cause:
-- `award:<cause>` (e.g. `award:rating_given:rating:9`) and `award-reversal:<cause>`;
+- `award:<cause>` (e.g. `award:rating_given:rating:9`), `award-reversal:<cause>` and, for the part
+  a reversal could not take back, `award-reversal-debt:<cause>`;
 - `spend:<user id>:<Idempotency-Key>` / `redeem:<user id>:<key>` / `adjust:<operator id>:<key>`
   for requests that carry a key (others get a random one);
-- `redemption-refund:<redemption id>` for a rejected redemption's refund.
+- `redemption-refund:<redemption id>` for a rejected redemption's refund;
+- `debt-settlement:<credit row id>` for the settlement the ledger writes after a credit.
+
+Promotional POT (awards of rules marked `promotional`) is spendable at once and redeemable
+only once the person has a paid engagement (`pot_paid_engagement_record`, called by
+marketplace when a commission is marked paid) and a verified email. A reversal that finds
+too small a balance records the rest as a debt; redemptions wait while a debt is open.
 """
 
 import hashlib
@@ -26,20 +33,24 @@ from django.utils import timezone
 
 from currency.errors import (
     AlreadyDecided,
+    DebtOpen,
     ErrorCode,
     IdempotencyConflict,
     InsufficientPot,  # raised through here by ledger_post; callers catch it as services.InsufficientPot
+    NotRedeemable,
     PriceChanged,
     SpendOptionUnavailable,
     WrongAudience,
 )
 from currency.ledger import (
     AWARD_REVERSAL,
+    Draw,
     IdempotencyKeyTaken,
     award_key,
     ledger_atomic,
     ledger_post,
     new_key,
+    wallet_paid_engagement_record,
     wallets_lock,
 )
 from currency.models import (
@@ -54,12 +65,15 @@ from currency.models import (
     SpendOption,
     TransactionType,
 )
+from currency.selectors import WalletSummary, email_verified
 from imatch.errors import DomainError, NotFound, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 
 log = logging.getLogger(__name__)
 __all__ = [  # noqa: RUF022 - grouped by use case, not sorted
+    "DebtOpen",
     "InsufficientPot",
+    "NotRedeemable",
     "IdempotencyConflict",
     "PriceChanged",
     "SpendOptionUnavailable",
@@ -69,6 +83,7 @@ __all__ = [  # noqa: RUF022 - grouped by use case, not sorted
     "pot_adjust",
     "pot_award",
     "pot_award_reverse",
+    "pot_paid_engagement_record",
     "pot_spend",
     "redemption_approve",
     "redemption_reject",
@@ -168,6 +183,7 @@ def pot_award(
             reference_type=reference_type,
             reference_id=reference_id,
             note=rule.name if amount == granted else f"{rule.name} (capped at {amount} of {granted} POT)",
+            promotional=amount if rule.promotional else 0,
         )
     except IdempotencyKeyTaken:
         return None
@@ -175,35 +191,65 @@ def pot_award(
 
 @ledger_atomic
 def pot_award_reverse(*, cause: str, reason: str) -> PotTransaction | None:
-    """Take back an earlier award (e.g. the engagement was cancelled) with a new `burn` row.
+    """Take back an earlier award (e.g. the engagement was cancelled), at most once per cause.
 
-    At most once per cause. The balance never goes below zero: if the person already spent
-    part of the award, only what is left is taken back (the row says how much; the rest stays
-    spent). When the balance is 0 nothing is written and None is returned, so a later call for
-    the same cause may still take it back. None too if nothing was awarded for the cause, or
-    it was already reversed.
+    The balance never goes below zero: if the person already spent part of the award, what
+    is left is taken back with a `burn` row and the rest is recorded as a debt on the wallet
+    (a `debt` row), which the person's next earnings and refunds settle first. A reversal
+    takes the kind of POT the award was first (promotional or earned). Returns the `burn` row,
+    or the `debt` row when nothing was left to take; None if nothing was awarded for the
+    cause, or it was already reversed.
     """
     award = PotTransaction.objects.filter(idempotency_key=award_key(cause)).first()
     if award is None:
         return None
-    wallet = wallets_lock([award.user_id])[award.user_id]
-    take = min(award.amount, wallet.balance)
-    if take <= 0:
+    wallet = wallets_lock([award.user_id])[award.user_id]  # serializes reversals of this person's awards
+    burn_key, debt_key = f"award-reversal:{cause}", f"award-reversal-debt:{cause}"
+    if PotTransaction.objects.filter(idempotency_key__in=[burn_key, debt_key]).exists():
         return None
-    try:
-        return ledger_post(
-            user_id=award.user_id,
+    take = min(award.amount, wallet.balance)
+    owed = award.amount - take
+    reason = reason or "Award reversed"
+    common = {
+        "user_id": award.user_id,
+        "category": AWARD_REVERSAL,
+        "reference_type": award.reference_type,
+        "reference_id": award.reference_id,
+    }
+    row = None
+    if take > 0:
+        row = ledger_post(
+            **common,
             amount=-take,
             transaction_type=TransactionType.BURN,
-            category=AWARD_REVERSAL,
-            idempotency_key=f"award-reversal:{cause}",
-            reference_type=award.reference_type,
-            reference_id=award.reference_id,
-            note=(reason or "Award reversed")
-            + (f" (reversed {take} of {award.amount} POT)" if take < award.amount else ""),
+            idempotency_key=burn_key,
+            note=reason + (f" (reversed {take} of {award.amount} POT)" if owed else ""),
+            draw=Draw.PROMOTIONAL_FIRST if award.promotional_amount > 0 else Draw.EARNED_FIRST,
         )
-    except IdempotencyKeyTaken:
-        return None
+    if owed > 0:
+        debt_row = ledger_post(
+            **common,
+            amount=0,
+            debt=owed,
+            transaction_type=TransactionType.DEBT,
+            idempotency_key=debt_key,
+            note=f"{reason}: {owed} of {award.amount} POT were already spent and are owed",
+        )
+        row = row or debt_row
+    return row
+
+
+@ledger_atomic
+def pot_paid_engagement_record(*, user, engagement_id: int) -> bool:
+    """The commission of one of the person's engagements was paid: their promotional POT can become redeemable.
+
+    Called by marketplace when an operator marks a commission paid (for both sides). The first
+    paid engagement counts; returns whether this one was the first.
+    """
+    recorded = wallet_paid_engagement_record(user_id=user.pk, at=timezone.now())
+    if recorded:
+        log.info("User %s: first paid engagement (#%s); promotional POT is redeemable", user.pk, engagement_id)
+    return recorded
 
 
 # --- Spending -------------------------------------------------------------------------
@@ -364,6 +410,7 @@ def redemption_request(
             )
         if not payment_method:
             raise DomainError("Say where to pay you.", field="payment_method", code=CommonCode.REQUIRED)
+        _redeemable_check(user=user, pot_amount=pot_amount)
         rate = settings.POT_USD_RATE
         with transaction.atomic():  # the redemption goes away with its row if the key was taken
             redemption = Redemption.objects.create(
@@ -384,6 +431,7 @@ def redemption_request(
                 actor_id=user.pk,
                 note=f"Redemption #{redemption.pk} held: ${redemption.usd_amount}",
                 request_fingerprint=request_fingerprint,
+                draw=Draw.EARNED_FIRST,
             )
     except IdempotencyKeyTaken:
         return RedemptionResult(redemption=_redemption_of(_replayed_row(key, request_fingerprint)), replayed=True)
@@ -393,6 +441,43 @@ def redemption_request(
             return RedemptionResult(redemption=_redemption_of(row), replayed=True)
         raise
     return RedemptionResult(redemption=redemption)
+
+
+def _redeemable_check(*, user, pot_amount: int) -> None:
+    """Refuse a redemption of POT that is not redeemable now (under the wallet's lock, so the answer holds)."""
+    wallet = wallets_lock([user.pk])[user.pk]
+    summary = WalletSummary(
+        user_id=user.pk,
+        balance=wallet.balance,
+        lifetime_earned=wallet.lifetime_earned,
+        promotional_balance=wallet.promotional_balance,
+        debt=wallet.debt,
+        paid_engagement=wallet.paid_engagement_at is not None,
+        email_verified=email_verified(user),
+    )
+    if not summary.email_verified:
+        raise NotRedeemable(
+            "Verify your email address before redeeming: use the link we emailed you, or ask for a new one "
+            "on your dashboard.",
+            field="pot_amount",
+        )
+    if summary.debt > 0:
+        raise DebtOpen(
+            f"You owe {summary.debt} POT (an award was taken back after you had spent it). Redemptions wait "
+            "until your next earnings have paid it back.",
+            field="pot_amount",
+        )
+    if pot_amount > summary.balance:
+        raise InsufficientPot(
+            f"Not enough POT: the balance is {summary.balance} POT and this needs {pot_amount} POT.", field="amount"
+        )
+    if pot_amount > summary.redeemable:
+        raise NotRedeemable(
+            f"You can redeem {summary.redeemable} POT now: {summary.promotional_balance} POT of your balance are "
+            "promotional (sign-up and referral awards) and become redeemable once you have a paid engagement "
+            "(no paid engagement yet). You can still spend them on platform features.",
+            field="pot_amount",
+        )
 
 
 def _pending_redemption_locked(*, redemption_id: int, operator) -> Redemption:
@@ -428,9 +513,13 @@ def redemption_reject(*, redemption_id: int, operator, reason: str) -> Redemptio
     if not reason:
         raise DomainError("Say why the redemption is rejected.", field="reason", code=CommonCode.REQUIRED)
     redemption = _pending_redemption_locked(redemption_id=redemption_id, operator=operator)
-    ledger_post(
+    held = PotTransaction.objects.get(
+        reference_type="redemption", reference_id=redemption.pk, transaction_type=TransactionType.REDEEM
+    )
+    ledger_post(  # the ledger settles an open debt from it first
         user_id=redemption.user_id,
         amount=redemption.pot_amount,
+        promotional=-held.promotional_amount,  # the POT comes back as the kind it was
         transaction_type=TransactionType.REFUND,
         category="redemption",
         idempotency_key=f"redemption-refund:{redemption.pk}",

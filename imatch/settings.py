@@ -269,5 +269,7 @@ LOGGING = {
 
 # --- Product settings -----------------------------------------------------------------
 SITE_URL = env.str("SITE_URL", default="http://localhost:8401")
+# How long the email verification link sent at sign-up stays valid.
+EMAIL_VERIFICATION_MAX_AGE_DAYS = env.int("EMAIL_VERIFICATION_MAX_AGE_DAYS", default=3)
 POT_USD_RATE = Decimal(env.str("POT_USD_RATE", default="0.80"))
 POT_MIN_REDEMPTION = env.int("POT_MIN_REDEMPTION", default=500)

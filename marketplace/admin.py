@@ -38,16 +38,24 @@ class AccountStatusChangeInline(admin.TabularInline):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["id"]
-    list_display = ["email", "name", "account_type", "is_active", "is_staff", "date_joined"]
-    list_filter = ["account_type", "is_staff", "is_active"]
+    list_display = ["email", "name", "account_type", "is_active", "is_staff", "date_joined", "email_verified_at"]
+    list_filter = ["account_type", "is_staff", "is_active", ("email_verified_at", admin.EmptyFieldListFilter)]
     search_fields = ["email", "name", "referral_code"]
     # is_active changes only through the actions: the services record why and make matching see it at once.
-    readonly_fields = ["account_type", "referral_code", "referred_by", "date_joined", "last_login", "is_active"]
+    readonly_fields = [
+        "account_type",
+        "referral_code",
+        "referred_by",
+        "date_joined",
+        "last_login",
+        "is_active",
+        "email_verified_at",
+    ]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Person", {"fields": ["name", "account_type", "referral_code", "referred_by"]}),
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
-        ("Dates", {"fields": ["date_joined", "last_login"]}),
+        ("Dates", {"fields": ["date_joined", "last_login", "email_verified_at"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "name", "password1", "password2"]})]
     inlines = [AccountStatusChangeInline]

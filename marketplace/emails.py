@@ -137,3 +137,16 @@ def engagement_bonus_paid(engagement: Engagement) -> None:
 
 def rating_received(rating: Rating) -> None:
     send_on_commit(template="rating_received", to=rating.rated, context={"rating": rating})
+
+
+def email_verification(user: User, *, token: str) -> None:
+    """The link that verifies the person's email address (sent at sign-up and on request)."""
+    send_on_commit(
+        template="verify_email",
+        to=user,
+        context={
+            "link": site_url("verify-email", token),
+            "days": settings.EMAIL_VERIFICATION_MAX_AGE_DAYS,
+            "dashboard": site_url("dashboard"),
+        },
+    )

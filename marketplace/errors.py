@@ -26,6 +26,9 @@ class ErrorCode(StrEnum):
     READ_ONLY = "read_only"  # a field fixed once the profile exists
     ACCOUNT_INACTIVE = "account_inactive"  # the person's account was deactivated by an operator
     SELF_DEACTIVATION = "self_deactivation"  # an operator deactivating their own account
+    ALREADY_VERIFIED = "already_verified"  # the email address is verified: no new link is sent
+    VERIFICATION_LINK_EXPIRED = "verification_link_expired"  # older than EMAIL_VERIFICATION_MAX_AGE: ask for a new one
+    VERIFICATION_LINK_INVALID = "verification_link_invalid"  # tampered, cut short, or for an email since changed
     # The core loop
     PROVIDER_UNAVAILABLE = "provider_unavailable"
     INVALID_TRANSITION = "invalid_transition"
@@ -107,3 +110,15 @@ class ImportRaced(Conflict):
     """The database changed during the import (e.g. a sign-up with a legacy email): nothing was imported."""
 
     code = ErrorCode.IMPORT_RACED
+
+
+class VerificationLinkExpired(DomainError):
+    """The email verification link is older than its validity: a new one can be asked for."""
+
+    code = ErrorCode.VERIFICATION_LINK_EXPIRED
+
+
+class VerificationLinkInvalid(DomainError):
+    """The email verification link is not one we sent (or no longer matches the account)."""
+
+    code = ErrorCode.VERIFICATION_LINK_INVALID

@@ -48,7 +48,7 @@ class World:
 
 
 def _world() -> World:
-    seeker_user, provider_user = UserFactory(), UserFactory()
+    seeker_user, provider_user = UserFactory(verified=True), UserFactory(verified=True)
     steps = []
     for number in range(6):
         category = make_category(name=f"planners{number}", display_name=f"Planners {number}")
@@ -115,6 +115,11 @@ ROWS: dict[str, list[Case]] = {
     "api/v1/auth/register/": [case("post", "/api/v1/auth/register/", 400, 400, 400, 400, 400)],
     "api/v1/auth/token/": [case("post", "/api/v1/auth/token/", 400, 400, 400, 400, 400)],
     "api/v1/auth/logout/": [case("post", "/api/v1/auth/logout/", 401, 204, 204, 204, 204)],
+    "api/v1/auth/verify-email/": [
+        case("post", "/api/v1/auth/verify-email/", 400, 400, 400, 400, 400, token="not-a-token")
+    ],
+    # The seeker and the provider are verified (400 already_verified); the others get a new link.
+    "api/v1/me/verify-email/resend/": [case("post", "/api/v1/me/verify-email/resend/", 401, 400, 400, 202, 202)],
     "api/v1/me/": [case("get", "/api/v1/me/", 401, 200, 200, 200, 200)],
     # --- API: profiles ---------------------------------------------------------------------
     "api/v1/^seekers/$": [
@@ -232,6 +237,8 @@ ROWS: dict[str, list[Case]] = {
     "password-reset/<uidb64>/<token>/": [case("get", "/password-reset/MQ/not-a-token/", 200, 200, 200, 200, 200)],
     "password-reset/done/": [case("get", "/password-reset/done/", 200, 200, 200, 200, 200)],
     # --- Web: profiles -----------------------------------------------------------------------
+    "verify-email/<str:token>/": [case("get", "/verify-email/not-a-token/", 400, 400, 400, 400, 400)],
+    "verify-email/resend/": [case("post", "/verify-email/resend/", LOGIN, 302, 302, 302, 302)],
     "dashboard/": [case("get", "/dashboard/", LOGIN, 200, 200, 200, 200)],
     "seekers/new/": [case("get", "/seekers/new/", LOGIN, 200, 200, 200, 200)],
     "seekers/<id:seeker_id>/edit/": [case("get", "/seekers/{seeker}/edit/", LOGIN, 200, 404, 404, 200)],

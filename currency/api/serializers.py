@@ -69,6 +69,19 @@ class BalanceSerializer(serializers.Serializer):
     user_id = serializers.IntegerField()
     pot_balance = serializers.IntegerField(source="balance")
     usd_value = serializers.DecimalField(max_digits=14, decimal_places=2)
+    spendable = serializers.IntegerField(help_text="POT that buys platform features (promotional POT is spent first).")
+    redeemable = serializers.IntegerField(help_text="POT a redemption may take now.")
+    redeemable_usd = serializers.DecimalField(max_digits=14, decimal_places=2)
+    promotional = serializers.IntegerField(
+        source="promotional_balance",
+        help_text="Promotional POT in the balance: redeemable after a paid engagement and a verified email.",
+    )
+    debt = serializers.IntegerField(help_text="POT owed after a reversal; the next earnings settle it first.")
+    paid_engagement = serializers.BooleanField()
+    email_verified = serializers.BooleanField()
+    not_redeemable_because = serializers.ListField(
+        source="redeem_blockers", child=serializers.CharField(), help_text="Why not all of the balance is redeemable."
+    )
     level = serializers.SerializerMethodField()
 
     def get_level(self, summary) -> dict:

@@ -26,9 +26,11 @@ from currency.api.serializers import (
 )
 from currency.errors import (
     AlreadyDecided,
+    DebtOpen,
     ErrorCode,
     IdempotencyConflict,
     InsufficientPot,
+    NotRedeemable,
     PriceChanged,
     SpendOptionUnavailable,
     WrongAudience,
@@ -64,13 +66,13 @@ def _created(data: dict, *, replayed: bool) -> Response:
 
 
 class BalanceView(APIView):
-    """The wallet's balance, its USD value at the redemption rate, and the level."""
+    """The wallet: what can be spent and what can be redeemed now (and why not more), its USD value, the level."""
 
     @extend_schema(parameters=[USER_PARAMETER], responses=BalanceSerializer)
     @refuses(*WALLET_OWNER_REFUSALS)
     def get(self, request: Request) -> Response:
         owner = selectors.wallet_owner_for(viewer=request.user, user_id=request.query_params.get("user"))
-        return Response(BalanceSerializer(selectors.wallet_summary(user_id=owner.pk)).data)
+        return Response(BalanceSerializer(selectors.wallet_summary(user=owner)).data)
 
 
 class TransactionListView(generics.ListAPIView):
@@ -121,7 +123,15 @@ class RedeemView(APIView):
     """Ask to redeem POT for USD: the POT is held at once until an operator decides."""
 
     @extend_schema(request=RedeemRequestSerializer, responses={201: RedemptionSerializer}, parameters=[IDEMPOTENCY_KEY])
-    @refuses(ErrorCode.BELOW_MINIMUM, CommonCode.REQUIRED, ErrorCode.NOT_WHOLE, InsufficientPot, *IDEMPOTENT_REFUSALS)
+    @refuses(
+        ErrorCode.BELOW_MINIMUM,
+        CommonCode.REQUIRED,
+        ErrorCode.NOT_WHOLE,
+        InsufficientPot,
+        NotRedeemable,
+        DebtOpen,
+        *IDEMPOTENT_REFUSALS,
+    )
     def post(self, request: Request) -> Response:
         serializer = RedeemRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

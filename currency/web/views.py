@@ -19,7 +19,7 @@ HISTORY_PAGE_SIZE = 20
 
 def _wallet_page(request: HttpRequest, *, redeem_form: RedeemForm | None = None) -> HttpResponse:
     user = request.user
-    summary = selectors.wallet_summary(user_id=user.pk)
+    summary = selectors.wallet_summary(user=user)
     history = Paginator(selectors.transactions_visible(user=user).filter(user=user), HISTORY_PAGE_SIZE)
     options = list(selectors.spend_options_active())
     for option in options:

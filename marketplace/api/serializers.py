@@ -65,6 +65,16 @@ class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
 
 
+class EmailVerifySerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=500, help_text="The token of the link emailed at sign-up.")
+
+
+class EmailVerifiedSerializer(serializers.Serializer):
+    email = serializers.EmailField(source="user.email")
+    email_verified_at = serializers.DateTimeField(source="user.email_verified_at")
+    newly_verified = serializers.BooleanField(source="newly")
+
+
 class ProfileSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     category = serializers.CharField(source="category.name")
@@ -77,7 +87,17 @@ class MeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "email", "name", "account_type", "referral_code", "is_staff", "seekers", "providers"]
+        fields = [
+            "id",
+            "email",
+            "name",
+            "account_type",
+            "referral_code",
+            "email_verified_at",
+            "is_staff",
+            "seekers",
+            "providers",
+        ]
         read_only_fields = fields
 
 

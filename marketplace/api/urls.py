@@ -16,7 +16,9 @@ urlpatterns = [
     path("auth/register/", views.RegisterView.as_view(), name="api-register"),
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("auth/logout/", views.LogoutView.as_view(), name="api-logout"),
+    path("auth/verify-email/", views.EmailVerifyView.as_view(), name="api-verify-email"),
     path("me/", views.MeView.as_view(), name="api-me"),
+    path("me/verify-email/resend/", views.EmailVerificationResendView.as_view(), name="api-verify-email-resend"),
     path("seekers/<id:seeker_id>/match/", views.SeekerMatchView.as_view(), name="api-seeker-match"),
     *router.urls,
 ]

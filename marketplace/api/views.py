@@ -20,6 +20,8 @@ from marketplace.api.serializers import (
     AccountChangeRequestSerializer,
     AccountSerializer,
     DeclineSerializer,
+    EmailVerifiedSerializer,
+    EmailVerifySerializer,
     EngagementCancelSerializer,
     EngagementDisputeSerializer,
     EngagementReportSerializer,
@@ -43,11 +45,13 @@ from marketplace.errors import (
     InvalidTransition,
     LoginLocked,
     ProviderUnavailable,
+    VerificationLinkExpired,
+    VerificationLinkInvalid,
     WrongSide,
 )
 from marketplace.filters import ProviderDirectoryFilter
 from marketplace.models import MATCH_LIVE_STATUSES, Engagement, Match, Provider, Rating, Seeker, User
-from marketplace.services import engagements, matches, profiles, ratings, tokens
+from marketplace.services import engagements, matches, profiles, ratings, tokens, verification
 
 PROFILE_REFUSALS = (
     CategoryInactive,
@@ -113,6 +117,35 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
         return Response(MeSerializer(selectors.user_with_profiles(user=request.user)).data)
+
+
+class EmailVerifyView(APIView):
+    """Verify the email address with the token of the link emailed at sign-up (what the link's page does)."""
+
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=EmailVerifySerializer, responses=EmailVerifiedSerializer)
+    @refuses(VerificationLinkExpired, VerificationLinkInvalid)
+    def post(self, request: Request) -> Response:
+        serializer = EmailVerifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = verification.email_verify(token=serializer.validated_data["token"])
+        return Response(EmailVerifiedSerializer(result).data)
+
+
+class EmailVerificationResendView(APIView):
+    """Email the logged-in person a new verification link."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=None, responses={202: None})
+    @refuses(ErrorCode.ALREADY_VERIFIED)
+    def post(self, request: Request) -> Response:
+        verification.email_verification_send(user=request.user)
+        return Response(status=status.HTTP_202_ACCEPTED)
 
 
 class SeekerViewSet(

@@ -30,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from currency.selectors import award_for_cause, earning_rule_pot, usd_to_pot_floor
-from currency.services import commission_credit_apply, pot_award, pot_award_reverse
+from currency.services import commission_credit_apply, pot_award, pot_award_reverse, pot_paid_engagement_record
 from imatch.errors import DomainError, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 from imatch.text import clean_text
@@ -238,6 +238,16 @@ def engagement_review_reject(*, engagement: Engagement, operator: User, reason: 
     return engagement
 
 
+def engagement_pot_budget_left(*, engagement: Engagement) -> int:
+    """POT the engagement may still pay out: its paid commission at the redemption rate, less what it paid."""
+    budget = usd_to_pot_floor(engagement.amount_due_usd) - engagement.provider_bonus_pot - engagement.seeker_bonus_pot
+    for user_id in (engagement.seeker.user_id, engagement.provider.user_id):
+        row = award_for_cause(cause=referral_first_engagement_cause(user_id))
+        if row is not None and row.reference_id == engagement.pk:
+            budget -= row.amount
+    return max(0, budget)
+
+
 def referral_first_engagement_cause(referred_user_id: int) -> str:
     return f"referral_first_engagement:user:{referred_user_id}"
 
@@ -250,8 +260,8 @@ def referral_first_engagement(*, person: User, engagement: Engagement, max_amoun
     written, so a later paid engagement of the person may still pay it. Returns the POT paid.
     When the referrals issue adds its own record of a referral, it can take over here.
     """
-    if person.referred_by_id is None:
-        return 0
+    if person.referred_by_id is None or person.email_verified_at is None:
+        return 0  # an unverified person's referral award waits: `email_verify` pays it
     row = pot_award(
         user=person.referred_by,
         rule_key="referral_first_engagement",
@@ -442,6 +452,8 @@ def engagement_mark_paid(*, engagement: Engagement, operator: User) -> Engagemen
     )
     if engagement.provider_bonus_pot or engagement.seeker_bonus_pot:
         emails.engagement_bonus_paid(engagement)
+    for person in (engagement.seeker.user, engagement.provider.user):  # their promotional POT may become redeemable
+        pot_paid_engagement_record(user=person, engagement_id=engagement.pk)
     return engagement
 
 

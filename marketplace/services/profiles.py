@@ -22,6 +22,7 @@ from imatch.text import clean_text
 from marketplace.errors import DuplicateProfile, ErrorCode, InvalidTransition
 from marketplace.models import AccountAction, AccountStatusChange, AccountType, Provider, Seeker, User, UserManager
 from marketplace.services.matches import matches_close_for_deactivated
+from marketplace.services.verification import email_verification_send, referral_profile_created_award
 
 # --- People ---------------------------------------------------------------------------
 
@@ -32,6 +33,8 @@ def user_register(*, email: str, password: str | None, name: str, referral_code:
 
     `password=None` makes an account without a usable password (the demo's people: they
     would set one with "Forgot your password?"); sign-up forms and the API always give one.
+
+    The email verification link is sent once the account is committed.
     """
     email = UserManager.normalize_email(email)
     name = clean_text(name)
@@ -65,6 +68,7 @@ def user_register(*, email: str, password: str | None, name: str, referral_code:
         raise DomainError(
             "An account with this email already exists.", field="email", code=ErrorCode.EMAIL_TAKEN
         ) from error
+    email_verification_send(user=user)
     return user
 
 
@@ -235,7 +239,8 @@ def profile_creation_cause(*, role: str, user_id: int) -> str:
 
 def _award_profile_creation(profile: Seeker | Provider, role: str) -> None:
     """POT for a new profile (once per person and role) and, for a referred person's first
-    profile ever, for their referrer. Runs in the profile's transaction: both or neither."""
+    profile ever, for their referrer (once they verified their email: otherwise it waits for
+    `email_verify`). Runs in the profile's transaction: both or neither."""
     user = profile.user
     pot_award(
         user=user,
@@ -244,17 +249,7 @@ def _award_profile_creation(profile: Seeker | Provider, role: str) -> None:
         reference_type=role,
         reference_id=profile.pk,
     )
-    if (
-        user.referred_by_id
-        and Seeker.objects.filter(user=user).count() + Provider.objects.filter(user=user).count() == 1
-    ):
-        pot_award(
-            user=user.referred_by,
-            rule_key="referral_profile_created",
-            cause=f"referral_profile_created:user:{user.pk}",
-            reference_type="user",
-            reference_id=user.pk,
-        )
+    referral_profile_created_award(person=user)
 
 
 # Names and free text, stored through `clean_text` (the city too, in `_apply_location`).

@@ -20,6 +20,8 @@ urlpatterns = [
     ),
     path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("verify-email/resend/", views.verify_email_resend, name="verify-email-resend"),
+    path("verify-email/<str:token>/", views.verify_email, name="verify-email"),
     path("seekers/new/", views.seeker_create, name="seeker-create"),
     path("seekers/<id:seeker_id>/edit/", views.seeker_edit, name="seeker-edit"),
     path("providers/new/", views.provider_create, name="provider-create"),

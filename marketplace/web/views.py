@@ -9,18 +9,18 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from categories import selectors as category_selectors
 from categories.models import Category
 from imatch.client import client_ip
 from imatch.errors import DomainError, NotFound
 from imatch.ratelimit import within_limit
-from imatch.web import add_domain_error, owned_or_404
+from imatch.web import add_domain_error, flash_outcome, owned_or_404
 from marketplace import selectors
-from marketplace.errors import LoginLocked
+from marketplace.errors import LoginLocked, VerificationLinkExpired
 from marketplace.filters import ProviderDirectoryFilter
-from marketplace.services import profiles
+from marketplace.services import profiles, verification
 from marketplace.web.forms import (
     DirectoryFilterForm,
     EmailAuthenticationForm,
@@ -142,7 +142,11 @@ def signup(request: HttpRequest) -> HttpResponse:
             add_domain_error(form, error)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome to I MATCH, {user.get_short_name()}! Create a profile to get started.")
+            messages.success(
+                request,
+                f"Welcome to I MATCH, {user.get_short_name()}! Create a profile to get started. "
+                f"We sent a link to {user.email}: open it to verify your email address.",
+            )
             return redirect("dashboard")
     return render(request, "registration/signup.html", {"form": form})
 
@@ -160,6 +164,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "referral_link": referral_link,
         },
     )
+
+
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """The page a verification link opens: verified (and what next), or why not and how to get a new link."""
+    try:
+        result = verification.email_verify(token=token)
+    except DomainError as error:
+        context = {"error": error, "expired": isinstance(error, VerificationLinkExpired)}
+        return render(request, "marketplace/verify_email.html", context, status=400)
+    return render(request, "marketplace/verify_email.html", {"verified_user": result.user, "newly": result.newly})
+
+
+@login_required
+@require_POST
+def verify_email_resend(request: HttpRequest) -> HttpResponse:
+    flash_outcome(
+        request,
+        lambda: verification.email_verification_send(user=request.user),
+        f"We sent a new verification link to {request.user.email}. It works for a few days.",
+    )
+    return redirect("dashboard")
 
 
 def _active_category_or_picker(request: HttpRequest, role: str) -> Category | HttpResponse:

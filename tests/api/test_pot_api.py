@@ -24,6 +24,17 @@ ECONOMY_KEYS = {
 
 
 @pytest.fixture
+def user(db):
+    """Redeeming POT needs a verified email address."""
+    return UserFactory(verified=True)
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory(verified=True)
+
+
+@pytest.fixture
 def provider_user(db):
     return UserFactory(account_type="provider")
 
@@ -43,6 +54,14 @@ def test_balance_of_a_new_user_is_zero(user_api, user):
         "user_id": user.pk,
         "pot_balance": 0,
         "usd_value": "0.00",
+        "spendable": 0,
+        "redeemable": 0,
+        "redeemable_usd": "0.00",
+        "promotional": 0,
+        "debt": 0,
+        "paid_engagement": False,
+        "email_verified": True,
+        "not_redeemable_because": [],
         "level": {
             "number": 1,
             "name": "Newcomer",
@@ -310,7 +329,7 @@ def test_redemptions_list_own_only_staff_all(user_api, operator_api, user, other
 
 def test_redemptions_list_query_count(operator_api, django_assert_max_num_queries):
     for _ in range(8):
-        person = UserFactory()
+        person = UserFactory(verified=True)
         pot_fund(person, 500)
         client_for(person).post("/api/v1/pot/redeem/", {"pot_amount": 500, "payment_method": "x"}, format="json")
     with django_assert_max_num_queries(3):

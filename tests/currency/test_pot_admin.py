@@ -137,7 +137,7 @@ def test_spend_options_are_editable(admin_client):
 
 
 def _redemption(amount=500) -> Redemption:
-    person = funded_user(amount)
+    person = funded_user(amount, verified=True)
     return redemption_request(user=person, pot_amount=amount, payment_method="PayPal").redemption
 
 

@@ -116,22 +116,51 @@ def test_reverse_takes_the_award_back_once(user):
     )
 
 
-def test_reverse_never_takes_the_balance_below_zero(user, other_user):
+def test_reverse_never_takes_the_balance_below_zero_and_records_the_rest_as_debt(user, other_user):
     pot_award(user=user, rule_key="engagement_bonus_seeker", cause="engagement_bonus:seeker:engagement:4")
     # The person spent 70 of the 100 meanwhile.
     ledger_atomic(lambda: ledger_post(user_id=user.pk, amount=-70, transaction_type="adjust", category="x"))()
     row = pot_award_reverse(cause="engagement_bonus:seeker:engagement:4", reason="Engagement cancelled")
     assert (row.amount, row.balance_after) == (-30, 0)
     assert "reversed 30 of 100 POT" in row.note
+    debt_row = rows_of(user)[-1]
+    assert (debt_row.transaction_type, debt_row.amount, debt_row.debt_change, debt_row.balance_after) == (
+        "debt",
+        0,
+        70,
+        0,
+    )
+    assert "70 of 100 POT were already spent and are owed" in debt_row.note
+    user.pot_wallet.refresh_from_db()
+    assert (user.pot_wallet.balance, user.pot_wallet.debt) == (0, 70)
     assert pot_award_reverse(cause="engagement_bonus:seeker:engagement:4", reason="again") is None
+    assert len(rows_of(user)) == 4
 
 
-def test_reverse_with_an_empty_wallet_writes_nothing_and_can_be_tried_later(user):
+def test_reverse_with_an_empty_wallet_records_a_debt_once_that_the_next_earnings_settle(user):
     pot_award(user=user, rule_key="engagement_bonus_seeker", cause="engagement_bonus:seeker:engagement:5")
     ledger_atomic(lambda: ledger_post(user_id=user.pk, amount=-100, transaction_type="adjust", category="x"))()
+    row = pot_award_reverse(cause="engagement_bonus:seeker:engagement:5", reason="cancelled")
+    assert (row.transaction_type, row.amount, row.debt_change, row.balance_after) == ("debt", 0, 100, 0)
     assert pot_award_reverse(cause="engagement_bonus:seeker:engagement:5", reason="cancelled") is None
-    pot_fund(user, 40)
-    assert pot_award_reverse(cause="engagement_bonus:seeker:engagement:5", reason="cancelled").amount == -40
+    pot_fund(user, 40)  # an operator's adjustment does not settle a debt
+    assert balance_of(user) == 40
+    earned = pot_award(user=user, rule_key="rating_given", cause="rating_given:rating:1")
+    settlement = rows_of(user)[-1]
+    assert (earned.amount, earned.balance_after) == (10, 50)
+    assert (settlement.transaction_type, settlement.category, settlement.amount, settlement.debt_change) == (
+        "burn",
+        "debt_settlement",
+        -10,
+        -10,
+    )
+    assert (settlement.reference_type, settlement.reference_id, settlement.balance_after) == (
+        "pot_transaction",
+        earned.pk,
+        40,
+    )
+    user.pot_wallet.refresh_from_db()
+    assert (user.pot_wallet.balance, user.pot_wallet.debt) == (40, 90)
 
 
 def test_reverse_of_a_cause_never_awarded_is_none(user):
@@ -161,7 +190,7 @@ def test_seeker_and_provider_profiles_earn_once_per_role(seeded_categories):
 
 def test_referred_persons_first_profile_rewards_the_referrer_once(seeded_categories):
     referrer = UserFactory()
-    referred = UserFactory(referred_by=referrer)
+    referred = UserFactory(referred_by=referrer, verified=True)
     fa = seeded_categories["financial_advisors"]
     profiles.seeker_create(user=referred, category=fa, needs_description=NEEDS)
     profiles.provider_create(user=referred, category=fa, business_name="Second profile")

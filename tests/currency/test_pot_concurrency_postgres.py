@@ -69,7 +69,7 @@ def test_concurrent_retries_with_one_idempotency_key_charge_once():
 
 
 def test_two_concurrent_approvals_of_one_redemption_one_wins():
-    person = UserFactory()
+    person = UserFactory(verified=True)
     operators = [UserFactory(is_staff=True) for _ in range(2)]
     pot_fund(person, 500)
     redemption = services.redemption_request(user=person, pot_amount=500, payment_method="x").redemption
@@ -87,7 +87,7 @@ def test_two_concurrent_approvals_of_one_redemption_one_wins():
 
 
 def test_approve_racing_reject_one_wins_and_the_pot_is_right():
-    person = UserFactory()
+    person = UserFactory(verified=True)
     operator = UserFactory(is_staff=True)
     pot_fund(person, 500)
     redemption = services.redemption_request(user=person, pot_amount=500, payment_method="x").redemption

@@ -23,14 +23,15 @@ from django.conf import settings
 
 WORKERS = 4
 SETUP = """
+from django.utils import timezone
 from currency.services import pot_adjust
 from marketplace.models import User
 from marketplace.services.tokens import api_token_issue
 import json
 operator = User.objects.create_user("ops@example.com", "x", name="Ops", is_staff=True)
 tokens = []
-for n in range(4):
-    person = User.objects.create_user(f"racer{n}@example.com", "x", name=f"Racer {n}")
+for n in range(4):  # verified: redeeming needs a verified email address
+    person = User.objects.create_user(f"racer{n}@example.com", "x", name=f"Racer {n}", email_verified_at=timezone.now())
     tokens.append(api_token_issue(user=person))
     pot_adjust(user=person, operator=operator, amount=1000, reason="race funding")
 print(json.dumps(tokens))

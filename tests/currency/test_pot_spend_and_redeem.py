@@ -115,7 +115,7 @@ def test_price_change_since_confirmation_charges_nothing():
 
 @override_settings(POT_USD_RATE=Decimal("0.50"), POT_MIN_REDEMPTION=100)
 def test_redemption_uses_the_settings_rate_and_minimum():
-    person = funded_user(300)
+    person = funded_user(300, verified=True)
     redemption = services.redemption_request(user=person, pot_amount=100, payment_method="x").redemption
     assert (redemption.usd_amount, redemption.usd_rate) == (Decimal("50.00"), Decimal("0.5000"))
     with pytest.raises(DomainError, match="minimum redemption is 100"):
@@ -130,7 +130,7 @@ def test_redemption_amount_must_be_whole(user):
 
 
 def test_only_operators_decide(user, other_user):
-    person = funded_user(500)
+    person = funded_user(500, verified=True)
     redemption = services.redemption_request(user=person, pot_amount=500, payment_method="x").redemption
     with pytest.raises(PermissionDenied):
         services.redemption_approve(redemption_id=redemption.pk, operator=user, payout_reference="x")
@@ -141,7 +141,7 @@ def test_only_operators_decide(user, other_user):
 
 
 def test_reject_then_approve_is_refused_and_the_refund_happens_once(operator):
-    person = funded_user(500)
+    person = funded_user(500, verified=True)
     redemption = services.redemption_request(user=person, pot_amount=500, payment_method="x").redemption
     services.redemption_reject(redemption_id=redemption.pk, operator=operator, reason="Wrong account")
     with pytest.raises(Conflict):

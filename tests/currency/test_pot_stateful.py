@@ -1,9 +1,9 @@
 """A Hypothesis state machine drives the POT services against an in-memory reference model.
 
-Random sequences of award / reverse / spend / redeem / approve / reject / adjust, with
-retries under the same idempotency key (same or different request). After every step the
-balances, each wallet's history, levels and the economy statistics agree with the model,
-and `verify_ledger` holds.
+Random sequences of award / reverse / spend / redeem / approve / reject / adjust / a paid
+engagement, with retries under the same idempotency key (same or different request). After
+every step the balances (spendable, promotional, redeemable, owed), each wallet's history,
+levels and the economy statistics agree with the model, and `verify_ledger` holds.
 """
 
 from dataclasses import dataclass, field
@@ -16,7 +16,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 
 from currency import selectors, services
 from currency.audit import verify_ledger
-from currency.errors import InsufficientPot
+from currency.errors import DebtOpen, InsufficientPot, NotRedeemable
 from currency.models import PotTransaction, Wallet
 from imatch.errors import Conflict, DomainError
 from tests.marketplace.factories import UserFactory
@@ -24,6 +24,7 @@ from tests.marketplace.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 RULES = {"rating_given": 10, "profile_creation_seeker": 50, "referral_first_engagement": 200}
+PROMOTIONAL = {"profile_creation_seeker", "referral_first_engagement"}
 OPTIONS = {"extra_matches": (100, "seeker"), "profile_boost": (200, "provider"), "commission_credit": (250, "provider")}
 ROLES = ["seeker", "provider", "both"]
 MIN_REDEMPTION = 500
@@ -34,7 +35,10 @@ class Model:
     balances: list[int]
     earned: list[int]
     history: list[list[int]]
-    awards: dict[str, tuple[int, int]] = field(default_factory=dict)  # cause -> (person, amount)
+    promotional: list[int]
+    debt: list[int]
+    paid_engagement: list[bool]
+    awards: dict[str, tuple[int, int, bool]] = field(default_factory=dict)  # cause -> (person, amount, promotional)
     reversed: set[str] = field(default_factory=set)
     requests: dict[tuple[str, int, str], tuple[tuple, object]] = field(default_factory=dict)
     redemptions: dict[int, list] = field(default_factory=dict)  # id -> [person, amount, status]
@@ -42,10 +46,34 @@ class Model:
     spent_total: int = 0
     reversed_total: int = 0
 
-    def post(self, person: int, amount: int) -> None:
+    def post(self, person: int, amount: int, *, promotional: int = 0, earned_first: bool = False) -> int:
+        """A row of `amount`; a credit's promotional part is given, a debit takes promotional POT first
+        (or earned POT first). Returns the row's promotional part."""
+        if amount < 0:
+            earned = self.balances[person] - self.promotional[person]
+            take = -amount
+            promotional = -(max(take - earned, 0) if earned_first else min(take, self.promotional[person]))
         self.balances[person] += amount
-        assert self.balances[person] >= 0
+        self.promotional[person] += promotional
+        assert self.balances[person] >= 0 and 0 <= self.promotional[person] <= self.balances[person]
         self.history[person].append(amount)
+        return promotional
+
+    def credit(self, person: int, amount: int, *, promotional: int = 0) -> None:
+        """An earning or a refund: an open debt is settled from it first (a burn row)."""
+        self.post(person, amount, promotional=promotional)
+        settle = min(self.debt[person], amount)
+        if settle:
+            self.post(person, -settle)
+            self.debt[person] -= settle
+            self.earned[person] -= settle
+            self.reversed_total += settle
+
+    def redeemable(self, person: int) -> int:
+        if self.debt[person]:
+            return 0
+        locked = 0 if self.paid_engagement[person] else self.promotional[person]
+        return self.balances[person] - locked
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -60,7 +88,14 @@ class LedgerMachine(RuleBasedStateMachine):
         self._atomic = transaction.atomic()
         self._atomic.__enter__()
         count = len(self.people)
-        self.model = Model(balances=[0] * count, earned=[0] * count, history=[[] for _ in range(count)])
+        self.model = Model(
+            balances=[0] * count,
+            earned=[0] * count,
+            history=[[] for _ in range(count)],
+            promotional=[0] * count,
+            debt=[0] * count,
+            paid_engagement=[False] * count,
+        )
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -84,11 +119,12 @@ class LedgerMachine(RuleBasedStateMachine):
             assert row is None
             return
         amount = RULES[rule_key]
-        assert row is not None and row.amount == amount
-        self.model.awards[cause] = (person, amount)
-        self.model.post(person, amount)
+        promotional = rule_key in PROMOTIONAL
+        assert row is not None and row.amount == amount and row.promotional_amount == (amount if promotional else 0)
+        self.model.awards[cause] = (person, amount, promotional)
         self.model.earned[person] += amount
         self.model.earned_total += amount
+        self.model.credit(person, amount, promotional=amount if promotional else 0)
 
     @rule(cause=st.sampled_from("abcdef"))
     def reverse(self, cause):
@@ -96,16 +132,26 @@ class LedgerMachine(RuleBasedStateMachine):
         if cause not in self.model.awards or cause in self.model.reversed:
             assert row is None
             return
-        person, amount = self.model.awards[cause]
+        person, amount, promotional = self.model.awards[cause]
         take = min(amount, self.model.balances[person])
-        if take == 0:
-            assert row is None
-            return
-        assert row.amount == -take
+        owed = amount - take
         self.model.reversed.add(cause)
-        self.model.post(person, -take)
-        self.model.earned[person] -= take
-        self.model.reversed_total += take
+        if take:
+            assert (row.transaction_type, row.amount) == ("burn", -take)
+            self.model.post(person, -take, earned_first=not promotional)
+            self.model.earned[person] -= take
+            self.model.reversed_total += take
+        else:
+            assert (row.transaction_type, row.amount, row.debt_change) == ("debt", 0, amount)
+        if owed:
+            self.model.post(person, 0)  # the debt row moves no POT
+            self.model.debt[person] += owed
+
+    @rule(person=st.integers(0, 2))
+    def paid_engagement(self, person):
+        first = services.pot_paid_engagement_record(user=self.people[person], engagement_id=person + 1)
+        assert first == (not self.model.paid_engagement[person])
+        self.model.paid_engagement[person] = True
 
     @rule(person=st.integers(0, 2), option=st.sampled_from(sorted(OPTIONS)), key=st.sampled_from([None, "k1", "k2"]))
     def spend(self, person, option, key):
@@ -156,12 +202,18 @@ class LedgerMachine(RuleBasedStateMachine):
         if amount < MIN_REDEMPTION:
             assert isinstance(outcome, DomainError) and outcome.code == "below_minimum"
             return -1
+        if self.model.debt[person]:
+            assert isinstance(outcome, DebtOpen)
+            return -1
         if amount > self.model.balances[person]:
             assert isinstance(outcome, InsufficientPot)
             return -1
+        if amount > self.model.redeemable(person):
+            assert isinstance(outcome, NotRedeemable) and "no paid engagement yet" in outcome.message
+            return -1
         redemption = outcome.redemption
-        self.model.redemptions[redemption.pk] = [person, amount, "pending"]
-        self.model.post(person, -amount)
+        promotional = self.model.post(person, -amount, earned_first=True)
+        self.model.redemptions[redemption.pk] = [person, amount, "pending", promotional]
         if key:
             self.model.requests[request] = ((amount,), redemption.pk)
         return redemption.pk
@@ -179,14 +231,14 @@ class LedgerMachine(RuleBasedStateMachine):
                 redemption_id=redemption_id, operator=self.operator, reason="no"
             )
         outcome = self._call(call)
-        person, amount, status = self.model.redemptions[redemption_id]
+        person, amount, status, promotional = self.model.redemptions[redemption_id]
         if status != "pending":
             assert isinstance(outcome, Conflict)
             return
         assert outcome.status == ("approved" if approve else "rejected")
         self.model.redemptions[redemption_id][2] = outcome.status
         if not approve:
-            self.model.post(person, amount)
+            self.model.credit(person, amount, promotional=-promotional)
 
     @staticmethod
     def _call(function):
@@ -204,8 +256,14 @@ class LedgerMachine(RuleBasedStateMachine):
             assert wallets.get(person.pk, 0) == self.model.balances[index]
             amounts = list(PotTransaction.objects.filter(user=person).order_by("id").values_list("amount", flat=True))
             assert amounts == self.model.history[index]
-            summary = selectors.wallet_summary(user_id=person.pk)
+            summary = selectors.wallet_summary(user=person)
             assert summary.lifetime_earned == self.model.earned[index]
+            assert (summary.spendable, summary.promotional_balance, summary.debt) == (
+                self.model.balances[index],
+                self.model.promotional[index],
+                self.model.debt[index],
+            )
+            assert summary.redeemable == self.model.redeemable(index)
 
     @invariant()
     def statistics_agree(self):
@@ -225,7 +283,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 def test_ledger_agrees_with_the_reference_model(db):
-    LedgerMachine.people = [UserFactory(account_type=role) for role in ROLES]
+    LedgerMachine.people = [UserFactory(account_type=role, verified=True) for role in ROLES]
     LedgerMachine.operator = UserFactory(is_staff=True)
     run_state_machine_as_test(
         LedgerMachine,

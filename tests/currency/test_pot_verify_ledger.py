@@ -28,7 +28,7 @@ def _run() -> tuple[int, str, str]:
 
 
 def _busy_ledger(operator) -> None:
-    provider = funded_user(2000, account_type="provider")
+    provider = funded_user(2000, account_type="provider", verified=True)
     services.pot_award(user=provider, rule_key="profile_creation_provider", cause="p")
     services.pot_spend(user=provider, option_key="profile_boost")
     services.pot_spend(user=provider, option_key="commission_credit")
@@ -90,7 +90,7 @@ def test_a_deleted_row_is_caught(tamper):
 
 
 def test_redemption_rows_that_do_not_match_its_state_are_named(tamper, operator):
-    person = funded_user(1000)
+    person = funded_user(1000, verified=True)
     redemption = services.redemption_request(user=person, pot_amount=500, payment_method="x").redemption
     Redemption.objects.filter(pk=redemption.pk).update(status="rejected", decided_at="2026-01-01T00:00:00Z")
     code, _, err = _run()

@@ -113,7 +113,7 @@ def test_unknown_or_inactive_option_page_is_404(client, user):
 
 
 def test_redeem_form_holds_pot_and_lists_it_as_pending(client):
-    person = funded_user(900)
+    person = funded_user(900, verified=True)
     client.force_login(person)
     key = _key(client.get(reverse("wallet")).content.decode())
     response = client.post(
@@ -128,7 +128,7 @@ def test_redeem_form_holds_pot_and_lists_it_as_pending(client):
 
 
 def test_redeem_errors_show_next_to_the_field_and_keep_the_input(client):
-    person = funded_user(900)
+    person = funded_user(900, verified=True)
     client.force_login(person)
     form = {"pot_amount": 100, "payment_method": "PayPal me@x.io", "idempotency_key": "a" * 32}
     page = client.post(reverse("wallet-redeem"), form).content.decode()

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_wallet_spend_with_confirmation_and_redeem(page):
     call_command("seed_pot", stdout=open("/dev/null", "w"))  # noqa: SIM115 - earlier transactional tests flushed it
-    seeker = UserFactory(email="sam@example.com", name="Sam Lee")
+    seeker = UserFactory(email="sam@example.com", name="Sam Lee", verified=True)  # redeeming needs it
     pot_fund(seeker, 1200)
 
     page.goto("/login/")
@@ -29,6 +29,7 @@ def test_wallet_spend_with_confirmation_and_redeem(page):
     expect(page).to_have_url(re.compile(r"/wallet/$"))
     expect(page.get_by_test_id("pot-balance")).to_have_text("1,200 POT")
     expect(page.get_by_text("Worth $960.00")).to_be_visible()
+    expect(page.get_by_test_id("pot-redeemable")).to_have_text("1,200 POT ($960.00)")
 
     page.get_by_role("button", name="Buy extra matches").click()
     # The confirmation step: the price and the balance after, before anything is charged.

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from marketplace.models import Provider, Seeker, User
 from tests.categories.factories import CategoryFactory
@@ -16,6 +17,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"person{n}@example.com")
     name = factory.Faker("name")
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    class Params:
+        # A person who opened the verification link (needed to redeem POT and for referral awards).
+        verified = factory.Trait(email_verified_at=factory.LazyFunction(timezone.now))
 
     @factory.post_generation
     def save_password(obj, create, extracted, **kwargs):

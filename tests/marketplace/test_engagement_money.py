@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import timezone
 
 from currency.errors import InsufficientPot
 from currency.models import PotTransaction
@@ -17,7 +18,7 @@ from currency.services import pot_spend, redemption_request
 from imatch.errors import DomainError, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 from marketplace.errors import InvalidTransition, WrongSide
-from marketplace.models import BillingStatus, BonusStatus, Engagement, EngagementStatus, Provider
+from marketplace.models import BillingStatus, BonusStatus, Engagement, EngagementStatus, Provider, User
 from marketplace.services import engagements, ratings
 from tests.currency.factories import balance_of, pot_fund
 from tests.marketplace.factories import UserFactory
@@ -98,8 +99,8 @@ def test_an_engagement_never_pays_more_pot_value_than_its_commission(deal_value,
     category = make_category(seeker_bonus_min_deal_usd="0")
     match = accepted_match(category)
     for person, referrer in ((match.seeker.user, referrer_of_seeker), (match.provider.user, referrer_of_provider)):
-        person.referred_by = referrer
-        person.save(update_fields=["referred_by"])
+        person.referred_by, person.email_verified_at = referrer, timezone.now()
+        person.save(update_fields=["referred_by", "email_verified_at"])
     engagement = engagements.engagement_report(match=match, user=match.seeker.user, deal_value_usd=deal_value)
     engagement = engagements.engagement_confirm(engagement=engagement, user=match.provider.user)
     assert (engagement.provider_bonus_pot + engagement.seeker_bonus_pot) * settings.POT_USD_RATE <= (
@@ -119,8 +120,8 @@ def test_a_referral_award_cut_to_nothing_waits_for_a_later_paid_engagement(opera
     referrer = UserFactory()
     category = make_category(seeker_bonus_min_deal_usd="0")
     match = accepted_match(category)
-    match.seeker.user.referred_by = referrer
-    match.seeker.user.save(update_fields=["referred_by"])
+    match.seeker.user.referred_by, match.seeker.user.email_verified_at = referrer, timezone.now()
+    match.seeker.user.save(update_fields=["referred_by", "email_verified_at"])
     small = engagements.engagement_report(match=match, user=match.seeker.user, deal_value_usd="100")
     small = engagements.engagement_confirm(engagement=small, user=match.provider.user)
     _invoice_and_pay(small, operator)  # 25 POT of budget: the bonuses take it all
@@ -319,6 +320,8 @@ def test_one_person_with_two_accounts_cannot_mint_pot(operator):
     category = make_category(deal_review_threshold_usd="50000")
     match = accepted_match(category)
     seeker_account, provider_account = match.seeker.user, match.provider.user  # one person
+    User.objects.filter(pk__in=[seeker_account.pk, provider_account.pk]).update(email_verified_at=timezone.now())
+    provider_account.refresh_from_db()
     before = balance_of(seeker_account), balance_of(provider_account)
 
     huge = engagements.engagement_report(match=match, user=seeker_account, deal_value_usd="9999999999.99")

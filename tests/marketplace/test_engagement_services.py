@@ -143,7 +143,7 @@ def test_an_operator_can_confirm(reported, operator):
 
 def _referred_engagements(referrer, count: int, deal_value: str):
     category = make_category()
-    seeker = make_seeker(category, user=UserFactory(referred_by=referrer))
+    seeker = make_seeker(category, user=UserFactory(referred_by=referrer, verified=True))
     for _ in range(count):
         make_provider(category)
     result = []

@@ -1,4 +1,5 @@
-"""Prove the POT ledger: balances equal their rows, rows chain, redemptions match; exit 1 otherwise."""
+"""Prove the POT ledger: balances (and their promotional part and debts) equal their rows, rows chain,
+redemptions match; exit 1 otherwise."""
 
 import sys
 
@@ -10,7 +11,8 @@ from currency.audit import verify_ledger
 class Command(BaseCommand):
     help = (
         "Check that every wallet's balance equals the sum of its transactions, that balance_after chains "
-        "row by row, that no balance is negative and that each redemption's rows match its state. "
+        "row by row, that no balance is negative, that each wallet's promotional POT and debt equal what its "
+        "rows add up to, and that each redemption's rows match its state. "
         "Prints a summary; exits 1 and names each mismatch when the ledger does not hold."
     )
 

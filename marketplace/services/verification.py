@@ -1,0 +1,113 @@
+"""Email verification: the link sent at sign-up (and on request), verifying it, and the referral
+awards that wait for it.
+
+The link carries a token signed with the project's secret (`django.core.signing`, its own
+salt) holding the user's id and email address: it expires after
+`settings.EMAIL_VERIFICATION_MAX_AGE_DAYS` days, and stops working if the address changes.
+A verified email is needed to redeem POT (currency reads `users.email_verified_at`) and before
+any referral award is paid for the person: an award that waited is paid when they verify, once
+(its cause is the same as when it is paid at once).
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from currency.services import pot_award
+from imatch.errors import DomainError
+from marketplace import emails
+from marketplace.errors import ErrorCode, VerificationLinkExpired, VerificationLinkInvalid
+from marketplace.models import BonusStatus, Engagement, EngagementStatus, Provider, Seeker, User
+from marketplace.services.engagements import engagement_pot_budget_left, referral_first_engagement
+
+SALT = "imatch.marketplace.email-verification"
+
+
+def email_verification_token(*, user: User) -> str:
+    """A signed, URL-safe token for the user's current email address."""
+    return signing.dumps({"user": user.pk, "email": user.email}, salt=SALT, compress=True)
+
+
+@transaction.atomic
+def email_verification_send(*, user: User) -> None:
+    """Email the person a verification link (after commit); refused once the address is verified."""
+    if user.email_verified_at is not None:
+        raise DomainError("Your email address is already verified.", code=ErrorCode.ALREADY_VERIFIED)
+    emails.email_verification(user, token=email_verification_token(user=user))
+
+
+@dataclass(frozen=True)
+class EmailVerified:
+    user: User
+    newly: bool  # False: the address was verified before (the link was opened again)
+
+
+@transaction.atomic
+def email_verify(*, token: str) -> EmailVerified:
+    """Verify the email address a link was sent to; pay the referral awards that waited for it."""
+    max_age = timedelta(days=settings.EMAIL_VERIFICATION_MAX_AGE_DAYS)
+    try:
+        data = signing.loads(token, salt=SALT, max_age=max_age)
+    except signing.SignatureExpired as error:
+        raise VerificationLinkExpired(
+            f"This verification link has expired (links work for {settings.EMAIL_VERIFICATION_MAX_AGE_DAYS} days)."
+        ) from error
+    except signing.BadSignature as error:
+        raise VerificationLinkInvalid("This verification link is not valid: it may have been cut short.") from error
+    user_id, email = (data.get("user"), data.get("email")) if isinstance(data, dict) else (None, None)
+    user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first() if user_id else None
+    if user is None or user.email != email:
+        raise VerificationLinkInvalid("This verification link is not for an account with this email address.")
+    if user.email_verified_at is not None:
+        return EmailVerified(user=user, newly=False)
+    user.email_verified_at = timezone.now()
+    user.save(update_fields=["email_verified_at"])
+    referral_profile_created_award(person=user)
+    _referral_first_engagement_release(person=user)
+    return EmailVerified(user=user, newly=True)
+
+
+def referral_profile_created_cause(referred_user_id: int) -> str:
+    return f"referral_profile_created:user:{referred_user_id}"
+
+
+def referral_profile_created_award(*, person: User) -> None:
+    """Whoever referred `person` earns once, when `person` has a profile and a verified email (whichever comes last)."""
+    if person.referred_by_id is None or person.email_verified_at is None:
+        return
+    if not (Seeker.objects.filter(user=person).exists() or Provider.objects.filter(user=person).exists()):
+        return
+    pot_award(
+        user=person.referred_by,
+        rule_key="referral_profile_created",
+        cause=referral_profile_created_cause(person.pk),
+        reference_type="user",
+        reference_id=person.pk,
+    )
+
+
+def _referral_first_engagement_release(*, person: User) -> None:
+    """Pay the first-engagement referral award that waited for `person` to verify.
+
+    Due for the person's first engagement whose commission was paid (its bonuses paid) and
+    that was not cancelled, within what is left of that engagement's POT budget: the moment
+    `referral_first_engagement` would have paid it, had they been verified. An award cut to 0
+    is not written, so the next such engagement is tried.
+    """
+    if person.referred_by_id is None:
+        return
+    paid_engagements = (
+        Engagement.objects.filter(Q(seeker__user=person) | Q(provider__user=person), bonus_status=BonusStatus.PAID)
+        .exclude(status=EngagementStatus.CANCELLED)
+        .select_related("seeker", "provider")
+        .order_by("id")
+    )
+    for engagement in paid_engagements:
+        budget = engagement_pot_budget_left(engagement=engagement)
+        if referral_first_engagement(person=person, engagement=engagement, max_amount=budget):
+            return
