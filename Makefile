@@ -26,7 +26,7 @@ seed: migrate
 run: seed
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "I MATCH is serving on http://127.0.0.1:$(PORT)/ (admin: /admin/, API: /api/v1/docs/)"
-	$(BIN)/gunicorn imatch.wsgi --bind 0.0.0.0:$(PORT) --workers $(WORKERS) --access-logfile -
+	$(BIN)/gunicorn imatch.wsgi --bind 0.0.0.0:$(PORT) --workers $(WORKERS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

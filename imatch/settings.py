@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "imatch.request_id.RequestIdMiddleware",  # first: every line of the request carries its id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -173,11 +174,35 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# --- Logs: one JSON object per line, a request id on each, never a secret --------------
+# DJANGO_LOG_FORMAT=text gives "time level [request id] logger: message" for a terminal.
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("DJANGO_LOG_FORMAT is json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "imatch.request_id.RequestIdFilter"},
+        "secrets": {"()": "imatch.logs.SecretsFilter"},
+    },
+    "formatters": {
+        "json": {"()": "imatch.logs.JsonFormatter"},
+        "text": {"()": "imatch.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id", "secrets"], "formatter": LOG_FORMAT},
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django's own console handlers would print a second, unformatted copy: send all to root.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        # SQL lines carry parameter values (token keys, password hashes): never logged.
+        "django.db.backends": {"handlers": [], "level": "INFO", "propagate": True},
+        # The worker's own lines (task received, succeeded, retried) go through the same handler.
+        "celery": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 
 # --- Product settings -----------------------------------------------------------------
