@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -202,6 +203,26 @@ LOGGING = {
         "django.db.backends": {"handlers": [], "level": "INFO", "propagate": True},
         # The worker's own lines (task received, succeeded, retried) go through the same handler.
         "celery": {"handlers": [], "level": "INFO", "propagate": True},
+    },
+}
+
+# --- Background work (Celery, Redis broker) -------------------------------------------
+# Without CELERY_BROKER_URL every task runs inline where it is queued (`make run` needs no
+# broker, no worker); with it, `make worker` runs the worker and the hourly schedule.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True  # inline, a task fails like the function call it is
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the worker logs through LOGGING (JSON, request ids, masking)
+CELERY_BEAT_SCHEDULE = {
+    # Expire introductions unanswered for 72 h and fill open seekers' match slots (= run_matching).
+    "matching-hourly": {
+        "task": "marketplace.run_matching",
+        "schedule": crontab(minute=0),
+        "options": {"expires": 55 * 60},  # a run still queued when the next one is due is dropped
     },
 }
 
