@@ -3,12 +3,17 @@
 import io
 import json
 import logging
+import sys
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
-from imatch.logs import REDACTED, JsonFormatter, SecretsFilter
-from imatch.request_id import request_id_from
+from imatch.logs import REDACTED, JsonFormatter, SecretsFilter, TextFormatter
+from imatch.request_id import RequestIdFilter, request_id_from, request_id_var
+from tests.marketplace.factories import UserFactory
 
 PASSPHRASE = "a-long-and-unusual-passphrase"
 
@@ -140,8 +145,6 @@ def test_secret_fields_and_tracebacks_are_masked():
     try:
         raise ValueError("login failed for password=hunter2hunter2")
     except ValueError:
-        import sys
-
         record = logging.LogRecord("imatch.test", logging.ERROR, __file__, 1, "Refused", (), sys.exc_info())
     record.password = "hunter2hunter2"
     record.headers = {"Authorization": "Token abc", "Accept": "text/html"}
@@ -162,3 +165,30 @@ def test_the_request_id_is_forgotten_when_the_request_ends(client, db, log_lines
     logging.getLogger("imatch.test").info("between two requests")
     [line] = [line for line in log_lines() if line["logger"] == "imatch.test"]
     assert line["request_id"] is None
+
+
+def test_a_password_reset_link_s_token_is_not_logged(client, db, log_lines):
+    user = UserFactory()
+    uid, token = urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
+    response = client.get(f"/password-reset/{uid}/{token}/")
+    assert response.status_code == 302  # Django moves the token into the session
+    [line] = [line for line in log_lines() if line["logger"] == "imatch.request"]
+    assert line["path"] == f"/password-reset/{uid}/{REDACTED}/"
+    assert token not in log_lines.text()
+
+
+def test_the_text_format_for_a_terminal(client, db):
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RequestIdFilter())
+    handler.addFilter(SecretsFilter())
+    handler.setFormatter(TextFormatter())
+    token = request_id_var.set("req-7")
+    try:
+        logger = logging.getLogger("imatch.test.text")
+        logger.addHandler(handler)
+        logger.warning("login with password=%s", "hunter2hunter2")
+    finally:
+        logger.removeHandler(handler)
+        request_id_var.reset(token)
+    assert stream.getvalue().endswith(f" WARNING [req-7] imatch.test.text: login with password={REDACTED}\n")
