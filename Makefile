@@ -10,7 +10,7 @@ WORKERS ?= 3
 DEMO_ARGS ?=
 BACKUP_DIR ?= backups
 
-.PHONY: run demo test install env migrate seed serve backup restore lint format clean
+.PHONY: run demo worker test install env migrate seed serve backup restore lint format clean
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ backup: migrate
 restore: install .env
 	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/db-....sqlite3"; exit 2; }
 	$(BIN)/python manage.py db_restore "$(FILE)" --dir $(BACKUP_DIR)
+
+# Background work: a Celery worker with the beat scheduler embedded (-B: run exactly one of
+# these per deployment, or one `celery beat` beside plain workers). Needs CELERY_BROKER_URL.
+worker: migrate
+	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0); without it tasks run inline in the web process."; exit 2; }
+	$(BIN)/celery -A imatch worker -B --loglevel=INFO --schedule=$(CURDIR)/celerybeat-schedule
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

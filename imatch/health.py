@@ -1,19 +1,70 @@
-"""`GET /health`: is the process up and can it reach its database?"""
+"""`GET /health`: is the process up, and can it reach its database, its cache and its broker?
 
+Load balancers probe it over plain HTTP (settings.SECURE_REDIRECT_EXEMPT). Each dependency
+answers "ok" or its error; the broker is checked only when `CELERY_BROKER_URL` is set
+(otherwise tasks run inline and it says "inline"). Any failure answers 503.
+"""
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from imatch.celery import app as celery_app
 
-@never_cache
-@require_GET
-def health(request: HttpRequest) -> JsonResponse:
-    """200 {"status": "ok", "database": "ok"}, or 503 with the database's error."""
+log = logging.getLogger(__name__)
+
+BROKER_TIMEOUT_SECONDS = 2
+
+
+def _error(error: Exception) -> str:
+    return str(error) or type(error).__name__
+
+
+def database_check() -> str:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError as error:
-        return JsonResponse({"status": "error", "database": str(error) or type(error).__name__}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        return _error(error)
+    return "ok"
+
+
+def cache_check() -> str:
+    key, value = f"health:{uuid.uuid4().hex}", uuid.uuid4().hex
+    try:
+        cache.set(key, value, timeout=10)
+        stored = cache.get(key)
+        cache.delete(key)
+    except Exception as error:  # any backend (Redis, database, memcached) raises its own errors
+        return _error(error)
+    return "ok" if stored == value else "the cache did not return what was stored"
+
+
+def broker_check() -> str:
+    if not settings.CELERY_BROKER_URL:
+        return "inline"
+    try:
+        with celery_app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT_SECONDS)
+    except Exception as error:  # kombu wraps the transport's errors in several classes
+        return _error(error)
+    return "ok"
+
+
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """200 {"status": "ok", "database": "ok", "cache": "ok", "broker": "ok"|"inline"}, or 503 naming the failure."""
+    checks = {"database": database_check(), "cache": cache_check(), "broker": broker_check()}
+    failed = {name: result for name, result in checks.items() if result not in ("ok", "inline")}
+    if failed:
+        log.error("Health check failed: %s", failed, extra={"failed": sorted(failed)})
+        return JsonResponse({"status": "error", **checks}, status=503)
+    return JsonResponse({"status": "ok", **checks})

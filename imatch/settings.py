@@ -10,6 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -42,13 +44,16 @@ INSTALLED_APPS = [
     "axes",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "categories",
     "marketplace",
     "currency",
 ]
 
 MIDDLEWARE = [
+    "imatch.request_id.RequestIdMiddleware",  # first: every line of the request carries its id
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "imatch.middleware.BadInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -259,12 +264,78 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Load balancers probe /health over plain HTTP (the regexes match the path without its leading /).
+SECURE_REDIRECT_EXEMPT = [r"^health$"]
 
+# --- Content-Security-Policy (django-csp) ---------------------------------------------
+# Only the site's own files: no inline script or style, no CDN. Pico CSS draws its icons
+# with data: SVGs. Swagger UI is served from the project (drf-spectacular-sidecar) and its
+# start-up script is a file of its own (SpectacularSwaggerSplitView).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+SPECTACULAR_SETTINGS |= {
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Logs: one JSON object per line, a request id on each, never a secret --------------
+# DJANGO_LOG_FORMAT=text gives "time level [request id] logger: message" for a terminal.
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("DJANGO_LOG_FORMAT is json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "imatch.request_id.RequestIdFilter"},
+        "secrets": {"()": "imatch.logs.SecretsFilter"},
+    },
+    "formatters": {
+        "json": {"()": "imatch.logs.JsonFormatter"},
+        "text": {"()": "imatch.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id", "secrets"], "formatter": LOG_FORMAT},
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Django's own console handlers would print a second, unformatted copy: send all to root.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        # SQL lines carry parameter values (token keys, password hashes): never logged.
+        "django.db.backends": {"handlers": [], "level": "INFO", "propagate": True},
+        # The worker's own lines (task received, succeeded, retried) go through the same handler.
+        "celery": {"handlers": [], "level": "INFO", "propagate": True},
+    },
+}
+
+# --- Background work (Celery, Redis broker) -------------------------------------------
+# Without CELERY_BROKER_URL every task runs inline where it is queued (`make run` needs no
+# broker, no worker); with it, `make worker` runs the worker and the hourly schedule.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True  # inline, a task fails like the function call it is
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the worker logs through LOGGING (JSON, request ids, masking)
+CELERY_BEAT_SCHEDULE = {
+    # Expire introductions unanswered for 72 h and fill open seekers' match slots (= run_matching).
+    "matching-hourly": {
+        "task": "marketplace.run_matching",
+        "schedule": crontab(minute=0),
+        "options": {"expires": 55 * 60},  # a run still queued when the next one is due is dropped
+    },
 }
 
 # --- Product settings -----------------------------------------------------------------

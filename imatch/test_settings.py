@@ -27,3 +27,8 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {"anon": "10000/minute", "user": "10000/minute", "auth": "10000/minute"},
 }
+
+# Tasks run inline in tests, whatever the environment says (tests/test_worker.py starts a
+# real worker against a real broker in a process of its own).
+CELERY_BROKER_URL = ""
+CELERY_TASK_ALWAYS_EAGER = True

@@ -1,20 +1,16 @@
-"""Emails of the core loop, sent through Django's email framework once the transaction commits.
+"""Emails of the core loop, sent by a background task queued once the transaction commits.
 
 Each message is rendered when the service runs (from the objects it holds) and handed to
-`transaction.on_commit`, so a refused or rolled-back action never sends anything.
+`imatch.mail.send_email_on_commit`, so a refused or rolled-back action never sends anything
+and a slow mail server never slows a request (without a broker the task runs inline).
 """
 
-import logging
-
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from imatch.mail import send_email_on_commit
 from marketplace.models import Engagement, Match, Rating, User
-
-log = logging.getLogger(__name__)
 
 
 def site_url(name: str, *args) -> str:
@@ -25,15 +21,9 @@ def send_on_commit(*, template: str, to: User, context: dict) -> None:
     """Render `marketplace/emails/<template>.txt` (first line: subject) now; send it after commit."""
     text = render_to_string(f"marketplace/emails/{template}.txt", {"recipient": to, **context})
     subject, _, body = text.strip().partition("\n")
-    message = EmailMessage(subject=subject.strip(), body=body.strip() + "\n", to=[to.email])
-
-    def send() -> None:
-        try:
-            message.send()
-        except Exception:  # the action is committed; a mail server hiccup must not turn it into an error
-            log.exception("Could not send the %s email to user %s", template, to.pk)
-
-    transaction.on_commit(send)
+    send_email_on_commit(
+        subject=subject.strip(), body=body.strip() + "\n", to=[to.email], about=f"{template} (user {to.pk})"
+    )
 
 
 def introduction(match: Match) -> None:

@@ -24,14 +24,14 @@ BASE_DIR = Path(settings.BASE_DIR)
 def test_health_ok(client, db):
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "broker": "inline"}
 
 
 def test_health_503_when_the_database_is_unreachable(client, db):
     with mock.patch("imatch.health.connection.cursor", side_effect=DatabaseError("connection refused")):
         response = client.get("/health")
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "connection refused"}
+    assert response.json() == {"status": "error", "database": "connection refused", "cache": "ok", "broker": "inline"}
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:

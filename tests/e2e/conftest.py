@@ -42,9 +42,19 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    """A fresh browser context (no cookies) with `page.base_url` set to the live server."""
+    """A fresh browser context (no cookies) with `page.base_url` set to the live server.
+
+    Every browser test also proves the pages work under the Content-Security-Policy:
+    anything the browser refused (an inline script or style, another origin) fails it.
+    """
     context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
     context.set_default_timeout(10_000)
     page = context.new_page()
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and page.csp_violations.append(message.text),
+    )
     yield page
     context.close()
+    assert page.csp_violations == [], "the Content-Security-Policy refused something on these pages"

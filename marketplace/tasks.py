@@ -1,0 +1,41 @@
+"""Scheduled work of the marketplace, run by Celery beat (settings.CELERY_BEAT_SCHEDULE).
+
+The same services as `manage.py run_matching`: expire introductions left unanswered for 72
+hours, then fill the free match slots of every seeker in the active categories.
+"""
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from categories.errors import CategoryInactive
+from categories.models import Category
+from marketplace.services import matches
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="marketplace.run_matching")
+def run_matching() -> dict[str, int]:
+    """Expire stale introductions and match every open seeker; returns the totals it logs."""
+    now = timezone.now()
+    expired = matches.match_expire_stale(now=now)
+    totals = {"expired": len(expired), "seekers": 0, "matched": 0, "matches": 0, "unmatched": 0}
+    for category in Category.objects.filter(active=True).order_by("name"):
+        try:
+            run = matches.match_run_for_category(category=category, now=now)
+        except CategoryInactive:  # deactivated by an operator since the list was read
+            log.info("Matching skipped %s: deactivated during the run", category.name)
+            continue
+        totals["seekers"] += run.seekers
+        totals["matched"] += run.matched
+        totals["matches"] += run.matches
+        totals["unmatched"] += run.unmatched
+    log.info(
+        "Matching run: %(expired)s introductions expired, %(matches)s new matches for %(matched)s "
+        "of %(seekers)s open seekers",
+        totals,
+        extra={"matching": totals},
+    )
+    return totals
