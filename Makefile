@@ -23,7 +23,7 @@ install: $(BIN)/activate
 env: .env
 
 .env:
-	$(PYTHON) -m imatch.envfile
+	$(PYTHON) imatch/envfile.py  # a plain script: runs before anything is installed
 
 # The database cache holds throttles and lockouts when REDIS_URL is not set (a no-op otherwise).
 migrate: install .env

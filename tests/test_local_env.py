@@ -39,7 +39,7 @@ def _fresh_shell_env() -> dict[str, str]:
 
 def _make_env(project: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["make", "--no-print-directory", "env", f"PYTHON={sys.executable}"],
+        ["make", "--no-print-directory", "env", f"PYTHON={sys.executable} -S"],  # -S: no packages, as on a new machine
         cwd=project,
         env=_fresh_shell_env(),
         capture_output=True,
@@ -91,7 +91,7 @@ def test_make_env_never_changes_an_existing_env_file(project_copy):
     # Nor does the script itself, called directly (a hand-edited .env stays as it is).
     env_file.write_text("DJANGO_DEBUG=false\nDJANGO_SECRET_KEY=the-operator-chose-this\n")
     direct = subprocess.run(
-        [sys.executable, "-m", "imatch.envfile"], cwd=project_copy, capture_output=True, text=True, timeout=60
+        [sys.executable, "imatch/envfile.py"], cwd=project_copy, capture_output=True, text=True, timeout=60
     )
     assert direct.returncode == 0
     assert "left unchanged" in direct.stdout
