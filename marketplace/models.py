@@ -337,8 +337,24 @@ MATCH_TRANSITIONS: dict[str, frozenset[str]] = {
     MatchStatus.EXPIRED: frozenset(),
     MatchStatus.ENGAGED: frozenset(),
 }
-# A match in one of these statuses holds one of the seeker's slots (matches_per_request).
+# A match in one of these statuses holds one of the seeker's slots (matches_per_request),
+# except an engaged match whose engagement was cancelled: see `match_live_q`.
 MATCH_LIVE_STATUSES = (MatchStatus.SUGGESTED, MatchStatus.INTRODUCED, MatchStatus.ACCEPTED, MatchStatus.ENGAGED)
+
+
+def match_live_q(prefix: str = "") -> Q:
+    """Matches that hold one of the seeker's slots: live, and not engaged in a cancelled engagement.
+
+    A cancelled engagement frees the seeker's slot (the next run fills it with another
+    provider; the pair is not matched again). `prefix` is the path to the match, e.g.
+    "matches__" from a seeker. Written without a negation so that it stays one LEFT JOIN
+    (the engagement is a one-to-one: no extra rows) also behind a multi-valued prefix.
+    """
+    not_cancelled = [value for value in EngagementStatus.values if value != EngagementStatus.CANCELLED]
+    waiting = [status for status in MATCH_LIVE_STATUSES if status != MatchStatus.ENGAGED]
+    return Q(**{f"{prefix}status__in": waiting}) | Q(
+        **{f"{prefix}status": MatchStatus.ENGAGED, f"{prefix}engagement__status__in": not_cancelled}
+    )
 
 
 class Match(models.Model):

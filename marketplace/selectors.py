@@ -10,7 +10,6 @@ from categories.selectors import category_list
 from currency.selectors import commission_credit_available_usd
 from imatch.errors import NotFound
 from marketplace.models import (
-    MATCH_LIVE_STATUSES,
     BillingStatus,
     Engagement,
     EngagementStatus,
@@ -20,6 +19,7 @@ from marketplace.models import (
     Rating,
     Seeker,
     User,
+    match_live_q,
     provider_listed_q,
 )
 
@@ -120,7 +120,7 @@ def seekers_with_free_slots(*, category: Category) -> QuerySet[Seeker]:
     """The category's seekers of active accounts with fewer live matches than it gives per request, by id."""
     return (
         Seeker.objects.filter(category=category, user__is_active=True)
-        .annotate(live=Count("matches", filter=Q(matches__status__in=MATCH_LIVE_STATUSES)))
+        .annotate(live=Count("matches", filter=match_live_q("matches__")))
         .filter(live__lt=F("category__matches_per_request"))
         .select_related("category", "user")
         .prefetch_related("specialties")
