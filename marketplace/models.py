@@ -39,6 +39,10 @@ class AccountType(models.TextChoices):
         return cls.PROVIDER if is_provider else cls.SEEKER
 
 
+# The category Phase 1's people are imported into (`import_v1`).
+PHASE1_CATEGORY = "financial_advisors"
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -79,6 +83,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     email_verified_at = models.DateTimeField(
         null=True, blank=True, help_text="When the person opened the verification link we emailed them."
+    )
+    imported_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When `import_v1` created this account from Phase 1."
+    )
+    invited_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When `invite_v1` last emailed the set-a-password link."
     )
 
     objects = UserManager()

@@ -23,6 +23,7 @@ from typing import Any
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from categories.models import Category
 from currency.selectors import causes_awarded, earning_rules_active
@@ -33,10 +34,10 @@ from marketplace.errors import CategoryMissing, ImportRaced
 from marketplace.legacy.plan import LegacyPlan, Merge, PersonDraft, plan_people
 from marketplace.legacy.reader import CUSTOMERS, read_legacy_file
 from marketplace.legacy.repair import FINANCIAL_ADVISOR_SYNONYMS, FieldLimits, Issue, SpecialtyVocabulary, rows_counted
-from marketplace.models import AccountType, Provider, Seeker, User, new_referral_code
+from marketplace.models import PHASE1_CATEGORY, AccountType, Provider, Seeker, User, new_referral_code
 from marketplace.services.profiles import category_open_check, profile_creation_cause, seeker_needs_check
 
-LEGACY_CATEGORY = "financial_advisors"
+LEGACY_CATEGORY = PHASE1_CATEGORY
 LOOKUP_CHUNK = 2000  # ids or emails per `IN (...)`: well under SQLite's parameter limit
 AWARD_BATCH = 500  # POT awards per transaction: a few seconds of SQLite's write lock at a time
 
@@ -317,8 +318,9 @@ def _profile_creation_pot_award(plan: LegacyPlan, *, user_ids: dict[str, int], c
 
 
 def _users_create(people: list[PersonDraft]) -> dict[str, int]:
-    """Insert the new users (no usable password, a unique referral code); their ids by email."""
+    """Insert the new users (no usable password, a unique referral code, `imported_at`); their ids by email."""
     codes = _referral_codes_new(len(people))
+    now = timezone.now()
     rows_insert(
         model=User,
         rows=[
@@ -330,6 +332,7 @@ def _users_create(people: list[PersonDraft]) -> dict[str, int]:
                 ).value,
                 "password": _unusable_password(),
                 "referral_code": code,
+                "imported_at": now,
             }
             for person, code in zip(people, codes, strict=True)
         ],
