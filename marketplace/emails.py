@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from imatch.mail import send_email_on_commit
-from marketplace.models import Engagement, Match, Rating, User
+from marketplace.models import Engagement, Match, Provider, Rating, User
 
 
 def site_url(name: str, *args) -> str:
@@ -158,3 +158,12 @@ def invitation(user: User, *, link: str, days: int, next_step, connection=None) 
         EmailMessage(subject=subject, body=body, to=[user.email], connection=connection).send()
     else:
         send_email_on_commit(subject=subject, body=body, to=[user.email], about=f"invitation (user {user.pk})")
+
+
+def provisional_lapsed(provider: Provider) -> None:
+    """A Phase 1 advisor's license deadline passed unverified: why they are no longer matched, and how to come back."""
+    send_on_commit(
+        template="provisional_lapsed",
+        to=provider.user,
+        context={"provider": provider, "link": site_url("provider-edit", provider.pk)},
+    )

@@ -200,11 +200,17 @@ class Seeker(Profile):
 
 
 def provider_is_listed(
-    *, user_active: bool, category_active: bool, requires_license: bool, license_verified: bool
+    *,
+    user_active: bool,
+    category_active: bool,
+    requires_license: bool,
+    license_verified: bool,
+    license_provisional: bool = False,
 ) -> bool:
     """Whether a provider is listed publicly: an active account in an active category,
-    license verified where the category requires one."""
-    return user_active and category_active and (license_verified or not requires_license)
+    license verified where the category requires one (or provisionally accepted: a Phase 1
+    advisor before their license deadline, see `Provider.license_provisional`)."""
+    return user_active and category_active and (license_verified or license_provisional or not requires_license)
 
 
 def provider_listed_q(*, prefix: str = "") -> Q:
@@ -215,7 +221,11 @@ def provider_listed_q(*, prefix: str = "") -> Q:
     return (
         Q(**{f"{prefix}user__is_active": True})
         & Q(**{f"{prefix}category__active": True})
-        & (Q(**{f"{prefix}category__requires_license": False}) | Q(**{f"{prefix}license_verified": True}))
+        & (
+            Q(**{f"{prefix}category__requires_license": False})
+            | Q(**{f"{prefix}license_verified": True})
+            | Q(**{f"{prefix}license_provisional": True})
+        )
     )
 
 
@@ -245,7 +255,9 @@ class ProviderQuerySet(models.QuerySet):
         if not listed(license_verified=True):
             return self.none()
         providers = self.filter(category_id=category.pk, user__is_active=True)
-        return providers if listed(license_verified=False) else providers.filter(license_verified=True)
+        if listed(license_verified=False):
+            return providers
+        return providers.filter(Q(license_verified=True) | Q(license_provisional=True))
 
 
 class Provider(Profile):
@@ -264,6 +276,21 @@ class Provider(Profile):
     license_verified = models.BooleanField(default=False)
     license_verified_at = models.DateTimeField(null=True, blank=True)
     license_verified_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # A provisional verification ("Phase 1 advisor"): only `import_v1` gives it (no form,
+    # serializer or service sets these fields), so that the advisors Phase 1 brought keep
+    # being listed and matched while they add a license number, until `provisional_until`.
+    # `providers_provisional_lapse` (hourly, and `run_matching`) ends it past the deadline.
+    license_provisional = models.BooleanField(
+        default=False, editable=False, help_text="Listed as if verified until the license deadline (Phase 1 advisor)."
+    )
+    provisional_since = models.DateTimeField(null=True, blank=True, editable=False)
+    provisional_source = models.CharField(max_length=200, blank=True, editable=False)
+    provisional_until = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="The license deadline of a Phase 1 advisor."
+    )
+    provisional_lapsed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the deadline passed unverified (the notice was sent)."
+    )
     pricing_min = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     pricing_max = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     remote = models.BooleanField(default=False, help_text="Works with clients remotely.")
@@ -316,7 +343,13 @@ class Provider(Profile):
             category_active=self.category.active,
             requires_license=self.category.requires_license,
             license_verified=self.license_verified,
+            license_provisional=self.license_provisional,
         )
+
+    @property
+    def awaits_license(self) -> bool:
+        """A Phase 1 advisor still on their provisional verification (not verified yet)."""
+        return self.license_provisional and not self.license_verified
 
 
 # --- The core loop: match → introduction → engagement → rating --------------------------

@@ -309,7 +309,13 @@ def person_next_step(*, user: User) -> NextStep:
             return NextStep(
                 path=reverse("provider-edit", args=[provider.pk]),
                 label="Add your license number",
-                why=f"{provider.category.display_name} are matched only with a license number an operator verified.",
+                why=f"{provider.category.display_name} are matched only with a license number an operator verified."
+                + (
+                    f" As a Phase 1 advisor you are listed and matched until {provider.provisional_until:%B %d, %Y}:"
+                    " add it before then."
+                    if provider.awaits_license
+                    else ""
+                ),
             )
     if user.seekers.exists():
         return NextStep(

@@ -17,9 +17,11 @@ creates, changes and awards nothing.
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
@@ -261,7 +263,7 @@ def _import_people(plan: LegacyPlan, *, category: Category, report: ImportReport
             for chunk in _chunks(user_ids):
                 User.objects.filter(pk__in=chunk).update(account_type=account_type)
         _seekers_create(seekers, user_ids=known.user_ids, category=category)
-        _providers_create(providers, user_ids=known.user_ids, category=category)
+        _providers_create(providers, user_ids=known.user_ids, category=category, source=Path(report.path).name)
     return known.user_ids
 
 
@@ -383,7 +385,22 @@ def _seekers_create(people: list[PersonDraft], *, user_ids: dict[str, int], cate
     rows_insert(model=Seeker, rows=rows)
 
 
-def _providers_create(people: list[PersonDraft], *, user_ids: dict[str, int], category: Category) -> None:
+def _providers_create(people: list[PersonDraft], *, user_ids: dict[str, int], category: Category, source: str) -> None:
+    """Insert the new providers, as Phase 1 advisors: provisionally verified until the license deadline.
+
+    Phase 1 never stored license numbers, so none of them can be verified on the day of the
+    move; the provisional verification (only given here) keeps them listed and matched
+    for `V1_LICENSE_DEADLINE_DAYS` while they add one.
+    """
+    now = timezone.now()
+    provisional = {}
+    if category.requires_license:
+        provisional = {
+            "license_provisional": True,
+            "provisional_since": now,
+            "provisional_source": f"Phase 1 advisor (import_v1 {source})"[:200],
+            "provisional_until": now + timedelta(days=settings.V1_LICENSE_DEADLINE_DAYS),
+        }
     rows = []
     for person in people:
         draft = person.provider
@@ -400,6 +417,7 @@ def _providers_create(people: list[PersonDraft], *, user_ids: dict[str, int], ca
                 "city": draft.city,
                 "state": draft.state,
                 "location": Provider.format_location(draft.city, draft.state),
+                **provisional,
             }
         )
     rows_insert(model=Provider, rows=rows)

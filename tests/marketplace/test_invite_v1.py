@@ -48,6 +48,7 @@ def test_everyone_imported_is_invited_once_with_their_first_step(imported):
     assert set(bodies) == {"need@example.com", "noneed@example.com", "advisor@example.com"}
     assert {message.subject for message in mail.outbox} == {"Your I MATCH account is ready"}
     assert "Add your license number" in bodies["advisor@example.com"]
+    assert "As a Phase 1 advisor you are listed and matched until" in bodies["advisor@example.com"]
     assert "Tell us what you need" in bodies["noneed@example.com"]
     assert "See your matches" in bodies["need@example.com"]
     assert all(LINK.search(body) for body in bodies.values())
