@@ -183,6 +183,30 @@ class SeekerAdmin(ServiceFormAdmin):
         return [*self.readonly_fields, "user", "category"] if obj is not None else self.readonly_fields
 
 
+class Phase1AdvisorFilter(admin.SimpleListFilter):
+    """The queue of Phase 1 advisors: provisionally verified until their license deadline."""
+
+    title = "Phase 1 advisors"
+    parameter_name = "phase1"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("awaiting", "Phase 1 advisors awaiting a license"),
+            ("ready", "… with a license number to verify"),
+            ("lapsed", "Deadline passed unverified"),
+        ]
+
+    def queryset(self, request, queryset):
+        awaiting = queryset.filter(license_provisional=True, license_verified=False)
+        if self.value() == "awaiting":
+            return awaiting
+        if self.value() == "ready":
+            return awaiting.exclude(license_number="")
+        if self.value() == "lapsed":
+            return queryset.filter(provisional_lapsed_at__isnull=False, license_verified=False)
+        return queryset
+
+
 @admin.register(Provider)
 class ProviderAdmin(ServiceFormAdmin):
     form = ProviderAdminForm
@@ -193,10 +217,11 @@ class ProviderAdmin(ServiceFormAdmin):
         "location",
         "license_number",
         "license_verified",
+        "phase1_status",
         "rating_avg",
         "accepting_clients",
     ]
-    list_filter = ["category", "license_verified", "accepting_clients", "remote", "state"]
+    list_filter = ["category", Phase1AdvisorFilter, "license_verified", "accepting_clients", "remote", "state"]
     search_fields = ["business_name", "user__email", "user__name", "license_number"]
     list_select_related = ["user", "category"]
     raw_id_fields = ["user"]
@@ -206,10 +231,26 @@ class ProviderAdmin(ServiceFormAdmin):
         "license_verified",
         "license_verified_at",
         "license_verified_by",
+        "license_provisional",
+        "provisional_source",
+        "provisional_since",
+        "provisional_until",
+        "provisional_lapsed_at",
         "rating_avg",
         "rating_count",
     ]
     actions = ["verify_license"]
+
+    @admin.display(description="Phase 1 advisor")
+    def phase1_status(self, provider: Provider) -> str:
+        """Where a Phase 1 advisor's provisional verification stands (empty for everyone else)."""
+        if provider.awaits_license:
+            return f"until {provider.provisional_until:%Y-%m-%d}" + (
+                "" if provider.license_number else ", no license yet"
+            )
+        if provider.provisional_lapsed_at and not provider.license_verified:
+            return f"lapsed {provider.provisional_lapsed_at:%Y-%m-%d}"
+        return ""
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         return [*self.readonly_fields, "user", "category"] if obj is not None else self.readonly_fields

@@ -6,24 +6,28 @@ and a slow mail server never slows a request (without a broker the task runs inl
 """
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from imatch.mail import send_email_on_commit
-from marketplace.models import Engagement, Match, Rating, User
+from marketplace.models import Engagement, Match, Provider, Rating, User
 
 
 def site_url(name: str, *args) -> str:
     return settings.SITE_URL.rstrip("/") + reverse(name, args=args)
 
 
-def send_on_commit(*, template: str, to: User, context: dict) -> None:
-    """Render `marketplace/emails/<template>.txt` (first line: subject) now; send it after commit."""
+def _rendered(template: str, to: User, context: dict) -> tuple[str, str]:
     text = render_to_string(f"marketplace/emails/{template}.txt", {"recipient": to, **context})
     subject, _, body = text.strip().partition("\n")
-    send_email_on_commit(
-        subject=subject.strip(), body=body.strip() + "\n", to=[to.email], about=f"{template} (user {to.pk})"
-    )
+    return subject.strip(), body.strip() + "\n"
+
+
+def send_on_commit(*, template: str, to: User, context: dict) -> None:
+    """Render `marketplace/emails/<template>.txt` (first line: subject) now; send it after commit."""
+    subject, body = _rendered(template, to, context)
+    send_email_on_commit(subject=subject, body=body, to=[to.email], about=f"{template} (user {to.pk})")
 
 
 def introduction(match: Match) -> None:
@@ -139,4 +143,27 @@ def email_verification(user: User, *, token: str) -> None:
             "days": settings.EMAIL_VERIFICATION_MAX_AGE_DAYS,
             "dashboard": site_url("dashboard"),
         },
+    )
+
+
+def invitation(user: User, *, link: str, days: int, next_step, connection=None) -> None:
+    """ "Your I MATCH account is ready": the set-a-password link and what to do first (Phase 1 people).
+
+    With a broker it is queued on commit like every email (the worker retries). Without one
+    it is sent now, on `connection` when given (one SMTP session for a batch), and a mail
+    server's error is raised: `invite_v1` reports it and the person stays uninvited.
+    """
+    subject, body = _rendered("invitation", user, {"link": link, "days": days, "next_step": next_step})
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        EmailMessage(subject=subject, body=body, to=[user.email], connection=connection).send()
+    else:
+        send_email_on_commit(subject=subject, body=body, to=[user.email], about=f"invitation (user {user.pk})")
+
+
+def provisional_lapsed(provider: Provider) -> None:
+    """A Phase 1 advisor's license deadline passed unverified: why they are no longer matched, and how to come back."""
+    send_on_commit(
+        template="provisional_lapsed",
+        to=provider.user,
+        context={"provider": provider, "link": site_url("provider-edit", provider.pk)},
     )

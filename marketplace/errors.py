@@ -43,6 +43,8 @@ class ErrorCode(StrEnum):
     LEGACY_FILE_UNUSABLE = "legacy_file_unusable"
     CATEGORY_MISSING = "category_missing"
     IMPORT_RACED = "import_raced"
+    NOT_IMPORTED = "not_imported"  # invite_v1 invites only people the import created
+    ALREADY_INVITED = "already_invited"  # invited before (a resend only goes to those who never logged in)
 
 
 class LoginLocked(DomainError):
@@ -110,6 +112,18 @@ class ImportRaced(Conflict):
     """The database changed during the import (e.g. a sign-up with a legacy email): nothing was imported."""
 
     code = ErrorCode.IMPORT_RACED
+
+
+class NotImported(DomainError):
+    """Only people created by the Phase 1 import are invited (everyone else chose a password at sign-up)."""
+
+    code = ErrorCode.NOT_IMPORTED
+
+
+class AlreadyInvited(DomainError):
+    """The person was invited already (and, for a resend, has logged in since)."""
+
+    code = ErrorCode.ALREADY_INVITED
 
 
 class VerificationLinkExpired(DomainError):

@@ -39,6 +39,10 @@ class AccountType(models.TextChoices):
         return cls.PROVIDER if is_provider else cls.SEEKER
 
 
+# The category Phase 1's people are imported into (`import_v1`).
+PHASE1_CATEGORY = "financial_advisors"
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -79,6 +83,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     email_verified_at = models.DateTimeField(
         null=True, blank=True, help_text="When the person opened the verification link we emailed them."
+    )
+    imported_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When `import_v1` created this account from Phase 1."
+    )
+    invited_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When `invite_v1` last emailed the set-a-password link."
     )
 
     objects = UserManager()
@@ -190,11 +200,17 @@ class Seeker(Profile):
 
 
 def provider_is_listed(
-    *, user_active: bool, category_active: bool, requires_license: bool, license_verified: bool
+    *,
+    user_active: bool,
+    category_active: bool,
+    requires_license: bool,
+    license_verified: bool,
+    license_provisional: bool = False,
 ) -> bool:
     """Whether a provider is listed publicly: an active account in an active category,
-    license verified where the category requires one."""
-    return user_active and category_active and (license_verified or not requires_license)
+    license verified where the category requires one (or provisionally accepted: a Phase 1
+    advisor before their license deadline, see `Provider.license_provisional`)."""
+    return user_active and category_active and (license_verified or license_provisional or not requires_license)
 
 
 def provider_listed_q(*, prefix: str = "") -> Q:
@@ -205,7 +221,11 @@ def provider_listed_q(*, prefix: str = "") -> Q:
     return (
         Q(**{f"{prefix}user__is_active": True})
         & Q(**{f"{prefix}category__active": True})
-        & (Q(**{f"{prefix}category__requires_license": False}) | Q(**{f"{prefix}license_verified": True}))
+        & (
+            Q(**{f"{prefix}category__requires_license": False})
+            | Q(**{f"{prefix}license_verified": True})
+            | Q(**{f"{prefix}license_provisional": True})
+        )
     )
 
 
@@ -235,7 +255,9 @@ class ProviderQuerySet(models.QuerySet):
         if not listed(license_verified=True):
             return self.none()
         providers = self.filter(category_id=category.pk, user__is_active=True)
-        return providers if listed(license_verified=False) else providers.filter(license_verified=True)
+        if listed(license_verified=False):
+            return providers
+        return providers.filter(Q(license_verified=True) | Q(license_provisional=True))
 
 
 class Provider(Profile):
@@ -254,6 +276,21 @@ class Provider(Profile):
     license_verified = models.BooleanField(default=False)
     license_verified_at = models.DateTimeField(null=True, blank=True)
     license_verified_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # A provisional verification ("Phase 1 advisor"): only `import_v1` gives it (no form,
+    # serializer or service sets these fields), so that the advisors Phase 1 brought keep
+    # being listed and matched while they add a license number, until `provisional_until`.
+    # `providers_provisional_lapse` (hourly, and `run_matching`) ends it past the deadline.
+    license_provisional = models.BooleanField(
+        default=False, editable=False, help_text="Listed as if verified until the license deadline (Phase 1 advisor)."
+    )
+    provisional_since = models.DateTimeField(null=True, blank=True, editable=False)
+    provisional_source = models.CharField(max_length=200, blank=True, editable=False)
+    provisional_until = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="The license deadline of a Phase 1 advisor."
+    )
+    provisional_lapsed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the deadline passed unverified (the notice was sent)."
+    )
     pricing_min = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     pricing_max = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     remote = models.BooleanField(default=False, help_text="Works with clients remotely.")
@@ -306,7 +343,13 @@ class Provider(Profile):
             category_active=self.category.active,
             requires_license=self.category.requires_license,
             license_verified=self.license_verified,
+            license_provisional=self.license_provisional,
         )
+
+    @property
+    def awaits_license(self) -> bool:
+        """A Phase 1 advisor still on their provisional verification (not verified yet)."""
+        return self.license_provisional and not self.license_verified
 
 
 # --- The core loop: match → introduction → engagement → rating --------------------------
@@ -337,8 +380,24 @@ MATCH_TRANSITIONS: dict[str, frozenset[str]] = {
     MatchStatus.EXPIRED: frozenset(),
     MatchStatus.ENGAGED: frozenset(),
 }
-# A match in one of these statuses holds one of the seeker's slots (matches_per_request).
+# A match in one of these statuses holds one of the seeker's slots (matches_per_request),
+# except an engaged match whose engagement was cancelled: see `match_live_q`.
 MATCH_LIVE_STATUSES = (MatchStatus.SUGGESTED, MatchStatus.INTRODUCED, MatchStatus.ACCEPTED, MatchStatus.ENGAGED)
+
+
+def match_live_q(prefix: str = "") -> Q:
+    """Matches that hold one of the seeker's slots: live, and not engaged in a cancelled engagement.
+
+    A cancelled engagement frees the seeker's slot (the next run fills it with another
+    provider; the pair is not matched again). `prefix` is the path to the match, e.g.
+    "matches__" from a seeker. Written without a negation so that it stays one LEFT JOIN
+    (the engagement is a one-to-one: no extra rows) also behind a multi-valued prefix.
+    """
+    not_cancelled = [value for value in EngagementStatus.values if value != EngagementStatus.CANCELLED]
+    waiting = [status for status in MATCH_LIVE_STATUSES if status != MatchStatus.ENGAGED]
+    return Q(**{f"{prefix}status__in": waiting}) | Q(
+        **{f"{prefix}status": MatchStatus.ENGAGED, f"{prefix}engagement__status__in": not_cancelled}
+    )
 
 
 class Match(models.Model):

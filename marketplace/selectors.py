@@ -4,13 +4,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.urls import reverse
 
 from categories.models import Category
 from categories.selectors import category_list
 from currency.selectors import commission_credit_available_usd
 from imatch.errors import NotFound
 from marketplace.models import (
-    MATCH_LIVE_STATUSES,
+    PHASE1_CATEGORY,
     BillingStatus,
     Engagement,
     EngagementStatus,
@@ -20,6 +21,7 @@ from marketplace.models import (
     Rating,
     Seeker,
     User,
+    match_live_q,
     provider_listed_q,
 )
 
@@ -120,7 +122,7 @@ def seekers_with_free_slots(*, category: Category) -> QuerySet[Seeker]:
     """The category's seekers of active accounts with fewer live matches than it gives per request, by id."""
     return (
         Seeker.objects.filter(category=category, user__is_active=True)
-        .annotate(live=Count("matches", filter=Q(matches__status__in=MATCH_LIVE_STATUSES)))
+        .annotate(live=Count("matches", filter=match_live_q("matches__")))
         .filter(live__lt=F("category__matches_per_request"))
         .select_related("category", "user")
         .prefetch_related("specialties")
@@ -273,3 +275,58 @@ def matches_of_user_as_seeker(*, user: User) -> QuerySet[Match]:
         .select_related("provider__user", "category", "engagement")
         .order_by("seeker_id", "-score", "id")
     )
+
+
+# --- Phase 1 people: invitations and their first step ---------------------------------
+
+
+def imported_people_to_invite(*, resend: bool = False) -> QuerySet[User]:
+    """Active people the Phase 1 import created who were never invited (by id).
+
+    With `resend`, also those invited before who have never logged in since.
+    """
+    people = User.objects.filter(imported_at__isnull=False, is_active=True)
+    waiting = Q(invited_at__isnull=True)
+    if resend:
+        waiting |= Q(last_login__isnull=True)
+    return people.filter(waiting).order_by("id")
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What a person should do first, in words, and the page where they do it."""
+
+    path: str
+    label: str
+    why: str
+
+
+def person_next_step(*, user: User) -> NextStep:
+    """An advisor without a license adds one; someone without a profile states a need; a seeker sees matches."""
+    providers = list(user.providers.select_related("category").order_by("id"))
+    for provider in providers:
+        if provider.category.requires_license and not provider.license_number:
+            return NextStep(
+                path=reverse("provider-edit", args=[provider.pk]),
+                label="Add your license number",
+                why=f"{provider.category.display_name} are matched only with a license number an operator verified."
+                + (
+                    f" As a Phase 1 advisor you are listed and matched until {provider.provisional_until:%B %d, %Y}:"
+                    " add it before then."
+                    if provider.awaits_license
+                    else ""
+                ),
+            )
+    if user.seekers.exists():
+        return NextStep(
+            path=reverse("matches"),
+            label="See your matches",
+            why="Your request is saved: see the providers we matched you with.",
+        )
+    if not providers:
+        return NextStep(
+            path=reverse("seeker-create") + f"?category={PHASE1_CATEGORY}",
+            label="Tell us what you need",
+            why="Say what you are looking for, and we match you with providers.",
+        )
+    return NextStep(path=reverse("dashboard"), label="Open your dashboard", why="Your profile is ready.")

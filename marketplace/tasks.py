@@ -1,7 +1,8 @@
 """Scheduled work of the marketplace, run by Celery beat (settings.CELERY_BEAT_SCHEDULE).
 
-The same services as `manage.py run_matching`: expire introductions left unanswered for 72
-hours, then fill the free match slots of every seeker in the active categories.
+The same services as `manage.py run_matching`: end the provisional verification of Phase 1
+advisors past their license deadline (they are told once), expire introductions left
+unanswered for 72 hours, then fill the free match slots of every seeker in the active categories.
 """
 
 import logging
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from categories.errors import CategoryInactive
 from categories.models import Category
-from marketplace.services import matches
+from marketplace.services import matches, profiles
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +21,9 @@ log = logging.getLogger(__name__)
 def run_matching() -> dict[str, int]:
     """Expire stale introductions and match every open seeker; returns the totals it logs."""
     now = timezone.now()
+    lapsed = profiles.providers_provisional_lapse(now=now)  # before matching: lapsed advisors get no new leads
     expired = matches.match_expire_stale(now=now)
-    totals = {"expired": len(expired), "seekers": 0, "matched": 0, "matches": 0, "unmatched": 0}
+    totals = {"lapsed": lapsed, "expired": len(expired), "seekers": 0, "matched": 0, "matches": 0, "unmatched": 0}
     for category in Category.objects.filter(active=True).order_by("name"):
         try:
             run = matches.match_run_for_category(category=category, now=now)

@@ -117,5 +117,5 @@ def test_the_matching_task_expires_stale_introductions_and_matches_every_active_
     assert {replacement.provider_id, match.provider_id} == {first.pk, second.pk}
     assert Match.objects.filter(seeker=waiting).count() == 1
     assert not Match.objects.filter(seeker=idle).exists()  # an inactive category is not matched
-    assert totals == {"expired": 1, "seekers": 1, "matched": 1, "matches": 1, "unmatched": 0}
+    assert totals == {"lapsed": 0, "expired": 1, "seekers": 1, "matched": 1, "matches": 1, "unmatched": 0}
     assert "1 introductions expired, 1 new matches" in caplog.text

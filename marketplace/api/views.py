@@ -50,7 +50,7 @@ from marketplace.errors import (
     WrongSide,
 )
 from marketplace.filters import ProviderDirectoryFilter
-from marketplace.models import MATCH_LIVE_STATUSES, Engagement, Match, Provider, Rating, Seeker, User
+from marketplace.models import Engagement, Match, Provider, Rating, Seeker, User, match_live_q
 from marketplace.services import engagements, matches, profiles, ratings, tokens, verification
 
 PROFILE_REFUSALS = (
@@ -274,7 +274,7 @@ class SeekerMatchView(APIView):
         new = matches.match_run_for_seeker(seeker=seeker)
         live = (
             selectors.matches_visible_to(user=request.user)
-            .filter(seeker=seeker, status__in=MATCH_LIVE_STATUSES)
+            .filter(match_live_q(), seeker=seeker)
             .order_by("-score", "id")
         )
         data = MatchRunSerializer({"matches": live}, context={"request": request}).data

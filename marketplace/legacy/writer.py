@@ -17,12 +17,15 @@ creates, changes and awards nothing.
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from categories.models import Category
 from currency.selectors import causes_awarded, earning_rules_active
@@ -33,10 +36,10 @@ from marketplace.errors import CategoryMissing, ImportRaced
 from marketplace.legacy.plan import LegacyPlan, Merge, PersonDraft, plan_people
 from marketplace.legacy.reader import CUSTOMERS, read_legacy_file
 from marketplace.legacy.repair import FINANCIAL_ADVISOR_SYNONYMS, FieldLimits, Issue, SpecialtyVocabulary, rows_counted
-from marketplace.models import AccountType, Provider, Seeker, User, new_referral_code
+from marketplace.models import PHASE1_CATEGORY, AccountType, Provider, Seeker, User, new_referral_code
 from marketplace.services.profiles import category_open_check, profile_creation_cause, seeker_needs_check
 
-LEGACY_CATEGORY = "financial_advisors"
+LEGACY_CATEGORY = PHASE1_CATEGORY
 LOOKUP_CHUNK = 2000  # ids or emails per `IN (...)`: well under SQLite's parameter limit
 AWARD_BATCH = 500  # POT awards per transaction: a few seconds of SQLite's write lock at a time
 
@@ -260,7 +263,7 @@ def _import_people(plan: LegacyPlan, *, category: Category, report: ImportReport
             for chunk in _chunks(user_ids):
                 User.objects.filter(pk__in=chunk).update(account_type=account_type)
         _seekers_create(seekers, user_ids=known.user_ids, category=category)
-        _providers_create(providers, user_ids=known.user_ids, category=category)
+        _providers_create(providers, user_ids=known.user_ids, category=category, source=Path(report.path).name)
     return known.user_ids
 
 
@@ -317,8 +320,9 @@ def _profile_creation_pot_award(plan: LegacyPlan, *, user_ids: dict[str, int], c
 
 
 def _users_create(people: list[PersonDraft]) -> dict[str, int]:
-    """Insert the new users (no usable password, a unique referral code); their ids by email."""
+    """Insert the new users (no usable password, a unique referral code, `imported_at`); their ids by email."""
     codes = _referral_codes_new(len(people))
+    now = timezone.now()
     rows_insert(
         model=User,
         rows=[
@@ -330,6 +334,7 @@ def _users_create(people: list[PersonDraft]) -> dict[str, int]:
                 ).value,
                 "password": _unusable_password(),
                 "referral_code": code,
+                "imported_at": now,
             }
             for person, code in zip(people, codes, strict=True)
         ],
@@ -380,7 +385,22 @@ def _seekers_create(people: list[PersonDraft], *, user_ids: dict[str, int], cate
     rows_insert(model=Seeker, rows=rows)
 
 
-def _providers_create(people: list[PersonDraft], *, user_ids: dict[str, int], category: Category) -> None:
+def _providers_create(people: list[PersonDraft], *, user_ids: dict[str, int], category: Category, source: str) -> None:
+    """Insert the new providers, as Phase 1 advisors: provisionally verified until the license deadline.
+
+    Phase 1 never stored license numbers, so none of them can be verified on the day of the
+    move; the provisional verification (only given here) keeps them listed and matched
+    for `V1_LICENSE_DEADLINE_DAYS` while they add one.
+    """
+    now = timezone.now()
+    provisional = {}
+    if category.requires_license:
+        provisional = {
+            "license_provisional": True,
+            "provisional_since": now,
+            "provisional_source": f"Phase 1 advisor (import_v1 {source})"[:200],
+            "provisional_until": now + timedelta(days=settings.V1_LICENSE_DEADLINE_DAYS),
+        }
     rows = []
     for person in people:
         draft = person.provider
@@ -397,6 +417,7 @@ def _providers_create(people: list[PersonDraft], *, user_ids: dict[str, int], ca
                 "city": draft.city,
                 "state": draft.state,
                 "location": Provider.format_location(draft.city, draft.state),
+                **provisional,
             }
         )
     rows_insert(model=Provider, rows=rows)

@@ -136,6 +136,7 @@ class ProviderCandidate:
     active_clients: int = 0
     open_leads: int = 0
     license_verified: bool = False
+    license_provisional: bool = False  # a Phase 1 advisor before their license deadline
     years_experience: int | None = None
     rating_avg: float = 0.0
     rating_count: int = 0
@@ -241,7 +242,11 @@ def provider_listed(category: CategoryRules, provider: ProviderCandidate) -> boo
     The engine's reading of `marketplace.models.provider_is_listed` (this package imports
     no models); tests/marketplace/test_provider_listing.py proves the two agree.
     """
-    return provider.user_active and category.active and (provider.license_verified or not category.requires_license)
+    return (
+        provider.user_active
+        and category.active
+        and (provider.license_verified or provider.license_provisional or not category.requires_license)
+    )
 
 
 def provider_matchable(category: CategoryRules, provider: ProviderCandidate) -> bool:

@@ -23,7 +23,7 @@ from marketplace import emails
 from marketplace.candidates import candidate_pool, seeker_exclusions, seeker_profile
 from marketplace.errors import AccountInactive, ProviderUnavailable, WrongSide
 from marketplace.matching.pool import CandidatePool
-from marketplace.models import MATCH_LIVE_STATUSES, MATCH_TRANSITIONS, Match, MatchStatus, Seeker, User
+from marketplace.models import MATCH_TRANSITIONS, Match, MatchStatus, Seeker, User, match_live_q
 from marketplace.selectors import seekers_with_free_slots
 from marketplace.services.states import check_transition
 
@@ -68,9 +68,7 @@ def match_run_for_seeker(
     _category_matching_check(category=category)
     if not seeker.user.is_active:
         raise AccountInactive("This seeker's account is deactivated: no matches are made for it.")
-    counts = Match.objects.filter(seeker=seeker).aggregate(
-        live=Count("id", filter=Q(status__in=MATCH_LIVE_STATUSES)), made=Count("id")
-    )
+    counts = Match.objects.filter(seeker=seeker).aggregate(live=Count("id", filter=match_live_q()), made=Count("id"))
     slots = category.matches_per_request - counts["live"]
     extra = extra_matches_available(user=seeker.user) if slots >= 0 else 0
     if slots + extra <= 0:

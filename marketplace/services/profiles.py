@@ -5,6 +5,7 @@ Every function here is one use case: keyword-only arguments, one transaction, a
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,7 @@ from currency.services import pot_award
 from imatch.errors import DomainError, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 from imatch.text import clean_text
+from marketplace import emails
 from marketplace.errors import DuplicateProfile, ErrorCode, InvalidTransition
 from marketplace.models import AccountAction, AccountStatusChange, AccountType, Provider, Seeker, User, UserManager
 from marketplace.services.matches import matches_close_for_deactivated
@@ -426,3 +428,36 @@ def provider_verify_license(*, provider: Provider, operator: User) -> Provider:
     provider.license_verified_by = operator
     provider.save(update_fields=["license_verified", "license_verified_at", "license_verified_by", "updated_at"])
     return provider
+
+
+# --- Phase 1 advisors: the provisional verification ends at the license deadline --------
+
+
+def providers_provisional_lapse(*, now: datetime | None = None) -> int:
+    """End the provisional verification of Phase 1 advisors past their deadline; how many lost their listing.
+
+    Those not verified by then stop being listed and matched (the listing rule reads
+    `license_provisional`) and are emailed once why and how to come back; for verified ones
+    it only ends quietly. Each provider in its own transaction; saving moves `updated_at`,
+    so every worker's cached matching pool drops them at its next request.
+    """
+    now = now or timezone.now()
+    due = Provider.objects.filter(license_provisional=True, provisional_until__lte=now).order_by("id")
+    lapsed = 0
+    for provider_id in list(due.values_list("id", flat=True)):
+        lapsed += _provider_provisional_lapse(provider_id=provider_id, now=now)
+    return lapsed
+
+
+@transaction.atomic
+def _provider_provisional_lapse(*, provider_id: int, now: datetime) -> bool:
+    provider = Provider.objects.select_for_update(of=("self",)).select_related("user", "category").get(pk=provider_id)
+    if not provider.license_provisional or provider.provisional_until > now:  # a concurrent run ended it
+        return False
+    provider.license_provisional = False
+    provider.provisional_lapsed_at = None if provider.license_verified else now
+    provider.save(update_fields=["license_provisional", "provisional_lapsed_at", "updated_at"])
+    if provider.license_verified:
+        return False
+    emails.provisional_lapsed(provider)
+    return True

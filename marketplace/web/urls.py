@@ -19,6 +19,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("welcome/<uidb64>/<token>/", views.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("verify-email/resend/", views.verify_email_resend, name="verify-email-resend"),
     path("verify-email/<str:token>/", views.verify_email, name="verify-email"),

@@ -20,6 +20,7 @@ from imatch.web import add_domain_error, flash_outcome, owned_or_404
 from marketplace import selectors
 from marketplace.errors import LoginLocked, VerificationLinkExpired
 from marketplace.filters import ProviderDirectoryFilter
+from marketplace.legacy.invitations import invitation_tokens
 from marketplace.services import profiles, verification
 from marketplace.web.forms import (
     DirectoryFilterForm,
@@ -121,6 +122,25 @@ class PasswordResetView(auth_views.PasswordResetView):
         if not (per_email and per_client):
             return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)
+
+
+class InvitationAcceptView(auth_views.PasswordResetConfirmView):
+    """The link of `invite_v1`: a Phase 1 person sets a password, is logged in, and goes to their first step.
+
+    Django's reset page with the invitation tokens: it works once (setting the password
+    changes what the token covers) and for `V1_INVITE_VALID_DAYS`.
+    """
+
+    template_name = "registration/invitation_accept.html"
+    token_generator = invitation_tokens
+    post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+    extra_context = {"valid_days": settings.V1_INVITE_VALID_DAYS}
+
+    def get_success_url(self) -> str:
+        step = selectors.person_next_step(user=self.user)
+        messages.success(self.request, f"Welcome to I MATCH, {self.user.get_short_name()}. {step.why}")
+        return step.path
 
 
 class LogoutView(auth_views.LogoutView):

@@ -15,16 +15,23 @@ from tests.marketplace.factories import ProviderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-CASES = list(itertools.product([True, False], repeat=4))
+CASES = list(itertools.product([True, False], repeat=5))
 
 
-@pytest.mark.parametrize(("user_active", "category_active", "requires_license", "license_verified"), CASES)
-def test_every_reading_of_the_rule_agrees(user_active, category_active, requires_license, license_verified):
+@pytest.mark.parametrize(
+    ("user_active", "category_active", "requires_license", "license_verified", "license_provisional"), CASES
+)
+def test_every_reading_of_the_rule_agrees(
+    user_active, category_active, requires_license, license_verified, license_provisional
+):
     category = CategoryFactory(active=category_active, requires_license=requires_license)
     provider = ProviderFactory(
-        category=category, license_verified=license_verified, user=UserFactory(is_active=user_active)
+        category=category,
+        license_verified=license_verified,
+        license_provisional=license_provisional,  # a Phase 1 advisor before the deadline
+        user=UserFactory(is_active=user_active),
     )
-    expected = user_active and category_active and (license_verified or not requires_license)
+    expected = user_active and category_active and (license_verified or license_provisional or not requires_license)
 
     assert (
         provider_is_listed(
@@ -32,6 +39,7 @@ def test_every_reading_of_the_rule_agrees(user_active, category_active, requires
             category_active=category_active,
             requires_license=requires_license,
             license_verified=license_verified,
+            license_provisional=license_provisional,
         )
         == expected
     )
@@ -54,6 +62,7 @@ def test_every_reading_of_the_rule_agrees(user_active, category_active, requires
             user_id=provider.user_id,
             category_id=category.pk,
             license_verified=license_verified,
+            license_provisional=license_provisional,
             accepting_clients=accepting,
             user_active=user_active,
         )

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from categories.models import Category
-from marketplace.services import matches
+from marketplace.services import matches, profiles
 
 
 class Command(BaseCommand):
@@ -31,6 +31,9 @@ class Command(BaseCommand):
             if not chosen.active:
                 raise CommandError(f"{chosen.display_name} is not active: launch it first.")
             categories = [chosen]
+        lapsed = profiles.providers_provisional_lapse(now=now)
+        if lapsed:
+            self.stdout.write(f"{lapsed} Phase 1 advisors passed their license deadline unverified: no longer matched.")
         expired = matches.match_expire_stale(now=now, category=categories[0] if category else None)
         self.stdout.write(f"Expired {len(expired)} introductions unanswered for 72 hours.")
         totals = {"seekers": 0, "matched": 0, "matches": 0, "unmatched": 0}
