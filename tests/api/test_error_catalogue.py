@@ -102,3 +102,24 @@ def test_each_operation_lists_the_codes_it_can_answer(schema):
 
     categories = _operation(schema, "get", "/api/v1/categories/")
     assert "401" not in categories["responses"]  # public
+
+
+def test_operations_that_read_a_body_list_its_parse_and_media_type_refusals(schema):
+    spend = _operation(schema, "post", "/api/v1/pot/spend/")
+    assert "parse_error" in _codes(spend, "400")
+    assert _codes(spend, "415") == {"unsupported_media_type"}
+    accept = _operation(schema, "post", "/api/v1/matches/{id}/accept/")  # no body: nothing to refuse
+    assert "415" not in accept["responses"]
+
+
+def test_matching_documents_both_its_answers(schema):
+    responses = _operation(schema, "post", "/api/v1/seekers/{seeker_id}/match/")["responses"]
+    for status in ("200", "201"):
+        assert responses[status]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/MatchRun"}
+
+
+def test_fields_only_owners_see_are_never_required_in_a_response(schema):
+    provider = schema["components"]["schemas"]["Provider"]
+    assert {"user", "license_number", "max_active_clients"} <= set(provider["properties"])
+    assert not {"user", "license_number", "max_active_clients"} & set(provider["required"])
+    assert {"id", "business_name", "category"} <= set(provider["required"])
