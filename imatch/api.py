@@ -124,7 +124,7 @@ def refuses(*refusals: Refusal) -> Callable[[F], F]:
     `refusals` dict keyed by action (or HTTP method). The automatic ones need not be named:
     400 `invalid` / `nul_character` (and `parse_error` / `too_deep` for bodies) for input, 413
     for bodies, 415 for operations that read a body, 401 for authenticated operations, 403
-    for staff-only ones, 404 for paths with an id, 429 when throttled.
+    for staff-only ones, 404 for paths with an id, 406 for an unmet Accept, 429 when throttled.
     """
 
     def decorate(handler: F) -> F:
@@ -185,6 +185,7 @@ class ErrorDocumentingAutoSchema(AutoSchema):
             codes.setdefault(403, set()).add(ErrorCode.PERMISSION_DENIED)
         if "{" in self.path:
             codes.setdefault(404, set()).add(ErrorCode.NOT_FOUND)
+        codes.setdefault(406, set()).add(ErrorCode.NOT_ACCEPTABLE)  # any operation, for an Accept it cannot meet
         if self.view.get_throttles():
             codes.setdefault(429, set()).add(ErrorCode.THROTTLED)
         action = getattr(self.view, "action", None)
@@ -201,6 +202,7 @@ HTTP_REASONS = {
     401: "Not logged in",
     403: "Not allowed",
     404: "Not found",
+    406: "Not acceptable",
     409: "Conflict with the current state",
     413: "Request too large",
     415: "Unsupported media type",

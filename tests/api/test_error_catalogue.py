@@ -123,3 +123,20 @@ def test_fields_only_owners_see_are_never_required_in_a_response(schema):
     assert {"user", "license_number", "max_active_clients"} <= set(provider["properties"])
     assert not {"user", "license_number", "max_active_clients"} & set(provider["required"])
     assert {"id", "business_name", "category"} <= set(provider["required"])
+
+
+def test_an_unmet_accept_header_is_a_documented_406(schema, user_api):
+    response = user_api.get("/api/v1/me/", HTTP_ACCEPT="text/csv")
+    assert response.status_code == 406
+    assert response.json()["code"] == "not_acceptable"
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            assert _codes(operation, "406") == {"not_acceptable"}
+
+
+def test_a_method_a_path_does_not_have_is_a_405_with_a_catalogued_code(user_api):
+    """No operation lists it (the schema lists the methods a path has); the answer is still an `Error`."""
+    for response in (user_api.delete("/api/v1/seekers/1/"), user_api.put("/api/v1/me/", {}, format="json")):
+        assert response.status_code == 405
+        assert response.json()["code"] == "method_not_allowed"
+        assert "method_not_allowed" in error_codes()

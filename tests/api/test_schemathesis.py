@@ -14,6 +14,11 @@ token, a deactivation does not lock the next call out.
 
 Bounded to fit CI: a fixed number of examples per operation and identity, derandomized (the
 same cases every run, so a failure reproduces), no example database.
+
+Left out on purpose: methods a path does not have (405 `method_not_allowed`). OpenAPI lists
+answers per operation, and such a call has no operation to list it under; the answer is in the
+error format with a catalogued code. An Accept header the API cannot meet is a 406 that every
+operation documents. Both are pinned in tests/api/test_error_catalogue.py.
 """
 
 import os
