@@ -122,9 +122,9 @@ def refuses(*refusals: Refusal) -> Callable[[F], F]:
     Each refusal is a `DomainError` subclass (its status and code) or a code of 400. For
     actions a view inherits (create, partial_update, list), the view says the same in a
     `refusals` dict keyed by action (or HTTP method). The automatic ones need not be named:
-    400 `invalid` / `nul_character` (and `too_deep` for bodies) for input, 413 for bodies,
-    401 for authenticated operations, 403 for staff-only ones, 404 for paths with an id,
-    429 when throttled.
+    400 `invalid` / `nul_character` (and `parse_error` / `too_deep` for bodies) for input, 413
+    for bodies, 415 for operations that read a body, 401 for authenticated operations, 403
+    for staff-only ones, 404 for paths with an id, 406 for an unmet Accept, 429 when throttled.
     """
 
     def decorate(handler: F) -> F:
@@ -149,6 +149,16 @@ class ErrorDocumentingAutoSchema(AutoSchema):
             }
         return responses
 
+    def _map_basic_serializer(self, serializer, direction):
+        """A serializer's `PRIVATE_FIELDS` (left out for some viewers) are never required in a response."""
+        schema = super()._map_basic_serializer(serializer, direction)
+        private = set(getattr(serializer, "PRIVATE_FIELDS", ()))
+        if direction == "response" and private and "required" in schema:
+            schema["required"] = [name for name in schema["required"] if name not in private]
+            if not schema["required"]:
+                del schema["required"]
+        return schema
+
     def _error_component_ref(self) -> dict:
         return self.resolve_serializer(ErrorSerializer, "response").ref
 
@@ -160,8 +170,12 @@ class ErrorDocumentingAutoSchema(AutoSchema):
         """Status → codes: the automatic ones, then what the handler (or the view, per action) declared."""
         codes: dict[int, set[str]] = {}
         if self.method in ("POST", "PUT", "PATCH"):
-            codes.setdefault(400, set()).update({ErrorCode.INVALID, ErrorCode.TOO_DEEP, ErrorCode.NUL_CHARACTER})
+            codes.setdefault(400, set()).update(
+                {ErrorCode.INVALID, ErrorCode.PARSE_ERROR, ErrorCode.TOO_DEEP, ErrorCode.NUL_CHARACTER}
+            )
             codes.setdefault(413, set()).add(ErrorCode.REQUEST_TOO_LARGE)
+            if self.get_request_serializer() is not None:  # the body is parsed: its media type may be refused
+                codes.setdefault(415, set()).add(ErrorCode.UNSUPPORTED_MEDIA_TYPE)
         elif self._is_list_view():  # filters and paging
             codes.setdefault(400, set()).update({ErrorCode.INVALID, ErrorCode.NUL_CHARACTER})
         permissions_ = self.view.get_permissions()
@@ -171,6 +185,7 @@ class ErrorDocumentingAutoSchema(AutoSchema):
             codes.setdefault(403, set()).add(ErrorCode.PERMISSION_DENIED)
         if "{" in self.path:
             codes.setdefault(404, set()).add(ErrorCode.NOT_FOUND)
+        codes.setdefault(406, set()).add(ErrorCode.NOT_ACCEPTABLE)  # any operation, for an Accept it cannot meet
         if self.view.get_throttles():
             codes.setdefault(429, set()).add(ErrorCode.THROTTLED)
         action = getattr(self.view, "action", None)
@@ -187,8 +202,10 @@ HTTP_REASONS = {
     401: "Not logged in",
     403: "Not allowed",
     404: "Not found",
+    406: "Not acceptable",
     409: "Conflict with the current state",
     413: "Request too large",
+    415: "Unsupported media type",
     429: "Too many requests",
 }
 

@@ -132,6 +132,7 @@ class SeekerSerializer(serializers.ModelSerializer):
 class ProviderSerializer(serializers.ModelSerializer):
     """A provider as the directory shows it; the owner and staff also see the private fields."""
 
+    # Left out of the answer for anyone but the owner and staff (so the schema never requires them).
     PRIVATE_FIELDS = ("license_number", "max_active_clients", "user")
 
     category = serializers.SlugRelatedField(slug_field="name", queryset=Category.objects.all())
@@ -139,7 +140,9 @@ class ProviderSerializer(serializers.ModelSerializer):
     pricing_min = serializers.DecimalField(**MONEY)
     pricing_max = serializers.DecimalField(**MONEY)
     years_experience = serializers.IntegerField(min_value=0, max_value=80, allow_null=True, required=False)
-    max_active_clients = serializers.IntegerField(min_value=1, max_value=10000, required=False)
+    max_active_clients = serializers.IntegerField(
+        min_value=1, max_value=10000, required=False, help_text="Only the owner and staff see it."
+    )
     state = serializers.CharField(max_length=2, min_length=2, required=False, allow_blank=True)
     name = serializers.CharField(source="user.name", read_only=True)
 
@@ -170,7 +173,12 @@ class ProviderSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "user", "license_verified", "location", "rating_avg", "rating_count", "created_at"]
-        extra_kwargs = {"bio": {"max_length": 5000}, "certifications": {"max_length": 1000}}
+        extra_kwargs = {
+            "bio": {"max_length": 5000},
+            "certifications": {"max_length": 1000},
+            "user": {"help_text": "The owner's user id; only the owner and staff see it."},
+            "license_number": {"help_text": "Only the owner and staff see it."},
+        }
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

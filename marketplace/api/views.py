@@ -1,7 +1,7 @@
 """API views for people and profiles: parse, check access, call one service, render."""
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -267,7 +267,13 @@ class AccountViewSet(viewsets.GenericViewSet):
 class SeekerMatchView(APIView):
     """Run matching for one of the user's seeker profiles; answers with its live matches."""
 
-    @extend_schema(request=None, responses=MatchRunSerializer)
+    @extend_schema(
+        request=None,
+        responses={
+            201: OpenApiResponse(MatchRunSerializer, description="New matches were found; all live ones are listed."),
+            200: OpenApiResponse(MatchRunSerializer, description="Nothing new; the live matches are listed."),
+        },
+    )
     @refuses(CategoryInactive, AccountInactive)
     def post(self, request: Request, seeker_id: int) -> Response:
         seeker = selectors.seeker_for_user(user=request.user, seeker_id=seeker_id)

@@ -102,3 +102,41 @@ def test_each_operation_lists_the_codes_it_can_answer(schema):
 
     categories = _operation(schema, "get", "/api/v1/categories/")
     assert "401" not in categories["responses"]  # public
+
+
+def test_operations_that_read_a_body_list_its_parse_and_media_type_refusals(schema):
+    spend = _operation(schema, "post", "/api/v1/pot/spend/")
+    assert "parse_error" in _codes(spend, "400")
+    assert _codes(spend, "415") == {"unsupported_media_type"}
+    accept = _operation(schema, "post", "/api/v1/matches/{id}/accept/")  # no body: nothing to refuse
+    assert "415" not in accept["responses"]
+
+
+def test_matching_documents_both_its_answers(schema):
+    responses = _operation(schema, "post", "/api/v1/seekers/{seeker_id}/match/")["responses"]
+    for status in ("200", "201"):
+        assert responses[status]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/MatchRun"}
+
+
+def test_fields_only_owners_see_are_never_required_in_a_response(schema):
+    provider = schema["components"]["schemas"]["Provider"]
+    assert {"user", "license_number", "max_active_clients"} <= set(provider["properties"])
+    assert not {"user", "license_number", "max_active_clients"} & set(provider["required"])
+    assert {"id", "business_name", "category"} <= set(provider["required"])
+
+
+def test_an_unmet_accept_header_is_a_documented_406(schema, user_api):
+    response = user_api.get("/api/v1/me/", HTTP_ACCEPT="text/csv")
+    assert response.status_code == 406
+    assert response.json()["code"] == "not_acceptable"
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            assert _codes(operation, "406") == {"not_acceptable"}
+
+
+def test_a_method_a_path_does_not_have_is_a_405_with_a_catalogued_code(user_api):
+    """No operation lists it (the schema lists the methods a path has); the answer is still an `Error`."""
+    for response in (user_api.delete("/api/v1/seekers/1/"), user_api.put("/api/v1/me/", {}, format="json")):
+        assert response.status_code == 405
+        assert response.json()["code"] == "method_not_allowed"
+        assert "method_not_allowed" in error_codes()
