@@ -344,3 +344,5 @@ SITE_URL = env.str("SITE_URL", default="http://localhost:8401")
 EMAIL_VERIFICATION_MAX_AGE_DAYS = env.int("EMAIL_VERIFICATION_MAX_AGE_DAYS", default=3)
 POT_USD_RATE = Decimal(env.str("POT_USD_RATE", default="0.80"))
 POT_MIN_REDEMPTION = env.int("POT_MIN_REDEMPTION", default=500)
+# Referred people whose referral awards one referrer can earn per calendar month; beyond it nothing is paid.
+REFERRAL_MONTHLY_LIMIT = env.int("REFERRAL_MONTHLY_LIMIT", default=10)

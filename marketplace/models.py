@@ -80,6 +80,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     email_verified_at = models.DateTimeField(
         null=True, blank=True, help_text="When the person opened the verification link we emailed them."
     )
+    referral_over_limit_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When this person's referral came over the referrer's monthly limit: it pays no referral award.",
+    )
 
     objects = UserManager()
 
