@@ -94,7 +94,7 @@ class WalletSummary:
             )
         if self.promotional_balance > 0 and not self.paid_engagement:
             reasons.append(
-                f"{self.promotional_balance} POT are promotional (sign-up and referral awards): "
+                f"{self.promotional_balance} POT are promotional (sign-up, referral and rating awards): "
                 "they become redeemable once you have a paid engagement."
             )
         return reasons

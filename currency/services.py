@@ -474,7 +474,7 @@ def _redeemable_check(*, user, pot_amount: int) -> None:
     if pot_amount > summary.redeemable:
         raise NotRedeemable(
             f"You can redeem {summary.redeemable} POT now: {summary.promotional_balance} POT of your balance are "
-            "promotional (sign-up and referral awards) and become redeemable once you have a paid engagement "
+            "promotional (sign-up, referral and rating awards) and become redeemable once you have a paid engagement "
             "(no paid engagement yet). You can still spend them on platform features.",
             field="pot_amount",
         )

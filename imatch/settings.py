@@ -349,3 +349,5 @@ V1_INVITE_VALID_DAYS = env.int("V1_INVITE_VALID_DAYS", default=14)
 V1_LICENSE_DEADLINE_DAYS = env.int("V1_LICENSE_DEADLINE_DAYS", default=30)
 POT_USD_RATE = Decimal(env.str("POT_USD_RATE", default="0.80"))
 POT_MIN_REDEMPTION = env.int("POT_MIN_REDEMPTION", default=500)
+# Referred people whose referral awards one referrer can earn per calendar month; beyond it nothing is paid.
+REFERRAL_MONTHLY_LIMIT = env.int("REFERRAL_MONTHLY_LIMIT", default=10)

@@ -50,10 +50,11 @@ class UserAdmin(DjangoUserAdmin):
         "last_login",
         "is_active",
         "email_verified_at",
+        "referral_over_limit_at",
     ]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Person", {"fields": ["name", "account_type", "referral_code", "referred_by"]}),
+        ("Person", {"fields": ["name", "account_type", "referral_code", "referred_by", "referral_over_limit_at"]}),
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["date_joined", "last_login", "email_verified_at"]}),
     ]

@@ -90,6 +90,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     invited_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When `invite_v1` last emailed the set-a-password link."
     )
+    referral_over_limit_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When this person's referral came over the referrer's monthly limit: it pays no referral award.",
+    )
 
     objects = UserManager()
 

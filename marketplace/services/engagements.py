@@ -9,12 +9,14 @@ the category's name. A deal above the category's `deal_review_threshold_usd` wai
 POT for an engagement is paid when its commission is **paid** (`engagement_mark_paid`),
 never before. The rule that keeps two accounts of one person from minting POT:
 
-    (provider bonus + seeker bonus + referral first-engagement awards) x POT_USD_RATE
+    (provider bonus + seeker bonus + referral awards + rating awards) x POT_USD_RATE
         <= the commission paid in USD (commission minus any POT commission credit)
 
 The provider's bonus (5% of the deal value in POT) comes first, then the seeker's (a fixed
-100 POT, only from the category's `seeker_bonus_min_deal_usd`), then the referrers' awards;
-each is cut to what is left of that budget (rounded down to whole POT). The planned bonuses
+100 POT, only from the category's `seeker_bonus_min_deal_usd`), then the referrers' awards
+(`marketplace.services.referrals`), then the ratings' awards (given before the payment; one
+given later is paid from what is left then); each is cut to what is left of that budget
+(`marketplace.services.budget`, rounded down to whole POT). The planned bonuses
 are shown as pending from the confirmation on. Each award happens once per cause.
 
 Before confirmation counts (reported, under review) either side cancels alone. After it,
@@ -48,7 +50,8 @@ from marketplace.models import (
     MatchStatus,
     User,
 )
-from marketplace.services.ratings import ratings_of_cancelled_engagement
+from marketplace.services.ratings import rating_awards_pay, ratings_of_cancelled_engagement
+from marketplace.services.referrals import REFERRAL_RULES, referral_awards_pay, referral_cause
 from marketplace.services.states import check_transition
 
 CENT = Decimal("0.01")
@@ -238,41 +241,6 @@ def engagement_review_reject(*, engagement: Engagement, operator: User, reason: 
     return engagement
 
 
-def engagement_pot_budget_left(*, engagement: Engagement) -> int:
-    """POT the engagement may still pay out: its paid commission at the redemption rate, less what it paid."""
-    budget = usd_to_pot_floor(engagement.amount_due_usd) - engagement.provider_bonus_pot - engagement.seeker_bonus_pot
-    for user_id in (engagement.seeker.user_id, engagement.provider.user_id):
-        row = award_for_cause(cause=referral_first_engagement_cause(user_id))
-        if row is not None and row.reference_id == engagement.pk:
-            budget -= row.amount
-    return max(0, budget)
-
-
-def referral_first_engagement_cause(referred_user_id: int) -> str:
-    return f"referral_first_engagement:user:{referred_user_id}"
-
-
-def referral_first_engagement(*, person: User, engagement: Engagement, max_amount: int | None = None) -> int:
-    """Hook for referrals: whoever referred `person` earns once, when their first engagement's commission is paid.
-
-    The cause is per referred person, so only one engagement pays. `max_amount` is what is
-    left of the engagement's budget (see the module docstring); an award cut to 0 is not
-    written, so a later paid engagement of the person may still pay it. Returns the POT paid.
-    When the referrals issue adds its own record of a referral, it can take over here.
-    """
-    if person.referred_by_id is None or person.email_verified_at is None:
-        return 0  # an unverified person's referral award waits: `email_verify` pays it
-    row = pot_award(
-        user=person.referred_by,
-        rule_key="referral_first_engagement",
-        cause=referral_first_engagement_cause(person.pk),
-        reference_type="engagement",
-        reference_id=engagement.pk,
-        max_amount=max_amount,
-    )
-    return row.amount if row else 0
-
-
 @transaction.atomic
 def engagement_complete(*, engagement: Engagement, user: User) -> Engagement:
     """Either side (or an operator) marks the work done; the commission is still owed."""
@@ -393,11 +361,12 @@ def _cancel_now(engagement: Engagement, *, by: User, reason: str) -> None:
     for role in ("provider", "seeker"):
         pot_award_reverse(cause=engagement_bonus_cause(engagement.pk, role), reason=why)
     for person in (engagement.seeker.user, engagement.provider.user):
-        # A referral bonus paid for *this* engagement (the person's first) is taken back too.
-        cause = referral_first_engagement_cause(person.pk)
-        award = award_for_cause(cause=cause)
-        if award and award.reference_type == "engagement" and award.reference_id == engagement.pk:
-            pot_award_reverse(cause=cause, reason=why)
+        # Referral awards paid for *this* engagement (the person's first paid one) are taken back too.
+        for rule_key in REFERRAL_RULES:
+            cause = referral_cause(rule_key, person.pk)
+            award = award_for_cause(cause=cause)
+            if award and award.reference_type == "engagement" and award.reference_id == engagement.pk:
+                pot_award_reverse(cause=cause, reason=why)
     ratings_of_cancelled_engagement(engagement=engagement, reason=why)
     emails.engagement_cancelled(engagement, by=by)
 
@@ -430,7 +399,8 @@ def engagement_mark_paid(*, engagement: Engagement, operator: User) -> Engagemen
 
     Budget: the commission paid in USD (commission minus POT commission credit) at the
     redemption rate, in whole POT rounded down. Provider bonus first, then the seeker's,
-    then the referrers' first-engagement awards, each cut to what is left (module docstring).
+    then the referrers' awards for either side (`referrals`), then the awards of the ratings
+    given so far (`ratings`), each cut to what is left (module docstring).
     """
     _check_operator(operator)
     engagement = _locked(engagement)
@@ -440,6 +410,9 @@ def engagement_mark_paid(*, engagement: Engagement, operator: User) -> Engagemen
     engagement.paid_at = timezone.now()
     if engagement.bonus_status == BonusStatus.PENDING:
         _pay_bonuses(engagement)
+    for person in (engagement.seeker.user, engagement.provider.user):
+        referral_awards_pay(person=person, engagement=engagement)
+    rating_awards_pay(engagement=engagement)
     engagement.save(
         update_fields=[
             "billing_status",
@@ -475,7 +448,5 @@ def _pay_bonuses(engagement: Engagement) -> None:
         )
         paid[role] = row.amount if row else 0
         budget -= paid[role]
-    for person in (engagement.seeker.user, engagement.provider.user):
-        budget -= referral_first_engagement(person=person, engagement=engagement, max_amount=budget)
     engagement.provider_bonus_pot, engagement.seeker_bonus_pot = paid["provider"], paid["seeker"]
     engagement.bonus_status = BonusStatus.PAID

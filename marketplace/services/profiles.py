@@ -24,7 +24,7 @@ from marketplace import emails
 from marketplace.errors import DuplicateProfile, ErrorCode, InvalidTransition
 from marketplace.models import AccountAction, AccountStatusChange, AccountType, Provider, Seeker, User, UserManager
 from marketplace.services.matches import matches_close_for_deactivated
-from marketplace.services.verification import email_verification_send, referral_profile_created_award
+from marketplace.services.verification import email_verification_send
 
 # --- People ---------------------------------------------------------------------------
 
@@ -240,9 +240,10 @@ def profile_creation_cause(*, role: str, user_id: int) -> str:
 
 
 def _award_profile_creation(profile: Seeker | Provider, role: str) -> None:
-    """POT for a new profile (once per person and role) and, for a referred person's first
-    profile ever, for their referrer (once they verified their email: otherwise it waits for
-    `email_verify`). Runs in the profile's transaction: both or neither."""
+    """POT for a new profile (once per person and role). Runs in the profile's transaction: both or neither.
+
+    A referrer earns nothing here: referral awards wait for the referred person's first paid
+    engagement (`marketplace.services.referrals`)."""
     user = profile.user
     pot_award(
         user=user,
@@ -251,7 +252,6 @@ def _award_profile_creation(profile: Seeker | Provider, role: str) -> None:
         reference_type=role,
         reference_id=profile.pk,
     )
-    referral_profile_created_award(person=user)
 
 
 # Names and free text, stored through `clean_text` (the city too, in `_apply_location`).

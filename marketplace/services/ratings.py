@@ -1,5 +1,12 @@
 """Writes on ratings: each side of a confirmed engagement rates the other once.
 
+A rating's POT awards (the rater's, and the rated person's for 5 stars) are promotional and
+paid only once the engagement's commission is paid, within what is left of the engagement's
+POT budget (`marketplace.services.budget`): a rating given before that is recorded at once
+and its awards wait for `engagement_mark_paid` (`rating_awards_pay`); one given after it is
+paid at once. Each award is paid at most once (its cause is the rating), and an award the
+budget cut to 0 is not paid later.
+
 Ratings of a cancelled engagement stop counting in the provider's average, and their POT
 awards are taken back (`ratings_of_cancelled_engagement`, called by the engagement services).
 """
@@ -17,6 +24,7 @@ from marketplace import emails
 from marketplace.errors import AlreadyRated, ErrorCode, InvalidTransition, WrongSide
 from marketplace.models import (
     ENGAGEMENT_RATEABLE_STATUSES,
+    BillingStatus,
     Engagement,
     EngagementStatus,
     Provider,
@@ -24,6 +32,7 @@ from marketplace.models import (
     Rating,
     User,
 )
+from marketplace.services.budget import engagement_pot_budget_left
 
 REVIEW_MAX = 5000
 
@@ -38,8 +47,16 @@ def rating_five_star_cause(rating_id: int) -> str:
 
 @transaction.atomic
 def rating_create(*, engagement: Engagement, user: User, stars, review: str = "") -> Rating:
-    """Rate the other side of a confirmed engagement (1-5 stars); a provider's average updates at once."""
-    engagement = Engagement.objects.select_related("seeker__user", "provider__user").get(pk=engagement.pk)
+    """Rate the other side of a confirmed engagement (1-5 stars); a provider's average updates at once.
+
+    The rating's POT awards are paid now if the commission is paid (within the engagement's
+    budget), else when it is (`rating_awards_pay`).
+    """
+    engagement = (
+        Engagement.objects.select_for_update(of=("self",))  # the budget is spent under this lock
+        .select_related("seeker__user", "provider__user")
+        .get(pk=engagement.pk)
+    )
     if user.pk == engagement.seeker.user_id:
         rated, role = engagement.provider.user, RatedRole.PROVIDER
     elif user.pk == engagement.provider.user_id:
@@ -73,23 +90,39 @@ def rating_create(*, engagement: Engagement, user: User, stars, review: str = ""
         raise already from error
     if role == RatedRole.PROVIDER:
         provider_rating_refresh(provider_id=engagement.provider_id)
-    pot_award(
-        user=user,
-        rule_key="rating_given",
-        cause=rating_given_cause(rating.pk),
-        reference_type="rating",
-        reference_id=rating.pk,
-    )
-    if stars == 5:
-        pot_award(
-            user=rated,
-            rule_key="rating_five_star_received",
-            cause=rating_five_star_cause(rating.pk),
-            reference_type="rating",
-            reference_id=rating.pk,
-        )
+    if engagement.billing_status == BillingStatus.PAID:
+        _rating_award_pay(engagement=engagement, rating=rating)
     emails.rating_received(rating)
     return rating
+
+
+def _rating_award_pay(*, engagement: Engagement, rating: Rating) -> int:
+    """Pay one rating's awards within what is left of the engagement's budget (the rater's first); the POT paid."""
+    paid = 0
+    awards = [("rating_given", rating.rater, rating_given_cause(rating.pk))]
+    if rating.stars == 5:
+        awards.append(("rating_five_star_received", rating.rated, rating_five_star_cause(rating.pk)))
+    for rule_key, person, cause in awards:
+        row = pot_award(
+            user=person,
+            rule_key=rule_key,
+            cause=cause,
+            reference_type="rating",
+            reference_id=rating.pk,
+            max_amount=engagement_pot_budget_left(engagement=engagement),
+        )
+        paid += row.amount if row else 0
+    return paid
+
+
+def rating_awards_pay(*, engagement: Engagement) -> int:
+    """Pay the awards of the engagement's ratings that waited for its commission (oldest rating first).
+
+    Called by `engagement_mark_paid` under the engagement's lock, after the bonuses and the
+    referral awards; each award at most once, cut to the budget left. Returns the POT paid.
+    """
+    ratings = Rating.objects.filter(engagement_id=engagement.pk).select_related("rater", "rated").order_by("pk")
+    return sum(_rating_award_pay(engagement=engagement, rating=rating) for rating in ratings)
 
 
 def ratings_of_cancelled_engagement(*, engagement: Engagement, reason: str) -> None:

@@ -6,7 +6,7 @@ salt) holding the user's id and email address: it expires after
 `settings.EMAIL_VERIFICATION_MAX_AGE_DAYS` days, and stops working if the address changes.
 A verified email is needed to redeem POT (currency reads `users.email_verified_at`) and before
 any referral award is paid for the person: an award that waited is paid when they verify, once
-(its cause is the same as when it is paid at once).
+(its cause is the same as when it is paid at once; see `marketplace.services.referrals`).
 """
 
 from dataclasses import dataclass
@@ -15,15 +15,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from currency.services import pot_award
 from imatch.errors import DomainError
 from marketplace import emails
 from marketplace.errors import ErrorCode, VerificationLinkExpired, VerificationLinkInvalid
-from marketplace.models import BonusStatus, Engagement, EngagementStatus, Provider, Seeker, User
-from marketplace.services.engagements import engagement_pot_budget_left, referral_first_engagement
+from marketplace.models import User
+from marketplace.services.referrals import referral_awards_release
 
 SALT = "imatch.marketplace.email-verification"
 
@@ -67,47 +65,5 @@ def email_verify(*, token: str) -> EmailVerified:
         return EmailVerified(user=user, newly=False)
     user.email_verified_at = timezone.now()
     user.save(update_fields=["email_verified_at"])
-    referral_profile_created_award(person=user)
-    _referral_first_engagement_release(person=user)
+    referral_awards_release(person=user)
     return EmailVerified(user=user, newly=True)
-
-
-def referral_profile_created_cause(referred_user_id: int) -> str:
-    return f"referral_profile_created:user:{referred_user_id}"
-
-
-def referral_profile_created_award(*, person: User) -> None:
-    """Whoever referred `person` earns once, when `person` has a profile and a verified email (whichever comes last)."""
-    if person.referred_by_id is None or person.email_verified_at is None:
-        return
-    if not (Seeker.objects.filter(user=person).exists() or Provider.objects.filter(user=person).exists()):
-        return
-    pot_award(
-        user=person.referred_by,
-        rule_key="referral_profile_created",
-        cause=referral_profile_created_cause(person.pk),
-        reference_type="user",
-        reference_id=person.pk,
-    )
-
-
-def _referral_first_engagement_release(*, person: User) -> None:
-    """Pay the first-engagement referral award that waited for `person` to verify.
-
-    Due for the person's first engagement whose commission was paid (its bonuses paid) and
-    that was not cancelled, within what is left of that engagement's POT budget: the moment
-    `referral_first_engagement` would have paid it, had they been verified. An award cut to 0
-    is not written, so the next such engagement is tried.
-    """
-    if person.referred_by_id is None:
-        return
-    paid_engagements = (
-        Engagement.objects.filter(Q(seeker__user=person) | Q(provider__user=person), bonus_status=BonusStatus.PAID)
-        .exclude(status=EngagementStatus.CANCELLED)
-        .select_related("seeker", "provider")
-        .order_by("id")
-    )
-    for engagement in paid_engagements:
-        budget = engagement_pot_budget_left(engagement=engagement)
-        if referral_first_engagement(person=person, engagement=engagement, max_amount=budget):
-            return

@@ -43,23 +43,25 @@ def test_sign_up_time_rules_are_promotional_in_data_and_the_others_are_not():
         "profile_creation_provider",
         "referral_profile_created",
         "referral_first_engagement",
+        "rating_given",  # rating awards too: they are paid from a paid commission's budget
+        "rating_five_star_received",
     }
 
 
 def test_an_award_of_a_promotional_rule_is_promotional_pot(user):
     row = _promotional_award(user, "p")
-    earned = services.pot_award(user=user, rule_key="rating_given", cause="r")
+    earned = services.pot_award(user=user, rule_key="engagement_bonus_seeker", cause="r")
     assert (row.amount, row.promotional_amount) == (100, 100)
-    assert (earned.amount, earned.promotional_amount) == (10, 0)
+    assert (earned.amount, earned.promotional_amount) == (100, 0)
     wallet = _wallet(user)
-    assert (wallet.balance, wallet.promotional_balance) == (110, 100)
+    assert (wallet.balance, wallet.promotional_balance) == (200, 100)
 
 
 def test_an_operator_switching_a_rule_to_promotional_changes_later_awards_only(user):
-    services.pot_award(user=user, rule_key="rating_given", cause="r1")
-    EarningRule.objects.filter(key="rating_given").update(promotional=True)
-    services.pot_award(user=user, rule_key="rating_given", cause="r2")
-    assert [row.promotional_amount for row in rows_of(user)] == [0, 10]
+    services.pot_award(user=user, rule_key="engagement_bonus_seeker", cause="r1")
+    EarningRule.objects.filter(key="engagement_bonus_seeker").update(promotional=True)
+    services.pot_award(user=user, rule_key="engagement_bonus_seeker", cause="r2")
+    assert [row.promotional_amount for row in rows_of(user)] == [0, 100]
 
 
 def test_the_admin_edits_the_promotional_flag(admin_client):

@@ -23,7 +23,7 @@ from tests.marketplace.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-RULES = {"rating_given": 10, "profile_creation_seeker": 50, "referral_first_engagement": 200}
+RULES = {"engagement_bonus_seeker": 100, "profile_creation_seeker": 50, "referral_first_engagement": 200}
 PROMOTIONAL = {"profile_creation_seeker", "referral_first_engagement"}
 OPTIONS = {"extra_matches": (100, "seeker"), "profile_boost": (200, "provider"), "commission_credit": (250, "provider")}
 ROLES = ["seeker", "provider", "both"]

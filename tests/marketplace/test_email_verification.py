@@ -149,28 +149,16 @@ def test_resend_is_refused_once_verified_and_needs_a_login(client, user_api):
 # --- Referral awards wait for the referred person's verified email -----------------------
 
 
-def test_the_referral_award_of_an_unverified_person_waits_and_is_paid_once_when_they_verify(seeded_categories):
+def test_a_referred_person_who_verifies_with_only_a_profile_pays_the_referrer_nothing(seeded_categories):
+    """Referral awards wait for the referred person's first paid engagement, not for a profile."""
     referrer = UserFactory()
     referred = UserFactory(referred_by=referrer)
     profiles.seeker_create(user=referred, category=seeded_categories["financial_advisors"], needs_description=NEEDS)
-    assert _referral_rows(referrer) == []
     token = verification.email_verification_token(user=referred)
     assert verification.email_verify(token=token).newly is True
-    assert _referral_rows(referrer) == [(f"award:referral_profile_created:user:{referred.pk}", 50)]
-    assert verification.email_verify(token=token).newly is False
     referred.refresh_from_db()
     profiles.provider_create(user=referred, category=seeded_categories["financial_advisors"], business_name="Two")
-    assert _referral_rows(referrer) == [(f"award:referral_profile_created:user:{referred.pk}", 50)]
-
-
-def test_a_person_who_verifies_before_creating_a_profile_pays_the_referrer_at_the_profile(seeded_categories):
-    referrer = UserFactory()
-    referred = UserFactory(referred_by=referrer)
-    verification.email_verify(token=verification.email_verification_token(user=referred))
-    assert _referral_rows(referrer) == []  # no profile yet
-    referred.refresh_from_db()
-    profiles.seeker_create(user=referred, category=seeded_categories["financial_advisors"], needs_description=NEEDS)
-    assert _referral_rows(referrer) == [(f"award:referral_profile_created:user:{referred.pk}", 50)]
+    assert _referral_rows(referrer) == []
 
 
 def test_the_first_engagement_referral_award_waits_for_verification_too():
@@ -210,7 +198,7 @@ def test_a_cancelled_engagement_pays_no_waiting_referral_award():
     engagements.engagement_cancel(engagement=engagement, user=seeker.user, reason="Fell through")  # a request
     engagements.engagement_cancel(engagement=engagement, user=match.provider.user, reason="Agreed")  # cancelled
     verification.email_verify(token=verification.email_verification_token(user=seeker.user))
-    assert [key for key, _ in _referral_rows(referrer)] == [f"award:referral_profile_created:user:{seeker.user_id}"]
+    assert _referral_rows(referrer) == []
 
 
 def test_logging_in_with_the_factory_password_still_works_for_unverified_people(client):

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from currency.errors import InsufficientPot
 from currency.models import PotTransaction
-from currency.services import pot_spend, redemption_request
+from currency.services import pot_award, pot_spend, redemption_request
 from imatch.errors import DomainError, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 from marketplace.errors import InvalidTransition, WrongSide
@@ -131,7 +131,7 @@ def test_a_referral_award_cut_to_nothing_waits_for_a_later_paid_engagement(opera
     Engagement.objects.filter(pk=big.pk).update(seeker=small.seeker)  # same referred seeker
     big.refresh_from_db()
     _invoice_and_pay(big, operator)
-    assert balance_of(referrer) == 200
+    assert balance_of(referrer) == 50 + 200  # both referral awards, from the big engagement's budget
 
 
 # --- Deal values above the category's review threshold ------------------------------------
@@ -290,9 +290,17 @@ def test_ratings_of_a_cancelled_engagement_stop_counting_and_their_pot_is_revers
     pot_fund(seeker_user, 50)  # enough POT for every reversal
     pot_fund(provider_user, 50)
     before = balance_of(seeker_user), balance_of(provider_user)
-    ratings.rating_create(engagement=engagement, user=seeker_user, stars=5)  # seeker +10, provider +100
-    ratings.rating_create(engagement=engagement, user=provider_user, stars=4)  # provider +10
+    five = ratings.rating_create(engagement=engagement, user=seeker_user, stars=5)  # before the commission is paid
+    four = ratings.rating_create(engagement=engagement, user=provider_user, stars=4)
     assert Provider.objects.get(pk=provider.pk).rating_count == 1
+    assert (balance_of(seeker_user), balance_of(provider_user)) == before  # awards wait for the commission
+    # Ratings given before the awards waited for the commission were paid at once:
+    for person, rule_key, cause, rating in (
+        (seeker_user, "rating_given", ratings.rating_given_cause(five.pk), five),
+        (provider_user, "rating_five_star_received", ratings.rating_five_star_cause(five.pk), five),
+        (provider_user, "rating_given", ratings.rating_given_cause(four.pk), four),
+    ):
+        pot_award(user=person, rule_key=rule_key, cause=cause, reference_type="rating", reference_id=rating.pk)
     assert (balance_of(seeker_user) - before[0], balance_of(provider_user) - before[1]) == (10, 110)
 
     engagements.engagement_cancel(engagement=engagement, user=provider_user, reason="Moved")

@@ -15,6 +15,7 @@ from imatch.errors import DomainError, PermissionDenied
 from marketplace.errors import InvalidTransition, WrongSide
 from marketplace.models import BillingStatus, BonusStatus, Engagement, EngagementStatus, Match, MatchStatus
 from marketplace.services import engagements, matches
+from marketplace.services.referrals import referral_first_engagement_cause
 from tests.currency.factories import balance_of, pot_fund
 from tests.marketplace.factories import UserFactory
 from tests.marketplace.loop import accepted_match, confirmed_engagement, make_category, make_provider, make_seeker
@@ -180,7 +181,7 @@ def test_a_referred_person_s_engagement_cancelled_before_payment_pays_the_referr
     assert Engagement.objects.get(pk=first.pk).status == EngagementStatus.CANCELLED
     assert balance_of(referrer) == before
     _pay(second, operator)  # the next engagement whose commission is paid is the one that pays
-    assert balance_of(referrer) == before + 200
+    assert balance_of(referrer) == before + 50 + 200  # the profile award and the first-engagement award
 
 
 def test_cancelling_an_engagement_paid_at_confirmation_before_this_rule_takes_the_bonuses_back():
@@ -196,7 +197,13 @@ def test_cancelling_an_engagement_paid_at_confirmation_before_this_rule_takes_th
             reference_type="engagement",
             reference_id=engagement.pk,
         )
-    engagements.referral_first_engagement(person=engagement.seeker.user, engagement=engagement)
+    pot_award(
+        user=referrer,
+        rule_key="referral_first_engagement",
+        cause=referral_first_engagement_cause(engagement.seeker.user.pk),
+        reference_type="engagement",
+        reference_id=engagement.pk,
+    )
     Engagement.objects.filter(pk=engagement.pk).update(bonus_status=BonusStatus.PAID)
     before = balance_of(referrer), balance_of(engagement.provider.user), balance_of(engagement.seeker.user)
 
