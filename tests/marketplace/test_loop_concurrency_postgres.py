@@ -56,7 +56,10 @@ def test_a_cancel_request_and_its_answer_race_to_one_outcome():
 
 
 def test_parallel_ratings_by_one_person_save_one():
-    engagement = confirmed_engagement()
+    engagement = confirmed_engagement("5000")  # its paid commission's budget holds both rating awards
+    operator = UserFactory(is_staff=True)
+    engagements.engagement_mark_invoiced(engagement=engagement, operator=operator)
+    engagement = engagements.engagement_mark_paid(engagement=engagement, operator=operator)  # ratings pay at once
     results = race(6, lambda i: ratings.rating_create(engagement=engagement, user=engagement.seeker.user, stars=5))
     assert outcome_kinds(results) == {"Rating": 1, "AlreadyRated": 5}
     assert Rating.objects.count() == 1
