@@ -358,8 +358,9 @@ class _Builder:
     def engagement(self, match: Match, operator: User) -> None:
         plan = PLANS[match.category.name]
         provider = match.provider
-        price = self.random.uniform(float(provider.pricing_min), float(provider.pricing_max))
-        deal_value = Decimal(round(price * self.random.randint(*plan.units), -1)).quantize(Decimal("0.01"))
+        # Whole dollars drawn within the provider's price range: money stays Decimal, never float.
+        price = Decimal(self.random.randint(int(provider.pricing_min), int(provider.pricing_max)))
+        deal_value = (price * self.random.randint(*plan.units)).quantize(Decimal("1E1")).quantize(Decimal("0.01"))
         seeker_reports = self.random.random() < 0.5
         reporter, other = (match.seeker.user, provider.user) if seeker_reports else (provider.user, match.seeker.user)
         engagement = engagements.engagement_report(match=match, user=reporter, deal_value_usd=deal_value)
