@@ -22,7 +22,7 @@ class ErrorCode(StrEnum):
     BELOW_MINIMUM = "below_minimum"  # a redemption under the minimum
     ALREADY_DECIDED = "already_decided"  # the redemption was approved or rejected before
     ZERO = "zero"  # an adjustment of 0 POT
-    NOT_REDEEMABLE = "not_redeemable"  # promotional POT before a paid engagement, or an unverified email
+    NOT_REDEEMABLE = "not_redeemable"  # promotional POT no commission paid for yet, or an unverified email
     DEBT_OPEN = "debt_open"  # the person owes POT: redemptions wait until it is settled
 
 
@@ -64,7 +64,7 @@ class IdempotencyConflict(Conflict):
 
 class NotRedeemable(DomainError):
     """The POT asked for is not redeemable yet: the email is not verified, or it is promotional
-    POT and the person has no paid engagement yet (the message says which)."""
+    POT that no paid commission has paid for yet (the message says which)."""
 
     code = ErrorCode.NOT_REDEEMABLE
 

@@ -40,6 +40,9 @@ RETRY_ATTEMPTS = 5
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 AWARD_REVERSAL = "award_reversal"
 DEBT_SETTLEMENT = "debt_settlement"
+# A pair of rows (a `burn` of promotional POT, an `earn` of the same POT as earned) that makes
+# promotional POT redeemable, paid from a paid commission's budget: it moves no POT and earns nothing.
+PROMOTIONAL_RELEASE = "promotional_release"
 # Credits that pay back an open debt before the person can use them.
 SETTLING_TYPES = (TransactionType.EARN, TransactionType.REFUND)
 
@@ -107,6 +110,8 @@ def new_key(prefix: str) -> str:
 
 def lifetime_earned_delta(*, transaction_type: str, category: str, amount: int) -> int:
     """How a row moves the POT earned over time (levels): awards, less reversed awards and settled debts."""
+    if category == PROMOTIONAL_RELEASE:
+        return 0
     if transaction_type == TransactionType.EARN or category in (AWARD_REVERSAL, DEBT_SETTLEMENT):
         return amount
     return 0

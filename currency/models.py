@@ -83,8 +83,8 @@ class EarningRule(models.Model):
     )
     promotional = models.BooleanField(
         default=False,
-        help_text="Sign-up-time POT (profiles, referrals, streaks): spendable at once, redeemable for USD only "
-        "after the person has a paid engagement and a verified email.",
+        help_text="Sign-up-time POT that no revenue paid for (profiles, streaks): spendable at once, redeemable "
+        "for USD only once a paid commission of the person's engagements pays for it (and the email is verified).",
     )
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -178,8 +178,9 @@ class Wallet(models.Model):
     """A user's POT: the cached balance of their rows, and the POT they earned over time.
 
     `balance` is what the person can spend; `promotional_balance` is the part of it that came
-    from promotional awards and is not redeemable until the person has a paid engagement
-    (`paid_engagement_at`) and a verified email. `debt` is POT a reversal could not take back;
+    from promotional awards and is not redeemable until a paid commission of one of the
+    person's engagements pays for it (`currency.services.pot_promotional_release`); redemptions
+    also need a verified email. `debt` is POT a reversal could not take back;
     the next earnings and refunds settle it, and redemptions wait while it is open.
     """
 

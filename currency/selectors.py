@@ -11,7 +11,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from currency.ledger import award_key
+from currency.ledger import PROMOTIONAL_RELEASE, award_key
 from currency.levels import Level, level_for
 from currency.models import (
     EarningRule,
@@ -36,6 +36,15 @@ def pot_to_usd(pot: int) -> Decimal:
 def email_verified(user) -> bool:
     """Whether the person verified their email address (`users.email_verified_at`)."""
     return user.email_verified_at is not None
+
+
+def promotional_explanation(promotional_balance: int) -> str:
+    """Why promotional POT is not redeemable yet, and what makes it so, in plain words."""
+    return (
+        f"{promotional_balance} POT are promotional (sign-up awards): you can spend them on platform features, "
+        "and they become redeemable when the commission of one of your engagements is paid, as far as that "
+        "commission covers them after the engagement's bonuses."
+    )
 
 
 @dataclass(frozen=True)
@@ -64,16 +73,12 @@ class WalletSummary:
         return self.balance
 
     @property
-    def promotional_locked(self) -> bool:
-        """Promotional POT becomes redeemable with a paid engagement and a verified email."""
-        return not (self.paid_engagement and self.email_verified)
-
-    @property
     def redeemable(self) -> int:
-        """What a redemption may take now: nothing while the email is unverified or a debt is open."""
+        """What a redemption may take now: the earned part of the balance (promotional POT becomes
+        earned when a paid commission pays for it); nothing while the email is unverified or a debt is open."""
         if not self.email_verified or self.debt > 0:
             return 0
-        return self.balance - self.promotional_balance if self.promotional_locked else self.balance
+        return self.balance - self.promotional_balance
 
     @property
     def redeemable_usd(self) -> Decimal:
@@ -92,11 +97,8 @@ class WalletSummary:
                 f"You owe {self.debt} POT (an award was taken back after you had spent it): "
                 "your next earnings pay it back first."
             )
-        if self.promotional_balance > 0 and not self.paid_engagement:
-            reasons.append(
-                f"{self.promotional_balance} POT are promotional (sign-up, referral and rating awards): "
-                "they become redeemable once you have a paid engagement."
-            )
+        if self.promotional_balance > 0:
+            reasons.append(promotional_explanation(self.promotional_balance))
         return reasons
 
 
@@ -241,11 +243,13 @@ def economy_statistics(*, now: datetime | None = None) -> dict:
     - earned: every `earn` row; spent: POT paid for spend options;
     - burned: POT that left circulation for good: spent POT plus reversed awards (`burn`);
     - burn_rate: burned / earned; participation_rate: users with POT / users.
+    Releases of promotional POT (a burn and an earn of the same POT) move nothing and are left out.
     """
     now = now or timezone.now()
     wallets = Wallet.objects.aggregate(in_circulation=Sum("balance"), with_pot=Count("id", filter=Q(balance__gt=0)))
     by_type = dict(
-        PotTransaction.objects.values("transaction_type")
+        PotTransaction.objects.exclude(category=PROMOTIONAL_RELEASE)
+        .values("transaction_type")
         .annotate(total=Sum("amount"))
         .values_list("transaction_type", "total")
         .order_by()
@@ -274,6 +278,7 @@ def economy_daily(*, days: int = 30, now: datetime | None = None) -> list[dict]:
     start = (now - timedelta(days=days - 1)).date()
     rows = (
         PotTransaction.objects.filter(created_at__date__gte=start)
+        .exclude(category=PROMOTIONAL_RELEASE)
         .annotate(day=TruncDate("created_at"))
         .values("day", "transaction_type")
         .annotate(total=Sum("amount"))
@@ -296,7 +301,9 @@ def economy_daily(*, days: int = 30, now: datetime | None = None) -> list[dict]:
 
 def pot_by_reason(*, transaction_types: Iterable[str], since: datetime | None = None) -> list[dict]:
     """POT and row counts per reason for these types, largest first (earning sources, spending)."""
-    rows = PotTransaction.objects.filter(transaction_type__in=list(transaction_types))
+    rows = PotTransaction.objects.filter(transaction_type__in=list(transaction_types)).exclude(
+        category=PROMOTIONAL_RELEASE
+    )
     if since is not None:
         rows = rows.filter(created_at__gte=since)
     totals = rows.values("category").annotate(count=Count("id"), total=Sum("amount")).order_by()

@@ -12,10 +12,12 @@ Idempotency keys, one per cause:
 - `redemption-refund:<redemption id>` for a rejected redemption's refund;
 - `debt-settlement:<credit row id>` for the settlement the ledger writes after a credit.
 
-Promotional POT (awards of rules marked `promotional`) is spendable at once and redeemable
-only once the person has a paid engagement (`pot_paid_engagement_record`, called by
-marketplace when a commission is marked paid) and a verified email. A reversal that finds
-too small a balance records the rest as a debt; redemptions wait while a debt is open.
+Promotional POT (awards of rules marked `promotional`: sign-up-time awards that no revenue
+paid for) is spendable at once and becomes redeemable only when a paid commission pays for it:
+`pot_promotional_release`, called by marketplace when a commission is marked paid, turns as
+much of it into earned POT as that engagement's POT budget has left. Redemptions also need a
+verified email. A reversal that finds too small a balance records the rest as a debt;
+redemptions wait while a debt is open.
 """
 
 import hashlib
@@ -44,11 +46,14 @@ from currency.errors import (
 )
 from currency.ledger import (
     AWARD_REVERSAL,
+    PROMOTIONAL_RELEASE,
     Draw,
     IdempotencyKeyTaken,
+    Posting,
     award_key,
     ledger_atomic,
     ledger_post,
+    ledger_post_many,
     new_key,
     wallet_paid_engagement_record,
     wallets_lock,
@@ -65,7 +70,7 @@ from currency.models import (
     SpendOption,
     TransactionType,
 )
-from currency.selectors import WalletSummary, email_verified
+from currency.selectors import WalletSummary, email_verified, promotional_explanation
 from imatch.errors import DomainError, NotFound, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 
@@ -84,6 +89,7 @@ __all__ = [  # noqa: RUF022 - grouped by use case, not sorted
     "pot_award",
     "pot_award_reverse",
     "pot_paid_engagement_record",
+    "pot_promotional_release",
     "pot_spend",
     "redemption_approve",
     "redemption_reject",
@@ -241,15 +247,67 @@ def pot_award_reverse(*, cause: str, reason: str) -> PotTransaction | None:
 
 @ledger_atomic
 def pot_paid_engagement_record(*, user, engagement_id: int) -> bool:
-    """The commission of one of the person's engagements was paid: their promotional POT can become redeemable.
+    """Record that the commission of one of the person's engagements was paid (the first one counts).
 
-    Called by marketplace when an operator marks a commission paid (for both sides). The first
-    paid engagement counts; returns whether this one was the first.
+    Called by marketplace when an operator marks a commission paid (for both sides); the
+    wallet shows it. Returns whether this one was the first.
     """
     recorded = wallet_paid_engagement_record(user_id=user.pk, at=timezone.now())
     if recorded:
-        log.info("User %s: first paid engagement (#%s); promotional POT is redeemable", user.pk, engagement_id)
+        log.info("User %s: first paid engagement (#%s)", user.pk, engagement_id)
     return recorded
+
+
+def promotional_release_keys(cause: str) -> tuple[str, str]:
+    """The idempotency keys of a release's two rows: the promotional POT out, the same POT back as earned."""
+    return f"promotional-release-out:{cause}", f"promotional-release:{cause}"
+
+
+@ledger_atomic
+def pot_promotional_release(
+    *, user, cause: str, max_amount: int, reference_type: str = "", reference_id: int | None = None
+) -> int:
+    """Make up to `max_amount` of the person's promotional POT redeemable, at most once per `cause`.
+
+    `max_amount` is what a paid commission still has to pay for it (marketplace's engagement
+    POT budget): a release is a payout of that commission, like a bonus. It writes two rows
+    of reason `promotional_release` referring to the cause (e.g. the engagement): a `burn`
+    of promotional POT and an `earn` of the same POT as earned. The balance does not move and
+    nothing is earned for levels; only the promotional part shrinks. Returns the POT released
+    (0 when there is no promotional POT, no budget, or this cause already released).
+    """
+    max_amount = _whole_pot(max_amount, field="max_amount")
+    out_key, in_key = promotional_release_keys(cause)
+    wallet = wallets_lock([user.pk])[user.pk]
+    amount = min(wallet.promotional_balance, max_amount)
+    if amount <= 0 or PotTransaction.objects.filter(idempotency_key__in=[out_key, in_key]).exists():
+        return 0
+    common = {
+        "user_id": user.pk,
+        "category": PROMOTIONAL_RELEASE,
+        "reference_type": reference_type,
+        "reference_id": reference_id,
+    }
+    ledger_post_many(
+        [
+            Posting(
+                **common,
+                amount=-amount,
+                transaction_type=TransactionType.BURN,
+                idempotency_key=out_key,
+                note=f"{amount} promotional POT are paid for by a commission",
+                draw=Draw.PROMOTIONAL_FIRST,
+            ),
+            Posting(
+                **common,
+                amount=amount,
+                transaction_type=TransactionType.EARN,
+                idempotency_key=in_key,
+                note=f"{amount} POT are now redeemable (a commission was paid)",
+            ),
+        ]
+    )
+    return amount
 
 
 # --- Spending -------------------------------------------------------------------------
@@ -473,9 +531,7 @@ def _redeemable_check(*, user, pot_amount: int) -> None:
         )
     if pot_amount > summary.redeemable:
         raise NotRedeemable(
-            f"You can redeem {summary.redeemable} POT now: {summary.promotional_balance} POT of your balance are "
-            "promotional (sign-up, referral and rating awards) and become redeemable once you have a paid engagement "
-            "(no paid engagement yet). You can still spend them on platform features.",
+            f"You can redeem {summary.redeemable} POT now. " + promotional_explanation(summary.promotional_balance),
             field="pot_amount",
         )
 

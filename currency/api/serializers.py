@@ -74,7 +74,7 @@ class BalanceSerializer(serializers.Serializer):
     redeemable_usd = serializers.DecimalField(max_digits=14, decimal_places=2)
     promotional = serializers.IntegerField(
         source="promotional_balance",
-        help_text="Promotional POT in the balance: redeemable after a paid engagement and a verified email.",
+        help_text="Promotional POT in the balance: redeemable once a paid commission pays for it.",
     )
     debt = serializers.IntegerField(help_text="POT owed after a reversal; the next earnings settle it first.")
     paid_engagement = serializers.BooleanField()

@@ -1,9 +1,10 @@
 """An engagement's POT budget: what its paid commission may still pay out in POT.
 
 No engagement pays out more than it brought in. Everything it causes to be awarded (its
-bonuses, the referral awards its payment releases, the awards of its ratings) is written
-with a reference to the engagement or to one of its ratings, so the budget left is the paid
-commission at the redemption rate, less those rows. Services that pay from it hold the
+bonuses, the referral awards its payment releases, the awards of its ratings, the `earn`
+row of each release of promotional POT) is written with a reference to the engagement or to
+one of its ratings, so the budget left is the paid commission at the redemption rate, less
+those rows. Services that pay from it hold the
 engagement's row lock, so two payments never spend the same budget.
 """
 

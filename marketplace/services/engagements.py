@@ -9,15 +9,17 @@ the category's name. A deal above the category's `deal_review_threshold_usd` wai
 POT for an engagement is paid when its commission is **paid** (`engagement_mark_paid`),
 never before. The rule that keeps two accounts of one person from minting POT:
 
-    (provider bonus + seeker bonus + referral awards + rating awards) x POT_USD_RATE
-        <= the commission paid in USD (commission minus any POT commission credit)
+    (provider bonus + seeker bonus + referral awards + rating awards + promotional releases)
+        x POT_USD_RATE <= the commission paid in USD (commission minus any POT commission credit)
 
 The provider's bonus (5% of the deal value in POT) comes first, then the seeker's (a fixed
 100 POT, only from the category's `seeker_bonus_min_deal_usd`), then the referrers' awards
 (`marketplace.services.referrals`), then the ratings' awards (given before the payment; one
 given later is paid from what is left then); each is cut to what is left of that budget
-(`marketplace.services.budget`, rounded down to whole POT). The planned bonuses
-are shown as pending from the confirmation on. Each award happens once per cause.
+(`marketplace.services.budget`, rounded down to whole POT). What is left then makes each
+side's promotional POT (sign-up awards) redeemable, provider first
+(`currency.services.pot_promotional_release`). The planned bonuses are shown as pending
+from the confirmation on. Each award happens once per cause.
 
 Before confirmation counts (reported, under review) either side cancels alone. After it,
 one side's cancel is a *request* (with a reason): the other side agrees (cancelled) or
@@ -32,7 +34,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from currency.selectors import award_for_cause, earning_rule_pot, usd_to_pot_floor
-from currency.services import commission_credit_apply, pot_award, pot_award_reverse, pot_paid_engagement_record
+from currency.services import (
+    commission_credit_apply,
+    pot_award,
+    pot_award_reverse,
+    pot_paid_engagement_record,
+    pot_promotional_release,
+)
 from imatch.errors import DomainError, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 from imatch.text import clean_text
@@ -50,6 +58,7 @@ from marketplace.models import (
     MatchStatus,
     User,
 )
+from marketplace.services.budget import engagement_pot_budget_left
 from marketplace.services.ratings import rating_awards_pay, ratings_of_cancelled_engagement
 from marketplace.services.referrals import REFERRAL_RULES, referral_awards_pay, referral_cause
 from marketplace.services.states import check_transition
@@ -400,7 +409,8 @@ def engagement_mark_paid(*, engagement: Engagement, operator: User) -> Engagemen
     Budget: the commission paid in USD (commission minus POT commission credit) at the
     redemption rate, in whole POT rounded down. Provider bonus first, then the seeker's,
     then the referrers' awards for either side (`referrals`), then the awards of the ratings
-    given so far (`ratings`), each cut to what is left (module docstring).
+    given so far (`ratings`), then the release of each side's promotional POT (provider
+    first: it becomes redeemable), each cut to what is left (module docstring).
     """
     _check_operator(operator)
     engagement = _locked(engagement)
@@ -425,8 +435,15 @@ def engagement_mark_paid(*, engagement: Engagement, operator: User) -> Engagemen
     )
     if engagement.provider_bonus_pot or engagement.seeker_bonus_pot:
         emails.engagement_bonus_paid(engagement)
-    for person in (engagement.seeker.user, engagement.provider.user):  # their promotional POT may become redeemable
+    for person in (engagement.provider.user, engagement.seeker.user):
         pot_paid_engagement_record(user=person, engagement_id=engagement.pk)
+        pot_promotional_release(
+            user=person,
+            cause=f"engagement:{engagement.pk}:user:{person.pk}",
+            max_amount=engagement_pot_budget_left(engagement=engagement),
+            reference_type="engagement",
+            reference_id=engagement.pk,
+        )
     return engagement
 
 

@@ -164,7 +164,10 @@ def test_report_confirm_complete_through_the_api_pays_the_bonuses_with_the_commi
     body = provider_api.get(url).json()
     assert body["bonus_status"] == "paid" and body["pending_bonus_pot"] == 0
     assert balance_of(accepted.provider.user) - before == 60
-    assert PotTransaction.objects.filter(reference_type="engagement", reference_id=engagement["id"]).count() == 2
+    bonuses = PotTransaction.objects.filter(
+        reference_type="engagement", reference_id=engagement["id"], category="engagement_bonus"
+    )
+    assert bonuses.count() == 2
 
 
 def test_a_reported_engagement_is_cancelled_by_one_side():

@@ -1,4 +1,4 @@
-"""Promotional POT (spendable at once, redeemable after a paid engagement and a verified email) and
+"""Promotional POT (spendable at once, redeemable once a paid commission pays for it, with a verified email) and
 debts (a reversal that finds too small a balance), through the services, the API and the wallet page."""
 
 import io
@@ -12,8 +12,8 @@ from currency import services
 from currency.audit import verify_ledger
 from currency.errors import DebtOpen, NotRedeemable
 from currency.ledger import Posting, ledger_atomic, ledger_post
-from currency.models import EarningRule, Redemption, Wallet
-from currency.selectors import wallet_summary
+from currency.models import EarningRule, PotTransaction, Redemption, Wallet
+from currency.selectors import economy_statistics, wallet_summary
 from tests.conftest import client_for
 from tests.currency.factories import balance_of, pot_fund, rows_of
 from tests.marketplace.factories import UserFactory
@@ -38,14 +38,8 @@ def _redeem(user, amount: int):
 
 def test_sign_up_time_rules_are_promotional_in_data_and_the_others_are_not():
     promotional = set(EarningRule.objects.filter(promotional=True).values_list("key", flat=True))
-    assert promotional == {
-        "profile_creation_seeker",
-        "profile_creation_provider",
-        "referral_profile_created",
-        "referral_first_engagement",
-        "rating_given",  # rating awards too: they are paid from a paid commission's budget
-        "rating_five_star_received",
-    }
+    # Referral and rating awards are paid only from a paid commission's budget: earned POT.
+    assert promotional == {"profile_creation_seeker", "profile_creation_provider"}
 
 
 def test_an_award_of_a_promotional_rule_is_promotional_pot(user):
@@ -82,16 +76,18 @@ def test_spending_takes_promotional_pot_first(user):
     assert (wallet.balance, wallet.promotional_balance) == (50, 0)
 
 
-def test_promotional_pot_is_not_redeemable_without_a_paid_engagement(user):
+def test_promotional_pot_is_not_redeemable_until_a_paid_commission_pays_for_it(user):
     person = UserFactory(verified=True)
     _promotional_award(person, "p")
     pot_fund(person, 500)
+    services.pot_paid_engagement_record(user=person, engagement_id=7)  # a paid engagement alone unlocks nothing
     summary = wallet_summary(user=person)
     assert (summary.spendable, summary.redeemable, summary.promotional_balance) == (600, 500, 100)
     with pytest.raises(NotRedeemable) as refused:
         _redeem(person, 600)
     assert refused.value.code == "not_redeemable" and refused.value.field == "pot_amount"
-    assert "no paid engagement yet" in refused.value.message and "You can redeem 500 POT now" in refused.value.message
+    assert "You can redeem 500 POT now" in refused.value.message
+    assert "become redeemable when the commission of one of your engagements is paid" in refused.value.message
     assert balance_of(person) == 600 and not Redemption.objects.exists()
     redemption = _redeem(person, 500).redemption  # the earned part is redeemable
     held = rows_of(person)[-1]
@@ -99,17 +95,49 @@ def test_promotional_pot_is_not_redeemable_without_a_paid_engagement(user):
     assert _wallet(person).promotional_balance == 100
 
 
-def test_a_paid_engagement_and_a_verified_email_make_promotional_pot_redeemable():
+def test_a_release_makes_promotional_pot_redeemable_up_to_its_budget_and_once_per_cause():
     person = UserFactory(verified=True)
     _promotional_award(person, "p")
     pot_fund(person, 450)
-    assert services.pot_paid_engagement_record(user=person, engagement_id=7) is True
-    assert services.pot_paid_engagement_record(user=person, engagement_id=8) is False  # the first one counts
-    assert wallet_summary(user=person).redeemable == 550
+    before = _wallet(person)
+    assert services.pot_promotional_release(user=person, cause="engagement:7", max_amount=60) == 60
+    assert services.pot_promotional_release(user=person, cause="engagement:7", max_amount=60) == 0  # once
+    out, back = rows_of(person)[-2:]
+    assert (out.transaction_type, out.amount, out.promotional_amount, out.category) == (
+        "burn",
+        -60,
+        -60,
+        "promotional_release",
+    )
+    assert (back.transaction_type, back.amount, back.promotional_amount) == ("earn", 60, 0)
+    wallet = _wallet(person)
+    assert (wallet.balance, wallet.promotional_balance) == (550, 40)
+    assert wallet.lifetime_earned == before.lifetime_earned  # a release earns nothing: levels do not move
+    assert wallet_summary(user=person).redeemable == 510
+    # Another cause releases the rest, never more than there is.
+    assert services.pot_promotional_release(user=person, cause="engagement:8", max_amount=1000) == 40
+    assert services.pot_promotional_release(user=person, cause="engagement:9", max_amount=1000) == 0
     _redeem(person, 550)
-    held = rows_of(person)[-1]
-    assert (held.amount, held.promotional_amount) == (-550, -100)  # earned POT first, then promotional
     assert (_wallet(person).balance, _wallet(person).promotional_balance) == (0, 0)
+
+
+def test_a_release_moves_nothing_in_the_economy_statistics():
+    person = UserFactory(verified=True)
+    _promotional_award(person, "p")
+    before = economy_statistics()
+    services.pot_promotional_release(user=person, cause="engagement:7", max_amount=100)
+    after = economy_statistics()
+    for figure in ("total_pot_earned_all_time", "total_pot_burned_all_time", "total_pot_in_circulation"):
+        assert after[figure] == before[figure]
+
+
+def test_a_release_with_no_budget_or_no_promotional_pot_writes_nothing():
+    person = UserFactory(verified=True)
+    pot_fund(person, 100)
+    assert services.pot_promotional_release(user=person, cause="engagement:1", max_amount=100) == 0
+    _promotional_award(person, "p")
+    assert services.pot_promotional_release(user=person, cause="engagement:2", max_amount=0) == 0
+    assert not PotTransaction.objects.filter(category="promotional_release").exists()
 
 
 def test_an_unverified_email_blocks_every_redemption_even_of_earned_pot():
@@ -126,13 +154,12 @@ def test_an_unverified_email_blocks_every_redemption_even_of_earned_pot():
 def test_a_rejected_redemption_gives_back_the_kind_of_pot_it_held(operator):
     person = UserFactory(verified=True)
     _promotional_award(person, "p")
-    pot_fund(person, 400)
-    services.pot_paid_engagement_record(user=person, engagement_id=1)
-    redemption = _redeem(person, 500).redemption  # 400 earned + 100 promotional
+    pot_fund(person, 500)
+    redemption = _redeem(person, 500).redemption  # earned POT only: the promotional 100 stay
     services.redemption_reject(redemption_id=redemption.pk, operator=operator, reason="bad details")
     refund = rows_of(person)[-1]
-    assert (refund.transaction_type, refund.amount, refund.promotional_amount) == ("refund", 500, 100)
-    assert (_wallet(person).balance, _wallet(person).promotional_balance) == (500, 100)
+    assert (refund.transaction_type, refund.amount, refund.promotional_amount) == ("refund", 500, 0)
+    assert (_wallet(person).balance, _wallet(person).promotional_balance) == (600, 100)
 
 
 def test_the_database_refuses_a_wallet_whose_promotional_part_exceeds_its_balance(user):

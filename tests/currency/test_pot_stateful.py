@@ -1,8 +1,8 @@
 """A Hypothesis state machine drives the POT services against an in-memory reference model.
 
 Random sequences of award / reverse / spend / redeem / approve / reject / adjust / a paid
-engagement, with retries under the same idempotency key (same or different request). After
-every step the balances (spendable, promotional, redeemable, owed), each wallet's history,
+engagement / a release of promotional POT, with retries under the same idempotency key (same or
+different request). After every step the balances (spendable, promotional, redeemable, owed), each wallet's history,
 levels and the economy statistics agree with the model, and `verify_ledger` holds.
 """
 
@@ -24,7 +24,7 @@ from tests.marketplace.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 RULES = {"engagement_bonus_seeker": 100, "profile_creation_seeker": 50, "referral_first_engagement": 200}
-PROMOTIONAL = {"profile_creation_seeker", "referral_first_engagement"}
+PROMOTIONAL = {"profile_creation_seeker"}  # referral and rating awards are earned: a commission pays for them
 OPTIONS = {"extra_matches": (100, "seeker"), "profile_boost": (200, "provider"), "commission_credit": (250, "provider")}
 ROLES = ["seeker", "provider", "both"]
 MIN_REDEMPTION = 500
@@ -39,6 +39,7 @@ class Model:
     debt: list[int]
     paid_engagement: list[bool]
     awards: dict[str, tuple[int, int, bool]] = field(default_factory=dict)  # cause -> (person, amount, promotional)
+    releases: set[str] = field(default_factory=set)
     reversed: set[str] = field(default_factory=set)
     requests: dict[tuple[str, int, str], tuple[tuple, object]] = field(default_factory=dict)
     redemptions: dict[int, list] = field(default_factory=dict)  # id -> [person, amount, status]
@@ -72,8 +73,7 @@ class Model:
     def redeemable(self, person: int) -> int:
         if self.debt[person]:
             return 0
-        locked = 0 if self.paid_engagement[person] else self.promotional[person]
-        return self.balances[person] - locked
+        return self.balances[person] - self.promotional[person]  # a paid engagement alone unlocks nothing
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -152,6 +152,17 @@ class LedgerMachine(RuleBasedStateMachine):
         first = services.pot_paid_engagement_record(user=self.people[person], engagement_id=person + 1)
         assert first == (not self.model.paid_engagement[person])
         self.model.paid_engagement[person] = True
+
+    @rule(person=st.integers(0, 2), budget=st.integers(0, 120), cause=st.sampled_from("uvwxyz"))
+    def release(self, person, budget, cause):
+        """A paid commission pays for up to `budget` of the person's promotional POT (once per cause)."""
+        released = services.pot_promotional_release(user=self.people[person], cause=cause, max_amount=budget)
+        expected = 0 if cause in self.model.releases else min(budget, self.model.promotional[person])
+        assert released == expected
+        if released:
+            self.model.releases.add(cause)
+            self.model.post(person, -released)  # promotional POT out…
+            self.model.credit(person, released)  # …and back as earned POT (an open debt is settled from it)
 
     @rule(person=st.integers(0, 2), option=st.sampled_from(sorted(OPTIONS)), key=st.sampled_from([None, "k1", "k2"]))
     def spend(self, person, option, key):

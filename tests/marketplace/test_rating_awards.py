@@ -51,12 +51,15 @@ def test_ratings_given_before_payment_are_paid_with_the_commission_within_the_bu
     seeker_rating, provider_rating = Rating.objects.order_by("pk")
     paid = {(row.idempotency_key, row.amount, row.promotional_amount) for row in _rating_rows()}
     assert paid == {
-        (f"award:{ratings.rating_given_cause(seeker_rating.pk)}", 10, 10),
-        (f"award:{ratings.rating_five_star_cause(seeker_rating.pk)}", 90, 90),  # cut to what was left
+        (f"award:{ratings.rating_given_cause(seeker_rating.pk)}", 10, 0),
+        (f"award:{ratings.rating_five_star_cause(seeker_rating.pk)}", 90, 0),  # cut to what was left
     }
     assert engagement_pot_awarded(engagement=engagement) == 250
     assert engagement_pot_budget_left(engagement=engagement) == 0
     assert provider_rating.pk  # its awards found no budget left: not paid, not written
+    # Nothing was left for the sign-up POT of either side: it stays promotional (not redeemable).
+    assert not PotTransaction.objects.filter(category="promotional_release").exists()
+    assert wallet_summary(user=engagement.provider.user).promotional_balance == 100
 
 
 def test_a_rating_after_payment_is_paid_at_once_and_each_award_once(operator):
@@ -67,13 +70,15 @@ def test_a_rating_after_payment_is_paid_at_once_and_each_award_once(operator):
     assert (balance_of(seeker_user) - before[0], balance_of(provider_user) - before[1]) == (10, 100)
     assert ratings.rating_awards_pay(engagement=engagement) == 0  # already paid: once per cause
     assert _rating_rows().count() == 2
-    assert all(row.promotional_amount == row.amount for row in _rating_rows())
+    assert all(row.promotional_amount == 0 for row in _rating_rows())
 
 
-def test_rating_pot_is_promotional_until_a_paid_engagement(operator):
+def test_rating_pot_is_earned_pot_because_the_commission_paid_for_it(operator):
     engagement = _pay(confirmed_engagement("10000.00", make_category(commission_rate="0.50")), operator)
-    ratings.rating_create(engagement=engagement, user=engagement.seeker.user, stars=4)
+    seeker_user = engagement.seeker.user
+    before = wallet_summary(user=seeker_user)
+    ratings.rating_create(engagement=engagement, user=seeker_user, stars=4)
     row = _rating_rows().get()
-    assert row.promotional_amount == row.amount == 10
-    summary = wallet_summary(user=engagement.seeker.user)
-    assert summary.promotional_balance >= 10 and summary.paid_engagement
+    assert (row.amount, row.promotional_amount, row.reference_type) == (10, 0, "rating")
+    after = wallet_summary(user=seeker_user)
+    assert (after.balance, after.promotional_balance) == (before.balance + 10, before.promotional_balance)

@@ -13,6 +13,7 @@ from currency.selectors import wallet_summary
 from marketplace.models import User
 from marketplace.services import engagements, matches
 from marketplace.services.referrals import email_canonical
+from tests.currency.factories import balance_of
 from tests.marketplace.factories import UserFactory
 from tests.marketplace.loop import make_category, make_provider, make_seeker
 
@@ -47,13 +48,14 @@ def test_a_referral_farm_pays_nothing_until_a_referred_person_has_a_paid_engagem
     _paid_engagement_of(main, operator)  # the person's own paid engagement
     assert not _referral_rows(main).exists()
     summary = wallet_summary(user=main)
-    assert summary.paid_engagement and summary.promotional_balance == 0 + 50  # their own seeker profile only
+    # Their own seeker profile's 50 POT were released by their own commission; no referral award yet.
+    assert summary.paid_engagement and summary.promotional_balance == 0 and summary.redeemable == balance_of(main)
 
     engagement = _paid_engagement_of(farm[0], operator)  # one referred person brings in a commission
     rows = list(_referral_rows(main))
     assert [(row.idempotency_key, row.amount, row.promotional_amount) for row in rows] == [
-        (f"award:referral_profile_created:user:{farm[0].pk}", 50, 50),
-        (f"award:referral_first_engagement:user:{farm[0].pk}", 200, 200),
+        (f"award:referral_profile_created:user:{farm[0].pk}", 50, 0),  # earned: the commission paid for it
+        (f"award:referral_first_engagement:user:{farm[0].pk}", 200, 0),
     ]
     assert {(row.reference_type, row.reference_id) for row in rows} == {("engagement", engagement.pk)}
 
