@@ -70,3 +70,10 @@ class Conflict(DomainError):
 
     code = ErrorCode.CONFLICT
     status = 409
+
+
+class TooManyRequests(DomainError):
+    """The person asked for this too often in a short time (a limit the service keeps, e.g. emails sent)."""
+
+    code = ErrorCode.THROTTLED
+    status = 429

@@ -342,6 +342,7 @@ CELERY_BEAT_SCHEDULE = {
 SITE_URL = env.str("SITE_URL", default="http://localhost:8401")
 # How long the email verification link sent at sign-up stays valid.
 EMAIL_VERIFICATION_MAX_AGE_DAYS = env.int("EMAIL_VERIFICATION_MAX_AGE_DAYS", default=3)
+EMAIL_VERIFICATION_SENDS_PER_HOUR = env.int("EMAIL_VERIFICATION_SENDS_PER_HOUR", default=5)
 # Phase 1 move (issue 10): how long the set-a-password link of `invite_v1` works.
 V1_INVITE_VALID_DAYS = env.int("V1_INVITE_VALID_DAYS", default=14)
 # Imported advisors are listed and matched provisionally for this many days after the import,

@@ -17,7 +17,8 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
-from imatch.errors import DomainError
+from imatch.errors import DomainError, TooManyRequests
+from imatch.ratelimit import within_limit
 from marketplace import emails
 from marketplace.errors import ErrorCode, VerificationLinkExpired, VerificationLinkInvalid
 from marketplace.models import User
@@ -33,9 +34,21 @@ def email_verification_token(*, user: User) -> str:
 
 @transaction.atomic
 def email_verification_send(*, user: User) -> None:
-    """Email the person a verification link (after commit); refused once the address is verified."""
+    """Email the person a verification link (after commit).
+
+    Refused once the address is verified, and after `EMAIL_VERIFICATION_SENDS_PER_HOUR` links
+    in an hour (sign-up's included): a "send me a new link" button must not become a way to
+    flood someone's mailbox.
+    """
     if user.email_verified_at is not None:
         raise DomainError("Your email address is already verified.", code=ErrorCode.ALREADY_VERIFIED)
+    if not within_limit(
+        "verify-email-send", str(user.pk), limit=settings.EMAIL_VERIFICATION_SENDS_PER_HOUR, period_seconds=3600
+    ):
+        raise TooManyRequests(
+            "We already sent you several verification links this hour: use the newest one in your inbox "
+            "(check the spam folder), or ask again in an hour."
+        )
     emails.email_verification(user, token=email_verification_token(user=user))
 
 

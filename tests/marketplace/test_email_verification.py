@@ -8,6 +8,7 @@ from unittest import mock
 import pytest
 from django.conf import settings
 from django.core import mail, signing
+from django.test import override_settings
 from django.urls import reverse
 
 from currency.models import PotTransaction
@@ -144,6 +145,22 @@ def test_resend_is_refused_once_verified_and_needs_a_login(client, user_api):
     refused = client_for(verified).post("/api/v1/me/verify-email/resend/")
     assert refused.status_code == 400 and refused.json()["code"] == "already_verified"
     assert user_api.post("/api/v1/me/verify-email/resend/").status_code == 202
+
+
+@override_settings(EMAIL_VERIFICATION_SENDS_PER_HOUR=2)
+def test_resending_links_is_limited_per_person_on_the_web_and_the_api(client, django_capture_on_commit_callbacks):
+    person = UserFactory()
+    client.force_login(person)
+    resend = reverse("verify-email-resend")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert "We sent a new verification link" in client.post(resend, follow=True).content.decode()
+        assert client_for(person).post("/api/v1/me/verify-email/resend/").status_code == 202
+        assert "several verification links this hour" in client.post(resend, follow=True).content.decode()
+        refused = client_for(person).post("/api/v1/me/verify-email/resend/")
+    assert refused.status_code == 429 and refused.json()["code"] == "throttled"
+    assert len(mail.outbox) == 2
+    client.force_login(UserFactory())  # someone else's limit is their own
+    assert "We sent a new verification link" in client.post(resend, follow=True).content.decode()
 
 
 # --- Referral awards wait for the referred person's verified email -----------------------
