@@ -19,8 +19,10 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30  # time for in-flight requests on restart (SIGHUP) or stop (SIGTERM)
 keepalive = 5  # seconds; nginx keeps connections to the upstream open
 
-# Logs to stdout/stderr: journald (systemd) or the container runtime collects them.
-accesslog = "-"
+# Logs to stdout/stderr: journald (systemd) or the container runtime collects them. Django
+# already logs one JSON line per request, with its request id (imatch/request_id.py), so
+# gunicorn's own access log is off unless asked for (GUNICORN_ACCESS_LOG=- writes it to stdout).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 

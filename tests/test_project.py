@@ -224,7 +224,7 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions(tmp_path, django_db
     assert sqlite3.sqlite_version_info >= (3, 35)
 
 
-def test_gunicorn_config_is_valid_and_logs_to_stdout():
+def test_gunicorn_config_is_valid_and_logs_errors_to_stderr_once_per_request():
     result = subprocess.run(
         [sys.executable, "-m", "gunicorn", "--check-config", "--print-config", "imatch.wsgi"],
         cwd=BASE_DIR,  # gunicorn reads ./gunicorn.conf.py
@@ -245,6 +245,7 @@ def test_gunicorn_config_is_valid_and_logs_to_stdout():
             name, value = line.split(" = ", 1)
             printed[name.strip()] = value.strip()
     assert printed["workers"] == "4"
-    assert printed["accesslog"] == "-"
+    assert printed["accesslog"] == "None"  # Django logs each request as JSON with its request id
+    assert printed["errorlog"] == "-"
     assert printed["timeout"] == "30"
     assert printed["bind"] == "['127.0.0.1:8401']"
