@@ -6,7 +6,8 @@ other crosswise), checks the new balance, inserts the row with its `balance_afte
 updates the cached balance. The wallet's two other numbers move with it:
 - its promotional part: a credit says how much of it is promotional; a debit takes promotional
   POT first (`Draw.PROMOTIONAL_FIRST`, spending) or earned POT first (`Draw.EARNED_FIRST`: a
-  redemption, the reversal of an earned award); each row records its promotional part;
+  redemption, the reversal of an earned award); each row records its promotional part; a
+  `release` row (amount 0) turns promotional POT into earned POT;
 - its debt: an `earn` or `refund` credit to a wallet that owes POT is followed at once by a
   `burn` row (reason `debt_settlement`) that pays the debt back from it, as far as it goes.
 The row's unique `idempotency_key` is claimed by the INSERT
@@ -40,9 +41,7 @@ RETRY_ATTEMPTS = 5
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 AWARD_REVERSAL = "award_reversal"
 DEBT_SETTLEMENT = "debt_settlement"
-# A pair of rows (a `burn` of promotional POT, an `earn` of the same POT as earned) that makes
-# promotional POT redeemable, paid from a paid commission's budget: it moves no POT and earns nothing.
-PROMOTIONAL_RELEASE = "promotional_release"
+PROMOTIONAL_RELEASE = "promotional_release"  # the reason of `release` rows
 # Credits that pay back an open debt before the person can use them.
 SETTLING_TYPES = (TransactionType.EARN, TransactionType.REFUND)
 
@@ -88,6 +87,10 @@ class Posting:
     def __post_init__(self):
         if self.transaction_type not in TransactionType.values:
             raise ValueError(f"Unknown transaction type {self.transaction_type!r}.")
+        if self.transaction_type == TransactionType.RELEASE:
+            if self.amount != 0 or self.debt or not _whole(self.promotional) or self.promotional >= 0:
+                raise ValueError("A release row moves no POT (amount 0); its promotional part is negative.")
+            return
         if self.transaction_type == TransactionType.DEBT:
             if self.amount != 0 or not _whole(self.debt) or self.debt <= 0:
                 raise ValueError("A debt row moves no POT (amount 0) and records a positive debt.")
@@ -110,8 +113,6 @@ def new_key(prefix: str) -> str:
 
 def lifetime_earned_delta(*, transaction_type: str, category: str, amount: int) -> int:
     """How a row moves the POT earned over time (levels): awards, less reversed awards and settled debts."""
-    if category == PROMOTIONAL_RELEASE:
-        return 0
     if transaction_type == TransactionType.EARN or category in (AWARD_REVERSAL, DEBT_SETTLEMENT):
         return amount
     return 0

@@ -38,6 +38,8 @@ class TransactionType(models.TextChoices):
     REFUND = "refund", "Refund"  # POT returned, e.g. a rejected redemption (> 0)
     ADJUST = "adjust", "Adjust"  # an operator's correction, with a reason (either sign)
     DEBT = "debt", "Debt"  # POT owed: a reversal found too small a balance (amount 0, debt_change > 0)
+    # Promotional POT made redeemable because a paid commission pays for it (amount 0, promotional_amount < 0)
+    RELEASE = "release", "Release"
 
 
 POSITIVE_TYPES = (TransactionType.EARN, TransactionType.REFUND)
@@ -276,7 +278,13 @@ class PotTransaction(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["idempotency_key"], name="pot_tx_one_row_per_cause"),
             models.CheckConstraint(
-                condition=~Q(amount=0) | Q(transaction_type=TransactionType.DEBT), name="pot_tx_amount_not_0"
+                condition=~Q(amount=0) | Q(transaction_type__in=[TransactionType.DEBT, TransactionType.RELEASE]),
+                name="pot_tx_amount_not_0",
+            ),
+            models.CheckConstraint(
+                condition=~Q(transaction_type=TransactionType.RELEASE)
+                | (Q(amount=0) & Q(promotional_amount__lt=0) & Q(debt_change=0)),
+                name="pot_tx_release_row_releases_promotional",
             ),
             models.CheckConstraint(
                 condition=~Q(transaction_type=TransactionType.DEBT) | (Q(amount=0) & Q(debt_change__gt=0)),
@@ -284,7 +292,8 @@ class PotTransaction(models.Model):
             ),
             models.CheckConstraint(
                 condition=(Q(promotional_amount__gte=0) & Q(promotional_amount__lte=F("amount")))
-                | (Q(promotional_amount__lte=0) & Q(promotional_amount__gte=F("amount"))),
+                | (Q(promotional_amount__lte=0) & Q(promotional_amount__gte=F("amount")))
+                | Q(transaction_type=TransactionType.RELEASE),
                 name="pot_tx_promotional_within_amount",
             ),
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="pot_tx_balance_after_gte_0"),

@@ -11,7 +11,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from currency.ledger import PROMOTIONAL_RELEASE, award_key
+from currency.ledger import award_key
 from currency.levels import Level, level_for
 from currency.models import (
     EarningRule,
@@ -243,13 +243,11 @@ def economy_statistics(*, now: datetime | None = None) -> dict:
     - earned: every `earn` row; spent: POT paid for spend options;
     - burned: POT that left circulation for good: spent POT plus reversed awards (`burn`);
     - burn_rate: burned / earned; participation_rate: users with POT / users.
-    Releases of promotional POT (a burn and an earn of the same POT) move nothing and are left out.
     """
     now = now or timezone.now()
     wallets = Wallet.objects.aggregate(in_circulation=Sum("balance"), with_pot=Count("id", filter=Q(balance__gt=0)))
     by_type = dict(
-        PotTransaction.objects.exclude(category=PROMOTIONAL_RELEASE)
-        .values("transaction_type")
+        PotTransaction.objects.values("transaction_type")
         .annotate(total=Sum("amount"))
         .values_list("transaction_type", "total")
         .order_by()
@@ -278,7 +276,6 @@ def economy_daily(*, days: int = 30, now: datetime | None = None) -> list[dict]:
     start = (now - timedelta(days=days - 1)).date()
     rows = (
         PotTransaction.objects.filter(created_at__date__gte=start)
-        .exclude(category=PROMOTIONAL_RELEASE)
         .annotate(day=TruncDate("created_at"))
         .values("day", "transaction_type")
         .annotate(total=Sum("amount"))
@@ -301,9 +298,7 @@ def economy_daily(*, days: int = 30, now: datetime | None = None) -> list[dict]:
 
 def pot_by_reason(*, transaction_types: Iterable[str], since: datetime | None = None) -> list[dict]:
     """POT and row counts per reason for these types, largest first (earning sources, spending)."""
-    rows = PotTransaction.objects.filter(transaction_type__in=list(transaction_types)).exclude(
-        category=PROMOTIONAL_RELEASE
-    )
+    rows = PotTransaction.objects.filter(transaction_type__in=list(transaction_types))
     if since is not None:
         rows = rows.filter(created_at__gte=since)
     totals = rows.values("category").annotate(count=Count("id"), total=Sum("amount")).order_by()

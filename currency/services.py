@@ -49,11 +49,9 @@ from currency.ledger import (
     PROMOTIONAL_RELEASE,
     Draw,
     IdempotencyKeyTaken,
-    Posting,
     award_key,
     ledger_atomic,
     ledger_post,
-    ledger_post_many,
     new_key,
     wallet_paid_engagement_record,
     wallets_lock,
@@ -258,11 +256,6 @@ def pot_paid_engagement_record(*, user, engagement_id: int) -> bool:
     return recorded
 
 
-def promotional_release_keys(cause: str) -> tuple[str, str]:
-    """The idempotency keys of a release's two rows: the promotional POT out, the same POT back as earned."""
-    return f"promotional-release-out:{cause}", f"promotional-release:{cause}"
-
-
 @ledger_atomic
 def pot_promotional_release(
     *, user, cause: str, max_amount: int, reference_type: str = "", reference_id: int | None = None
@@ -270,43 +263,31 @@ def pot_promotional_release(
     """Make up to `max_amount` of the person's promotional POT redeemable, at most once per `cause`.
 
     `max_amount` is what a paid commission still has to pay for it (marketplace's engagement
-    POT budget): a release is a payout of that commission, like a bonus. It writes two rows
-    of reason `promotional_release` referring to the cause (e.g. the engagement): a `burn`
-    of promotional POT and an `earn` of the same POT as earned. The balance does not move and
-    nothing is earned for levels; only the promotional part shrinks. Returns the POT released
-    (0 when there is no promotional POT, no budget, or this cause already released).
+    POT budget): a release is a payout of that commission, like a bonus. It writes one
+    `release` row (reason `promotional_release`, referring to the cause, e.g. the engagement):
+    amount 0, promotional part -released. The balance does not move and nothing is earned for
+    levels; only the promotional part shrinks. Returns the POT released (0 when there is no
+    promotional POT, no budget, or this cause already released).
     """
     max_amount = _whole_pot(max_amount, field="max_amount")
-    out_key, in_key = promotional_release_keys(cause)
     wallet = wallets_lock([user.pk])[user.pk]
     amount = min(wallet.promotional_balance, max_amount)
-    if amount <= 0 or PotTransaction.objects.filter(idempotency_key__in=[out_key, in_key]).exists():
+    if amount <= 0:
         return 0
-    common = {
-        "user_id": user.pk,
-        "category": PROMOTIONAL_RELEASE,
-        "reference_type": reference_type,
-        "reference_id": reference_id,
-    }
-    ledger_post_many(
-        [
-            Posting(
-                **common,
-                amount=-amount,
-                transaction_type=TransactionType.BURN,
-                idempotency_key=out_key,
-                note=f"{amount} promotional POT are paid for by a commission",
-                draw=Draw.PROMOTIONAL_FIRST,
-            ),
-            Posting(
-                **common,
-                amount=amount,
-                transaction_type=TransactionType.EARN,
-                idempotency_key=in_key,
-                note=f"{amount} POT are now redeemable (a commission was paid)",
-            ),
-        ]
-    )
+    try:
+        ledger_post(
+            user_id=user.pk,
+            amount=0,
+            promotional=-amount,
+            transaction_type=TransactionType.RELEASE,
+            category=PROMOTIONAL_RELEASE,
+            idempotency_key=f"promotional-release:{cause}",
+            reference_type=reference_type,
+            reference_id=reference_id,
+            note=f"{amount} promotional POT are now redeemable: a paid commission pays for them",
+        )
+    except IdempotencyKeyTaken:
+        return 0
     return amount
 
 

@@ -144,7 +144,7 @@ class EmailVerificationResendView(APIView):
     @extend_schema(request=None, responses={202: None})
     @refuses(ErrorCode.ALREADY_VERIFIED)
     def post(self, request: Request) -> Response:
-        verification.email_verification_send(user=request.user)
+        verification.email_verification_resend(user=request.user)
         return Response(status=status.HTTP_202_ACCEPTED)
 
 

@@ -34,22 +34,29 @@ def email_verification_token(*, user: User) -> str:
 
 @transaction.atomic
 def email_verification_send(*, user: User) -> None:
-    """Email the person a verification link (after commit).
-
-    Refused once the address is verified, and after `EMAIL_VERIFICATION_SENDS_PER_HOUR` links
-    in an hour (sign-up's included): a "send me a new link" button must not become a way to
-    flood someone's mailbox.
-    """
+    """Email the person a verification link (after commit); refused once the address is verified."""
     if user.email_verified_at is not None:
         raise DomainError("Your email address is already verified.", code=ErrorCode.ALREADY_VERIFIED)
-    if not within_limit(
-        "verify-email-send", str(user.pk), limit=settings.EMAIL_VERIFICATION_SENDS_PER_HOUR, period_seconds=3600
+    emails.email_verification(user, token=email_verification_token(user=user))
+
+
+def email_verification_resend(*, user: User) -> None:
+    """The person asks for a new link ("send me a new link", web and API).
+
+    At most `EMAIL_VERIFICATION_SENDS_PER_HOUR` an hour per person and address: the button
+    must not become a way to flood someone's mailbox. Refused once the address is verified.
+    """
+    if user.email_verified_at is None and not within_limit(
+        "verify-email-resend",
+        f"{user.pk}:{user.email}",
+        limit=settings.EMAIL_VERIFICATION_SENDS_PER_HOUR,
+        period_seconds=3600,
     ):
         raise TooManyRequests(
             "We already sent you several verification links this hour: use the newest one in your inbox "
             "(check the spam folder), or ask again in an hour."
         )
-    emails.email_verification(user, token=email_verification_token(user=user))
+    email_verification_send(user=user)
 
 
 @dataclass(frozen=True)

@@ -201,7 +201,7 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 def verify_email_resend(request: HttpRequest) -> HttpResponse:
     flash_outcome(
         request,
-        lambda: verification.email_verification_send(user=request.user),
+        lambda: verification.email_verification_resend(user=request.user),
         f"We sent a new verification link to {request.user.email}. It works for a few days.",
     )
     return redirect("dashboard")

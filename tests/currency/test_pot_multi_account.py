@@ -19,6 +19,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import F, Sum
@@ -78,6 +79,7 @@ class MultiAccountMachine(RuleBasedStateMachine):
         self._atomic = transaction.atomic()
         self._atomic.__enter__()
         clear_pool_cache()
+        cache.clear()  # limits counted in the cache (e.g. links sent) start from nothing too
         self.accounts = []
         self.emails = 0
 

@@ -102,14 +102,13 @@ def test_a_release_makes_promotional_pot_redeemable_up_to_its_budget_and_once_pe
     before = _wallet(person)
     assert services.pot_promotional_release(user=person, cause="engagement:7", max_amount=60) == 60
     assert services.pot_promotional_release(user=person, cause="engagement:7", max_amount=60) == 0  # once
-    out, back = rows_of(person)[-2:]
-    assert (out.transaction_type, out.amount, out.promotional_amount, out.category) == (
-        "burn",
-        -60,
+    release = rows_of(person)[-1]
+    assert (release.transaction_type, release.amount, release.promotional_amount, release.category) == (
+        "release",
+        0,
         -60,
         "promotional_release",
     )
-    assert (back.transaction_type, back.amount, back.promotional_amount) == ("earn", 60, 0)
     wallet = _wallet(person)
     assert (wallet.balance, wallet.promotional_balance) == (550, 40)
     assert wallet.lifetime_earned == before.lifetime_earned  # a release earns nothing: levels do not move
@@ -121,7 +120,7 @@ def test_a_release_makes_promotional_pot_redeemable_up_to_its_budget_and_once_pe
     assert (_wallet(person).balance, _wallet(person).promotional_balance) == (0, 0)
 
 
-def test_a_release_moves_nothing_in_the_economy_statistics():
+def test_a_release_moves_no_pot_in_the_economy_statistics():
     person = UserFactory(verified=True)
     _promotional_award(person, "p")
     before = economy_statistics()
@@ -137,7 +136,7 @@ def test_a_release_with_no_budget_or_no_promotional_pot_writes_nothing():
     assert services.pot_promotional_release(user=person, cause="engagement:1", max_amount=100) == 0
     _promotional_award(person, "p")
     assert services.pot_promotional_release(user=person, cause="engagement:2", max_amount=0) == 0
-    assert not PotTransaction.objects.filter(category="promotional_release").exists()
+    assert not PotTransaction.objects.filter(transaction_type="release").exists()
 
 
 def test_an_unverified_email_blocks_every_redemption_even_of_earned_pot():
@@ -235,6 +234,23 @@ def test_the_reversal_of_an_earned_award_takes_earned_pot_first():
     row = services.pot_award_reverse(cause="engagement_bonus:seeker:engagement:1", reason="Cancelled")
     assert (row.amount, row.promotional_amount) == (-100, 0)
     assert wallet_summary(user=person).redeemable == 0
+
+
+def test_the_database_refuses_a_release_row_that_moves_pot_or_releases_nothing(user):
+    pot_fund(user, 10)
+    for amount, promotional in ((5, -5), (0, 0), (0, 3)):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            PotTransaction.objects.create(
+                user=user,
+                transaction_type="release",
+                category="promotional_release",
+                amount=amount,
+                balance_after=10 + amount,
+                promotional_amount=promotional,
+                idempotency_key=f"tampered:{amount}:{promotional}",
+            )
+    with pytest.raises(ValueError):
+        Posting(user_id=user.pk, amount=0, promotional=0, transaction_type="release", category="promotional_release")
 
 
 def test_a_debt_row_moves_no_pot_and_records_a_positive_debt():

@@ -58,7 +58,7 @@ def test_ratings_given_before_payment_are_paid_with_the_commission_within_the_bu
     assert engagement_pot_budget_left(engagement=engagement) == 0
     assert provider_rating.pk  # its awards found no budget left: not paid, not written
     # Nothing was left for the sign-up POT of either side: it stays promotional (not redeemable).
-    assert not PotTransaction.objects.filter(category="promotional_release").exists()
+    assert not PotTransaction.objects.filter(transaction_type="release").exists()
     assert wallet_summary(user=engagement.provider.user).promotional_balance == 100
 
 
