@@ -27,7 +27,6 @@ from marketplace.web.matches import flash_match_run
 
 CARRIED = ("need", "where")  # the home search's words, carried through the category choice
 DRAFT_KEY = "profile-draft:{role}:{category}"
-NEVER_KEPT = {"csrfmiddlewaretoken", "password", "intent"}
 
 
 @require_GET
@@ -88,10 +87,10 @@ def _draft_key(role: str, category: Category) -> str:
     return DRAFT_KEY.format(role=role, category=category.name)
 
 
-def _keep_draft_and_log_in(request: HttpRequest, role: str, category: Category) -> HttpResponse:
-    """Keep what was typed (never the password) and send the person to log in, then back here."""
+def _keep_draft_and_log_in(request: HttpRequest, role: str, category: Category, form_class) -> HttpResponse:
+    """Keep the profile's fields as typed (never the account's: no password in a session) and go log in."""
     request.session[_draft_key(role, category)] = {
-        key: request.POST.getlist(key) for key in request.POST if key not in NEVER_KEPT
+        key: request.POST.getlist(key) for key in form_class.base_fields if key in request.POST
     }
     return redirect(f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}")
 
@@ -164,7 +163,7 @@ def seeker_create(request: HttpRequest) -> HttpResponse:
     form, account = _start(request, "seeker", category, SeekerForm, _initial_from_search(request))
     if request.method == "POST":
         if request.POST.get("intent") == "login" and account is not None:
-            return _keep_draft_and_log_in(request, "seeker", category)
+            return _keep_draft_and_log_in(request, "seeker", category, SeekerForm)
         if form.is_valid() and (account is None or account.is_valid()):
             user = request.user if account is None else None
             outcome = _created(
@@ -215,7 +214,7 @@ def provider_create(request: HttpRequest) -> HttpResponse:
     form, account = _start(request, "provider", category, ProviderForm, {"business_name": name})
     if request.method == "POST":
         if request.POST.get("intent") == "login" and account is not None:
-            return _keep_draft_and_log_in(request, "provider", category)
+            return _keep_draft_and_log_in(request, "provider", category, ProviderForm)
         if form.is_valid() and (account is None or account.is_valid()):
             user = request.user if account is None else None
             outcome = _created(

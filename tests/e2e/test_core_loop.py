@@ -97,7 +97,7 @@ def test_the_whole_loop_in_the_browser(page: Page, seeded_categories):
     expect(flash(page)).to_contain_text("Your engagement bonus is pending")
     row = page.get_by_role("row", name=re.compile(r"Engagement \d+"))
     expect(row).to_contain_text("100 POT")
-    expect(row).to_contain_text("pending: paid when the commission is paid")
+    expect(row).to_contain_text("pending: paid when the engagement is settled")  # a seeker never sees the commission
     page.get_by_role("button", name="Rate").click()
     page.get_by_label("★★★★★ Excellent").check()
     page.get_by_label("Review (optional)").fill("Clear plan, no jargon.")
