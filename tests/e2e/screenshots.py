@@ -143,6 +143,8 @@ def main() -> None:
             ],
             cwd=ROOT,
             env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,  # request lines; a server that fails shows as a page that does not load
         )
         try:
             base = f"http://127.0.0.1:{port}"

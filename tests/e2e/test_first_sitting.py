@@ -111,6 +111,7 @@ def matches_at_once(journey: Journey) -> None:
     actions_on_screen(page)
     user = User.objects.get(email=SEEKER_EMAIL)
     assert Seeker.objects.filter(user=user, category__name="financial_advisors").exists()
+    assert user.time_zone == "America/Chicago"  # the browser's, taken at sign-up
 
 
 def ask_for_an_introduction(journey: Journey) -> None:
@@ -206,7 +207,7 @@ def test_from_a_search_to_ratings_in_one_sitting(browser, live_server, seeded_ca
         specialties=["retirement-planning"],
         bio="Fee-only planner: retirement income, pensions and Social Security.",
     )
-    context = browser.new_context(base_url=live_server.url, viewport=viewport)
+    context = browser.new_context(base_url=live_server.url, viewport=viewport, timezone_id="America/Chicago")
     context.set_default_timeout(10_000)
     page = context.new_page()
     refused = []
