@@ -51,6 +51,7 @@ ANONYMOUS_PAGES = [
     ("login", "/login/"),
     ("not-found", "/no-such-page/"),
     ("api-docs", "/api/v1/docs/"),
+    ("api-redoc", "/api/v1/redoc/"),
 ]
 SEEKER_PAGES = [
     ("seeker-dashboard", "/dashboard/"),
