@@ -10,7 +10,7 @@ WORKERS ?= 3
 DEMO_ARGS ?=
 BACKUP_DIR ?= backups
 
-.PHONY: run demo worker test install env migrate seed serve backup restore lint format clean
+.PHONY: run demo worker test install env migrate seed serve backup restore lint format clean screenshots
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ restore: install .env
 worker: migrate
 	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0); without it tasks run inline in the web process."; exit 2; }
 	$(BIN)/celery -A imatch worker -B --loglevel=INFO --schedule=$(CURDIR)/celerybeat-schedule
+
+# Every main page at 390×844 and 1280×800 into screenshots/ (git-ignored), from a throw-away demo database.
+screenshots: install
+	$(BIN)/python -m tests.e2e.screenshots --out screenshots
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -20,6 +20,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# Django's technical error pages (tracebacks, URL lists) only when asked for: a debug run
+# (`make run`) shows the branded 404/403/500 pages like production (imatch.error_pages.ErrorPagesMiddleware).
+DEBUG_PAGES = env.bool("DJANGO_DEBUG_PAGES", default=False)
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -62,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "imatch.time_zones.UserTimeZoneMiddleware",
+    "imatch.error_pages.ErrorPagesMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -81,6 +86,8 @@ TEMPLATES = [
                 "imatch.context_processors.navigation",
                 "currency.context_processors.wallet",
             ],
+            # Money and date filters (`usd`, `pot`, `when`) on every template, no {% load %} needed.
+            "builtins": ["imatch.templatetags.display"],
         },
     },
 ]
@@ -164,6 +171,13 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# --- Uploaded files (profile photos, re-encoded by marketplace/services/account.py) -----
+MEDIA_URL = "/media/"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# The app serves MEDIA_ROOT itself (also under gunicorn), so that `make run` needs nothing else;
+# set DJANGO_SERVE_MEDIA=false where the proxy or a CDN serves /media/ instead.
+SERVE_MEDIA = env.bool("DJANGO_SERVE_MEDIA", default=True)
 
 # --- Email ----------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -32,3 +32,8 @@ REST_FRAMEWORK = {
 # real worker against a real broker in a process of its own).
 CELERY_BROKER_URL = ""
 CELERY_TASK_ALWAYS_EAGER = True
+
+# Uploaded photos go to a throw-away folder, never into the project.
+import tempfile  # noqa: E402
+
+MEDIA_ROOT = tempfile.mkdtemp(prefix="imatch-test-media-")

@@ -1,20 +1,26 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from imatch.api_root import ApiRootView, redoc_view
 from imatch.health import health
 
 handler400 = "imatch.error_pages.bad_request"
+handler403 = "imatch.error_pages.permission_denied"
 handler404 = "imatch.error_pages.page_not_found"
 handler500 = "imatch.error_pages.server_error"
 
 api_v1 = [
+    path("", ApiRootView.as_view(), name="api-root"),
     path("", include("marketplace.api.urls")),
     path("", include("categories.api.urls")),
     path("", include("currency.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (no inline script: CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", redoc_view, name="api-redoc"),
 ]
 
 urlpatterns = [
@@ -24,3 +30,10 @@ urlpatterns = [
     path("wallet/", include("currency.web.urls")),
     path("", include("marketplace.web.urls")),
 ]
+
+if settings.SERVE_MEDIA:  # profile photos, also under gunicorn (see settings: SERVE_MEDIA)
+    urlpatterns += [
+        re_path(
+            r"^media/(?P<path>photos/[0-9a-f]{32}\.jpg)$", serve, {"document_root": settings.MEDIA_ROOT}, name="media"
+        )
+    ]

@@ -4,13 +4,16 @@
 - `flash_outcome`: run one service call and flash its refusal or the success message.
 - `add_domain_error` / `MarkInvalidMixin`: show a service's refusal next to its field, marked
   `aria-invalid` so that Pico shows it in red.
+- `page_without_count`: one page of a long listing, without a COUNT(*) over all of it.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from django import forms
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
 from imatch.errors import DomainError, NotFound
@@ -53,3 +56,43 @@ class MarkInvalidMixin:
         for name in getattr(self, "_errors", None) or {}:
             if name in self.fields:
                 self.fields[name].widget.attrs["aria-invalid"] = "true"
+
+
+@dataclass(frozen=True)
+class WindowPage:
+    """One page of a listing, known to have a next page or not without counting the whole listing."""
+
+    object_list: list
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+PAGE_NUMBER_MAX = 1000  # deep pages are for narrower filters, not for paging through everything
+
+
+def page_without_count(rows: QuerySet, *, number: str | None, size: int) -> WindowPage:
+    """Rows of page `number` (1 when missing or not a number): one row more than a page is read,
+    so that a next page is known without a COUNT(*) over the whole listing."""
+    try:
+        page = min(max(int(number or 1), 1), PAGE_NUMBER_MAX)
+    except ValueError:
+        page = 1
+    start = (page - 1) * size
+    found = list(rows[start : start + size + 1])
+    return WindowPage(object_list=found[:size], number=page, has_next=len(found) > size)

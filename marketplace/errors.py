@@ -29,6 +29,9 @@ class ErrorCode(StrEnum):
     ALREADY_VERIFIED = "already_verified"  # the email address is verified: no new link is sent
     VERIFICATION_LINK_EXPIRED = "verification_link_expired"  # older than EMAIL_VERIFICATION_MAX_AGE: ask for a new one
     VERIFICATION_LINK_INVALID = "verification_link_invalid"  # tampered, cut short, or for an email since changed
+    PHOTO_TOO_LARGE = "photo_too_large"  # a profile photo over PHOTO_MAX_BYTES
+    PHOTO_UNREADABLE = "photo_unreadable"  # not a JPEG, PNG or WebP image (or a damaged one)
+    UNKNOWN_TIME_ZONE = "unknown_time_zone"  # not an IANA time zone name
     # The core loop
     PROVIDER_UNAVAILABLE = "provider_unavailable"
     INVALID_TRANSITION = "invalid_transition"

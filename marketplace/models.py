@@ -95,6 +95,17 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         help_text="When this person's referral came over the referrer's monthly limit: it pays no referral award.",
     )
+    photo = models.ImageField(
+        upload_to="photos/",
+        blank=True,
+        editable=False,
+        help_text="Profile photo, re-encoded by the server (services/photos.py); none: initials are shown.",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        help_text="IANA name (e.g. America/Chicago): dates and times are shown in it. Set from the browser at sign-up.",
+    )
 
     objects = UserManager()
 
@@ -118,6 +129,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name.split(" ")[0] if self.name else self.email
+
+    @property
+    def initials(self) -> str:
+        """Up to two letters for the avatar shown when there is no photo."""
+        words = [word for word in self.name.split() if word[:1].isalpha()]
+        letters = "".join(word[0] for word in words[:1] + words[1:][-1:]) if words else self.email[:1]
+        return letters.upper()
 
 
 class AccountAction(models.TextChoices):

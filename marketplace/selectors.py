@@ -3,10 +3,24 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.urls import reverse
 
-from categories.models import Category
+from categories.models import Category, Specialty
 from categories.selectors import category_list
 from currency.selectors import commission_credit_available_usd
 from imatch.errors import NotFound
@@ -40,6 +54,43 @@ def provider_directory() -> QuerySet[Provider]:
         .prefetch_related("specialties")
         .order_by("-rating_avg", "-rating_count", "id")
     )
+
+
+DIRECTORY_SORTS = ("best", "rating", "price")
+DIRECTORY_KEYWORDS_MAX = 8
+# "Best match" ranks by a Bayesian rating (as the matcher does): a few 5-star reviews do not
+# outrank many 4.8s. Keywords found in the business name come first.
+DIRECTORY_RATING_PRIOR = Decimal("3.5")
+DIRECTORY_RATING_PRIOR_WEIGHT = 5
+
+
+def provider_directory_search(
+    providers: QuerySet[Provider], *, keywords: str = "", sort: str = "best"
+) -> QuerySet[Provider]:
+    """The directory narrowed to providers whose business name, bio or specialties hold every keyword, in order.
+
+    `sort`: "best" (keywords in the name first, then the Bayesian rating), "rating"
+    (average, then count) or "price" (lowest starting price first, no price last).
+    """
+    words = keywords.split()[:DIRECTORY_KEYWORDS_MAX]
+    for word in words:
+        in_specialties = Specialty.objects.filter(providers=OuterRef("pk"), name__icontains=word)
+        providers = providers.filter(Q(business_name__icontains=word) | Q(bio__icontains=word) | Exists(in_specialties))
+    if sort == "rating":
+        return providers.order_by("-rating_avg", "-rating_count", "id")
+    if sort == "price":
+        return providers.order_by(F("pricing_min").asc(nulls_last=True), "-rating_avg", "id")
+    bayesian = ExpressionWrapper(
+        (F("rating_avg") * F("rating_count") + Value(DIRECTORY_RATING_PRIOR * DIRECTORY_RATING_PRIOR_WEIGHT))
+        / (F("rating_count") + Value(DIRECTORY_RATING_PRIOR_WEIGHT)),
+        output_field=DecimalField(max_digits=6, decimal_places=4),
+    )
+    order = [F("directory_rank").desc(), "-rating_count", "id"]
+    if words:
+        name_hit = Case(When(business_name__icontains=words[0], then=Value(1)), default=Value(0))
+        providers = providers.annotate(directory_name_hit=name_hit)
+        order.insert(0, "-directory_name_hit")
+    return providers.annotate(directory_rank=bayesian).order_by(*order)
 
 
 def provider_public_get(*, provider_id: int) -> Provider:
@@ -272,7 +323,7 @@ def matches_of_user_as_seeker(*, user: User) -> QuerySet[Match]:
     """Every match of the person's seeker profiles (the matches page), best first per profile."""
     return (
         Match.objects.filter(seeker__user=user)
-        .select_related("provider__user", "category", "engagement")
+        .select_related("provider__user", "provider__category", "category", "engagement")
         .order_by("seeker_id", "-score", "id")
     )
 
@@ -330,3 +381,69 @@ def person_next_step(*, user: User) -> NextStep:
             why="Say what you are looking for, and we match you with providers.",
         )
     return NextStep(path=reverse("dashboard"), label="Open your dashboard", why="Your profile is ready.")
+
+
+# --- First steps: the home search, a person's profile in a category, profile strength ---
+
+
+def category_for_search(*, text: str) -> Category | None:
+    """The open category whose name, description or specialties share the most words with `text`, or None."""
+    words = {word.strip(".,;:!?()\"'").lower() for word in text.split()}
+    words = {word.rstrip("s") for word in words if len(word) > 2}
+    if not words:
+        return None
+    best, best_hits = None, 0
+    for category in category_list():  # a few dozen categories, specialties prefetched
+        vocabulary = " ".join(
+            [category.display_name, category.name.replace("_", " "), category.description]
+            + [specialty.name for specialty in category.specialties.all()]
+        ).lower()
+        known = {word.strip(".,;:()").rstrip("s") for word in vocabulary.split()}
+        hits = len(words & known)
+        if hits > best_hits:
+            best, best_hits = category, hits
+    return best
+
+
+def seeker_of_user_in(*, user: User, category: Category) -> Seeker | None:
+    """The person's seeker profile in the category, if they have one."""
+    return Seeker.objects.filter(user=user, category=category).first()
+
+
+def provider_of_user_in(*, user: User, category: Category) -> Provider | None:
+    """The person's provider profile in the category, if they have one."""
+    return Provider.objects.filter(user=user, category=category).first()
+
+
+PROFILE_BIO_MIN_CHARS = 200
+
+
+@dataclass(frozen=True)
+class ProfileStrength:
+    """How complete a provider's profile is: what is done, and what is missing, in words."""
+
+    done: list[str]
+    missing: list[str]
+
+    @property
+    def percent(self) -> int:
+        total = len(self.done) + len(self.missing)
+        return round(100 * len(self.done) / total) if total else 100
+
+
+def provider_strength(*, provider: Provider) -> ProfileStrength:
+    """What seekers choose by, checked on the provider's own profile (specialties must be prefetched or cheap)."""
+    checks = [
+        ("A profile photo", bool(provider.user.photo)),
+        (f"A bio of at least {PROFILE_BIO_MIN_CHARS} characters", len(provider.bio) >= PROFILE_BIO_MIN_CHARS),
+        ("Your specialties", provider.specialties.exists()),
+        ("Your prices", provider.pricing_min is not None and provider.pricing_max is not None),
+        ("Your years of experience", provider.years_experience is not None),
+        ("Your city and state, or remote work", bool(provider.location) or provider.remote),
+    ]
+    if provider.category.requires_license:
+        checks.append(("A verified license", provider.license_verified))
+    return ProfileStrength(
+        done=[label for label, ok in checks if ok],
+        missing=[label for label, ok in checks if not ok],
+    )

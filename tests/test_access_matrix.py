@@ -223,6 +223,8 @@ ROWS: dict[str, list[Case]] = {
     "api/v1/^users/(?P<pk>[0-9]{1,18})/reactivate/$": [
         case("post", "/api/v1/users/{provider_user}/reactivate/", 401, 403, 403, 403, 400, reason="Resolved")
     ],
+    "api/v1/": [case("get", "/api/v1/", 200, 200, 200, 200, 200)],
+    "api/v1/redoc/": [case("get", "/api/v1/redoc/", 200, 200, 200, 200, 200)],
     "api/v1/schema/": [case("get", "/api/v1/schema/", 200, 200, 200, 200, 200)],
     "api/v1/docs/": [case("get", "/api/v1/docs/", 200, 200, 200, 200, 200)],
     # --- Web: public pages and accounts ------------------------------------------------------
@@ -241,9 +243,30 @@ ROWS: dict[str, list[Case]] = {
     "verify-email/<str:token>/": [case("get", "/verify-email/not-a-token/", 400, 400, 400, 400, 400)],
     "verify-email/resend/": [case("post", "/verify-email/resend/", LOGIN, 302, 302, 302, 302)],
     "dashboard/": [case("get", "/dashboard/", LOGIN, 200, 200, 200, 200)],
-    "seekers/new/": [case("get", "/seekers/new/", LOGIN, 200, 200, 200, 200)],
+    # The first profile's form is open to everyone (an account is made inline); someone with a
+    # profile in that category is sent to its edit form.
+    "seekers/new/": [
+        case("get", "/seekers/new/", 200, 200, 200, 200, 200),
+        case("get", "/seekers/new/?category=planners0", 200, 302, 200, 200, 200),
+    ],
     "seekers/<id:seeker_id>/edit/": [case("get", "/seekers/{seeker}/edit/", LOGIN, 200, 404, 404, 200)],
-    "providers/new/": [case("get", "/providers/new/", LOGIN, 200, 200, 200, 200)],
+    "providers/new/": [
+        case("get", "/providers/new/", 200, 200, 200, 200, 200),
+        case("get", "/providers/new/?category=planners0", 200, 200, 302, 200, 200),
+    ],
+    "search/": [
+        case("get", "/search/?need=planners&where=remote", 302, 302, 302, 302, 302),
+        case("get", "/search/", 302, 302, 302, 302, 302),  # nothing typed: back home with a hint
+    ],
+    "account/": [
+        case("get", "/account/", LOGIN, 200, 200, 200, 200),
+        case("post", "/account/", LOGIN, 400, 400, 400, 400, time_zone="Mars/Olympus"),
+    ],
+    "account/photo/": [case("post", "/account/photo/", LOGIN, 400, 400, 400, 400)],  # no file: the form says so
+    "account/photo/remove/": [case("post", "/account/photo/remove/", LOGIN, 302, 302, 302, 302)],
+    "^media/(?P<path>photos/[0-9a-f]{32}\\.jpg)$": [
+        case("get", "/media/photos/0123456789abcdef0123456789abcdef.jpg", 404, 404, 404, 404, 404)
+    ],
     "providers/<id:provider_id>/edit/": [case("get", "/providers/{provider}/edit/", LOGIN, 404, 200, 404, 200)],
     # --- Web: the core loop ------------------------------------------------------------------
     "matches/": [case("get", "/matches/", LOGIN, 200, 200, 200, 200)],

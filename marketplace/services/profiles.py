@@ -23,6 +23,7 @@ from imatch.text import clean_text
 from marketplace import emails
 from marketplace.errors import DuplicateProfile, ErrorCode, InvalidTransition
 from marketplace.models import AccountAction, AccountStatusChange, AccountType, Provider, Seeker, User, UserManager
+from marketplace.services.account import time_zone_check
 from marketplace.services.matches import matches_close_for_deactivated
 from marketplace.services.verification import email_verification_send
 
@@ -30,11 +31,14 @@ from marketplace.services.verification import email_verification_send
 
 
 @transaction.atomic
-def user_register(*, email: str, password: str | None, name: str, referral_code: str | None = None) -> User:
+def user_register(
+    *, email: str, password: str | None, name: str, referral_code: str | None = None, time_zone: str = ""
+) -> User:
     """Create a person's account; a valid referral code records who referred them.
 
     `password=None` makes an account without a usable password (the demo's people: they
     would set one with "Forgot your password?"); sign-up forms and the API always give one.
+    `time_zone` is the browser's (sign-up pages send it); unknown or empty falls back to UTC.
 
     The email verification link is sent once the account is committed.
     """
@@ -53,7 +57,7 @@ def user_register(*, email: str, password: str | None, name: str, referral_code:
             raise DomainError(
                 "This referral code is not valid.", field="referral_code", code=ErrorCode.INVALID_REFERRAL
             )
-    user = User(email=email, name=name, referred_by=referrer)
+    user = User(email=email, name=name, referred_by=referrer, time_zone=_time_zone_or_utc(time_zone))
     text_length_check(user, "name")
     if password is None:
         user.set_unusable_password()
@@ -72,6 +76,13 @@ def user_register(*, email: str, password: str | None, name: str, referral_code:
         ) from error
     email_verification_send(user=user)
     return user
+
+
+def _time_zone_or_utc(name: str) -> str:
+    try:
+        return time_zone_check(name)
+    except DomainError:
+        return "UTC"  # a browser that sends nothing (or nonsense) must not block a sign-up
 
 
 ACCOUNT_REASON_MAX = 1000

@@ -48,7 +48,12 @@ def engagements_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "marketplace/engagements.html",
-        {"engagements": selectors.engagements_with_my_ratings(user=request.user), "Status": EngagementStatus},
+        {
+            "engagements": selectors.engagements_with_my_ratings(user=request.user),
+            "Status": EngagementStatus,
+            # A seeker never sees the platform's commission: the column is for providers only.
+            "as_provider": request.user.providers.exists(),
+        },
     )
 
 

@@ -1,5 +1,7 @@
 """Web forms: they check types and sizes; the services decide the rules."""
 
+from zoneinfo import available_timezones
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
@@ -24,6 +26,39 @@ class SignupForm(MarkInvalidMixin, forms.Form):
         max_length=128, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False
     )
     referral_code = forms.CharField(max_length=16, required=False, label="Referral code (optional)")
+    # Filled by static/js/time-zone.js from the browser; the service falls back to UTC.
+    time_zone = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput(attrs={"data-time-zone": ""}))
+
+
+class AccountForm(SignupForm):
+    """The sign-up fields inside a first profile's form, for a person who is not logged in yet."""
+
+    field_order = ["name", "email", "password", "referral_code", "time_zone"]
+
+
+class TimeZoneForm(MarkInvalidMixin, forms.Form):
+    time_zone = forms.ChoiceField(label="Your time zone", help_text="Dates and times are shown in it.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
+
+
+class PhotoForm(MarkInvalidMixin, forms.Form):
+    """A profile photo upload: the service checks the type and size and re-encodes it."""
+
+    photo = forms.FileField(
+        label="Profile photo",
+        help_text="JPEG, PNG or WebP, up to 5 MB. We resize it and remove its metadata.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+
+
+class SearchForm(forms.Form):
+    """The home page's search box: what you need, and where (a city, or "remote")."""
+
+    need = forms.CharField(label="What do you need?", max_length=200)
+    where = forms.CharField(label="City or “remote”", max_length=100, required=False)
 
 
 class ProfileForm(MarkInvalidMixin, forms.Form):
@@ -33,10 +68,14 @@ class ProfileForm(MarkInvalidMixin, forms.Form):
     city = forms.CharField(max_length=100, required=False)
     state = forms.ChoiceField(choices=US_STATES, required=False)
 
+    PRICED = ()  # money fields whose label says the category's pricing unit
+
     def __init__(self, *args, category: Category, **kwargs):
         super().__init__(*args, **kwargs)
         self.category = category
         self.fields["specialties"].choices = [(s.slug, s.name) for s in category.specialties.all()]
+        for name in self.PRICED:
+            self.fields[name].label = f"{self.fields[name].label} {category.get_pricing_unit_display()}"
 
     @classmethod
     def initial_from(cls, profile: Seeker | Provider, fields: list[str]) -> dict:
@@ -47,6 +86,7 @@ class ProfileForm(MarkInvalidMixin, forms.Form):
 
 class SeekerForm(ProfileForm):
     FIELDS = sorted(SEEKER_EDITABLE)
+    PRICED = ("budget_min", "budget_max")
 
     needs_description = forms.CharField(
         label="What do you need?", max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 4})
@@ -60,6 +100,7 @@ class SeekerForm(ProfileForm):
 
 class ProviderForm(ProfileForm):
     FIELDS = sorted(PROVIDER_EDITABLE)
+    PRICED = ("pricing_min", "pricing_max")
 
     business_name = forms.CharField(max_length=200)
     bio = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 5}))
@@ -76,8 +117,14 @@ class ProviderForm(ProfileForm):
 
 
 class DirectoryFilterForm(forms.Form):
-    """The category page's filters (same names as the API's directory filters)."""
+    """The category page's filters (same names as the API's directory filters), keywords and order."""
 
+    q = forms.CharField(label="Keywords", max_length=100, required=False)
+    sort = forms.ChoiceField(
+        label="Sort by",
+        required=False,
+        choices=[("best", "Best match"), ("rating", "Rating"), ("price", "Price, lowest first")],
+    )
     specialty = forms.ChoiceField(required=False)
     state = forms.ChoiceField(choices=US_STATES, required=False)
     city = forms.CharField(max_length=100, required=False)

@@ -39,6 +39,20 @@ def matches_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+def flash_match_run(request: HttpRequest, seeker, made: list[Match]) -> None:
+    """Say what a match run found, and what to do next."""
+    if made:
+        messages.success(
+            request,
+            f"{len(made)} new match{'es' if len(made) > 1 else ''}. Ask for an introduction to the providers "
+            "you like: both of you get the other's contact by email.",
+        )
+    elif selectors.matches_of_seeker(seeker=seeker).filter(status=MatchStatus.SUGGESTED).exists():
+        messages.info(request, "Your match slots are full: introduce or decline a match to get another one.")
+    else:
+        messages.info(request, "No new compatible provider right now. We look again every day.")
+
+
 @login_required
 @require_POST
 def seeker_match(request: HttpRequest, seeker_id: int) -> HttpResponse:
@@ -48,16 +62,7 @@ def seeker_match(request: HttpRequest, seeker_id: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        if made:
-            messages.success(
-                request,
-                f"{len(made)} new match{'es' if len(made) > 1 else ''}. Ask for an introduction to the providers "
-                "you like: both of you get the other's contact by email.",
-            )
-        elif selectors.matches_of_seeker(seeker=seeker).filter(status=MatchStatus.SUGGESTED).exists():
-            messages.info(request, "Your match slots are full: introduce or decline a match to get another one.")
-        else:
-            messages.info(request, "No new compatible provider right now. We look again every day.")
+        flash_match_run(request, seeker, made)
     return redirect("matches")
 
 

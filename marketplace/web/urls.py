@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 import imatch.converters  # noqa: F401  (registers <id:…>)
-from marketplace.web import engagements, matches, views
+from marketplace.web import account, engagements, matches, onboarding, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,9 +23,13 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("verify-email/resend/", views.verify_email_resend, name="verify-email-resend"),
     path("verify-email/<str:token>/", views.verify_email, name="verify-email"),
-    path("seekers/new/", views.seeker_create, name="seeker-create"),
+    path("search/", onboarding.search, name="search"),
+    path("account/", account.account_settings, name="account"),
+    path("account/photo/", account.photo_upload, name="account-photo"),
+    path("account/photo/remove/", account.photo_remove, name="account-photo-remove"),
+    path("seekers/new/", onboarding.seeker_create, name="seeker-create"),
     path("seekers/<id:seeker_id>/edit/", views.seeker_edit, name="seeker-edit"),
-    path("providers/new/", views.provider_create, name="provider-create"),
+    path("providers/new/", onboarding.provider_create, name="provider-create"),
     path("providers/<id:provider_id>/edit/", views.provider_edit, name="provider-edit"),
     # The core loop: match → introduction → engagement → rating.
     path("matches/", matches.matches_page, name="matches"),

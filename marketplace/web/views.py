@@ -5,18 +5,19 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from categories import selectors as category_selectors
 from categories.models import Category
+from currency.selectors import levels_for
 from imatch.client import client_ip
 from imatch.errors import DomainError, NotFound
 from imatch.ratelimit import within_limit
-from imatch.web import add_domain_error, flash_outcome, owned_or_404
+from imatch.web import add_domain_error, flash_outcome, owned_or_404, page_without_count
 from marketplace import selectors
 from marketplace.errors import LoginLocked, VerificationLinkExpired
 from marketplace.filters import ProviderDirectoryFilter
@@ -25,6 +26,7 @@ from marketplace.services import profiles, verification
 from marketplace.web.forms import (
     DirectoryFilterForm,
     EmailAuthenticationForm,
+    PhotoForm,
     ProviderForm,
     SeekerForm,
     SignupForm,
@@ -46,20 +48,33 @@ def _public_category(name: str) -> Category:
 
 
 def category_detail(request: HttpRequest, name: str) -> HttpResponse:
-    """A category and its provider directory, filtered by the form's fields."""
+    """A category, how it works, and its provider directory: filters, keywords, sort, pages."""
     category = _public_category(name)
     form = DirectoryFilterForm(request.GET or None, category=category)
     filters = {"category": category.name}
+    keywords, sort = "", "best"
     if form.is_bound and form.is_valid():
-        filters.update({key: value for key, value in form.cleaned_data.items() if value not in (None, "")})
+        chosen = {key: value for key, value in form.cleaned_data.items() if value not in (None, "")}
+        keywords, sort = chosen.pop("q", ""), chosen.pop("sort", "best")
+        filters.update(chosen)
     providers = ProviderDirectoryFilter(filters, queryset=selectors.provider_directory()).qs
-    page = Paginator(providers, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    providers = selectors.provider_directory_search(providers, keywords=keywords, sort=sort)
+    page = page_without_count(providers, number=request.GET.get("page"), size=DIRECTORY_PAGE_SIZE)
+    levels = levels_for(user_ids={provider.user_id for provider in page.object_list})
+    for provider in page.object_list:
+        provider.level = levels[provider.user_id]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "marketplace/category_detail.html",
-        {"category": category, "form": form, "page": page, "query": query.urlencode()},
+        {
+            "category": category,
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "filtered": len(filters) > 1 or bool(keywords),
+        },
     )
 
 
@@ -154,6 +169,11 @@ class LogoutView(auth_views.LogoutView):
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("dashboard")
+    next_url = request.POST.get("next") or request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
     form = SignupForm(request.POST or None, initial={"referral_code": request.GET.get("ref", "")})
     if request.method == "POST" and form.is_valid():
         try:
@@ -167,8 +187,8 @@ def signup(request: HttpRequest) -> HttpResponse:
                 f"Welcome to I MATCH, {user.get_short_name()}! Create a profile to get started. "
                 f"We sent a link to {user.email}: open it to verify your email address.",
             )
-            return redirect("dashboard")
-    return render(request, "registration/signup.html", {"form": form})
+            return redirect(next_url or "dashboard")
+    return render(request, "registration/signup.html", {"form": form, "next": next_url})
 
 
 @login_required
@@ -207,36 +227,6 @@ def verify_email_resend(request: HttpRequest) -> HttpResponse:
     return redirect("dashboard")
 
 
-def _active_category_or_picker(request: HttpRequest, role: str) -> Category | HttpResponse:
-    name = request.GET.get("category", "")
-    category = category_selectors.category_get(name=name) if name else None
-    if category is None:
-        return render(
-            request,
-            "marketplace/category_picker.html",
-            {"role": role, "categories": category_selectors.category_list(), "unknown": bool(name)},
-        )
-    return category
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def seeker_create(request: HttpRequest) -> HttpResponse:
-    category = _active_category_or_picker(request, "seeker")
-    if isinstance(category, HttpResponse):
-        return category
-    form = SeekerForm(request.POST or None, category=category)
-    if request.method == "POST" and form.is_valid():
-        try:
-            profiles.seeker_create(user=request.user, category=category, **form.cleaned_data)
-        except DomainError as error:
-            add_domain_error(form, error)
-        else:
-            messages.success(request, f"Your {category.display_name} request is saved.")
-            return redirect("dashboard")
-    return render(request, "marketplace/profile_form.html", {"form": form, "category": category, "role": "seeker"})
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def seeker_edit(request: HttpRequest, seeker_id: int) -> HttpResponse:
@@ -261,25 +251,6 @@ def seeker_edit(request: HttpRequest, seeker_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def provider_create(request: HttpRequest) -> HttpResponse:
-    category = _active_category_or_picker(request, "provider")
-    if isinstance(category, HttpResponse):
-        return category
-    form = ProviderForm(request.POST or None, category=category, initial={"business_name": request.user.name})
-    if request.method == "POST" and form.is_valid():
-        try:
-            provider = profiles.provider_create(user=request.user, category=category, **form.cleaned_data)
-        except DomainError as error:
-            add_domain_error(form, error)
-        else:
-            note = " An operator will verify your license before you are listed." if category.requires_license else ""
-            messages.success(request, f"Your {category.display_name} profile is saved.{note}")
-            return redirect("dashboard") if not provider.is_listed else redirect("provider-detail", provider.pk)
-    return render(request, "marketplace/profile_form.html", {"form": form, "category": category, "role": "provider"})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
 def provider_edit(request: HttpRequest, provider_id: int) -> HttpResponse:
     provider = owned_or_404(selectors.provider_for_user, request, provider_id=provider_id)
     form = ProviderForm(
@@ -298,5 +269,12 @@ def provider_edit(request: HttpRequest, provider_id: int) -> HttpResponse:
     return render(
         request,
         "marketplace/profile_form.html",
-        {"form": form, "category": provider.category, "role": "provider", "profile": provider},
+        {
+            "form": form,
+            "category": provider.category,
+            "role": "provider",
+            "profile": provider,
+            "strength": selectors.provider_strength(provider=provider),
+            "photo_form": PhotoForm(),
+        },
     )

@@ -58,3 +58,10 @@ def page(browser, live_server):
     yield page
     context.close()
     assert page.csp_violations == [], "the Content-Security-Policy refused something on these pages"
+
+
+def open_menu(page) -> None:
+    """On a phone the header's links fold behind "Menu": open it when it is shown."""
+    toggle = page.get_by_role("navigation").get_by_role("button", name="Menu")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()

@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 from currency.models import PotTransaction, Wallet
 from marketplace.models import BillingStatus, BonusStatus, Engagement, EngagementStatus, Rating
 from marketplace.services import engagements
+from tests.e2e.conftest import open_menu
 from tests.marketplace.factories import PASSWORD, UserFactory
 from tests.marketplace.loop import make_provider
 
@@ -24,6 +25,7 @@ def log_in(page: Page, email: str) -> None:
 
 
 def log_out(page: Page) -> None:
+    open_menu(page)
     page.get_by_role("navigation").get_by_role("button", name="Log out").click()
     expect(page.get_by_text("You are logged out")).to_be_visible()
 
@@ -56,11 +58,8 @@ def test_the_whole_loop_in_the_browser(page: Page, seeded_categories):
     page.get_by_label("Budget up to (USD)").fill("300")
     page.get_by_label("City", exact=True).fill("Austin")
     page.get_by_label("State", exact=True).select_option("TX")
-    page.get_by_role("button", name="Create profile").click()
-    expect(page).to_have_url(re.compile(r"/dashboard/$"))
-
-    page.get_by_role("link", name="Your matches").click()
-    page.get_by_role("button", name="Find my matches").click()
+    page.get_by_role("button", name="See my matches").click()
+    expect(page).to_have_url(re.compile(r"/matches/#seeker-\d+$"))  # matched at once
     expect(flash(page)).to_contain_text("1 new match.")
     card = page.get_by_role("article", name="Match with Reyes Retirement Planning")
     expect(card).to_contain_text("Specializes in retirement planning")
@@ -98,7 +97,7 @@ def test_the_whole_loop_in_the_browser(page: Page, seeded_categories):
     expect(flash(page)).to_contain_text("Your engagement bonus is pending")
     row = page.get_by_role("row", name=re.compile(r"Engagement \d+"))
     expect(row).to_contain_text("100 POT")
-    expect(row).to_contain_text("pending: paid when the commission is paid")
+    expect(row).to_contain_text("pending: paid when the engagement is settled")  # a seeker never sees the commission
     page.get_by_role("button", name="Rate").click()
     page.get_by_label("★★★★★ Excellent").check()
     page.get_by_label("Review (optional)").fill("Clear plan, no jargon.")

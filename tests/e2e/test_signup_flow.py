@@ -38,15 +38,17 @@ def test_sign_up_create_seeker_profile_and_see_it_on_the_dashboard(page, seeded_
     page.get_by_label("Budget up to (USD)").fill("100")
     page.get_by_label("City", exact=True).fill("Austin")
     page.get_by_label("State", exact=True).select_option("TX")
-    page.get_by_role("button", name="Create profile").click()
+    page.get_by_role("button", name="See my matches").click()
     # Reversed budget: the error stands next to the field and the form keeps the input.
     expect(page.locator(".errorlist")).to_contain_text("minimum must not be more than the maximum")
     expect(page.get_by_label("What do you need?")).to_have_value("I want to retire at 60 and need a plan.")
 
     page.get_by_label("Budget up to (USD)").fill("500")
-    page.get_by_role("button", name="Create profile").click()
-    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+    page.get_by_role("button", name="See my matches").click()
+    expect(page).to_have_url(re.compile(r"/matches/#seeker-\d+$"))  # the matches, at once
     expect(page.get_by_text("Your Financial Advisors request is saved.")).to_be_visible()
+    expect(page.get_by_text("No new compatible provider right now")).to_be_visible()
+    page.goto("/dashboard/")
     row = page.get_by_role("row", name=re.compile("Financial Advisors"))
     expect(row).to_contain_text("Austin, TX")
     expect(row).to_contain_text("$300.00 – $500.00")

@@ -204,7 +204,7 @@ def test_a_deal_above_the_threshold_shows_as_under_review():
     response = browser_of(match.provider.user).post(reverse("engagement-confirm", args=[engagement.pk]), follow=True)
     assert "an operator reviews it before it counts" in flash(response)
     page = response.content.decode()
-    assert "Under review" in page and "$5000.00" in page
+    assert "Under review" in page and "$5,000.00" in page
     assert Engagement.objects.get(pk=engagement.pk).status == EngagementStatus.UNDER_REVIEW
 
 

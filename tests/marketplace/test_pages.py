@@ -48,7 +48,7 @@ def test_directory_page_query_count_is_pinned(client, seeded_categories, django_
         ProviderFactory(category=advisors, license_verified=True).specialties.add(*advisors.specialties.all()[:3])
     with django_assert_max_num_queries(8):
         response = client.get(reverse("category-detail", args=["financial_advisors"]))
-    assert response.content.decode().count("<article>") == 20  # one page
+    assert response.content.decode().count('<article class="provider-card"') == 20  # one page
 
 
 def test_public_provider_page(client, seeded_categories):
@@ -190,7 +190,9 @@ def test_provider_form_creates_and_edits_the_profile(client, user, seeded_catego
         },
         follow=True,
     )
-    assert "An operator will verify your license" in response.content.decode()
+    page = response.content.decode()
+    assert "It waits for license verification" in page and "Waiting for license verification" in page
+    assert response.redirect_chain[-1][0] == reverse("provider-edit", args=[Provider.objects.get(user=user).pk])
     provider = Provider.objects.get(user=user)
     assert User.objects.get(pk=user.pk).account_type == "provider"
 
@@ -214,4 +216,4 @@ def test_editing_someone_elses_profile_is_404(client, user, seeded_categories):
 def test_every_public_page_has_a_title_and_navigation(client, seeded_categories, url):
     page = client.get(url).content.decode()
     assert re.search(r"<title>[^<]+· I MATCH</title>", page)
-    assert "<nav>" in page
+    assert '<nav aria-label="Main">' in page

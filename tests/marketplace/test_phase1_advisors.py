@@ -79,7 +79,7 @@ def test_their_dashboard_asks_for_the_license_number_with_the_deadline(imported)
     client = Client()
     client.force_login(avery.user)
     page = client.get("/dashboard/").content.decode()
-    assert f"Add your license number by {avery.provisional_until:%B} {avery.provisional_until.day}" in page
+    assert f"Add your license number by {avery.provisional_until:%b} {avery.provisional_until.day}, " in page
     assert "Listed as a Phase 1 advisor until" in page
 
 
