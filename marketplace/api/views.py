@@ -206,7 +206,11 @@ class ProviderViewSet(
         if self.action == "list" and user.is_authenticated and self.request.query_params.get("mine") in ("1", "true"):
             return selectors.providers_owned_by(user=user)
         if self.action == "list":
-            return selectors.provider_directory()
+            name = self.request.query_params.get("category", "").strip()
+            category = selectors.directory_category(name=name) if name else None
+            if name and category is None:
+                return Provider.objects.none()
+            return selectors.provider_directory(category=category)
         return selectors.providers_visible_to(user=user)
 
     def get_object(self) -> Provider:

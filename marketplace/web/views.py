@@ -52,7 +52,7 @@ def category_detail(request: HttpRequest, name: str) -> HttpResponse:
     filters = {"category": category.name}
     if form.is_bound and form.is_valid():
         filters.update({key: value for key, value in form.cleaned_data.items() if value not in (None, "")})
-    providers = ProviderDirectoryFilter(filters, queryset=selectors.provider_directory()).qs
+    providers = ProviderDirectoryFilter(filters, queryset=selectors.provider_directory(category=category)).qs
     page = Paginator(providers, DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
