@@ -27,6 +27,8 @@ CATEGORIES_KEY = "catalog:categories"
 # The home page's listed-provider count per category (marketplace.selectors): cleared with
 # the categories, and by the marketplace services that list or unlist a provider.
 PROVIDER_COUNTS_KEY = "catalog:provider-counts"
+# The directory's total per query (marketplace.selectors.provider_directory_count): the same.
+DIRECTORY_COUNTS_KEY = "catalog:directory-counts"
 
 
 def category_list_public() -> list[Category]:
@@ -44,6 +46,6 @@ def catalog_forget() -> None:
     Now: this request reads its own change. At commit: a request that filled the cache
     with the old rows while the change was not yet committed does not keep them.
     """
-    keys = [CATEGORIES_KEY, PROVIDER_COUNTS_KEY]
+    keys = [CATEGORIES_KEY, PROVIDER_COUNTS_KEY, DIRECTORY_COUNTS_KEY]
     cache.delete_many(keys)
     transaction.on_commit(lambda: cache.delete_many(keys))

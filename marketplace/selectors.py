@@ -1,15 +1,18 @@
 """Reads on people and profiles, with their related rows loaded up front."""
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.urls import reverse
 
 from categories.models import Category
 from categories.selectors import (
     CATALOG_SECONDS,
+    DIRECTORY_COUNTS_KEY,
     PROVIDER_COUNTS_KEY,
     catalog_forget,
     category_list_public,
@@ -73,6 +76,30 @@ def provider_directory(*, category: Category | None = None) -> QuerySet[Provider
         .prefetch_related("specialties")
         .order_by("-rating_avg", "-rating_count", "id")
     )
+
+
+DIRECTORY_COUNTS_KEPT = 500  # distinct directory queries whose totals are kept at once
+
+
+def provider_directory_count(providers: QuerySet[Provider]) -> int:
+    """How many providers a directory query finds, kept in the shared cache.
+
+    Counting every listed provider of a category on each page view costs more than the
+    page itself; the totals are kept per query (its SQL) until `directory_changed` (a
+    provider listed, unlisted or edited) or the catalogue's expiry.
+    """
+    try:
+        sql = str(providers.order_by().query)
+    except EmptyResultSet:  # .none(): nothing to count
+        return 0
+    key = hashlib.sha256(sql.encode()).hexdigest()
+    counts = cache.get(DIRECTORY_COUNTS_KEY) or {}
+    if key not in counts:
+        if len(counts) >= DIRECTORY_COUNTS_KEPT:
+            counts = {}
+        counts[key] = providers.count()
+        cache.set(DIRECTORY_COUNTS_KEY, counts, CATALOG_SECONDS)
+    return counts[key]
 
 
 def provider_public_get(*, provider_id: int) -> Provider:

@@ -37,6 +37,7 @@ from marketplace.legacy.plan import LegacyPlan, Merge, PersonDraft, plan_people
 from marketplace.legacy.reader import CUSTOMERS, read_legacy_file
 from marketplace.legacy.repair import FINANCIAL_ADVISOR_SYNONYMS, FieldLimits, Issue, SpecialtyVocabulary, rows_counted
 from marketplace.models import PHASE1_CATEGORY, AccountType, Provider, Seeker, User, new_referral_code
+from marketplace.selectors import directory_changed
 from marketplace.services.profiles import category_open_check, profile_creation_cause, seeker_needs_check
 
 LEGACY_CATEGORY = PHASE1_CATEGORY
@@ -138,6 +139,8 @@ def legacy_file_import(*, path: str | Path, dry_run: bool = False, award_pot: bo
         # and so is the file (a failure half-way leaves nothing to clean up).
         with transaction.atomic():
             user_ids = _import_people(plan, category=category, report=report, write=not dry_run)
+            if not dry_run:
+                directory_changed()  # imported advisors are listed (provisionally)
     except IntegrityError as error:
         raise ImportRaced(
             "The database changed during the import (someone signed up with a legacy email?); "
