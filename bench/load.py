@@ -451,6 +451,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=5, help="Seconds of wrk per endpoint and round.")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--timeout", type=int, default=10, help="Seconds before wrk counts a request as failed.")
     parser.add_argument("--only", default="", help="Only endpoints whose name or kind contains this (bare always).")
     parser.add_argument("--reuse", action="store_true", help="Keep the database seeded by the previous run.")
     parser.add_argument("--seed", help=argparse.SUPPRESS)  # internal: seed in this process, write JSON here
@@ -517,6 +518,7 @@ def main() -> int:
                             f"-t{args.threads}",
                             f"-c{args.connections}",
                             f"-d{args.duration}s",
+                            f"--timeout={args.timeout}s",
                             "--latency",
                             "-s",
                             str(script),

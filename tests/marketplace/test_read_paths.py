@@ -3,9 +3,13 @@ directory, the shared-cache copies and what clears them, and (PostgreSQL) the di
 plan: an ordered index scan, never a sequential scan of the providers."""
 
 import json
+import os
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
@@ -158,3 +162,30 @@ def _nodes(explained) -> list[dict]:
         found.append(node)
         pending.extend(node.get("Plans", []))
     return found
+
+
+def test_production_keeps_connections_and_compiled_templates():
+    """Production settings: persistent, health-checked connections and the cached template loader."""
+    script = (
+        "from django.db import connection; from django.template import engines; "
+        "settings = connection.settings_dict; "
+        "loader = engines['django'].engine.template_loaders[0]; "
+        "print(settings['CONN_MAX_AGE'], settings['CONN_HEALTH_CHECKS'], type(loader).__module__)"
+    )
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "imatch.settings",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "x7$k2!production-like-secret-key-with-enough-entropy-9f8e7d6c5b4a",
+        "DATABASE_URL": "postgres://imatch@db.internal:5432/imatch",  # never connected to
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == ["60", "True", "django.template.loaders.cached"]
