@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from categories import services
+from categories import selectors, services
 from categories.models import Category, Specialty
 
 
@@ -27,6 +27,10 @@ class CategoryAdmin(admin.ModelAdmin):
     readonly_fields = ["active", "launched_at", "created_at"]
     inlines = [SpecialtyInline]
     actions = ["launch", "deactivate"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        selectors.catalog_forget()  # a name, rate or specialty the public pages show
 
     @admin.action(description="Launch selected categories (make them public)")
     def launch(self, request, queryset):

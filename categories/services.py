@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from categories.models import Category
+from categories.selectors import catalog_forget
 
 
 @transaction.atomic
@@ -14,6 +15,7 @@ def category_launch(*, category: Category) -> Category:
     if category.launched_at is None:
         category.launched_at = timezone.now()
     category.save(update_fields=["active", "launched_at"])
+    catalog_forget()
     return category
 
 
@@ -23,4 +25,5 @@ def category_deactivate(*, category: Category) -> Category:
     category = Category.objects.select_for_update().get(pk=category.pk)
     category.active = False
     category.save(update_fields=["active"])
+    catalog_forget()
     return category

@@ -266,6 +266,10 @@ class EarningRuleAdmin(NoDeleteAdmin):
         # The code awards by key: renaming a key would silently stop an award.
         return ["key"] if obj else []
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        selectors.pot_rules_forget()  # this process awards with the edit at once, others within the cache time
+
 
 @admin.register(SpendOption)
 class SpendOptionAdmin(NoDeleteAdmin):
@@ -276,6 +280,10 @@ class SpendOptionAdmin(NoDeleteAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["key", "effect"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        selectors.pot_rules_forget()  # this process charges the edit at once, others within the cache time
 
 
 class DecisionForm(forms.Form):

@@ -11,8 +11,9 @@ updates the cached balance. The wallet's two other numbers move with it:
 - its debt: an `earn` or `refund` credit to a wallet that owes POT is followed at once by a
   `burn` row (reason `debt_settlement`) that pays the debt back from it, as far as it goes.
 The row's unique `idempotency_key` is claimed by the INSERT
-itself, inside a savepoint: a second posting for the same cause fails on the unique index
-and raises `IdempotencyKeyTaken` — there is no read-then-insert window.
+itself (`INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`): a second posting
+for the same cause inserts nothing and raises `IdempotencyKeyTaken` — there is no
+read-then-insert window, and no savepoint (two round trips fewer per posting).
 
 `ledger_atomic` is the `transaction.atomic` for services that post: when it opens the
 outermost transaction it retries the whole block on PostgreSQL serialization failures and
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ParamSpec, TypeVar
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from currency.errors import InsufficientPot
@@ -186,7 +187,9 @@ INSERT_COLUMNS = [
 ]
 INSERT_SQL = (
     f"INSERT INTO {TRANSACTIONS} ({', '.join(INSERT_COLUMNS)}) "  # noqa: S608 - names from the models
-    f"VALUES ({', '.join(['%s'] * len(INSERT_COLUMNS))})"
+    f"VALUES ({', '.join(['%s'] * len(INSERT_COLUMNS))}) "
+    # Both databases (PostgreSQL, SQLite >= 3.35): a taken key inserts nothing and returns no row.
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
 )
 UPDATE_SQL = (
     f"UPDATE {WALLETS} SET balance = %s, promotional_balance = %s, debt = %s, lifetime_earned = %s, "  # noqa: S608
@@ -239,7 +242,7 @@ def wallets_lock(user_ids: Sequence[int]) -> dict[int, LockedWallet]:
 
 
 def _insert(posting: Posting, balance_after: int, now, *, promotional_amount: int, debt_change: int) -> PotTransaction:
-    """Insert the row; its unique idempotency key is claimed right here, inside a savepoint."""
+    """Insert the row; its unique idempotency key is claimed right here (ON CONFLICT DO NOTHING)."""
     connection = transaction.get_connection()
     row = PotTransaction(
         user_id=posting.user_id,
@@ -259,15 +262,13 @@ def _insert(posting: Posting, balance_after: int, now, *, promotional_amount: in
     )
     values = [getattr(row, column) for column in INSERT_COLUMNS]
     values[-1] = connection.ops.adapt_datetimefield_value(now)
-    returning = connection.features.can_return_columns_from_insert
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(INSERT_SQL + " RETURNING id" if returning else INSERT_SQL, values)
-            row.pk = cursor.fetchone()[0] if returning else cursor.lastrowid
-    except IntegrityError:
-        if posting.idempotency_key and PotTransaction.objects.filter(idempotency_key=posting.idempotency_key).exists():
-            raise IdempotencyKeyTaken(posting.idempotency_key) from None
-        raise
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT_SQL, values)
+        inserted = cursor.fetchone()
+    if inserted is None:
+        # Nothing else raised: the key was taken (a random key of `new_key` never is).
+        raise IdempotencyKeyTaken(row.idempotency_key)
+    row.pk = inserted[0]
     row._state.adding = False
     row._state.db = connection.alias
     return row
@@ -354,20 +355,30 @@ def _settle_debt(wallet: LockedWallet, credit: PotTransaction, now) -> None:
     )
 
 
-def ledger_post_many(postings: Sequence[Posting]) -> list[PotTransaction]:
+def ledger_post_many(postings: Sequence[Posting], *, skip_taken: bool = False) -> list[PotTransaction | None]:
     """Post several changes at once (all or nothing), locking their wallets in id order.
 
     Returns the rows of `postings`, in order (debt settlements they caused are not in it).
+    A posting whose idempotency key is taken raises `IdempotencyKeyTaken`; with `skip_taken`
+    it is left out instead (None in its place) and the others are posted.
     """
     if not in_transaction():
         raise RuntimeError("ledger_post runs inside a transaction: call it from a @ledger_atomic service.")
+    if not postings:
+        return []
     wallets = wallets_lock([p.user_id for p in postings])
     now = timezone.now()
     locked_balances = {user_id: wallet.balance for user_id, wallet in wallets.items()}
     rows = []
     for posting in postings:
         wallet = wallets[posting.user_id]
-        row = _apply(wallet, posting, now)
+        try:
+            row = _apply(wallet, posting, now)
+        except IdempotencyKeyTaken:
+            if not skip_taken:
+                raise
+            rows.append(None)  # nothing was written: the wallet's numbers did not move
+            continue
         if posting.transaction_type in SETTLING_TYPES and wallet.debt > 0:
             _settle_debt(wallet, row, now)
         rows.append(row)

@@ -1,5 +1,6 @@
 """Reads on POT: balances, history, effects of purchases, redemptions, economy statistics."""
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -146,6 +147,44 @@ def causes_awarded(*, causes: Iterable[str]) -> set[str]:
 def award_for_cause(*, cause: str) -> PotTransaction | None:
     """The award row `pot_award` wrote for this cause, or None if it never paid."""
     return PotTransaction.objects.filter(idempotency_key=award_key(cause)).first()
+
+
+@dataclass(frozen=True)
+class PotRules:
+    """Every earning rule and spend option (active or not) by key, as read at `loaded_at`."""
+
+    earning_rules: dict[str, EarningRule]
+    spend_options: dict[str, SpendOption]
+    loaded_at: float
+
+
+_pot_rules: PotRules | None = None
+
+
+def pot_rules() -> PotRules:
+    """The earning rules and spend options, kept per process for `POT_RULES_CACHE_SECONDS`.
+
+    Every award and spend reads its rule: two tables of a few rows that operators edit
+    rarely, so a process reads them once instead of once per posting (bench/ledger.py).
+    The admin clears the copy of the process that saved an edit (`pot_rules_forget`); other
+    processes read the edit when their copy expires.
+    """
+    global _pot_rules
+    seconds = settings.POT_RULES_CACHE_SECONDS
+    now = time.monotonic()
+    if _pot_rules is None or seconds <= 0 or now - _pot_rules.loaded_at >= seconds:
+        _pot_rules = PotRules(
+            earning_rules={rule.key: rule for rule in EarningRule.objects.all()},
+            spend_options={option.key: option for option in SpendOption.objects.all()},
+            loaded_at=now,
+        )
+    return _pot_rules
+
+
+def pot_rules_forget() -> None:
+    """Drop this process's copy of the rules and options (after an operator changed one)."""
+    global _pot_rules
+    _pot_rules = None
 
 
 def earning_rules_active() -> QuerySet[EarningRule]:

@@ -23,6 +23,7 @@ redemptions wait while a debt is open.
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -49,9 +50,11 @@ from currency.ledger import (
     PROMOTIONAL_RELEASE,
     Draw,
     IdempotencyKeyTaken,
+    Posting,
     award_key,
     ledger_atomic,
     ledger_post,
+    ledger_post_many,
     new_key,
     wallet_paid_engagement_record,
     wallets_lock,
@@ -59,7 +62,6 @@ from currency.ledger import (
 from currency.models import (
     Audience,
     CommissionCreditUse,
-    EarningRule,
     PotTransaction,
     Purchase,
     Redemption,
@@ -68,7 +70,7 @@ from currency.models import (
     SpendOption,
     TransactionType,
 )
-from currency.selectors import WalletSummary, email_verified, promotional_explanation
+from currency.selectors import PotRules, WalletSummary, email_verified, pot_rules, promotional_explanation
 from imatch.errors import DomainError, NotFound, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 
@@ -85,6 +87,7 @@ __all__ = [  # noqa: RUF022 - grouped by use case, not sorted
     "extra_matches_take",
     "pot_adjust",
     "pot_award",
+    "pot_award_many",
     "pot_award_reverse",
     "pot_paid_engagement_record",
     "pot_promotional_release",
@@ -144,6 +147,49 @@ def _whole_pot(value: Any, *, field: str) -> int:
 # --- Earning --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class AwardRequest:
+    """One award of `pot_award_many`: the same arguments as `pot_award`'s."""
+
+    user_id: int
+    rule_key: str
+    cause: str
+    deal_value_usd: Decimal | None = None
+    reference_type: str = ""
+    reference_id: int | None = None
+    max_amount: int | None = None
+
+
+def _award_posting(award: AwardRequest, rules: PotRules) -> Posting | None:
+    """The posting an award makes, or None when its rule is inactive (or not seeded) or grants 0 POT."""
+    if award.rule_key not in EARNING_RULE_KEYS:
+        raise ValueError(f"Unknown earning rule {award.rule_key!r}.")
+    if not award.cause:
+        raise ValueError("An award needs a cause: it is what makes it happen at most once.")
+    rule = rules.earning_rules.get(award.rule_key)
+    if rule is None:
+        log.warning("Earning rule %s is not in the database (run `manage.py seed_pot`): no award.", award.rule_key)
+        return None
+    if not rule.active:
+        return None
+    granted = rule.pot_for(award.deal_value_usd)
+    max_amount = award.max_amount
+    amount = granted if max_amount is None else min(granted, _whole_pot(max_amount, field="max_amount"))
+    if amount <= 0:
+        return None
+    return Posting(
+        user_id=award.user_id,
+        amount=amount,
+        transaction_type=TransactionType.EARN,
+        category=rule.reason,
+        idempotency_key=award_key(award.cause),
+        reference_type=award.reference_type,
+        reference_id=award.reference_id,
+        note=rule.name if amount == granted else f"{rule.name} (capped at {amount} of {granted} POT)",
+        promotional=amount if rule.promotional else 0,
+    )
+
+
 @ledger_atomic
 def pot_award(
     *,
@@ -163,34 +209,37 @@ def pot_award(
     Returns the new row; None when the rule is inactive (or not seeded), grants 0 POT (also
     once capped), or this cause was already awarded. Joins the caller's transaction.
     """
-    if rule_key not in EARNING_RULE_KEYS:
-        raise ValueError(f"Unknown earning rule {rule_key!r}.")
-    if not cause:
-        raise ValueError("An award needs a cause: it is what makes it happen at most once.")
-    rule = EarningRule.objects.filter(key=rule_key).first()
-    if rule is None:
-        log.warning("Earning rule %s is not in the database (run `manage.py seed_pot`): no award.", rule_key)
-        return None
-    if not rule.active:
-        return None
-    granted = rule.pot_for(deal_value_usd)
-    amount = granted if max_amount is None else min(granted, _whole_pot(max_amount, field="max_amount"))
-    if amount <= 0:
-        return None
-    try:
-        return ledger_post(
+    posting = _award_posting(
+        AwardRequest(
             user_id=user.pk,
-            amount=amount,
-            transaction_type=TransactionType.EARN,
-            category=rule.reason,
-            idempotency_key=award_key(cause),
+            rule_key=rule_key,
+            cause=cause,
+            deal_value_usd=deal_value_usd,
             reference_type=reference_type,
             reference_id=reference_id,
-            note=rule.name if amount == granted else f"{rule.name} (capped at {amount} of {granted} POT)",
-            promotional=amount if rule.promotional else 0,
-        )
+            max_amount=max_amount,
+        ),
+        pot_rules(),
+    )
+    if posting is None:
+        return None
+    try:
+        return ledger_post(**vars(posting))
     except IdempotencyKeyTaken:
         return None
+
+
+@ledger_atomic
+def pot_award_many(*, awards: Sequence[AwardRequest]) -> list[PotTransaction | None]:
+    """Make many awards in one posting (e.g. an import's profile-creation POT), each at most once per cause.
+
+    One statement locks every wallet concerned; each award is then one INSERT and each
+    wallet one UPDATE. Returns a row or None per award, in order (None: as `pot_award`).
+    """
+    rules = pot_rules()
+    postings = [_award_posting(award, rules) for award in awards]
+    rows = iter(ledger_post_many([posting for posting in postings if posting], skip_taken=True))
+    return [next(rows) if posting else None for posting in postings]
 
 
 @ledger_atomic
@@ -309,8 +358,8 @@ def fits_audience(user, audience: str) -> bool:
 
 
 def _spend_option_for(*, user, option_key: str) -> SpendOption:
-    option = SpendOption.objects.filter(key=option_key, active=True).first()
-    if option is None:
+    option = pot_rules().spend_options.get(option_key)
+    if option is None or not option.active:
         raise SpendOptionUnavailable(f"There is no spend option {option_key!r}.", field="option")
     if not fits_audience(user, option.audience):
         raise WrongAudience(f"{option.name} is for {option.get_audience_display().lower()} only.", field="option")

@@ -364,5 +364,9 @@ V1_INVITE_VALID_DAYS = env.int("V1_INVITE_VALID_DAYS", default=14)
 V1_LICENSE_DEADLINE_DAYS = env.int("V1_LICENSE_DEADLINE_DAYS", default=30)
 POT_USD_RATE = Decimal(env.str("POT_USD_RATE", default="0.80"))
 POT_MIN_REDEMPTION = env.int("POT_MIN_REDEMPTION", default=500)
+# Each process keeps the earning rules and spend options this many seconds (0: read them on
+# every award and spend). An operator's edit in the admin is seen at once by the process that
+# saved it, and by the others within this time.
+POT_RULES_CACHE_SECONDS = env.int("POT_RULES_CACHE_SECONDS", default=30)
 # Referred people whose referral awards one referrer can earn per calendar month; beyond it nothing is paid.
 REFERRAL_MONTHLY_LIMIT = env.int("REFERRAL_MONTHLY_LIMIT", default=10)

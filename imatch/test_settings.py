@@ -31,6 +31,9 @@ REST_FRAMEWORK = {
 # Tasks run inline in tests, whatever the environment says (tests/test_worker.py starts a
 # real worker against a real broker in a process of its own).
 CELERY_BROKER_URL = ""
+# Tests change rules and options with queryset updates and expect the next award to see them;
+# tests/currency/test_pot_rules_cache.py turns the per-process copy on.
+POT_RULES_CACHE_SECONDS = 0
 CELERY_TASK_ALWAYS_EAGER = True
 
 # Uploaded photos go to a throw-away folder, never into the project.

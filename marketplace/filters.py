@@ -3,10 +3,11 @@
 import django_filters
 
 from marketplace.models import Provider
+from marketplace.selectors import directory_category
 
 
 class ProviderDirectoryFilter(django_filters.FilterSet):
-    category = django_filters.CharFilter(field_name="category__name", label="Category")
+    category = django_filters.CharFilter(method="filter_category", label="Category")
     specialty = django_filters.CharFilter(field_name="specialties__slug", label="Specialty", distinct=True)
     state = django_filters.CharFilter(method="filter_state", label="State")
     city = django_filters.CharFilter(field_name="city", lookup_expr="iexact", label="City")
@@ -17,6 +18,11 @@ class ProviderDirectoryFilter(django_filters.FilterSet):
     class Meta:
         model = Provider
         fields = ["category", "specialty", "state", "city", "remote", "min_rating", "max_price"]
+
+    def filter_category(self, queryset, name, value):
+        # By id, from the cached catalogue: no join on the categories (see `provider_directory`).
+        category = directory_category(name=value.strip())
+        return queryset.filter(category_id=category.pk) if category else queryset.none()
 
     def filter_state(self, queryset, name, value):
         return queryset.filter(state=value.strip().upper())

@@ -353,6 +353,15 @@ class Provider(Profile):
             models.Index(fields=["category", "state", "city"], name="provider_category_location"),
             # Matching checks whether a category's providers changed since it indexed them.
             models.Index(fields=["category", "updated_at"], name="provider_category_updated"),
+            # The directory of one category in its order (`provider_directory`): an index scan
+            # that stops after the page, no sort. The partial one is for categories that
+            # require a license (`listed_in` filters on exactly this condition).
+            models.Index(fields=["category", "-rating_avg", "-rating_count", "id"], name="provider_directory_order"),
+            models.Index(
+                fields=["category", "-rating_avg", "-rating_count", "id"],
+                condition=Q(license_verified=True) | Q(license_provisional=True),
+                name="provider_directory_licensed",
+            ),
         ]
 
     def __str__(self) -> str:

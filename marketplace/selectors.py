@@ -1,8 +1,11 @@
 """Reads on people and profiles, with their related rows loaded up front."""
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db.models import (
     Case,
     Count,
@@ -21,7 +24,14 @@ from django.db.models import (
 from django.urls import reverse
 
 from categories.models import Category, Specialty
-from categories.selectors import category_list
+from categories.selectors import (
+    CATALOG_SECONDS,
+    DIRECTORY_COUNTS_KEY,
+    PROVIDER_COUNTS_KEY,
+    catalog_forget,
+    category_list,
+    category_list_public,
+)
 from currency.selectors import commission_credit_available_usd
 from imatch.errors import NotFound
 from marketplace.models import (
@@ -40,17 +50,44 @@ from marketplace.models import (
 )
 
 
-def category_list_with_provider_counts() -> QuerySet[Category]:
-    """Active categories (specialties prefetched), each annotated with the number of providers listed publicly."""
-    listed = provider_listed_q(prefix="providers__")
-    return category_list().annotate(provider_count=Count("providers", filter=listed, distinct=True))
+def category_list_with_provider_counts() -> list[Category]:
+    """Active categories (specialties loaded), each with `provider_count`: its providers listed publicly.
+
+    Both halves come from the shared cache (the home page is the busiest page): the
+    categories as `category_list_public` keeps them, the counts under PROVIDER_COUNTS_KEY,
+    which `directory_changed` clears whenever a provider is listed or unlisted.
+    """
+    counts = cache.get(PROVIDER_COUNTS_KEY)
+    if counts is None:
+        listed = Provider.objects.listed().order_by().values_list("category_id").annotate(count=Count("id"))
+        counts = dict(listed)
+        cache.set(PROVIDER_COUNTS_KEY, counts, CATALOG_SECONDS)
+    categories = category_list_public()
+    for category in categories:
+        category.provider_count = counts.get(category.pk, 0)
+    return categories
 
 
-def provider_directory() -> QuerySet[Provider]:
-    """Providers anyone may see: active category, and verified where a license is required."""
+def directory_changed() -> None:
+    """A provider was listed or unlisted (created, verified, lapsed, account switched): recount at once."""
+    catalog_forget()
+
+
+def directory_category(*, name: str) -> Category | None:
+    """The public category of this machine name, from the cached catalogue (None: unknown or not public)."""
+    return next((category for category in category_list_public() if category.name == name), None)
+
+
+def provider_directory(*, category: Category | None = None) -> QuerySet[Provider]:
+    """Providers anyone may see: active category, and verified where a license is required.
+
+    Given the category (the directory of one category, the usual case), the rule is
+    `listed_in`'s: only the providers' own columns, which the partial indexes
+    `provider_directory_*` serve in the directory's order without a sort.
+    """
+    providers = Provider.objects.listed_in(category) if category is not None else Provider.objects.listed()
     return (
-        Provider.objects.listed()
-        .select_related("user", "category")
+        providers.select_related("user", "category")
         .prefetch_related("specialties")
         .order_by("-rating_avg", "-rating_count", "id")
     )
@@ -91,6 +128,30 @@ def provider_directory_search(
         providers = providers.annotate(directory_name_hit=name_hit)
         order.insert(0, "-directory_name_hit")
     return providers.annotate(directory_rank=bayesian).order_by(*order)
+
+
+DIRECTORY_COUNTS_KEPT = 500  # distinct directory queries whose totals are kept at once
+
+
+def provider_directory_count(providers: QuerySet[Provider]) -> int:
+    """How many providers a directory query finds, kept in the shared cache.
+
+    Counting every listed provider of a category on each page view costs more than the
+    page itself; the totals are kept per query (its SQL) until `directory_changed` (a
+    provider listed, unlisted or edited) or the catalogue's expiry.
+    """
+    try:
+        sql = str(providers.order_by().query)
+    except EmptyResultSet:  # .none(): nothing to count
+        return 0
+    key = hashlib.sha256(sql.encode()).hexdigest()
+    counts = cache.get(DIRECTORY_COUNTS_KEY) or {}
+    if key not in counts:
+        if len(counts) >= DIRECTORY_COUNTS_KEPT:
+            counts = {}
+        counts[key] = providers.count()
+        cache.set(DIRECTORY_COUNTS_KEY, counts, CATALOG_SECONDS)
+    return counts[key]
 
 
 def provider_public_get(*, provider_id: int) -> Provider:

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from categories.errors import CategoryInactive
 from imatch.api import refuses
+from imatch.api_input import BoundedLimitOffsetPagination
 from imatch.authentication import TokenAuthentication
 from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
@@ -177,6 +178,13 @@ class SeekerViewSet(
         serializer.instance = profiles.seeker_update(seeker=serializer.instance, changes=serializer.validated_data)
 
 
+class DirectoryPagination(BoundedLimitOffsetPagination):
+    """The directory's paging, with its total from the shared cache (`provider_directory_count`)."""
+
+    def get_count(self, queryset) -> int:
+        return selectors.provider_directory_count(queryset)
+
+
 class ProviderViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -190,6 +198,7 @@ class ProviderViewSet(
     """
 
     serializer_class = ProviderSerializer
+    pagination_class = DirectoryPagination
     refusals = {"create": PROFILE_REFUSALS, "partial_update": PROFILE_UPDATE_REFUSALS}
     queryset = Provider.objects.none()  # for the schema; get_queryset() picks the visible ones
     lookup_value_regex = ID_PATTERN
@@ -206,7 +215,11 @@ class ProviderViewSet(
         if self.action == "list" and user.is_authenticated and self.request.query_params.get("mine") in ("1", "true"):
             return selectors.providers_owned_by(user=user)
         if self.action == "list":
-            return selectors.provider_directory()
+            name = self.request.query_params.get("category", "").strip()
+            category = selectors.directory_category(name=name) if name else None
+            if name and category is None:
+                return Provider.objects.none()
+            return selectors.provider_directory(category=category)
         return selectors.providers_visible_to(user=user)
 
     def get_object(self) -> Provider:

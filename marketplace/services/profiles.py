@@ -20,7 +20,7 @@ from currency.services import pot_award
 from imatch.errors import DomainError, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 from imatch.text import clean_text
-from marketplace import emails
+from marketplace import emails, selectors
 from marketplace.errors import DuplicateProfile, ErrorCode, InvalidTransition
 from marketplace.models import AccountAction, AccountStatusChange, AccountType, Provider, Seeker, User, UserManager
 from marketplace.services.account import time_zone_check
@@ -122,6 +122,7 @@ def _account_set_active(*, user: User, operator: User, active: bool, reason: str
         reason=reason,
         created_at=now,
     )
+    selectors.directory_changed()  # their providers leave (or rejoin) the directory and its counts
     return user
 
 
@@ -403,6 +404,7 @@ def provider_create(
     _apply_location(provider)
     _save_new_profile(provider, resolved, "provider")
     _award_profile_creation(provider, "provider")
+    selectors.directory_changed()
     return provider
 
 
@@ -423,6 +425,7 @@ def provider_update(*, provider: Provider, changes: dict[str, Any]) -> Provider:
     provider.save()
     if specialties is not None:
         provider.specialties.set(specialties)
+    selectors.directory_changed()  # location, prices and specialties are directory filters
     return provider
 
 
@@ -438,6 +441,7 @@ def provider_verify_license(*, provider: Provider, operator: User) -> Provider:
     provider.license_verified_at = timezone.now()
     provider.license_verified_by = operator
     provider.save(update_fields=["license_verified", "license_verified_at", "license_verified_by", "updated_at"])
+    selectors.directory_changed()
     return provider
 
 
@@ -468,6 +472,7 @@ def _provider_provisional_lapse(*, provider_id: int, now: datetime) -> bool:
     provider.license_provisional = False
     provider.provisional_lapsed_at = None if provider.license_verified else now
     provider.save(update_fields=["license_provisional", "provisional_lapsed_at", "updated_at"])
+    selectors.directory_changed()
     if provider.license_verified:
         return False
     emails.provisional_lapsed(provider)

@@ -20,7 +20,7 @@ from currency.services import pot_award, pot_award_reverse
 from imatch.errors import DomainError
 from imatch.errors import ErrorCode as CommonCode
 from imatch.text import clean_text
-from marketplace import emails
+from marketplace import emails, selectors
 from marketplace.errors import AlreadyRated, ErrorCode, InvalidTransition, WrongSide
 from marketplace.models import (
     ENGAGEMENT_RATEABLE_STATUSES,
@@ -149,3 +149,4 @@ def provider_rating_refresh(*, provider_id: int) -> None:
     provider.rating_avg = Decimal(str(summary["avg"] or 0)).quantize(Decimal("0.01"))
     provider.rating_count = summary["count"]
     provider.save(update_fields=["rating_avg", "rating_count", "updated_at"])
+    selectors.directory_changed()  # the directory's order and its minimum-rating filter

@@ -51,13 +51,13 @@ def category_detail(request: HttpRequest, name: str) -> HttpResponse:
     """A category, how it works, and its provider directory: filters, keywords, sort, pages."""
     category = _public_category(name)
     form = DirectoryFilterForm(request.GET or None, category=category)
-    filters = {"category": category.name}
+    filters = {}  # the category is the selector's: provider_directory(category=...)
     keywords, sort = "", "best"
     if form.is_bound and form.is_valid():
         chosen = {key: value for key, value in form.cleaned_data.items() if value not in (None, "")}
         keywords, sort = chosen.pop("q", ""), chosen.pop("sort", "best")
         filters.update(chosen)
-    providers = ProviderDirectoryFilter(filters, queryset=selectors.provider_directory()).qs
+    providers = ProviderDirectoryFilter(filters, queryset=selectors.provider_directory(category=category)).qs
     providers = selectors.provider_directory_search(providers, keywords=keywords, sort=sort)
     page = page_without_count(providers, number=request.GET.get("page"), size=DIRECTORY_PAGE_SIZE)
     levels = levels_for(user_ids={provider.user_id for provider in page.object_list})

@@ -973,22 +973,22 @@ def test_a_dry_run_with_award_pot_awards_nothing(advisors, tmp_path):
 def test_an_interrupted_award_run_is_completed_by_running_it_again(advisors, tmp_path, monkeypatch):
     path = pot_file(tmp_path / "phase1.sqlite3")
     monkeypatch.setattr(writer, "AWARD_BATCH", 2)
-    calls = []
-    real_pot_award = writer.pot_award
+    batches = []
+    real_pot_award_many = writer.pot_award_many
 
-    def pot_award_failing_on_the_third(**kwargs):
-        calls.append(kwargs["cause"])
-        if len(calls) == 3:
+    def pot_award_many_failing_on_the_second_batch(*, awards):
+        batches.append([award.cause for award in awards])
+        if len(batches) == 2:
             raise RuntimeError("the connection dropped")
-        return real_pot_award(**kwargs)
+        return real_pot_award_many(awards=awards)
 
-    monkeypatch.setattr(writer, "pot_award", pot_award_failing_on_the_third)
+    monkeypatch.setattr(writer, "pot_award_many", pot_award_many_failing_on_the_second_batch)
     with pytest.raises(RuntimeError):
         run_import(path, "--award-pot")
     assert User.objects.count() == 3  # the people were committed before the awards
     assert PotTransaction.objects.count() == 2  # the first batch of two
 
-    monkeypatch.setattr(writer, "pot_award", real_pot_award)
+    monkeypatch.setattr(writer, "pot_award_many", real_pot_award_many)
     report = report_of(path, tmp_path, "--award-pot")
 
     assert report["counts"]["pot_awarded"] == 2

@@ -1,0 +1,569 @@
+"""Load-test the web tier against a bare Django view in the same run; prints req/s, share of bare and p99.
+
+    .venv/bin/python bench/load.py                      # 10,000 providers, 1,000 seekers, 3 rounds
+    .venv/bin/python bench/load.py --rounds 1 --duration 3 --only api
+    .venv/bin/python bench/load.py --reuse              # keep the seeded database of the last run
+
+What it does, in order:
+1. recreates a PostgreSQL database of its own (`--postgres-url`, default `imatch_load`), migrates
+   it and seeds it with bulk inserts: the first four categories (two of them active),
+   `--providers` providers (with specialties, ratings, most of them verified), `--seekers`
+   seekers with three suggested matches each, one seeker with engagements, a funded wallet and
+   a transaction history; API tokens and a logged-in session for the requests that need one;
+2. starts gunicorn (`--workers`, default 3) with the production settings (`DJANGO_DEBUG` off,
+   Redis cache, persistent connections, whitenoise) and `bench/load_settings.py`, which only
+   adds `/bench/bare`: a Django JSON view that reads nothing, behind the same middleware;
+3. runs `wrk -t2 -c16` on every endpoint, bare view included, for `--rounds` alternating rounds
+   and prints the medians: requests per second, their share of the bare view's, p99 latency,
+   and the target of issue 11 for the kind of endpoint (API read >= 50 %, page >= 35 %,
+   write >= 25 %, p99 < 100 ms for reads).
+
+API throttles are raised (`API_THROTTLE_*`) so the bench measures the work, not refusals; the
+throttles still run (a Redis round trip per request, as in production). Requests carry
+`X-Forwarded-Proto: https` as nginx would. Writes: `POST /api/v1/pot/spend/` with a new
+Idempotency-Key each time, `POST /api/v1/matches/{id}/introduce/` each on a different
+suggested match of one of the seekers. A bench, not a test: never run in CI. Needs `wrk`
+(Debian: `apt-get install -y wrk`) and Redis (`--redis-url`).
+"""
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DEFAULT_POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/imatch_load")
+DEFAULT_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
+SECRET = "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 - a local bench
+MAIN_CATEGORY = "financial_advisors"
+OTHER_CATEGORY = "career_coaches"
+STATES = ["CA", "NY", "TX", "FL", "WA", "IL", "MA", "CO", "GA", "OR"]
+CITIES = {"CA": "San Francisco", "NY": "New York", "TX": "Austin", "FL": "Miami", "WA": "Seattle"}
+TARGETS = {"bare": None, "api": 0.50, "page": 0.35, "write": 0.25}
+P99_LIMIT_MS = 100.0
+
+
+def server_environment(database_url: str, redis_url: str) -> dict[str, str]:
+    """The environment of the production run (and of the seeding, so both see the same settings)."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DJANGO_SETTINGS_MODULE": "load_settings",
+        "PYTHONPATH": f"{ROOT / 'bench'}:{ROOT}",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": SECRET,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "EMAIL_URL": "dummymail://",
+        "API_THROTTLE_ANON": "100000000/minute",
+        "API_THROTTLE_USER": "100000000/minute",
+        "GUNICORN_LOG_LEVEL": "warning",
+    }
+
+
+# --- Seeding (runs in a child process with the server's settings) -----------------------
+
+
+def seed(providers: int, seekers: int) -> dict:
+    """Fill the database with bulk inserts; returns what the requests need (ids, tokens, cookie)."""
+    import django
+
+    django.setup()
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from categories.models import Category, Specialty
+    from currency.services import pot_adjust, pot_award
+    from marketplace.models import (
+        AccountType,
+        Engagement,
+        EngagementStatus,
+        Match,
+        MatchStatus,
+        Provider,
+        Seeker,
+        User,
+    )
+    from marketplace.services.tokens import api_token_issue
+
+    rng = random.Random(11)
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("seed_categories", "categories", verbosity=0)
+    Category.objects.filter(name=OTHER_CATEGORY).update(active=True, launched_at=timezone.now())
+    main = Category.objects.get(name=MAIN_CATEGORY)
+    other = Category.objects.get(name=OTHER_CATEGORY)
+    specialties = {
+        category.pk: list(Specialty.objects.filter(category=category).values_list("pk", flat=True))
+        for category in (main, other)
+    }
+    operator = User.objects.create_user("bench-operator@example.com", None, name="Bench operator", is_staff=True)
+
+    def people(prefix: str, count: int, account_type: str) -> list[User]:
+        User.objects.bulk_create(
+            [
+                User(
+                    email=f"{prefix}{n}@example.com",
+                    name=f"{prefix.title()} {n}",
+                    account_type=account_type,
+                    password="!",  # noqa: S106 - an unusable password: nobody logs in with it
+                )
+                for n in range(count)
+            ],
+            batch_size=2000,
+        )
+        return list(User.objects.filter(email__startswith=prefix).order_by("id"))
+
+    provider_users = people("provider", providers, AccountType.PROVIDER)
+    seeker_users = people("seeker", seekers, AccountType.SEEKER)
+
+    rows = []
+    for n, user in enumerate(provider_users):
+        category = main if n % 5 else other
+        state = rng.choice(STATES)
+        low = Decimal(rng.randrange(50, 300))
+        rating_count = rng.randrange(0, 40)
+        rows.append(
+            Provider(
+                user=user,
+                category=category,
+                business_name=f"{user.name} Advisory",
+                bio="Retirement planning, budgeting and investments for families and small businesses.",
+                years_experience=rng.randrange(1, 30),
+                license_number=f"LIC{n:06d}",
+                license_verified=rng.random() < 0.95,
+                city=CITIES.get(state, ""),
+                state=state,
+                location=f"{CITIES.get(state, '')}, {state}".lstrip(", "),
+                pricing_min=low,
+                pricing_max=low + 200,
+                remote=rng.random() < 0.5,
+                rating_avg=Decimal(rng.randrange(300, 501)) / 100 if rating_count else Decimal(0),
+                rating_count=rating_count,
+            )
+        )
+    Provider.objects.bulk_create(rows, batch_size=2000)
+    provider_rows = list(Provider.objects.order_by("id").values_list("pk", "category_id"))
+    through = Provider.specialties.through
+    through.objects.bulk_create(
+        [
+            through(provider_id=pk, specialty_id=specialty)
+            for pk, category_id in provider_rows
+            for specialty in rng.sample(specialties[category_id], min(2, len(specialties[category_id])))
+        ],
+        batch_size=5000,
+    )
+
+    Seeker.objects.bulk_create(
+        [
+            Seeker(
+                user=user,
+                category=main,
+                needs_description="Planning for retirement and college savings.",
+                budget_min=Decimal(100),
+                budget_max=Decimal(400),
+                city="San Francisco",
+                state="CA",
+                location="San Francisco, CA",
+            )
+            for user in seeker_users
+        ],
+        batch_size=2000,
+    )
+    seeker_rows = list(Seeker.objects.order_by("id").select_related("user"))
+    main_providers = [pk for pk, category_id in provider_rows if category_id == main.pk]
+    matches = []
+    for n, seeker in enumerate(seeker_rows):
+        for rank, provider_id in enumerate(rng.sample(main_providers, 13 if n == 0 else 3), start=1):
+            matches.append(
+                Match(
+                    seeker=seeker,
+                    provider_id=provider_id,
+                    category=main,
+                    score=Decimal("0.8000") - Decimal(rank) / 100,
+                    rank=rank,
+                    breakdown={"need_fit": 0.8, "budget_fit": 1.0},
+                    reasons=["Specializes in retirement planning", "Within your budget"],
+                )
+            )
+    Match.objects.bulk_create(matches, batch_size=2000)
+
+    # The first seeker (the one the read requests are made as) has ten engagements.
+    first = seeker_rows[0]
+    engaged = list(Match.objects.filter(seeker=first).order_by("id")[3:])
+    Match.objects.filter(pk__in=[m.pk for m in engaged]).update(status=MatchStatus.ENGAGED)
+    now = timezone.now()
+    Engagement.objects.bulk_create(
+        [
+            Engagement(
+                match=match,
+                seeker=first,
+                provider_id=match.provider_id,
+                category=main,
+                category_name=main.display_name,
+                status=EngagementStatus.CONFIRMED,
+                deal_value_usd=Decimal(1000),
+                commission_rate=main.commission_rate,
+                commission_usd=main.commission_rate * 1000,
+                reported_by=first.user,
+                confirmed_by=first.user,
+                confirmed_at=now,
+            )
+            for match in engaged
+        ]
+    )
+    pot_adjust(user=first.user, operator=operator, amount=100_000_000, reason="bench funding")
+    for n in range(200):
+        pot_award(user=first.user, rule_key="rating_given", cause=f"bench-history:{n}")
+
+    session_engine = import_module(settings.SESSION_ENGINE)
+    session = session_engine.SessionStore()
+    session[SESSION_KEY] = str(first.user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = first.user.get_session_auth_hash()
+    session.create()
+
+    # Introductions: every other seeker's suggested matches, each asked for once, with its seeker's token.
+    introductions = []
+    tokens = {}
+    for seeker in seeker_rows[1:]:
+        tokens[seeker.pk] = api_token_issue(user=seeker.user)
+    for match_id, seeker_id in (
+        Match.objects.filter(seeker__in=seeker_rows[1:]).order_by("id").values_list("pk", "seeker_id")
+    ):
+        introductions.append([tokens[seeker_id], match_id])
+    rng.shuffle(introductions)
+    listed_provider = Provider.objects.filter(category=main, license_verified=True).order_by("id").first()
+    call_command("collectstatic", interactive=False, verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")  # what autovacuum does after a bulk load: fresh statistics for the planner
+    connection.close()
+    return {
+        "token": api_token_issue(user=first.user),
+        "session_cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
+        "provider_id": listed_provider.pk,
+        "introductions": introductions,
+    }
+
+
+# --- Endpoints and wrk --------------------------------------------------------------------
+
+
+@dataclass
+class Endpoint:
+    name: str
+    kind: str  # bare, api, page, write
+    path: str
+    method: str = "GET"
+    auth: str = ""  # "", "token", "session"
+    body: str = ""
+    dynamic: str = ""  # "spend" (a new Idempotency-Key each time) or "introduce" (a new match each time)
+
+
+@dataclass
+class Result:
+    rps: list[float] = field(default_factory=list)
+    p99_ms: list[float] = field(default_factory=list)
+    failed: int = 0
+    requests: int = 0
+
+
+def endpoints(provider_id: int) -> list[Endpoint]:
+    directory = f"category={MAIN_CATEGORY}"
+    return [
+        Endpoint("bare Django JSON view", "bare", "/bench/bare"),
+        Endpoint("/health", "api", "/health"),
+        Endpoint("GET /api/v1/categories/", "api", "/api/v1/categories/"),
+        Endpoint("GET /api/v1/providers/?category=…", "api", f"/api/v1/providers/?{directory}"),
+        Endpoint(
+            "GET /api/v1/providers/?category=…&state=CA&remote=true",
+            "api",
+            f"/api/v1/providers/?{directory}&state=CA&remote=true",
+        ),
+        Endpoint("GET /api/v1/providers/{id}/", "api", f"/api/v1/providers/{provider_id}/"),
+        Endpoint("GET /api/v1/pot/balance/", "api", "/api/v1/pot/balance/", auth="token"),
+        Endpoint("GET /api/v1/pot/transactions/", "api", "/api/v1/pot/transactions/", auth="token"),
+        Endpoint("GET /api/v1/matches/", "api", "/api/v1/matches/", auth="token"),
+        Endpoint("GET /api/v1/engagements/", "api", "/api/v1/engagements/", auth="token"),
+        Endpoint("home page", "page", "/"),
+        Endpoint("category page (directory)", "page", f"/categories/{MAIN_CATEGORY}/"),
+        Endpoint("directory page, filtered", "page", f"/categories/{MAIN_CATEGORY}/?state=CA&remote=on"),
+        Endpoint("provider page", "page", f"/providers/{provider_id}/"),
+        Endpoint("dashboard", "page", "/dashboard/", auth="session"),
+        Endpoint("wallet page", "page", "/wallet/", auth="session"),
+        Endpoint(
+            "POST /api/v1/pot/spend/ (Idempotency-Key)",
+            "write",
+            "/api/v1/pot/spend/",
+            method="POST",
+            auth="token",
+            body=json.dumps({"option": "extra_matches"}),
+            dynamic="spend",
+        ),
+        Endpoint("POST /api/v1/matches/{id}/introduce/", "write", "", method="POST", dynamic="introduce"),
+    ]
+
+
+def _lua(value: str) -> str:
+    return json.dumps(value)  # a JSON string is a valid Lua string literal for these values
+
+
+def wrk_script(endpoint: Endpoint, seeded: dict, *, round_number: int, threads: int, folder: Path) -> Path:
+    """A wrk Lua script for one endpoint: fixed requests are pre-built, dynamic ones made per request."""
+    headers = {"X-Forwarded-Proto": "https", "Accept": "application/json" if endpoint.kind != "page" else "text/html"}
+    if endpoint.auth == "token":
+        headers["Authorization"] = f"Token {seeded['token']}"
+    if endpoint.auth == "session":
+        headers["Cookie"] = seeded["session_cookie"]
+    if endpoint.body:
+        headers["Content-Type"] = "application/json"
+    header_lines = "\n".join(f"wrk.headers[{_lua(k)}] = {_lua(v)}" for k, v in headers.items())
+    lines = [
+        f"wrk.method = {_lua(endpoint.method)}",
+        f"wrk.path = {_lua(endpoint.path)}",
+        f"wrk.body = {_lua(endpoint.body)}" if endpoint.body else "",
+        header_lines,
+        "local next_thread = 0",
+        "function setup(thread) thread:set('tid', next_thread); next_thread = next_thread + 1 end",
+        "local counter = 0",
+    ]
+    if endpoint.dynamic == "spend":
+        lines.append(
+            "request = function()\n"
+            "  counter = counter + 1\n"
+            f"  wrk.headers['Idempotency-Key'] = 'r{round_number}-t' .. tid .. '-' .. counter\n"
+            "  return wrk.format()\n"
+            "end"
+        )
+    elif endpoint.dynamic == "introduce":
+        # Each round and thread takes its own slice of the suggested matches (pair 0 was the preflight's).
+        pairs = seeded["introductions"][1:]
+        rounds = seeded["rounds"]
+        per_slice = len(pairs) // (rounds * threads)
+        lines.append("local pairs = {" + ",".join(f"{{{_lua(t)},{m}}}" for t, m in pairs) + "}")
+        lines.append(
+            "request = function()\n"
+            f"  local index = ({round_number} * {threads} + tid) * {per_slice} + (counter % {per_slice}) + 1\n"
+            "  counter = counter + 1\n"
+            "  local pair = pairs[index]\n"
+            "  wrk.headers['Authorization'] = 'Token ' .. pair[1]\n"
+            "  return wrk.format('POST', '/api/v1/matches/' .. pair[2] .. '/introduce/', nil, '')\n"
+            "end"
+        )
+    script = folder / f"{re.sub(r'[^a-z0-9]+', '-', endpoint.name.lower())}-{round_number}.lua"
+    script.write_text("\n".join(line for line in lines if line) + "\n")
+    return script
+
+
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def parse_wrk(output: str) -> tuple[float, float, int, int]:
+    """Requests/s, p99 in ms, failed responses (non-2xx/3xx and socket errors), requests."""
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE)
+    p99_ms = float(p99.group(1)) * UNIT_MS[p99.group(2)] if p99 else float("nan")
+    failed = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", output))
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    if socket:
+        failed += sum(int(n) for n in socket.groups())
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    return rps, p99_ms, failed, requests
+
+
+def preflight(base: str, endpoint: Endpoint, seeded: dict) -> str:
+    """One request first: the endpoint must answer 2xx (a redirect to the log-in page is not a page)."""
+    path, headers = endpoint.path, {"X-Forwarded-Proto": "https"}
+    if endpoint.auth == "token":
+        headers["Authorization"] = f"Token {seeded['token']}"
+    if endpoint.auth == "session":
+        headers["Cookie"] = seeded["session_cookie"]
+    if endpoint.dynamic == "spend":
+        headers |= {"Idempotency-Key": "preflight", "Content-Type": "application/json"}
+    if endpoint.dynamic == "introduce":
+        token, match_id = seeded["introductions"][0]
+        path, headers["Authorization"] = f"/api/v1/matches/{match_id}/introduce/", f"Token {token}"
+    data = endpoint.body.encode() if endpoint.method == "POST" else None
+    request = urllib.request.Request(base + path, data=data, headers=headers, method=endpoint.method)  # noqa: S310
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=30) as response:
+            return "" if 200 <= response.status < 300 else f"answered {response.status}"
+    except urllib.error.HTTPError as error:
+        return f"answered {error.code}: {error.read()[:200]!r}"
+
+
+def wait_for(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("gunicorn exited before answering; see its log (printed above the table's place).")
+        request = urllib.request.Request(f"{base}/bench/bare", headers={"X-Forwarded-Proto": "https"})  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - our own server
+                return
+        except OSError:  # refused while it boots, or a timeout
+            time.sleep(0.3)
+    raise SystemExit("gunicorn did not answer within a minute.")
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES, help="A database of its own: it is recreated.")
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS, help="The shared cache (throttles, cached reads).")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8411")))
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers.")
+    parser.add_argument("--providers", type=int, default=10_000)
+    parser.add_argument("--seekers", type=int, default=1_000)
+    parser.add_argument("--rounds", type=int, default=3, help="Alternating rounds over every endpoint (medians).")
+    parser.add_argument("--duration", type=int, default=5, help="Seconds of wrk per endpoint and round.")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--timeout", type=int, default=10, help="Seconds before wrk counts a request as failed.")
+    parser.add_argument("--only", default="", help="Only endpoints whose name or kind contains this (bare always).")
+    parser.add_argument("--reuse", action="store_true", help="Keep the database seeded by the previous run.")
+    parser.add_argument("--seed", help=argparse.SUPPRESS)  # internal: seed in this process, write JSON here
+    args = parser.parse_args()
+
+    environment = server_environment(args.postgres_url, args.redis_url)
+    if args.seed:
+        Path(args.seed).write_text(json.dumps(seed(args.providers, args.seekers)))
+        return 0
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (Debian: apt-get install -y wrk).")
+
+    state_file = Path(tempfile.gettempdir()) / f"imatch-load-{args.postgres_url.rpartition('/')[2]}.json"
+    if not (args.reuse and state_file.exists()):
+        started = time.perf_counter()
+        recreate_database(args.postgres_url)
+        subprocess.run(["redis-cli", "-u", args.redis_url, "FLUSHDB"], check=False, capture_output=True)
+        command = [PYTHON, __file__, "--seed", str(state_file), "--providers", str(args.providers)]
+        subprocess.run([*command, "--seekers", str(args.seekers)], check=True, cwd=ROOT, env=environment)
+        print(
+            f"seeded {args.providers:,} providers and {args.seekers:,} seekers in {time.perf_counter() - started:.1f} s"
+        )
+    seeded = json.loads(state_file.read_text())
+    seeded["rounds"] = args.rounds
+    chosen = [e for e in endpoints(seeded["provider_id"]) if e.kind == "bare" or args.only in f"{e.name} {e.kind}"]
+
+    base = f"http://127.0.0.1:{args.port}"
+    server_log = Path(tempfile.gettempdir()) / f"imatch-load-{args.port}.log"
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "imatch.wsgi",
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--access-logfile",
+            "/dev/null",
+        ],
+        cwd=ROOT,
+        env=environment,
+        start_new_session=True,
+        stdout=server_log.open("w"),  # the JSON logs of the run (the emails of the introductions, …)
+        stderr=subprocess.STDOUT,
+    )
+    results = {endpoint.name: Result() for endpoint in chosen}
+    try:
+        wait_for(base, server)
+        for endpoint in chosen:
+            problem = preflight(base, endpoint, seeded)
+            if problem:
+                print(f"!! {endpoint.name} {problem}")
+        with tempfile.TemporaryDirectory() as folder:
+            for round_number in range(args.rounds):
+                for endpoint in chosen:
+                    script = wrk_script(
+                        endpoint, seeded, round_number=round_number, threads=args.threads, folder=Path(folder)
+                    )
+                    output = subprocess.run(
+                        [
+                            "wrk",
+                            f"-t{args.threads}",
+                            f"-c{args.connections}",
+                            f"-d{args.duration}s",
+                            f"--timeout={args.timeout}s",
+                            "--latency",
+                            "-s",
+                            str(script),
+                            base + (endpoint.path or "/"),
+                        ],
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                    ).stdout
+                    rps, p99_ms, failed, requests = parse_wrk(output)
+                    result = results[endpoint.name]
+                    result.rps.append(rps)
+                    result.p99_ms.append(p99_ms)
+                    result.failed += failed
+                    result.requests += requests
+                print(f"round {round_number + 1} of {args.rounds} done", file=sys.stderr)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+    bare = statistics.median(results[chosen[0].name].rps)
+    print(
+        f"\n{args.providers:,} providers, {args.seekers:,} seekers, PostgreSQL; gunicorn {args.workers} workers, "
+        f"production settings; wrk -t{args.threads} -c{args.connections}, {args.rounds} rounds of "
+        f"{args.duration} s, medians\n"
+    )
+    print("| endpoint | req/s | share of bare | p99 ms | target | failed |")
+    print("|---|---:|---:|---:|---|---:|")
+    missed = 0
+    for endpoint in chosen:
+        result = results[endpoint.name]
+        rps, p99 = statistics.median(result.rps), statistics.median(result.p99_ms)
+        share = rps / bare if bare else 0.0
+        target = TARGETS[endpoint.kind]
+        verdict = ""
+        if target is not None:
+            ok = share >= target and (endpoint.kind == "write" or p99 < P99_LIMIT_MS) and not result.failed
+            missed += not ok
+            p99_rule = "" if endpoint.kind == "write" else f", p99 < {P99_LIMIT_MS:.0f}"
+            verdict = f"≥ {target:.0%}{p99_rule}: {'ok' if ok else 'MISSED'}"
+        failed = f"{result.failed} of {result.requests}" if result.failed else "0"
+        print(f"| {endpoint.name} | {rps:,.0f} | {share:.0%} | {p99:.1f} | {verdict} | {failed} |")
+    print(f"\n{missed} endpoint(s) missed their target." if missed else "\nEvery endpoint met its target.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
