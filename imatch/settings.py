@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "categories",
     "marketplace",
     "currency",
+    "growth",
 ]
 
 MIDDLEWARE = [

@@ -241,6 +241,7 @@ ROWS: dict[str, list[Case]] = {
     "password-reset/<uidb64>/<token>/": [case("get", "/password-reset/MQ/not-a-token/", 200, 200, 200, 200, 200)],
     "password-reset/done/": [case("get", "/password-reset/done/", 200, 200, 200, 200, 200)],
     "welcome/<uidb64>/<token>/": [case("get", "/welcome/MQ/not-a-token/", 200, 200, 200, 200, 200)],
+    "badges/": [case("get", "/badges/", 200, 200, 200, 200, 200)],
     # --- Web: profiles -----------------------------------------------------------------------
     "verify-email/<str:token>/": [case("get", "/verify-email/not-a-token/", 400, 400, 400, 400, 400)],
     "verify-email/resend/": [case("post", "/verify-email/resend/", LOGIN, 302, 302, 302, 302)],
