@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "categories",
     "marketplace",
     "currency",
+    "growth",
 ]
 
 MIDDLEWARE = [

@@ -28,6 +28,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("wallet/", include("currency.web.urls")),
+    path("", include("growth.web.urls")),
     path("", include("marketplace.web.urls")),
 ]
 

@@ -8,7 +8,17 @@ from categories.models import Specialty
 from imatch.admin import ReadOnlyAdmin, ServiceForm, ServiceFormAdmin
 from imatch.errors import DomainError
 from marketplace import selectors
-from marketplace.models import AccountStatusChange, Engagement, Match, Provider, Rating, Seeker, User
+from marketplace.models import (
+    AccountStatusChange,
+    Engagement,
+    Match,
+    Provider,
+    Rating,
+    Referral,
+    Referrer,
+    Seeker,
+    User,
+)
 from marketplace.services import engagements, profiles
 
 
@@ -399,3 +409,75 @@ class RatingAdmin(ReadOnlyAdmin):
     search_fields = ["rater__email", "rated__email", "review"]
     list_select_related = ["engagement", "rater", "rated"]
     readonly_fields = [field.name for field in Rating._meta.fields]
+
+
+@admin.register(Referral)
+class ReferralAdmin(ReadOnlyAdmin):
+    """Every referred person: how far they got and the referrer's award rows (written only by the services)."""
+
+    list_display = ["id", "referrer", "referred", "status", "signed_up_at", "activation_pot", "engagement_pot"]
+    list_filter = ["status", "signed_up_at"]
+    search_fields = ["referrer__email", "referred__email", "code"]
+    readonly_fields = [field.name for field in Referral._meta.fields]
+
+    def get_queryset(self, request: HttpRequest):
+        return selectors.referrals_with_pot()
+
+    @admin.display(description="Activation POT", ordering="activation_pot")
+    def activation_pot(self, referral: Referral) -> int:
+        return referral.activation_pot
+
+    @admin.display(description="Engagement POT", ordering="engagement_pot")
+    def engagement_pot(self, referral: Referral) -> int:
+        return referral.engagement_pot
+
+
+def _rate(part: int, whole: int) -> str:
+    return f"{part / whole:.0%}" if whole else "—"
+
+
+@admin.register(Referrer)
+class ReferrerAdmin(ReadOnlyAdmin):
+    """Referrers by number of referred people, with their activation and engagement rates, to spot farms.
+
+    A farm shows as many sign-ups that never create a profile (a low activation rate) or
+    never do business (a low engagement rate).
+    """
+
+    list_display = [
+        "email",
+        "name",
+        "referred_count",
+        "activated_count",
+        "activation_rate",
+        "engaged_count",
+        "engagement_rate",
+        "is_active",
+    ]
+    list_display_links = ["email"]
+    search_fields = ["email", "name", "referral_code"]
+    fields = ["email", "name", "referral_code", "is_active", "date_joined"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest):
+        return selectors.referrers_by_count()
+
+    @admin.display(description="Referred", ordering="referred_count")
+    def referred_count(self, referrer: Referrer) -> int:
+        return referrer.referred_count
+
+    @admin.display(description="Activated", ordering="activated_count")
+    def activated_count(self, referrer: Referrer) -> int:
+        return referrer.activated_count
+
+    @admin.display(description="Engaged", ordering="engaged_count")
+    def engaged_count(self, referrer: Referrer) -> int:
+        return referrer.engaged_count
+
+    @admin.display(description="Activation rate")
+    def activation_rate(self, referrer: Referrer) -> str:
+        return _rate(referrer.activated_count, referrer.referred_count)
+
+    @admin.display(description="Engagement rate")
+    def engagement_rate(self, referrer: Referrer) -> str:
+        return _rate(referrer.engaged_count, referrer.referred_count)

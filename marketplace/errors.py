@@ -17,6 +17,9 @@ class ErrorCode(StrEnum):
     # People and profiles
     EMAIL_TAKEN = "email_taken"
     INVALID_REFERRAL = "invalid_referral"
+    OWN_REFERRAL_CODE = "own_referral_code"  # a person following their own referral link
+    ALREADY_REFERRED = "already_referred"  # the person signed up with someone's code already
+    REFERRAL_AFTER_SIGNUP = "referral_after_signup"  # a referral code counts only when the account is created
     WEAK_PASSWORD = "weak_password"  # noqa: S105 (an error code, not a password)
     LOCKED_OUT = "locked_out"  # too many failed logins for this email: wait for the cool-off
     DUPLICATE_PROFILE = "duplicate_profile"

@@ -1,8 +1,8 @@
-"""The provider directory's filters, shared by the API and the web directory page."""
+"""The provider directory's filters (shared by the API and the web directory page), and the referrals' (API)."""
 
 import django_filters
 
-from marketplace.models import Provider
+from marketplace.models import Provider, Referral, ReferralStatus
 from marketplace.selectors import directory_category
 
 
@@ -26,3 +26,13 @@ class ProviderDirectoryFilter(django_filters.FilterSet):
 
     def filter_state(self, queryset, name, value):
         return queryset.filter(state=value.strip().upper())
+
+
+class ReferralFilter(django_filters.FilterSet):
+    # A number, not a choice of users: an unknown id is an empty list, never a hint that it exists.
+    referrer = django_filters.NumberFilter(field_name="referrer_id", label="Referrer (user id)")
+    status = django_filters.ChoiceFilter(choices=ReferralStatus.choices, label="Status")
+
+    class Meta:
+        model = Referral
+        fields = ["referrer", "status"]

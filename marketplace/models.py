@@ -660,3 +660,68 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stars}★ by {self.rater_id} for {self.rated_id} (engagement {self.engagement_id})"
+
+
+class ReferralStatus(models.TextChoices):
+    """How far a referred person got; each step is recorded once, in this order."""
+
+    SIGNED_UP = "signed_up", "Signed up"
+    """The person created an account with the referrer's code."""
+    ACTIVATED = "activated", "Activated"
+    """The person created their first profile (seeker or provider)."""
+    ENGAGED = "engaged", "Engaged"
+    """An engagement of the person was confirmed for the first time."""
+
+
+class Referral(models.Model):
+    """One referred person: who referred them, with which code, how far they got and the POT it paid.
+
+    The awards are the referrer's ledger rows (`referral_profile_created` for the activation,
+    `referral_first_engagement` for the engagement); both are paid once the referred person's
+    first commission is paid (`marketplace.services.referrals`), so a step can be reached long
+    before its award is.
+    """
+
+    referrer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="referrals_made")
+    referred = models.OneToOneField(User, on_delete=models.PROTECT, related_name="referral")
+    code = models.CharField(max_length=16, help_text="The referral code the person signed up with.")
+    status = models.CharField(max_length=16, choices=ReferralStatus.choices, default=ReferralStatus.SIGNED_UP)
+    signed_up_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    engaged_at = models.DateTimeField(null=True, blank=True)
+    activation_award = models.OneToOneField(
+        "currency.PotTransaction",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The referrer's `referral_profile_created` award for this person.",
+    )
+    engagement_award = models.OneToOneField(
+        "currency.PotTransaction",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The referrer's `referral_first_engagement` award for this person.",
+    )
+
+    class Meta:
+        db_table = "referrals"
+        ordering = ["-signed_up_at", "-id"]
+        indexes = [models.Index(fields=["referrer", "-signed_up_at"], name="referral_referrer_newest")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(referrer=F("referred")), name="referral_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Referral of user {self.referred_id} by user {self.referrer_id} ({self.status})"
+
+
+class Referrer(User):
+    """A person seen as a referrer: the admin's list of referrers by count, to spot referral farms."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "referrer"
+        ordering = []

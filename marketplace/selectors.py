@@ -7,7 +7,9 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db.models import (
+    BigIntegerField,
     Case,
+    CharField,
     Count,
     DecimalField,
     Exists,
@@ -21,6 +23,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.urls import reverse
 
 from categories.models import Category, Specialty
@@ -32,6 +35,7 @@ from categories.selectors import (
     category_list,
     category_list_public,
 )
+from currency.models import PotTransaction
 from currency.selectors import commission_credit_available_usd
 from imatch.errors import NotFound
 from marketplace.models import (
@@ -43,11 +47,22 @@ from marketplace.models import (
     Provider,
     RatedRole,
     Rating,
+    Referral,
+    ReferralStatus,
+    Referrer,
     Seeker,
     User,
     match_live_q,
     provider_listed_q,
 )
+
+
+def referrer_for_code(*, code: str) -> User | None:
+    """The active person whose referral code this is (any case, spaces trimmed), or None."""
+    code = (code or "").strip().upper()
+    if not code:
+        return None
+    return User.objects.filter(referral_code=code, is_active=True).first()
 
 
 def category_list_with_provider_counts() -> list[Category]:
@@ -507,4 +522,89 @@ def provider_strength(*, provider: Provider) -> ProfileStrength:
     return ProfileStrength(
         done=[label for label, ok in checks if ok],
         missing=[label for label, ok in checks if not ok],
+    )
+
+
+# --- Referrals ---------------------------------------------------------------------------
+
+REFERRAL_REACHED_ACTIVATION = (ReferralStatus.ACTIVATED, ReferralStatus.ENGAGED)
+
+
+def _referral_award_kept(rule_key: str, award_field: str):
+    """The POT of a referral's award for `rule_key`, 0 when none was paid or it was reversed since.
+
+    A reversal (`currency.services.pot_award_reverse`) writes a row keyed by the award's cause
+    (`<rule>:user:<referred id>`, see `marketplace.services.referrals.referral_cause`).
+    """
+    cause = Concat(Value(f"{rule_key}:user:"), Cast(OuterRef("referred_id"), output_field=CharField()))
+    reversal = PotTransaction.objects.filter(
+        Q(idempotency_key=Concat(Value("award-reversal:"), cause))
+        | Q(idempotency_key=Concat(Value("award-reversal-debt:"), cause))
+    )
+    kept = Coalesce(f"{award_field}__amount", Value(0), output_field=BigIntegerField())
+    return Case(When(Exists(reversal), then=Value(0)), default=kept, output_field=BigIntegerField())
+
+
+def referrals_with_pot() -> QuerySet[Referral]:
+    """Referrals with their people, and the POT each step earned the referrer (`activation_pot`, `engagement_pot`)."""
+    return _referrals_pot_annotated().select_related("referrer", "referred", "activation_award", "engagement_award")
+
+
+def _referrals_pot_annotated() -> QuerySet[Referral]:
+    # Without select_related: aggregating over these annotations then stays one plain query.
+    return Referral.objects.annotate(
+        activation_pot=_referral_award_kept("referral_profile_created", "activation_award"),
+        engagement_pot=_referral_award_kept("referral_first_engagement", "engagement_award"),
+    )
+
+
+def referrals_visible_to(*, user: User) -> QuerySet[Referral]:
+    """The people `user` referred, newest first (staff: everyone's referrals)."""
+    referrals = referrals_with_pot().order_by("-signed_up_at", "-id")
+    return referrals if user.is_staff else referrals.filter(referrer=user)
+
+
+@dataclass(frozen=True)
+class ReferralSummary:
+    """What a person's referrals came to: people per step and the POT they earned the referrer."""
+
+    signed_up: int
+    activated: int
+    engaged: int
+    activation_pot: int
+    engagement_pot: int
+
+    @property
+    def pot_earned(self) -> int:
+        return self.activation_pot + self.engagement_pot
+
+
+def referral_summary(*, user: User) -> ReferralSummary:
+    """The dashboard's referral figures for `user`, in one query (one row per person they referred)."""
+    rows = list(
+        _referrals_pot_annotated().filter(referrer=user).values_list("status", "activation_pot", "engagement_pot")
+    )
+    statuses = [status for status, _, _ in rows]
+    return ReferralSummary(
+        signed_up=len(statuses),
+        activated=sum(status in REFERRAL_REACHED_ACTIVATION for status in statuses),
+        engaged=statuses.count(ReferralStatus.ENGAGED),
+        activation_pot=sum(pot for _, pot, _ in rows),
+        engagement_pot=sum(pot for _, _, pot in rows),
+    )
+
+
+def referrers_by_count() -> QuerySet[Referrer]:
+    """People who referred anyone, most referred people first, with how many activated and engaged.
+
+    For the admin: a referrer with many sign-ups and few activations is what a farm looks like.
+    """
+    return (
+        Referrer.objects.annotate(
+            referred_count=Count("referrals_made"),
+            activated_count=Count("referrals_made", filter=Q(referrals_made__status__in=REFERRAL_REACHED_ACTIVATION)),
+            engaged_count=Count("referrals_made", filter=Q(referrals_made__status=ReferralStatus.ENGAGED)),
+        )
+        .filter(referred_count__gt=0)
+        .order_by("-referred_count", "id")
     )

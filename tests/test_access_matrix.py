@@ -176,6 +176,8 @@ ROWS: dict[str, list[Case]] = {
         # The seeker rated already (409 would be a conflict; it is a 400 already_rated); the provider may rate once.
         case("post", "/api/v1/ratings/", 401, 400, 201, 404, 403, engagement="{confirmed}", stars=4),
     ],
+    # Everyone lists the people they referred (staff: everyone's; scoping in tests/api/test_referrals_api.py).
+    "api/v1/^referrals/$": [case("get", "/api/v1/referrals/", 401, 200, 200, 200, 200)],
     "api/v1/^ratings/(?P<pk>[0-9]{1,18})/$": [case("get", "/api/v1/ratings/{rating}/", 401, 200, 200, 404, 200)],
     # --- API: categories -------------------------------------------------------------------
     "api/v1/^categories/$": [case("get", "/api/v1/categories/", 200, 200, 200, 200, 200)],
@@ -232,6 +234,8 @@ ROWS: dict[str, list[Case]] = {
     "categories/<slug:name>/": [case("get", "/categories/planners0/", 200, 200, 200, 200, 200)],
     "providers/<id:provider_id>/": [case("get", "/providers/{provider}/", 200, 200, 200, 200, 200)],
     "signup/": [case("get", "/signup/", 200, 302, 302, 302, 302)],
+    # A referral link: on to sign-up, or (logged in) to the dashboard saying why the code does not apply.
+    "join/": [case("get", "/join/?ref=ABCDEFGH", 302, 302, 302, 302, 302)],
     "login/": [case("get", "/login/", 200, 302, 302, 302, 302)],  # logged in: on to the dashboard
     "logout/": [case("post", "/logout/", 302, 302, 302, 302, 302)],
     "password-reset/": [case("get", "/password-reset/", 200, 200, 200, 200, 200)],
@@ -239,6 +243,7 @@ ROWS: dict[str, list[Case]] = {
     "password-reset/<uidb64>/<token>/": [case("get", "/password-reset/MQ/not-a-token/", 200, 200, 200, 200, 200)],
     "password-reset/done/": [case("get", "/password-reset/done/", 200, 200, 200, 200, 200)],
     "welcome/<uidb64>/<token>/": [case("get", "/welcome/MQ/not-a-token/", 200, 200, 200, 200, 200)],
+    "badges/": [case("get", "/badges/", 200, 200, 200, 200, 200)],
     # --- Web: profiles -----------------------------------------------------------------------
     "verify-email/<str:token>/": [case("get", "/verify-email/not-a-token/", 400, 400, 400, 400, 400)],
     "verify-email/resend/": [case("post", "/verify-email/resend/", LOGIN, 302, 302, 302, 302)],

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from categories.models import Category
 from marketplace.errors import LoginLocked
-from marketplace.models import AccountStatusChange, Engagement, Match, Provider, Rating, Seeker, User
+from marketplace.models import AccountStatusChange, Engagement, Match, Provider, Rating, Referral, Seeker, User
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0, "allow_null": True, "required": False}
 
@@ -364,3 +364,38 @@ class RatingSerializer(serializers.ModelSerializer):
         model = Rating
         fields = ["id", "engagement", "rater", "rated", "rated_role", "provider", "stars", "review", "created_at"]
         read_only_fields = ["id", "rater", "rated", "rated_role", "provider", "created_at"]
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    """One person the referrer referred: how far they got and the POT each step earned the referrer."""
+
+    referrer = serializers.IntegerField(source="referrer_id", read_only=True)
+    referred = serializers.IntegerField(source="referred_id", read_only=True)
+    referred_name = serializers.CharField(source="referred.name", read_only=True)
+    activation_pot = serializers.IntegerField(
+        read_only=True, help_text="POT the activation earned the referrer (paid once their first commission is paid)."
+    )
+    engagement_pot = serializers.IntegerField(
+        read_only=True, help_text="POT the first engagement earned the referrer (paid with the same commission)."
+    )
+    activation_award = serializers.IntegerField(source="activation_award_id", read_only=True, allow_null=True)
+    engagement_award = serializers.IntegerField(source="engagement_award_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Referral
+        fields = [
+            "id",
+            "referrer",
+            "referred",
+            "referred_name",
+            "code",
+            "status",
+            "signed_up_at",
+            "activated_at",
+            "engaged_at",
+            "activation_pot",
+            "engagement_pot",
+            "activation_award",
+            "engagement_award",
+        ]
+        read_only_fields = fields

@@ -10,6 +10,7 @@ router.register("providers", views.ProviderViewSet, basename="provider")
 router.register("matches", views.MatchViewSet, basename="match")
 router.register("engagements", views.EngagementViewSet, basename="engagement")
 router.register("ratings", views.RatingViewSet, basename="rating")
+router.register("referrals", views.ReferralViewSet, basename="referral")
 router.register("users", views.AccountViewSet, basename="account")
 
 urlpatterns = [

@@ -32,6 +32,7 @@ from marketplace.api.serializers import (
     MeSerializer,
     ProviderSerializer,
     RatingSerializer,
+    ReferralSerializer,
     RegisteredUserSerializer,
     RegisterSerializer,
     SeekerSerializer,
@@ -50,8 +51,8 @@ from marketplace.errors import (
     VerificationLinkInvalid,
     WrongSide,
 )
-from marketplace.filters import ProviderDirectoryFilter
-from marketplace.models import Engagement, Match, Provider, Rating, Seeker, User, match_live_q
+from marketplace.filters import ProviderDirectoryFilter, ReferralFilter
+from marketplace.models import Engagement, Match, Provider, Rating, Referral, Seeker, User, match_live_q
 from marketplace.services import engagements, matches, profiles, ratings, tokens, verification
 
 PROFILE_REFUSALS = (
@@ -458,3 +459,18 @@ class RatingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         serializer.instance = ratings.rating_create(
             engagement=engagement, user=self.request.user, stars=data["stars"], review=data.get("review", "")
         )
+
+
+class ReferralViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The people the user referred, newest first (staff: everyone's, filtered by referrer or status).
+
+    `activation_award` and `engagement_award` are the ids of the referrer's ledger rows
+    (`GET /api/v1/pot/transactions/`) that paid each step.
+    """
+
+    serializer_class = ReferralSerializer
+    queryset = Referral.objects.none()  # for the schema; get_queryset() scopes to the user
+    filterset_class = ReferralFilter
+
+    def get_queryset(self) -> QuerySet[Referral]:
+        return selectors.referrals_visible_to(user=self.request.user)

@@ -60,7 +60,7 @@ from marketplace.models import (
 )
 from marketplace.services.budget import engagement_pot_budget_left
 from marketplace.services.ratings import rating_awards_pay, ratings_of_cancelled_engagement
-from marketplace.services.referrals import REFERRAL_RULES, referral_awards_pay, referral_cause
+from marketplace.services.referrals import REFERRAL_RULES, referral_awards_pay, referral_cause, referrals_engage
 from marketplace.services.states import check_transition
 
 CENT = Decimal("0.01")
@@ -186,6 +186,7 @@ def engagement_confirm(*, engagement: Engagement, user: User) -> Engagement:
     if target == EngagementStatus.UNDER_REVIEW:
         emails.engagement_under_review(engagement)
     else:
+        referrals_engage(engagement=engagement)
         emails.engagement_confirmed(engagement)
     return engagement
 
@@ -233,6 +234,7 @@ def engagement_review_approve(*, engagement: Engagement, operator: User) -> Enga
     engagement.reviewed_by = operator
     engagement.reviewed_at = timezone.now()
     engagement.save()
+    referrals_engage(engagement=engagement)
     emails.engagement_confirmed(engagement)
     return engagement
 

@@ -23,8 +23,10 @@ from imatch.text import clean_text
 from marketplace import emails, selectors
 from marketplace.errors import DuplicateProfile, ErrorCode, InvalidTransition
 from marketplace.models import AccountAction, AccountStatusChange, AccountType, Provider, Seeker, User, UserManager
+from marketplace.selectors import referrer_for_code
 from marketplace.services.account import time_zone_check
 from marketplace.services.matches import matches_close_for_deactivated
+from marketplace.services.referrals import referral_activate, referral_record
 from marketplace.services.verification import email_verification_send
 
 # --- People ---------------------------------------------------------------------------
@@ -52,7 +54,7 @@ def user_register(
         raise DomainError("An account with this email already exists.", field="email", code=ErrorCode.EMAIL_TAKEN)
     referrer = None
     if referral_code and referral_code.strip():
-        referrer = User.objects.filter(referral_code=referral_code.strip().upper(), is_active=True).first()
+        referrer = referrer_for_code(code=referral_code)
         if referrer is None:
             raise DomainError(
                 "This referral code is not valid.", field="referral_code", code=ErrorCode.INVALID_REFERRAL
@@ -74,6 +76,8 @@ def user_register(
         raise DomainError(
             "An account with this email already exists.", field="email", code=ErrorCode.EMAIL_TAKEN
         ) from error
+    if referrer is not None:
+        referral_record(referred=user, referrer=referrer)
     email_verification_send(user=user)
     return user
 
@@ -241,6 +245,7 @@ def _save_new_profile(profile: Seeker | Provider, specialties: list[Specialty], 
         raise duplicate from error
     profile.specialties.set(specialties)
     _account_type_refresh(user=profile.user)
+    referral_activate(user=profile.user)
 
 
 def profile_creation_cause(*, role: str, user_id: int) -> str:

@@ -1,4 +1,10 @@
-"""Referral awards: what a referrer earns for a person they referred, and only for real business.
+"""Referrals: who referred whom (one `Referral` row per referred person), how far they got, and
+what the referrer earns for them, only for real business.
+
+A referral is recorded when the account is created with a referrer's code (`referral_record`);
+the person is *activated* at their first profile (`referral_activate`) and *engaged* at their
+first confirmed engagement (`referrals_engage`). A code is never added to an existing account
+(`referral_code_use` says why).
 
 Both awards (`referral_profile_created`, `referral_first_engagement`; promotional POT) are
 paid when the commission of the referred person's first paid engagement is paid, within
@@ -22,11 +28,63 @@ from django.utils import timezone
 
 from currency.models import PotTransaction, TransactionType
 from currency.services import pot_award
-from marketplace.models import BonusStatus, Engagement, EngagementStatus, User
+from imatch.errors import DomainError
+from marketplace.errors import ErrorCode
+from marketplace.models import BonusStatus, Engagement, EngagementStatus, Referral, ReferralStatus, User
+from marketplace.selectors import referrer_for_code
 from marketplace.services.budget import engagement_pot_budget_left
 
 REFERRAL_RULES = ("referral_profile_created", "referral_first_engagement")
+# The `Referral` field that links each rule's award (the referrer's ledger row).
+REFERRAL_AWARD_FIELDS = {
+    "referral_profile_created": "activation_award",
+    "referral_first_engagement": "engagement_award",
+}
 GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
+
+
+def referral_record(*, referred: User, referrer: User) -> Referral:
+    """Record that `referrer` referred the person whose account was just created (in its transaction)."""
+    return Referral.objects.create(
+        referrer=referrer, referred=referred, code=referrer.referral_code, signed_up_at=referred.date_joined
+    )
+
+
+def referral_code_use(*, user: User, code: str) -> None:
+    """Refuse a referral code for an existing account, saying why: a referrer is recorded only at sign-up."""
+    code = (code or "").strip().upper()
+    if code and code == user.referral_code:
+        raise DomainError(
+            "This is your own referral link: share it with friends, they sign up with it.",
+            code=ErrorCode.OWN_REFERRAL_CODE,
+        )
+    if referrer_for_code(code=code) is None:
+        raise DomainError("This referral code is not one we know.", code=ErrorCode.INVALID_REFERRAL)
+    if user.referred_by_id is not None:
+        raise DomainError(
+            "You joined with a friend's referral code already; a person has one referrer.",
+            code=ErrorCode.ALREADY_REFERRED,
+        )
+    raise DomainError(
+        "Referral codes count only when an account is created; yours already exists, so this one is not used.",
+        code=ErrorCode.REFERRAL_AFTER_SIGNUP,
+    )
+
+
+def referral_activate(*, user: User) -> None:
+    """The referred person created their first profile: their referral is activated (once)."""
+    Referral.objects.filter(referred=user, status=ReferralStatus.SIGNED_UP).update(
+        status=ReferralStatus.ACTIVATED, activated_at=timezone.now()
+    )
+
+
+def referrals_engage(*, engagement: Engagement) -> None:
+    """The engagement was confirmed: the referrals of either side not engaged yet are engaged now (once)."""
+    people = [engagement.seeker.user_id, engagement.provider.user_id]
+    now = timezone.now()
+    Referral.objects.filter(referred_id__in=people, status=ReferralStatus.ACTIVATED).update(
+        status=ReferralStatus.ENGAGED, engaged_at=now
+    )
 
 
 def referral_cause(rule_key: str, referred_user_id: int) -> str:
@@ -109,7 +167,9 @@ def referral_awards_pay(*, person: User, engagement: Engagement) -> int:
             reference_id=engagement.pk,
             max_amount=engagement_pot_budget_left(engagement=engagement),
         )
-        paid += row.amount if row else 0
+        if row is not None:
+            Referral.objects.filter(referred=person).update(**{REFERRAL_AWARD_FIELDS[rule_key]: row})
+            paid += row.amount
     return paid
 
 

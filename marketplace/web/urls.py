@@ -9,6 +9,7 @@ urlpatterns = [
     path("categories/<slug:name>/", views.category_detail, name="category-detail"),
     path("providers/<id:provider_id>/", views.provider_detail, name="provider-detail"),
     path("signup/", views.signup, name="signup"),
+    path("join/", views.join, name="join"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from categories import selectors as category_selectors
@@ -22,7 +22,7 @@ from marketplace import selectors
 from marketplace.errors import LoginLocked, VerificationLinkExpired
 from marketplace.filters import ProviderDirectoryFilter
 from marketplace.legacy.invitations import invitation_tokens
-from marketplace.services import profiles, verification
+from marketplace.services import profiles, referrals, verification
 from marketplace.web.forms import (
     DirectoryFilterForm,
     EmailAuthenticationForm,
@@ -176,8 +176,13 @@ def signup(request: HttpRequest) -> HttpResponse:
         next_url = ""
     form = SignupForm(request.POST or None, initial={"referral_code": request.GET.get("ref", "")})
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        # An unknown referral code does not stop a sign-up on the web: the account is created
+        # without a referrer and the page says so (the API refuses it: a client can correct it).
+        code = data.pop("referral_code", "").strip()
+        unknown_code = bool(code) and selectors.referrer_for_code(code=code) is None
         try:
-            user = profiles.user_register(**form.cleaned_data)
+            user = profiles.user_register(**data, referral_code=None if unknown_code else code)
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -187,14 +192,34 @@ def signup(request: HttpRequest) -> HttpResponse:
                 f"Welcome to I MATCH, {user.get_short_name()}! Create a profile to get started. "
                 f"We sent a link to {user.email}: open it to verify your email address.",
             )
+            if unknown_code:
+                messages.warning(
+                    request,
+                    f"The referral code {code} is not one we know, so your account has no referrer. "
+                    "Codes only count at sign-up.",
+                )
             return redirect(next_url or "dashboard")
     return render(request, "registration/signup.html", {"form": form, "next": next_url})
+
+
+@require_http_methods(["GET"])
+def join(request: HttpRequest) -> HttpResponse:
+    """A referral link: sign up with the code; a logged-in person is told why it does not apply to them."""
+    code = request.GET.get("ref", "").strip()[:16]
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('signup')}?{urlencode({'ref': code})}" if code else reverse("signup"))
+    if code:
+        try:
+            referrals.referral_code_use(user=request.user, code=code)
+        except DomainError as error:
+            messages.info(request, error.message)
+    return redirect("dashboard")
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = selectors.user_with_profiles(user=request.user)
-    referral_link = request.build_absolute_uri(f"{reverse('signup')}?ref={user.referral_code}")
+    referral_link = request.build_absolute_uri(f"{reverse('join')}?{urlencode({'ref': user.referral_code})}")
     return render(
         request,
         "marketplace/dashboard.html",
@@ -202,6 +227,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "profile_user": user,
             "categories": category_selectors.category_list(),
             "referral_link": referral_link,
+            "referrals": selectors.referral_summary(user=user),
         },
     )
 

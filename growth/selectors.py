@@ -1,0 +1,72 @@
+"""Reads for growth: the facts behind badges, for a page of people in a fixed number of queries."""
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.db.models import Count, F
+
+from growth.badges import (
+    EARLY_ADOPTER_DAYS,
+    RISING_STAR_DAYS,
+    Badge,
+    PersonFacts,
+    ProviderRating,
+    badges_earned,
+)
+from marketplace.models import Engagement, EngagementStatus, Provider, Referral, ReferralStatus, Seeker
+
+# Engagements that count: confirmed (or past it), and not cancelled.
+COUNTED_ENGAGEMENT_STATUSES = (
+    EngagementStatus.CONFIRMED,
+    EngagementStatus.CANCEL_REQUESTED,
+    EngagementStatus.DISPUTED,
+    EngagementStatus.COMPLETED,
+)
+
+
+def people_facts(*, user_ids: Iterable[int]) -> dict[int, PersonFacts]:
+    """The badge facts of these people (four queries however many people)."""
+    ids = sorted(set(user_ids))
+    facts = {user_id: PersonFacts() for user_id in ids}
+    if not ids:
+        return facts
+    early = timedelta(days=EARLY_ADOPTER_DAYS)
+    for model in (Seeker, Provider):
+        fields = ["user_id", "category_id", "created_at", "category__launched_at"]
+        if model is Provider:
+            fields += ["license_verified_at", "rating_avg", "rating_count"]
+        for row in model.objects.filter(user_id__in=ids).values(*fields):
+            person = facts[row["user_id"]]
+            person.categories.add(row["category_id"])
+            launched = row["category__launched_at"]
+            if launched is not None and row["created_at"] - launched <= early:
+                person.early_adopter = True
+            if model is Provider:
+                person.license_verified |= row["license_verified_at"] is not None
+                person.ratings.append(ProviderRating(float(row["rating_avg"]), row["rating_count"]))
+    early_engagements = (
+        Engagement.objects.filter(
+            provider__user_id__in=ids,
+            status__in=COUNTED_ENGAGEMENT_STATUSES,
+            confirmed_at__lt=F("provider__user__date_joined") + timedelta(days=RISING_STAR_DAYS),
+        )
+        .values("provider__user_id")
+        .annotate(count=Count("id"))
+        .values_list("provider__user_id", "count")
+    )
+    for user_id, count in early_engagements:
+        facts[user_id].early_engagements = count
+    activated = (
+        Referral.objects.filter(referrer_id__in=ids, status__in=(ReferralStatus.ACTIVATED, ReferralStatus.ENGAGED))
+        .values("referrer_id")
+        .annotate(count=Count("id"))
+        .values_list("referrer_id", "count")
+    )
+    for user_id, count in activated:
+        facts[user_id].activated_referrals = count
+    return facts
+
+
+def badges_of_people(*, user_ids: Iterable[int]) -> dict[int, list[Badge]]:
+    """Each person's badges, computed now from the facts (four queries however many people)."""
+    return {user_id: badges_earned(person) for user_id, person in people_facts(user_ids=user_ids).items()}

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from growth.web import views
+
+urlpatterns = [
+    path("badges/", views.badges, name="badges"),
+]
