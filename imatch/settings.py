@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "categories",
     "marketplace",
     "currency",
+    "notifications",
+    "conversations",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "imatch.context_processors.navigation",
                 "currency.context_processors.wallet",
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -340,6 +343,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Product settings -----------------------------------------------------------------
 SITE_URL = env.str("SITE_URL", default="http://localhost:8401")
+# A new message is emailed only when the recipient has not read it this many minutes later
+# (with a broker; inline, at once), and then once per unread streak, never once per message.
+MESSAGE_EMAIL_DELAY_MINUTES = env.int("MESSAGE_EMAIL_DELAY_MINUTES", default=5)
 # How long the email verification link sent at sign-up stays valid.
 EMAIL_VERIFICATION_MAX_AGE_DAYS = env.int("EMAIL_VERIFICATION_MAX_AGE_DAYS", default=3)
 # Phase 1 move (issue 10): how long the set-a-password link of `invite_v1` works.

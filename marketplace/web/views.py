@@ -182,6 +182,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "profile_user": user,
             "categories": category_selectors.category_list(),
             "referral_link": referral_link,
+            "actions_needed": selectors.actions_needed(user=request.user),
         },
     )
 
