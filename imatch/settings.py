@@ -342,7 +342,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Product settings -----------------------------------------------------------------
-SITE_URL = env.str("SITE_URL", default="http://localhost:8401")
+# The public address in every email link; locally it follows the port `make run` serves on (PORT).
+SITE_URL = env.str("SITE_URL", default=f"http://localhost:{env.int('PORT', default=8401)}")
 # A new message is emailed only when the recipient has not read it this many minutes later
 # (with a broker; inline, at once), and then once per unread streak, never once per message.
 MESSAGE_EMAIL_DELAY_MINUTES = env.int("MESSAGE_EMAIL_DELAY_MINUTES", default=5)

@@ -1,5 +1,10 @@
 """In-app notifications: one beside every event email, the bell, the page, the API; only one's own."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.core import mail
 from django.test import Client, override_settings
@@ -202,3 +207,19 @@ def test_the_api_lists_marks_one_and_marks_all_read():
     assert api.post("/api/v1/notifications/read-all/").json() == {"marked_read": 0}
     assert client_for(person).get("/api/v1/notifications/").status_code == 200
     assert Client().get("/api/v1/notifications/").status_code == 401
+
+
+def test_locally_the_public_address_follows_the_port_make_run_serves_on():
+    """`PORT=9123 make run`: email links point at :9123 (SITE_URL, when set, wins)."""
+    root = Path(__file__).resolve().parents[2]
+    environment = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "PORT", "DJANGO_SETTINGS_MODULE")}
+    environment.update(DJANGO_DEBUG="true", DJANGO_SECRET_KEY="x" * 50, PORT="9123")
+    script = "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'imatch.settings'; django.setup(); "
+    script += "from django.conf import settings; print(settings.SITE_URL)"
+    run = subprocess.run([sys.executable, "-c", script], cwd=root, env=environment, capture_output=True, text=True)
+    assert run.stdout.strip() == "http://localhost:9123", run.stderr
+    environment["SITE_URL"] = "https://imatch.example.com"
+    run = subprocess.run([sys.executable, "-c", script], cwd=root, env=environment, capture_output=True, text=True)
+    assert run.stdout.strip() == "https://imatch.example.com", run.stderr
+    dry_run = subprocess.run(["make", "-n", "serve", "PORT=9123"], cwd=root, capture_output=True, text=True)
+    assert "PORT=9123 .venv/bin/gunicorn" in dry_run.stdout, dry_run.stdout + dry_run.stderr
