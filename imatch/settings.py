@@ -255,6 +255,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "imatch.api.error_code_enum_hook",
     ],
+    # A match's status appears on matches and on threads: one named enum for both.
+    "ENUM_NAME_OVERRIDES": {"MatchStatusEnum": "marketplace.models.MatchStatus"},
 }
 
 # --- Security (production: DJANGO_DEBUG off) ------------------------------------------
