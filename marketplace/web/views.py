@@ -106,6 +106,8 @@ class PasswordResetView(auth_views.PasswordResetView):
     """
 
     def form_valid(self, form):
+        # The link uses the public address (SITE_URL), never the Host header a request came with.
+        self.extra_email_context = {"site_url": settings.SITE_URL.rstrip("/")}
         hour = 60 * 60
         per_email = within_limit(
             "password-reset-email",

@@ -229,7 +229,7 @@ def test_the_seeker_asks_for_an_introduction_and_both_get_an_email(suggested, dj
     # Emails are shared only once the provider accepts: until then the two talk in the thread.
     assert provider_user.email not in by_recipient[seeker_user.email].body
     assert seeker_user.email not in by_recipient[provider_user.email].body
-    thread = f"http://localhost:8401/conversations/{match.pk}/"  # SITE_URL
+    thread = f"https://imatch.test/conversations/{match.pk}/"  # SITE_URL
     assert thread in by_recipient[seeker_user.email].body and thread in by_recipient[provider_user.email].body
     assert "Specializes in retirement planning" in by_recipient[provider_user.email].body
     assert "retire at 60" in by_recipient[provider_user.email].body
