@@ -43,7 +43,7 @@ demo: seed
 serve: seed
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "I MATCH is serving on http://127.0.0.1:$(PORT)/ (admin: /admin/, API: /api/v1/docs/)"
-	$(BIN)/gunicorn imatch.wsgi --config gunicorn.conf.py --bind 0.0.0.0:$(PORT) --workers $(WORKERS)
+	PORT=$(PORT) $(BIN)/gunicorn imatch.wsgi --config gunicorn.conf.py --bind 0.0.0.0:$(PORT) --workers $(WORKERS)
 
 # SQLite only (PostgreSQL: pg_dump / pg_restore, see README "Backups").
 backup: migrate

@@ -305,11 +305,12 @@ class RedemptionAdmin(ReadOnlyAdmin):
         "payout_reference",
         "decided_by",
         "decided_at",
+        "paid_at",
     ]
     list_filter = ["status", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["user__email", "payout_reference"]
     list_select_related = ["user", "decided_by"]
-    actions = ["approve", "reject"]
+    actions = ["approve", "mark_paid", "reject"]
     fields = [
         "user",
         "pot_amount",
@@ -321,6 +322,7 @@ class RedemptionAdmin(ReadOnlyAdmin):
         "rejection_reason",
         "decided_by",
         "decided_at",
+        "paid_at",
         "created_at",
     ]
     readonly_fields = fields
@@ -358,7 +360,9 @@ class RedemptionAdmin(ReadOnlyAdmin):
             },
         )
 
-    @admin.action(description="Approve selected redemptions (paid in USD)", permissions=["decide"])
+    @admin.action(
+        description="Approve selected redemptions (USD sent, with the payout reference)", permissions=["decide"]
+    )
     def approve(self, request: HttpRequest, queryset):
         return self._decide(
             request,
@@ -379,3 +383,15 @@ class RedemptionAdmin(ReadOnlyAdmin):
             label="Reason (shown to the person)",
             decide=lambda pk, text: services.redemption_reject(redemption_id=pk, operator=request.user, reason=text),
         )
+
+    @admin.action(description="Mark selected approved redemptions paid (the payout arrived)", permissions=["decide"])
+    def mark_paid(self, request: HttpRequest, queryset) -> None:
+        done = 0
+        for redemption in queryset.order_by("id"):
+            try:
+                services.redemption_mark_paid(redemption_id=redemption.pk, operator=request.user)
+                done += 1
+            except DomainError as error:
+                self.message_user(request, f"Redemption #{redemption.pk}: {error.message}", messages.WARNING)
+        if done:
+            self.message_user(request, f"Marked {done} redemptions paid.", messages.SUCCESS)

@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     ZERO = "zero"  # an adjustment of 0 POT
     NOT_REDEEMABLE = "not_redeemable"  # promotional POT no commission paid for yet, or an unverified email
     DEBT_OPEN = "debt_open"  # the person owes POT: redemptions wait until it is settled
+    NOT_APPROVED = "not_approved"  # only an approved redemption is marked paid
 
 
 class InsufficientPot(DomainError):
@@ -73,3 +74,9 @@ class DebtOpen(DomainError):
     """The person owes POT (a reversal found too small a balance): redemptions wait until it is settled."""
 
     code = ErrorCode.DEBT_OPEN
+
+
+class RedemptionNotApproved(Conflict):
+    """Only an approved redemption (with its payout reference) can be marked paid, once."""
+
+    code = ErrorCode.NOT_APPROVED

@@ -57,9 +57,10 @@ class SpendEffect(models.TextChoices):
 class RedemptionStatus(models.TextChoices):
     """Where a redemption stands; the POT is held from the moment it is asked for."""
 
-    PENDING = "pending", "Pending"  # POT held, waiting for an operator
-    APPROVED = "approved", "Approved"  # paid out in USD (with a payout reference)
-    REJECTED = "rejected", "Rejected"  # refused; the held POT came back as a refund row
+    PENDING = "pending", "Requested"  # POT held, waiting for an operator
+    APPROVED = "approved", "Approved"  # an operator approved it and sent the USD (with the payout reference)
+    PAID = "paid", "Paid"  # the operator confirmed the payout arrived: the redemption is complete
+    REJECTED = "rejected", "Rejected"  # refused, with the reason; the held POT came back as a refund row
 
 
 class KeyQuerySet(models.QuerySet):
@@ -410,6 +411,7 @@ class Redemption(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True, help_text="When the operator confirmed the payout.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -425,8 +427,13 @@ class Redemption(models.Model):
                 name="redemption_decided_when_not_pending",
             ),
             models.CheckConstraint(
-                condition=~Q(status=RedemptionStatus.APPROVED) | ~Q(payout_reference=""),
+                condition=~Q(status__in=(RedemptionStatus.APPROVED, RedemptionStatus.PAID)) | ~Q(payout_reference=""),
                 name="redemption_approved_has_payout_reference",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=RedemptionStatus.PAID, paid_at__isnull=False)
+                | (~Q(status=RedemptionStatus.PAID) & Q(paid_at__isnull=True)),
+                name="redemption_paid_has_paid_at",
             ),
         ]
 

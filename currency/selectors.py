@@ -261,6 +261,13 @@ def redemptions_visible(*, user) -> QuerySet[Redemption]:
     return rows if user.is_staff else rows.filter(user=user)
 
 
+def redemptions_in_progress(*, user) -> QuerySet[Redemption]:
+    """The person's own redemptions that are not finished (requested, or approved and not yet paid), oldest first."""
+    return Redemption.objects.filter(
+        user=user, status__in=(RedemptionStatus.PENDING, RedemptionStatus.APPROVED)
+    ).order_by("id")
+
+
 def redemption_for_user(*, user, redemption_id: int) -> Redemption:
     redemption = redemptions_visible(user=user).filter(pk=redemption_id).first()
     if redemption is None:

@@ -32,6 +32,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max
+from django.urls import reverse
 from django.utils import timezone
 
 from currency.errors import (
@@ -42,6 +43,7 @@ from currency.errors import (
     InsufficientPot,  # raised through here by ledger_post; callers catch it as services.InsufficientPot
     NotRedeemable,
     PriceChanged,
+    RedemptionNotApproved,
     SpendOptionUnavailable,
     WrongAudience,
 )
@@ -73,6 +75,8 @@ from currency.models import (
 from currency.selectors import PotRules, WalletSummary, email_verified, pot_rules, promotional_explanation
 from imatch.errors import DomainError, NotFound, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
+from notifications.models import NotificationKind
+from notifications.services import notify
 
 log = logging.getLogger(__name__)
 __all__ = [  # noqa: RUF022 - grouped by use case, not sorted
@@ -93,6 +97,7 @@ __all__ = [  # noqa: RUF022 - grouped by use case, not sorted
     "pot_promotional_release",
     "pot_spend",
     "redemption_approve",
+    "redemption_mark_paid",
     "redemption_reject",
     "redemption_request",
 ]
@@ -224,9 +229,16 @@ def pot_award(
     if posting is None:
         return None
     try:
-        return ledger_post(**vars(posting))
+        row = ledger_post(**vars(posting))
     except IdempotencyKeyTaken:
         return None
+    notify(
+        user=user,
+        kind=NotificationKind.POT_EARNED,
+        text=f"You earned {row.amount:,} POT: {posting.note}.",
+        link=reverse("wallet"),
+    )
+    return row
 
 
 @ledger_atomic
@@ -528,7 +540,17 @@ def redemption_request(
             row = _replayed_row(key, request_fingerprint)
             return RedemptionResult(redemption=_redemption_of(row), replayed=True)
         raise
+    _redemption_notify(
+        redemption,
+        NotificationKind.REDEMPTION_REQUESTED,
+        f"Redemption #{redemption.pk} requested: {redemption.pot_amount:,} POT held for ${redemption.usd_amount:,}. "
+        "An operator reviews it.",
+    )
     return RedemptionResult(redemption=redemption)
+
+
+def _redemption_notify(redemption: Redemption, kind: NotificationKind, text: str) -> None:
+    notify(user=redemption.user, kind=kind, text=text, link=reverse("wallet"))
 
 
 def _redeemable_check(*, user, pot_amount: int) -> None:
@@ -589,6 +611,36 @@ def redemption_approve(*, redemption_id: int, operator, payout_reference: str) -
     redemption.decided_by = operator
     redemption.decided_at = timezone.now()
     redemption.save(update_fields=["status", "payout_reference", "decided_by", "decided_at"])
+    _redemption_notify(
+        redemption,
+        NotificationKind.REDEMPTION_APPROVED,
+        f"Redemption #{redemption.pk} approved: ${redemption.usd_amount:,} sent to {redemption.payment_method} "
+        f"(payout reference {redemption.payout_reference}).",
+    )
+    return redemption
+
+
+@ledger_atomic
+def redemption_mark_paid(*, redemption_id: int, operator) -> Redemption:
+    """An operator confirms that an approved redemption's payout arrived: the redemption is paid, once."""
+    if not operator.is_staff:
+        raise PermissionDenied("Only operators mark redemptions paid.")
+    redemption = Redemption.objects.select_for_update().filter(pk=redemption_id).first()
+    if redemption is None:
+        raise NotFound("No such redemption.")
+    if redemption.status != RedemptionStatus.APPROVED:
+        raise RedemptionNotApproved(
+            f"Only an approved redemption can be marked paid; this one is {redemption.get_status_display().lower()}."
+        )
+    redemption.status = RedemptionStatus.PAID
+    redemption.paid_at = timezone.now()
+    redemption.save(update_fields=["status", "paid_at"])
+    _redemption_notify(
+        redemption,
+        NotificationKind.REDEMPTION_PAID,
+        f"Redemption #{redemption.pk} paid: ${redemption.usd_amount:,} "
+        f"(payout reference {redemption.payout_reference}).",
+    )
     return redemption
 
 
@@ -619,6 +671,12 @@ def redemption_reject(*, redemption_id: int, operator, reason: str) -> Redemptio
     redemption.decided_by = operator
     redemption.decided_at = timezone.now()
     redemption.save(update_fields=["status", "rejection_reason", "decided_by", "decided_at"])
+    _redemption_notify(
+        redemption,
+        NotificationKind.REDEMPTION_REJECTED,
+        f"Redemption #{redemption.pk} rejected: {redemption.rejection_reason} "
+        f"Your {redemption.pot_amount:,} POT are back in your wallet.",
+    )
     return redemption
 
 

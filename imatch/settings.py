@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "marketplace",
     "currency",
     "growth",
+    "notifications",
+    "conversations",
 ]
 
 MIDDLEWARE = [
@@ -86,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "imatch.context_processors.navigation",
                 "currency.context_processors.wallet",
+                "notifications.context_processors.bell",
             ],
             # Money and date filters (`usd`, `pot`, `when`) on every template, no {% load %} needed.
             "builtins": ["imatch.templatetags.display"],
@@ -267,6 +270,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "imatch.api.error_code_enum_hook",
     ],
+    # A match's status appears on matches and on threads: one named enum for both.
+    "ENUM_NAME_OVERRIDES": {"MatchStatusEnum": "marketplace.models.MatchStatus"},
 }
 
 # --- Security (production: DJANGO_DEBUG off) ------------------------------------------
@@ -354,7 +359,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Product settings -----------------------------------------------------------------
-SITE_URL = env.str("SITE_URL", default="http://localhost:8401")
+# The public address in every email link; locally it follows the port `make run` serves on (PORT).
+SITE_URL = env.str("SITE_URL", default=f"http://localhost:{env.int('PORT', default=8401)}")
+# A new message is emailed only when the recipient has not read it this many minutes later
+# (with a broker; inline, at once), and then once per unread streak, never once per message.
+MESSAGE_EMAIL_DELAY_MINUTES = env.int("MESSAGE_EMAIL_DELAY_MINUTES", default=5)
 # How long the email verification link sent at sign-up stays valid.
 EMAIL_VERIFICATION_MAX_AGE_DAYS = env.int("EMAIL_VERIFICATION_MAX_AGE_DAYS", default=3)
 EMAIL_VERIFICATION_SENDS_PER_HOUR = env.int("EMAIL_VERIFICATION_SENDS_PER_HOUR", default=5)

@@ -17,6 +17,7 @@ from imatch.settings import REST_FRAMEWORK, SILENCED_SYSTEM_CHECKS, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SITE_URL = "https://imatch.test"  # every email link starts with it (whatever PORT the shell has)
 LOGIN_ATTEMPTS_PER_MINUTE = 10000
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "imatch-tests"}}
 # axes.W001 warns that a per-process cache cannot share lockouts between processes: true, and

@@ -17,6 +17,8 @@ api_v1 = [
     path("", include("marketplace.api.urls")),
     path("", include("categories.api.urls")),
     path("", include("currency.api.urls")),
+    path("", include("notifications.api.urls")),
+    path("", include("conversations.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (no inline script: CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
@@ -29,6 +31,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("wallet/", include("currency.web.urls")),
     path("", include("growth.web.urls")),
+    path("notifications/", include("notifications.web.urls")),
+    path("conversations/", include("conversations.web.urls")),
     path("", include("marketplace.web.urls")),
 ]
 

@@ -3,6 +3,11 @@
 Each message is rendered when the service runs (from the objects it holds) and handed to
 `imatch.mail.send_email_on_commit`, so a refused or rolled-back action never sends anything
 and a slow mail server never slows a request (without a broker the task runs inline).
+
+Every email about an event is also an in-app notification (`NOTIFIED`: the template → the
+kind), written in the same transaction with the email's subject as its text and the page the
+email links to: one call here, so no event can email without notifying. Account emails (the
+verification link, the Phase 1 invitation) are not events and notify nobody.
 """
 
 from django.conf import settings
@@ -11,11 +16,44 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from imatch.mail import send_email_on_commit
-from marketplace.models import Engagement, Match, Provider, Rating, User
+from marketplace.models import Engagement, Match, Provider, Rating, Seeker, User
+from notifications.models import NotificationKind
+from notifications.services import notify
+
+Kind = NotificationKind
+# Not here: `match_accepted_provider` (the provider's own action; it carries the seeker's email)
+# and `engagement_bonus_paid` (the POT award itself notifies, `pot_earned`, once per award).
+NOTIFIED: dict[str, NotificationKind] = {
+    "introduction_seeker": Kind.INTRODUCTION,
+    "introduction_provider": Kind.INTRODUCTION,
+    "match_accepted": Kind.MATCH_ACCEPTED,
+    "match_declined": Kind.MATCH_DECLINED,
+    "match_withdrawn": Kind.MATCH_WITHDRAWN,
+    "match_expired": Kind.MATCH_EXPIRED,
+    "match_expired_provider": Kind.MATCH_EXPIRED,
+    "engagement_reported": Kind.ENGAGEMENT_REPORTED,
+    "engagement_under_review": Kind.ENGAGEMENT_UNDER_REVIEW,
+    "engagement_confirmed": Kind.ENGAGEMENT_CONFIRMED,
+    "engagement_cancel_requested": Kind.ENGAGEMENT_CANCEL_REQUESTED,
+    "engagement_disputed": Kind.ENGAGEMENT_DISPUTED,
+    "engagement_kept": Kind.ENGAGEMENT_KEPT,
+    "engagement_cancelled": Kind.ENGAGEMENT_CANCELLED,
+    "rating_received": Kind.RATING_RECEIVED,
+    "license_verified": Kind.LICENSE_VERIFIED,
+    "provisional_lapsed": Kind.PROVISIONAL_LAPSED,
+}
+SUBJECT_PREFIX = "I MATCH: "
 
 
 def site_url(name: str, *args) -> str:
+    """The public address of a page (SITE_URL), for links in emails."""
     return settings.SITE_URL.rstrip("/") + reverse(name, args=args)
+
+
+def _page(link: str) -> str:
+    """The path of a link on our site (for the notification), or "" for none."""
+    base = settings.SITE_URL.rstrip("/")
+    return link[len(base) :] if link.startswith(base + "/") else ""
 
 
 def _rendered(template: str, to: User, context: dict) -> tuple[str, str]:
@@ -25,16 +63,39 @@ def _rendered(template: str, to: User, context: dict) -> tuple[str, str]:
 
 
 def send_on_commit(*, template: str, to: User, context: dict) -> None:
-    """Render `marketplace/emails/<template>.txt` (first line: subject) now; send it after commit."""
+    """Render `marketplace/emails/<template>.txt` (first line: subject) now; send it after commit.
+
+    An event's email also notifies the person in the app, now, with the page the email links to.
+    """
     subject, body = _rendered(template, to, context)
     send_email_on_commit(subject=subject, body=body, to=[to.email], about=f"{template} (user {to.pk})")
+    kind = NOTIFIED.get(template)
+    if kind is not None:
+        text = subject.removeprefix(SUBJECT_PREFIX)
+        notify(user=to, kind=kind, text=text[:1].upper() + text[1:], link=_page(context.get("link", "")))
+
+
+def new_matches(seeker: Seeker, *, count: int) -> None:
+    """The engine found providers for a seeker: an in-app notification only (a match run is not worth an email)."""
+    noun = "a new match" if count == 1 else f"{count} new matches"
+    notify(
+        user=seeker.user,
+        kind=Kind.NEW_MATCHES,
+        text=f"You have {noun} in {seeker.category.display_name}.",
+        link=reverse("matches"),
+    )
 
 
 def introduction(match: Match) -> None:
-    """Both sides get the other's contact and why they were matched."""
-    context = {"match": match, "seeker": match.seeker, "provider": match.provider}
+    """Both sides learn why they were matched and where to talk; emails are shared only once the provider accepts."""
+    context = {
+        "match": match,
+        "seeker": match.seeker,
+        "provider": match.provider,
+        "thread": site_url("thread", match.pk),
+    }
     send_on_commit(
-        template="introduction_seeker", to=match.seeker.user, context={**context, "link": site_url("matches")}
+        template="introduction_seeker", to=match.seeker.user, context={**context, "link": site_url("thread", match.pk)}
     )
     send_on_commit(
         template="introduction_provider", to=match.provider.user, context={**context, "link": site_url("leads")}
@@ -42,28 +103,41 @@ def introduction(match: Match) -> None:
 
 
 def match_accepted(match: Match) -> None:
+    """The provider accepted: each side gets the other's email (shared only from now on)."""
+    context = {"match": match, "thread": site_url("thread", match.pk)}
+    send_on_commit(template="match_accepted", to=match.seeker.user, context={**context, "link": site_url("matches")})
     send_on_commit(
-        template="match_accepted", to=match.seeker.user, context={"match": match, "link": site_url("matches")}
+        template="match_accepted_provider", to=match.provider.user, context={**context, "link": site_url("leads")}
     )
+
+
+def _page_of_side(match: Match, person: User) -> str:
+    """Where a side of a match follows it: the seeker's matches or the provider's leads."""
+    return site_url("matches") if person.pk == match.seeker.user_id else site_url("leads")
 
 
 def match_declined(match: Match, *, by: User) -> None:
     """The other side learns of a decline once they knew of the match (after the introduction)."""
     other = match.provider.user if by.pk == match.seeker.user_id else match.seeker.user
-    send_on_commit(template="match_declined", to=other, context={"match": match, "by": by})
+    send_on_commit(
+        template="match_declined", to=other, context={"match": match, "by": by, "link": _page_of_side(match, other)}
+    )
 
 
 def match_withdrawn(match: Match, *, departed: User) -> None:
     """The other side of an introduction learns that the person left (their account was deactivated)."""
     other = match.provider.user if departed.pk == match.seeker.user_id else match.seeker.user
-    send_on_commit(template="match_withdrawn", to=other, context={"match": match, "departed": departed})
+    context = {"match": match, "departed": departed, "link": _page_of_side(match, other)}
+    send_on_commit(template="match_withdrawn", to=other, context=context)
 
 
 def match_expired(match: Match) -> None:
     send_on_commit(
         template="match_expired", to=match.seeker.user, context={"match": match, "link": site_url("matches")}
     )
-    send_on_commit(template="match_expired_provider", to=match.provider.user, context={"match": match})
+    send_on_commit(
+        template="match_expired_provider", to=match.provider.user, context={"match": match, "link": site_url("leads")}
+    )
 
 
 def engagement_reported(engagement: Engagement) -> None:
@@ -84,7 +158,8 @@ def engagement_confirmed(engagement: Engagement) -> None:
 def engagement_cancelled(engagement: Engagement, *, by: User) -> None:
     for person in (engagement.seeker.user, engagement.provider.user):
         if person.pk != by.pk:
-            send_on_commit(template="engagement_cancelled", to=person, context={"engagement": engagement, "by": by})
+            context = {"engagement": engagement, "by": by, "link": site_url("engagements")}
+            send_on_commit(template="engagement_cancelled", to=person, context=context)
 
 
 def _both_sides(engagement: Engagement, *, template: str, **context) -> None:
@@ -130,7 +205,18 @@ def engagement_bonus_paid(engagement: Engagement) -> None:
 
 
 def rating_received(rating: Rating) -> None:
-    send_on_commit(template="rating_received", to=rating.rated, context={"rating": rating})
+    send_on_commit(
+        template="rating_received", to=rating.rated, context={"rating": rating, "link": site_url("dashboard")}
+    )
+
+
+def license_verified(provider: Provider) -> None:
+    """An operator verified the provider's license: they are listed and matched from now on."""
+    send_on_commit(
+        template="license_verified",
+        to=provider.user,
+        context={"provider": provider, "link": site_url("provider-detail", provider.pk)},
+    )
 
 
 def email_verification(user: User, *, token: str) -> None:

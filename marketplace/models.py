@@ -1,6 +1,7 @@
 """People and their profiles: one User per person, a Seeker or Provider per category."""
 
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -404,6 +405,9 @@ class MatchStatus(models.TextChoices):
     """An engagement was reported on this match."""
 
 
+# An introduction the provider leaves unanswered this long expires (`match_expire_stale`).
+INTRODUCTION_TIMEOUT = timedelta(hours=72)
+
 MATCH_TRANSITIONS: dict[str, frozenset[str]] = {
     MatchStatus.SUGGESTED: frozenset({MatchStatus.INTRODUCED, MatchStatus.DECLINED}),
     MatchStatus.INTRODUCED: frozenset({MatchStatus.ACCEPTED, MatchStatus.DECLINED, MatchStatus.EXPIRED}),
@@ -466,6 +470,11 @@ class Match(models.Model):
 
     def __str__(self) -> str:
         return f"Match #{self.pk}: {self.seeker_id} ↔ {self.provider_id} ({self.status})"
+
+    @property
+    def contact_shared(self) -> bool:
+        """Each side sees the other's email only once the provider accepted (before, they talk in the thread)."""
+        return self.status in (MatchStatus.ACCEPTED, MatchStatus.ENGAGED)
 
 
 class EngagementStatus(models.TextChoices):

@@ -1,6 +1,7 @@
 """Reads on people and profiles, with their related rows loaded up front."""
 
 import hashlib
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -25,6 +26,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.urls import reverse
+from django.utils import timezone
 
 from categories.models import Category, Specialty
 from categories.selectors import (
@@ -35,15 +37,18 @@ from categories.selectors import (
     category_list,
     category_list_public,
 )
-from currency.models import PotTransaction
-from currency.selectors import commission_credit_available_usd
+from currency.models import PotTransaction, RedemptionStatus
+from currency.selectors import commission_credit_available_usd, redemptions_in_progress
 from imatch.errors import NotFound
 from marketplace.models import (
+    ENGAGEMENT_RATEABLE_STATUSES,
+    INTRODUCTION_TIMEOUT,
     PHASE1_CATEGORY,
     BillingStatus,
     Engagement,
     EngagementStatus,
     Match,
+    MatchStatus,
     Provider,
     RatedRole,
     Rating,
@@ -608,3 +613,136 @@ def referrers_by_count() -> QuerySet[Referrer]:
         .filter(referred_count__gt=0)
         .order_by("-referred_count", "id")
     )
+
+
+# --- The dashboard's "Action needed" list ------------------------------------------------
+
+PROFILE_BIO_MIN = 40  # a shorter bio does not tell a seeker enough
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    """One thing the person should do now: what, where, and for a lead the hours left to answer."""
+
+    kind: str  # lead, confirm, cancel_request, rate, profile, license, redemption
+    text: str
+    link: str
+    action: str  # the button's words
+    hours_left: int | None = None
+
+
+def actions_needed(*, user: User, now=None) -> list[ActionItem]:
+    """What waits for the person, computed from facts: most urgent first (leads by time left).
+
+    Leads waiting for an answer (with the hours left before the 72-hour expiry), engagements
+    waiting for their confirmation or their answer to a cancellation, ratings they can give,
+    provider profiles that are incomplete or wait for a license verification, redemptions in
+    progress. A fixed number of queries, whatever the number of rows.
+    """
+    now = now or timezone.now()
+    items: list[ActionItem] = []
+    leads = (
+        Match.objects.filter(provider__user=user, status=MatchStatus.INTRODUCED)
+        .select_related("seeker__user", "category")
+        .order_by("introduced_at", "id")
+    )
+    for lead in leads:
+        left = lead.introduced_at + INTRODUCTION_TIMEOUT - now
+        hours = max(0, math.ceil(left.total_seconds() / 3600))
+        items.append(
+            ActionItem(
+                "lead",
+                f"{lead.seeker.user.name} asked to be introduced ({lead.category.display_name}): "
+                f"answer within {hours} hour{'' if hours == 1 else 's'}.",
+                reverse("leads"),
+                "Answer",
+                hours_left=hours,
+            )
+        )
+    engagements = engagements_with_my_ratings(user=user).filter(
+        Q(status=EngagementStatus.REPORTED, reported_by__isnull=False) & ~Q(reported_by=user)
+        | Q(status=EngagementStatus.CANCEL_REQUESTED) & ~Q(cancel_requested_by=user)
+        | Q(status__in=ENGAGEMENT_RATEABLE_STATUSES, rated_by_me=False)
+    )
+    for engagement in engagements:
+        other = engagement.provider.user if user.pk == engagement.seeker.user_id else engagement.seeker.user
+        if engagement.status == EngagementStatus.REPORTED:
+            items.append(
+                ActionItem(
+                    "confirm",
+                    f"{other.name} reported engagement #{engagement.pk} ({engagement.category_name}, "
+                    f"${engagement.deal_value_usd:,}): confirm it.",
+                    reverse("engagements"),
+                    "Confirm",
+                )
+            )
+        elif engagement.status == EngagementStatus.CANCEL_REQUESTED:
+            items.append(
+                ActionItem(
+                    "cancel_request",
+                    f"{other.name} asked to cancel engagement #{engagement.pk}: agree or dispute.",
+                    reverse("engagements"),
+                    "Answer",
+                )
+            )
+        else:
+            items.append(
+                ActionItem(
+                    "rate",
+                    f"Rate {other.name} for engagement #{engagement.pk} ({engagement.category_name}).",
+                    reverse("engagement-rate", args=[engagement.pk]),
+                    "Rate",
+                )
+            )
+    providers = (
+        Provider.objects.filter(user=user)
+        .select_related("category")
+        .annotate(specialty_count=Count("specialties"))
+        .order_by("id")
+    )
+    for provider in providers:
+        missing = [
+            what
+            for what, absent in (
+                ("a bio", len(provider.bio.strip()) < PROFILE_BIO_MIN),
+                ("specialties", provider.specialty_count == 0),
+                ("prices", provider.pricing_min is None and provider.pricing_max is None),
+                ("a license number", provider.category.requires_license and not provider.license_number),
+            )
+            if absent
+        ]
+        edit = reverse("provider-edit", args=[provider.pk])
+        if missing:
+            items.append(
+                ActionItem(
+                    "profile",
+                    f"Complete {provider.business_name} ({provider.category.display_name}): add {', '.join(missing)}.",
+                    edit,
+                    "Complete",
+                )
+            )
+        elif provider.category.requires_license and not provider.license_verified:
+            items.append(
+                ActionItem(
+                    "license",
+                    f"{provider.business_name}: your license number waits for an operator's verification; "
+                    "you are matched once it is verified.",
+                    edit,
+                    "Check",
+                )
+            )
+    for redemption in redemptions_in_progress(user=user):
+        waiting = (
+            "waits for an operator's approval"
+            if redemption.status == RedemptionStatus.PENDING
+            else f"was approved (payout reference {redemption.payout_reference}); it is marked paid once it arrives"
+        )
+        items.append(
+            ActionItem(
+                "redemption",
+                f"Redemption #{redemption.pk} ({redemption.pot_amount:,} POT → ${redemption.usd_amount:,}) {waiting}.",
+                reverse("wallet"),
+                "See",
+            )
+        )
+    return items

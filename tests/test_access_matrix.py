@@ -44,6 +44,7 @@ class World:
     rating: Rating
     cancel_requested: Engagement  # the seeker asked to cancel after confirmation: the provider agrees or disputes
     redemption_id: int  # the seeker's, pending
+    notification_id: int  # the seeker's newest
     people: dict
 
 
@@ -82,6 +83,7 @@ def _world() -> World:
         rating=rating,
         cancel_requested=cancel_requested,
         redemption_id=redemption.redemption.pk,
+        notification_id=seeker_user.notifications.latest("id").pk,
         people={
             "anon": None,
             "seeker": seeker_user,
@@ -214,6 +216,29 @@ ROWS: dict[str, list[Case]] = {
     "api/v1/^pot/redemptions/(?P<pk>[0-9]{1,18})/reject/$": [
         case("post", "/api/v1/pot/redemptions/{redemption}/reject/", 401, 403, 403, 403, 200, reason="No")
     ],
+    # An approved redemption is marked paid; this one is pending (409 not_approved: access passed).
+    "api/v1/^pot/redemptions/(?P<pk>[0-9]{1,18})/paid/$": [
+        case("post", "/api/v1/pot/redemptions/{redemption}/paid/", 401, 403, 403, 403, 409)
+    ],
+    # --- API: notifications and conversations (only one's own; staff too get 404) ---------------
+    "api/v1/^notifications/$": [case("get", "/api/v1/notifications/", 401, 200, 200, 200, 200)],
+    "api/v1/^notifications/(?P<pk>[0-9]{1,18})/read/$": [
+        case("post", "/api/v1/notifications/{notification}/read/", 401, 200, 404, 404, 404)
+    ],
+    "api/v1/^notifications/read-all/$": [case("post", "/api/v1/notifications/read-all/", 401, 200, 200, 200, 200)],
+    "api/v1/^threads/$": [case("get", "/api/v1/threads/", 401, 200, 200, 200, 200)],
+    "api/v1/^threads/(?P<pk>[0-9]{1,18})/$": [
+        case("get", "/api/v1/threads/{introduced}/", 401, 200, 200, 404, 404),
+        # A suggested match has no thread yet (the provider does not know of it).
+        case("get", "/api/v1/threads/{suggested}/", 401, 404, 404, 404, 404),
+    ],
+    "api/v1/^threads/(?P<pk>[0-9]{1,18})/messages/$": [
+        case("get", "/api/v1/threads/{introduced}/messages/", 401, 200, 200, 404, 404),
+        case("post", "/api/v1/threads/{introduced}/messages/", 401, 201, 201, 404, 404, body="Hello"),
+    ],
+    "api/v1/^threads/(?P<pk>[0-9]{1,18})/read/$": [
+        case("post", "/api/v1/threads/{introduced}/read/", 401, 200, 200, 404, 404)
+    ],
     "api/v1/pot/economy/": [case("get", "/api/v1/pot/economy/", 401, 403, 403, 403, 200)],
     "api/v1/pot/adjustments/": [
         case("post", "/api/v1/pot/adjustments/", 401, 403, 403, 403, 201, user="{seeker_user}", amount=5, reason="Fix")
@@ -303,6 +328,18 @@ ROWS: dict[str, list[Case]] = {
     "wallet/": [case("get", "/wallet/", LOGIN, 200, 200, 200, 200)],
     "wallet/spend/<slug:option_key>/": [case("get", "/wallet/spend/extra_matches/", LOGIN, 200, 200, 200, 200)],
     "wallet/redeem/": [case("post", "/wallet/redeem/", LOGIN, 200, 200, 200, 200)],
+    # --- Web: notifications and conversations (only one's own; staff too get 404) -------------
+    "notifications/": [case("get", "/notifications/", LOGIN, 200, 200, 200, 200)],
+    "notifications/<id:notification_id>/read/": [
+        case("post", "/notifications/{notification}/read/", LOGIN, 302, 404, 404, 404)
+    ],
+    "notifications/read-all/": [case("post", "/notifications/read-all/", LOGIN, 302, 302, 302, 302)],
+    "conversations/": [case("get", "/conversations/", LOGIN, 200, 200, 200, 200)],
+    "conversations/<id:match_id>/": [
+        case("get", "/conversations/{introduced}/", LOGIN, 200, 200, 404, 404),
+        case("post", "/conversations/{introduced}/", LOGIN, 302, 302, 404, 404, body="Hello"),
+        case("get", "/conversations/{suggested}/", LOGIN, 404, 404, 404, 404),
+    ],
 }
 
 
@@ -347,6 +384,7 @@ def _filled(value, world: World):
         "rating": world.rating.pk,
         "cancel_requested": world.cancel_requested.pk,
         "redemption": world.redemption_id,
+        "notification": world.notification_id,
         "seeker_user": world.people["seeker"].pk,
         "provider_user": world.people["provider"].pk,
     }

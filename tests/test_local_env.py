@@ -18,6 +18,8 @@ COPIED = (
     "marketplace",
     "currency",
     "growth",
+    "notifications",
+    "conversations",
     "templates",
     "static",
     "fixtures",

@@ -151,6 +151,7 @@ class RedemptionSerializer(serializers.ModelSerializer):
             "rejection_reason",
             "decided_by",
             "decided_at",
+            "paid_at",
             "created_at",
         ]
         read_only_fields = fields

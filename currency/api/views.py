@@ -32,6 +32,7 @@ from currency.errors import (
     InsufficientPot,
     NotRedeemable,
     PriceChanged,
+    RedemptionNotApproved,
     SpendOptionUnavailable,
     WrongAudience,
 )
@@ -142,7 +143,10 @@ class RedeemView(APIView):
 
 
 class RedemptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """The user's redemptions (staff: everyone's); staff approve or reject pending ones."""
+    """The user's redemptions (staff: everyone's): requested → approved (payout reference) → paid, or rejected.
+
+    Staff approve or reject pending ones and mark approved ones paid; each step notifies the person.
+    """
 
     serializer_class = RedemptionSerializer
     refusals = {"list": WALLET_OWNER_REFUSALS}
@@ -151,7 +155,7 @@ class RedemptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     queryset = Redemption.objects.none()  # for the schema; requests use get_queryset
 
     def get_permissions(self):
-        if self.action in ("approve", "reject"):
+        if self.action in ("approve", "reject", "paid"):
             return [permissions.IsAdminUser()]
         return super().get_permissions()
 
@@ -174,6 +178,14 @@ class RedemptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         redemption = services.redemption_approve(
             redemption_id=int(pk), operator=request.user, **serializer.validated_data
         )
+        return Response(RedemptionSerializer(redemption).data)
+
+    @extend_schema(request=None, responses=RedemptionSerializer)
+    @refuses(RedemptionNotApproved)
+    @action(detail=True, methods=["post"])
+    def paid(self, request: Request, pk: str) -> Response:
+        """Mark an approved redemption paid: its payout arrived."""
+        redemption = services.redemption_mark_paid(redemption_id=int(pk), operator=request.user)
         return Response(RedemptionSerializer(redemption).data)
 
     @extend_schema(request=RedemptionRejectSerializer, responses=RedemptionSerializer)

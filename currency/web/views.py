@@ -9,12 +9,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from currency import selectors, services
-from currency.models import RedemptionStatus
 from currency.web.forms import RedeemForm, SpendConfirmForm
 from imatch.errors import DomainError, NotFound
 from imatch.web import add_domain_error
 
 HISTORY_PAGE_SIZE = 20
+REDEMPTIONS_SHOWN = 10
 
 
 def _wallet_page(request: HttpRequest, *, redeem_form: RedeemForm | None = None) -> HttpResponse:
@@ -33,7 +33,7 @@ def _wallet_page(request: HttpRequest, *, redeem_form: RedeemForm | None = None)
         "redeem_form": redeem_form or RedeemForm(),
         "min_redemption": settings.POT_MIN_REDEMPTION,
         "usd_rate": settings.POT_USD_RATE,
-        "pending": selectors.redemptions_visible(user=user).filter(user=user, status=RedemptionStatus.PENDING),
+        "redemptions": selectors.redemptions_visible(user=user).filter(user=user)[:REDEMPTIONS_SHOWN],
         "purchases": selectors.purchases_of_user(user=user)[:10],
         "credit_usd": selectors.commission_credit_available_usd(user=user),
         "extra_matches": selectors.extra_matches_available(user=user),

@@ -214,7 +214,7 @@ class MatchSeekerSerializer(serializers.Serializer):
 
 
 class MatchSerializer(serializers.ModelSerializer):
-    """A match as its two sides see it; `contact` is the other side's email once introduced."""
+    """A match as its two sides see it; `contact` is the other side's email once the provider accepted."""
 
     category = serializers.CharField(source="category.name")
     provider = MatchProviderSerializer()
@@ -243,7 +243,7 @@ class MatchSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_contact(self, match: Match) -> str | None:
-        if match.introduced_at is None:
+        if not match.contact_shared:
             return None
         viewer = getattr(self.context.get("request"), "user", None)
         if viewer is not None and viewer.pk == match.provider.user_id:

@@ -6,7 +6,7 @@ Emails go out after commit (`marketplace.emails`).
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -23,11 +23,10 @@ from marketplace import emails
 from marketplace.candidates import candidate_pool, seeker_exclusions, seeker_profile
 from marketplace.errors import AccountInactive, ProviderUnavailable, WrongSide
 from marketplace.matching.pool import CandidatePool
-from marketplace.models import MATCH_TRANSITIONS, Match, MatchStatus, Seeker, User, match_live_q
+from marketplace.models import INTRODUCTION_TIMEOUT, MATCH_TRANSITIONS, Match, MatchStatus, Seeker, User, match_live_q
 from marketplace.selectors import seekers_with_free_slots
 from marketplace.services.states import check_transition
 
-INTRODUCTION_TIMEOUT = timedelta(hours=72)
 DECLINE_REASON_MAX = 1000
 PROGRESS_EVERY = 100  # seekers between two progress reports of a batch run
 
@@ -94,6 +93,8 @@ def match_run_for_seeker(
     )
     for match in matches:
         pool.note_lead(match.provider_id)
+    if matches:
+        emails.new_matches(seeker, count=len(matches))
     return matches
 
 
@@ -139,7 +140,7 @@ def match_run_for_category(
 
 @transaction.atomic
 def match_introduce(*, match: Match, user: User) -> Match:
-    """The seeker asks to be introduced: both get the other's contact by email."""
+    """The seeker asks to be introduced: a conversation opens; emails are shared once the provider accepts."""
     match = _locked(match)
     if user.pk != match.seeker.user_id:
         raise WrongSide("Only the seeker asks for an introduction.")
@@ -157,7 +158,7 @@ def match_introduce(*, match: Match, user: User) -> Match:
 
 @transaction.atomic
 def match_accept(*, match: Match, user: User) -> Match:
-    """The provider accepts an introduction; the two can now agree on an engagement."""
+    """The provider accepts an introduction: each side gets the other's email; they can agree on an engagement."""
     match = _locked(match)
     if user.pk != match.provider.user_id:
         raise WrongSide("Only the provider accepts an introduction.")

@@ -439,14 +439,17 @@ def provider_verify_license(*, provider: Provider, operator: User) -> Provider:
     """An operator confirms the provider's license; they become listed and matchable."""
     if not operator.is_staff:
         raise PermissionDenied("Only operators verify licenses.")
-    provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    provider = Provider.objects.select_for_update(of=("self",)).select_related("user", "category").get(pk=provider.pk)
     if not provider.license_number:
         raise DomainError("The provider has not given a license number.", field="license_number")
+    newly = not provider.license_verified
     provider.license_verified = True
     provider.license_verified_at = timezone.now()
     provider.license_verified_by = operator
     provider.save(update_fields=["license_verified", "license_verified_at", "license_verified_by", "updated_at"])
     selectors.directory_changed()
+    if newly:
+        emails.license_verified(provider)
     return provider
 
 

@@ -45,7 +45,7 @@ def flash_match_run(request: HttpRequest, seeker, made: list[Match]) -> None:
         messages.success(
             request,
             f"{len(made)} new match{'es' if len(made) > 1 else ''}. Ask for an introduction to the providers "
-            "you like: both of you get the other's contact by email.",
+            "you like: you can talk on I MATCH at once, and you get each other's email once the provider accepts.",
         )
     elif selectors.matches_of_seeker(seeker=seeker).filter(status=MatchStatus.SUGGESTED).exists():
         messages.info(request, "Your match slots are full: introduce or decline a match to get another one.")
@@ -70,13 +70,13 @@ def seeker_match(request: HttpRequest, seeker_id: int) -> HttpResponse:
 @require_POST
 def match_introduce(request: HttpRequest, match_id: int) -> HttpResponse:
     match = owned_or_404(selectors.match_for_user, request, match_id=match_id)
-    flash_outcome(
+    introduced = flash_outcome(
         request,
         lambda: matches.match_introduce(match=match, user=request.user),
-        f"We introduced you to {match.provider.business_name}: you both have the other's email now. "
-        f"{match.provider.user.name} has 72 hours to accept.",
+        f"We introduced you to {match.provider.business_name}: say what you need here. "
+        f"{match.provider.user.name} has 72 hours to accept; then you both get the other's email.",
     )
-    return redirect("matches")
+    return redirect("thread", match.pk) if introduced else redirect("matches")
 
 
 @login_required
@@ -86,8 +86,8 @@ def match_accept(request: HttpRequest, match_id: int) -> HttpResponse:
     flash_outcome(
         request,
         lambda: matches.match_accept(match=match, user=request.user),
-        f"You accepted {match.seeker.user.name}. Agree on the work, then either of you reports the engagement "
-        "with its value; the other confirms it.",
+        f"You accepted {match.seeker.user.name}: you have each other's email now. Agree on the work, then either "
+        "of you reports the engagement with its value; the other confirms it.",
     )
     return redirect("leads")
 

@@ -121,6 +121,8 @@ class PasswordResetView(auth_views.PasswordResetView):
     """
 
     def form_valid(self, form):
+        # The link uses the public address (SITE_URL), never the Host header a request came with.
+        self.extra_email_context = {"site_url": settings.SITE_URL.rstrip("/")}
         hour = 60 * 60
         per_email = within_limit(
             "password-reset-email",
@@ -228,6 +230,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "categories": category_selectors.category_list(),
             "referral_link": referral_link,
             "referrals": selectors.referral_summary(user=user),
+            "actions_needed": selectors.actions_needed(user=request.user),
         },
     )
 

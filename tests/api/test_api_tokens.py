@@ -79,7 +79,7 @@ def test_a_password_reset_revokes_every_api_token(client, api_client, db):
     user = UserFactory(email="pat@example.com")
     tokens = [_token(api_client, "pat@example.com") for _ in range(2)]
     client.post("/password-reset/", {"email": "pat@example.com"})
-    link = re.search(r"http://testserver(/password-reset/\S+/)", mail.outbox[0].body).group(1)
+    link = re.search(r"https://imatch\.test(/password-reset/\S+/)", mail.outbox[0].body).group(1)
     form_page = client.get(link, follow=True)
     done = client.post(form_page.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     assert done.status_code == 302

@@ -70,10 +70,14 @@ def test_a_provider_sees_a_match_only_once_introduced(suggested, operator):
     seeker_api = client_for(suggested.seeker.user)
     response = seeker_api.post(f"/api/v1/matches/{suggested.pk}/introduce/")
     assert response.status_code == 200 and response.json()["status"] == "introduced"
-    assert response.json()["contact"] == suggested.provider.user.email
+    assert response.json()["contact"] is None  # emails are shared once the provider accepts
     lead = provider_api.get(f"/api/v1/matches/{suggested.pk}/").json()
-    assert lead["contact"] == suggested.seeker.user.email
+    assert lead["contact"] is None
     assert lead["seeker"]["needs_description"] == suggested.seeker.needs_description
+
+    accepted = provider_api.post(f"/api/v1/matches/{suggested.pk}/accept/").json()
+    assert accepted["contact"] == suggested.seeker.user.email
+    assert seeker_api.get(f"/api/v1/matches/{suggested.pk}/").json()["contact"] == suggested.provider.user.email
 
 
 def test_each_action_belongs_to_its_side(suggested):

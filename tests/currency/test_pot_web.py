@@ -123,7 +123,7 @@ def test_redeem_form_holds_pot_and_lists_it_as_pending(client):
     )
     page = response.content.decode()
     assert "Your redemption of 600 POT ($480.00) is on hold" in page
-    assert "Pending redemptions" in page and "PayPal me@x.io" in page
+    assert "Your redemptions" in page and "PayPal me@x.io" in page and ">Requested<" in page
     assert balance_of(person) == 300 and Redemption.objects.count() == 1
 
 

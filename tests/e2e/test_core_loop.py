@@ -67,9 +67,9 @@ def test_the_whole_loop_in_the_browser(page: Page, seeded_categories):
     expect(card).to_contain_text(re.compile(r"Match \d+%"))
     card.get_by_role("button", name="Introduce me").click()
     expect(flash(page)).to_contain_text("We introduced you to Reyes Retirement Planning")
-    expect(page.get_by_role("article", name="Match with Reyes Retirement Planning")).to_contain_text(
-        provider_user.email
-    )
+    # The seeker lands in the conversation; emails are shared once the provider accepts.
+    expect(page).to_have_url(re.compile(r"/conversations/\d+/$"))
+    expect(page.get_by_role("main")).not_to_contain_text(provider_user.email)
     log_out(page)
 
     # The provider accepts the lead and reports the engagement.
@@ -77,9 +77,10 @@ def test_the_whole_loop_in_the_browser(page: Page, seeded_categories):
     page.get_by_role("link", name="Your leads").click()
     lead = page.get_by_role("article", name="Lead from Dana Park")
     expect(lead).to_contain_text("steady pension income")
-    expect(lead).to_contain_text(seeker_user.email)
+    expect(lead).to_contain_text("Email shared once you accept")
     lead.get_by_role("button", name="Accept").click()
     expect(flash(page)).to_contain_text("You accepted Dana Park")
+    expect(page.get_by_role("article", name="Lead from Dana Park")).to_contain_text(seeker_user.email)
     page.get_by_role("button", name="Report the engagement").click()
     page.get_by_label("Deal value (USD)").fill("-20")
     page.get_by_role("button", name="Report the engagement").click()

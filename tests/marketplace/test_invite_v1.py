@@ -16,7 +16,7 @@ from tests.marketplace.factories import PASSWORD, UserFactory
 from tests.marketplace.test_import_v1 import customer, legacy_file, provider, run_import
 
 pytestmark = pytest.mark.django_db
-LINK = re.compile(r"http://\S+/welcome/\S+/")
+LINK = re.compile(r"https?://\S+/welcome/\S+/")
 
 
 @pytest.fixture

@@ -118,7 +118,7 @@ def test_a_password_reset_lifts_the_lockout_of_that_email_only(client, db, setti
         for _ in range(settings.AXES_FAILURE_LIMIT):
             _log_in(client, email)
     _reset(client, "pat@example.com")
-    link = re.search(r"http://testserver(/password-reset/\S+/)", mail.outbox[0].body).group(1)
+    link = re.search(r"https://imatch\.test(/password-reset/\S+/)", mail.outbox[0].body).group(1)
     form_page = client.get(link, follow=True)
     client.post(form_page.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     assert _log_in(client, "pat@example.com", NEW_PASSWORD).status_code == 302

@@ -48,8 +48,11 @@ def test_find_matches_then_introduce_from_the_matches_page(category):
     response = browser.post(reverse("match-introduce", args=[match.pk]), follow=True)
     assert "We introduced you to Reyes Planning" in flash(response)
     assert "72 hours" in flash(response)
-    assert provider.user.email in response.content.decode()
+    # The seeker lands in the conversation; the provider's email is shared only once they accept.
+    assert response.redirect_chain[-1][0] == reverse("thread", args=[match.pk])
+    assert provider.user.email not in response.content.decode()
     assert Match.objects.get(pk=match.pk).status == MatchStatus.INTRODUCED
+    assert provider.user.email not in browser.get(reverse("matches")).content.decode()
 
 
 def test_a_full_set_of_matches_says_so(category):
@@ -89,11 +92,14 @@ def test_the_provider_accepts_a_lead_from_the_leads_page(category):
     matches.match_introduce(match=match, user=seeker.user)
 
     page = browser.get(reverse("leads")).content.decode()
-    assert "Retire at 60 and travel." in page and seeker.user.email in page
+    assert "Retire at 60 and travel." in page and seeker.user.email not in page
+    assert "Email shared once you accept" in page and reverse("thread", args=[match.pk]) in page
 
     response = browser.post(reverse("match-accept", args=[match.pk]), follow=True)
     assert "You accepted" in flash(response) and "reports the engagement" in flash(response)
     assert Match.objects.get(pk=match.pk).status == MatchStatus.ACCEPTED
+    assert seeker.user.email in browser.get(reverse("leads")).content.decode()
+    assert provider.user.email in browser_of(seeker.user).get(reverse("matches")).content.decode()
 
 
 def test_the_provider_declines_and_the_flash_says_what_happens_next(category):

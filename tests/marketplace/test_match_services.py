@@ -226,8 +226,11 @@ def test_the_seeker_asks_for_an_introduction_and_both_get_an_email(suggested, dj
     assert match.status == MatchStatus.INTRODUCED and match.introduced_at
     by_recipient = {message.to[0]: message for message in mail.outbox}
     assert set(by_recipient) == {seeker_user.email, provider_user.email}
-    assert provider_user.email in by_recipient[seeker_user.email].body
-    assert seeker_user.email in by_recipient[provider_user.email].body
+    # Emails are shared only once the provider accepts: until then the two talk in the thread.
+    assert provider_user.email not in by_recipient[seeker_user.email].body
+    assert seeker_user.email not in by_recipient[provider_user.email].body
+    thread = f"https://imatch.test/conversations/{match.pk}/"  # SITE_URL
+    assert thread in by_recipient[seeker_user.email].body and thread in by_recipient[provider_user.email].body
     assert "Specializes in retirement planning" in by_recipient[provider_user.email].body
     assert "retire at 60" in by_recipient[provider_user.email].body
 
@@ -267,7 +270,11 @@ def test_only_the_provider_accepts_and_only_an_introduction(suggested, django_ca
     with django_capture_on_commit_callbacks(execute=True):
         match = matches.match_accept(match=suggested, user=provider_user)
     assert match.status == MatchStatus.ACCEPTED
-    assert [m.to for m in mail.outbox] == [[seeker_user.email]]
+    # Each side gets the other's email now.
+    by_recipient = {message.to[0]: message.body for message in mail.outbox}
+    assert set(by_recipient) == {seeker_user.email, provider_user.email}
+    assert provider_user.email in by_recipient[seeker_user.email]
+    assert seeker_user.email in by_recipient[provider_user.email]
 
 
 def test_a_provider_cannot_decline_a_match_it_was_not_introduced_to(suggested):

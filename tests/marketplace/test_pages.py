@@ -105,7 +105,7 @@ def test_password_reset_sends_an_email_with_a_working_link(client, db):
     assert response.status_code == 302
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["pat@example.com"]
     assert mail.outbox[0].subject == "Reset your I MATCH password"
-    link = re.search(r"http://testserver(/password-reset/\S+/)", mail.outbox[0].body).group(1)
+    link = re.search(r"https://imatch\.test(/password-reset/\S+/)", mail.outbox[0].body).group(1)
     form_page = client.get(link, follow=True)
     assert b"Choose a new password" in form_page.content
     done = client.post(

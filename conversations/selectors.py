@@ -1,0 +1,57 @@
+"""Reads of conversations: only the two sides of a match reach its thread (operators read it in the admin)."""
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import Coalesce
+
+from conversations.models import Message
+from imatch.errors import NotFound
+from marketplace.models import Match, MatchStatus
+
+# The two may write while the match is alive; a declined or expired match keeps its thread read-only.
+OPEN_STATUSES = (MatchStatus.INTRODUCED, MatchStatus.ACCEPTED, MatchStatus.ENGAGED)
+
+
+def threads_of(*, user) -> QuerySet[Match]:
+    """The matches the person talks on (introduced, either side), latest activity first, with unread counts."""
+    return (
+        Match.objects.filter(Q(seeker__user=user) | Q(provider__user=user), introduced_at__isnull=False)
+        .select_related("seeker__user", "provider__user", "category")
+        .annotate(
+            unread=Count("messages", filter=Q(messages__recipient=user, messages__read_at__isnull=True)),
+            last_message_at=Max("messages__created_at"),
+        )
+        .order_by(Coalesce("last_message_at", "introduced_at").desc(), "-id")
+    )
+
+
+def thread_for_user(*, user, match_id: int) -> Match:
+    """The match whose thread the person may read (a side of it, after the introduction), else NotFound.
+
+    Staff get NotFound too: operators read threads in the admin, read-only.
+    """
+    match = (
+        Match.objects.filter(Q(seeker__user=user) | Q(provider__user=user), introduced_at__isnull=False, pk=match_id)
+        .select_related("seeker__user", "provider__user", "category")
+        .first()
+    )
+    if match is None:
+        raise NotFound("No such conversation.")
+    return match
+
+
+def messages_of(*, match: Match) -> QuerySet[Message]:
+    """A thread's messages, oldest first."""
+    return Message.objects.filter(match=match).select_related("sender").order_by("created_at", "id")
+
+
+def unread_messages_count(*, user) -> int:
+    return Message.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def other_side(match: Match, user):
+    """The person on the other side of the match from `user`."""
+    return match.provider.user if user.pk == match.seeker.user_id else match.seeker.user
+
+
+def can_post(match: Match) -> bool:
+    return match.status in OPEN_STATUSES

@@ -1,0 +1,13 @@
+"""The logged-in person's unread notifications for the bell in the header: one query, run only when shown."""
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from notifications.selectors import unread_count
+
+
+def bell(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"nav_unread": SimpleLazyObject(lambda: unread_count(user=user))}

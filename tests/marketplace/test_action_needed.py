@@ -1,0 +1,122 @@
+"""The dashboard leads with "Action needed", computed from facts; an empty state says what to do first."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from currency import services as pot_services
+from marketplace.models import Match
+from marketplace.selectors import actions_needed
+from marketplace.services import engagements, matches, ratings
+from tests.currency.factories import funded_user
+from tests.marketplace.factories import UserFactory
+from tests.marketplace.loop import accepted_match, make_category, make_provider, make_seeker
+
+pytestmark = pytest.mark.django_db
+
+
+def browser_of(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def kinds(user) -> list[str]:
+    return [item.kind for item in actions_needed(user=user)]
+
+
+@pytest.fixture
+def category():
+    return make_category()
+
+
+def test_a_lead_shows_the_hours_left_before_it_expires(category):
+    seeker = make_seeker(category)
+    provider = make_provider(category)
+    [match] = matches.match_run_for_seeker(seeker=seeker)
+    matches.match_introduce(match=match, user=seeker.user)
+    Match.objects.filter(pk=match.pk).update(introduced_at=timezone.now() - timedelta(hours=10, minutes=30))
+
+    [item] = actions_needed(user=provider.user)
+    assert (item.kind, item.hours_left, item.link) == ("lead", 62, reverse("leads"))
+    assert "answer within 62 hours" in item.text and seeker.user.name in item.text
+    assert kinds(seeker.user) == []  # the seeker waits: nothing to do
+    page = browser_of(provider.user).get(reverse("dashboard")).content.decode()
+    assert 'data-testid="action-lead"' in page and "answer within 62 hours" in page
+    assert page.index("Action needed") < page.index("What you are looking for")
+
+
+def test_confirm_then_rate_each_side(category):
+    match = accepted_match(category)
+    seeker, provider = match.seeker.user, match.provider.user
+    engagement = engagements.engagement_report(match=match, user=seeker, deal_value_usd="1200.00")
+    assert kinds(provider) == ["confirm"] and kinds(seeker) == []
+    [item] = actions_needed(user=provider)
+    assert "$1,200.00" in item.text and "confirm it" in item.text
+
+    engagement = engagements.engagement_confirm(engagement=engagement, user=provider)
+    assert kinds(provider) == ["rate"] and kinds(seeker) == ["rate"]
+    assert actions_needed(user=seeker)[0].link == reverse("engagement-rate", args=[engagement.pk])
+    ratings.rating_create(engagement=engagement, user=seeker, stars=5)
+    assert kinds(seeker) == [] and kinds(provider) == ["rate"]
+
+    engagements.engagement_cancel(engagement=engagement, user=seeker, reason="Moved away")
+    assert kinds(provider) == ["cancel_request"]
+
+
+def test_an_incomplete_profile_and_a_license_waiting_for_verification():
+    licensed = make_category(name="therapists", display_name="Therapists", requires_license=True)
+    provider = make_provider(licensed, bio="Hi", specialties=[], pricing_min=None, pricing_max=None)
+    [item] = actions_needed(user=provider.user)
+    assert item.kind == "profile" and item.link == reverse("provider-edit", args=[provider.pk])
+    assert "a bio, specialties, prices, a license number" in item.text
+
+    complete = make_provider(licensed, license_number="LIC-4")
+    [item] = actions_needed(user=complete.user)
+    assert item.kind == "license" and "waits for an operator's verification" in item.text
+
+
+def test_a_redemption_in_progress_until_it_is_paid(operator):
+    person = funded_user(1000, verified=True)
+    redemption = pot_services.redemption_request(user=person, pot_amount=500, payment_method="x").redemption
+    [item] = actions_needed(user=person)
+    assert item.kind == "redemption" and "waits for an operator's approval" in item.text
+    pot_services.redemption_approve(redemption_id=redemption.pk, operator=operator, payout_reference="PP-3")
+    assert "payout reference PP-3" in actions_needed(user=person)[0].text
+    pot_services.redemption_mark_paid(redemption_id=redemption.pk, operator=operator)
+    assert actions_needed(user=person) == []
+
+
+def test_the_empty_states_say_what_to_do_first(category):
+    newcomer = browser_of(UserFactory()).get(reverse("dashboard")).content.decode()
+    assert 'data-testid="action-first"' in newcomer and reverse("seeker-create") in newcomer
+    seeker = make_seeker(category)
+    page = browser_of(seeker.user).get(reverse("dashboard")).content.decode()
+    assert 'data-testid="action-none"' in page
+
+
+def test_the_dashboard_query_count_is_pinned(category, django_assert_num_queries):
+    provider = make_provider(category)
+    browser = browser_of(provider.user)
+    browser.get(reverse("dashboard"))  # warm the session
+
+    def lead() -> Match:
+        seeker = make_seeker(category)
+        [match] = matches.match_run_for_seeker(seeker=seeker)
+        return matches.match_introduce(match=match, user=seeker.user)
+
+    lead()
+    with django_assert_num_queries(16) as few:
+        browser.get(reverse("dashboard"))
+    for number in range(6):
+        match = lead()
+        if number % 2:  # three of them became engagements the seeker reported: the provider confirms
+            matches.match_accept(match=match, user=provider.user)
+            engagements.engagement_report(match=match, user=match.seeker.user, deal_value_usd="500.00")
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = browser.get(reverse("dashboard"))
+    page = response.content.decode()
+    assert page.count('data-testid="action-lead"') == 4 and page.count('data-testid="action-confirm"') == 3
