@@ -198,6 +198,7 @@ class Wallet(models.Model):
 
     class Meta:
         db_table = "pot_wallets"
+        verbose_name = "POT wallet"
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="wallet_balance_gte_0"),
@@ -225,6 +226,11 @@ REASON_LABELS = {
     "redemption": "Redemption",
     "adjustment": "Correction by an operator",
 }
+
+
+def reason_label(reason: str) -> str:
+    """A row's reason (`category`) in plain words: "profile_boost" -> "Profile boost"."""
+    return REASON_LABELS.get(reason, reason.replace("_", " ").capitalize())
 
 
 class PotTransaction(models.Model):
@@ -265,6 +271,7 @@ class PotTransaction(models.Model):
 
     class Meta:
         db_table = "pot_transactions"
+        verbose_name = "POT transaction"
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["user", "-id"], name="pot_tx_user_newest"),
@@ -310,7 +317,7 @@ class PotTransaction(models.Model):
     @property
     def reason_text(self) -> str:
         """The reason in plain words, as the wallet history shows it."""
-        label = REASON_LABELS.get(self.category, self.category.replace("_", " ").capitalize())
+        label = reason_label(self.category)
         if self.transaction_type == TransactionType.ADJUST:
             return f"{label}: {self.note}" if self.note else label
         return self.note or label
@@ -334,6 +341,7 @@ class Purchase(models.Model):
 
     class Meta:
         db_table = "pot_purchases"
+        verbose_name = "POT purchase"
         ordering = ["-id"]
         indexes = [models.Index(fields=["effect", "user", "ends_at"], name="pot_purchase_effect_user")]
         constraints = [

@@ -3,13 +3,15 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.shortcuts import render
+from django.utils import timezone
 
 from categories.models import Specialty
-from imatch.admin import ReadOnlyAdmin, ServiceForm, ServiceFormAdmin
+from imatch import formatting
+from imatch.admin import ReadOnlyAdmin, ServiceForm, ServiceFormAdmin, counted
 from imatch.errors import DomainError
 from marketplace import selectors
 from marketplace.models import AccountStatusChange, Engagement, Match, Provider, Rating, Seeker, User
-from marketplace.services import engagements, profiles
+from marketplace.services import engagements, matches, profiles
 
 
 class AccountChangeForm(forms.Form):
@@ -77,7 +79,7 @@ class UserAdmin(DjangoUserAdmin):
                 except DomainError as error:
                     self.message_user(request, f"{account.email}: {error.message}", messages.ERROR)
             if changed:
-                self.message_user(request, f"{done} {changed} account{'s' if changed > 1 else ''}.", messages.SUCCESS)
+                self.message_user(request, f"{done} {counted(changed, 'account')}.", messages.SUCCESS)
             return None
         return render(
             request,
@@ -208,6 +210,53 @@ class Phase1AdvisorFilter(admin.SimpleListFilter):
         return queryset
 
 
+class LicenseQueueFilter(admin.SimpleListFilter):
+    """The work queue's licenses to verify (licensed categories, a number given, not verified)."""
+
+    title = "license"
+    parameter_name = "license"
+
+    def lookups(self, request, model_admin):
+        return [("to_verify", "To verify")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "to_verify":
+            return queryset.filter(pk__in=selectors.providers_license_to_verify().values("pk"))
+        return queryset
+
+
+class StaleEngagementFilter(admin.SimpleListFilter):
+    """The work queue's engagements reported more than 7 days ago and still not confirmed."""
+
+    title = "waiting"
+    parameter_name = "waiting"
+
+    def lookups(self, request, model_admin):
+        return [("stale", "Unconfirmed for over 7 days")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "stale":
+            before = timezone.now() - selectors.STALE_ENGAGEMENT_AGE
+            return queryset.filter(pk__in=selectors.engagements_unconfirmed(reported_before=before).values("pk"))
+        return queryset
+
+
+class ExpiringIntroductionFilter(admin.SimpleListFilter):
+    """The work queue's introductions that expire within 24 hours."""
+
+    title = "expiring"
+    parameter_name = "expiring"
+
+    def lookups(self, request, model_admin):
+        return [("24h", "Introductions expiring within 24 hours")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "24h":
+            before = timezone.now() - (matches.INTRODUCTION_TIMEOUT - selectors.EXPIRY_WARNING)
+            return queryset.filter(pk__in=selectors.introductions_expiring(introduced_before=before).values("pk"))
+        return queryset
+
+
 @admin.register(Provider)
 class ProviderAdmin(ServiceFormAdmin):
     form = ProviderAdminForm
@@ -222,7 +271,15 @@ class ProviderAdmin(ServiceFormAdmin):
         "rating_avg",
         "accepting_clients",
     ]
-    list_filter = ["category", Phase1AdvisorFilter, "license_verified", "accepting_clients", "remote", "state"]
+    list_filter = [
+        "category",
+        LicenseQueueFilter,
+        Phase1AdvisorFilter,
+        "license_verified",
+        "accepting_clients",
+        "remote",
+        "state",
+    ]
     search_fields = ["business_name", "user__email", "user__name", "license_number"]
     list_select_related = ["user", "category"]
     raw_id_fields = ["user"]
@@ -266,7 +323,7 @@ class ProviderAdmin(ServiceFormAdmin):
             except DomainError as error:
                 self.message_user(request, f"{provider}: {error.message}", messages.ERROR)
         if verified:
-            self.message_user(request, f"Verified {verified} providers.", messages.SUCCESS)
+            self.message_user(request, f"Verified {counted(verified, 'provider')}.", messages.SUCCESS)
 
 
 # --- The core loop ---------------------------------------------------------------------
@@ -275,7 +332,7 @@ class ProviderAdmin(ServiceFormAdmin):
 @admin.register(Match)
 class MatchAdmin(ReadOnlyAdmin):
     list_display = ["id", "seeker", "provider", "category", "status", "score", "rank", "featured", "created_at"]
-    list_filter = ["status", "category", "featured"]
+    list_filter = ["status", ExpiringIntroductionFilter, "category", "featured"]
     search_fields = ["seeker__user__email", "provider__user__email", "provider__business_name"]
     list_select_related = ["seeker__user", "seeker__category", "provider__category", "category"]
     readonly_fields = [field.name for field in Match._meta.fields]
@@ -290,15 +347,15 @@ class EngagementAdmin(ReadOnlyAdmin):
         "seeker",
         "provider",
         "status",
-        "deal_value_usd",
-        "commission_rate",
-        "commission_usd",
-        "commission_credit_usd",
+        "deal_value",
+        "rate",
+        "commission",
+        "credit",
         "billing_status",
         "bonus_status",
         "created_at",
     ]
-    list_filter = ["status", "billing_status", "bonus_status", "category"]
+    list_filter = ["status", StaleEngagementFilter, "billing_status", "bonus_status", "category"]
     search_fields = ["seeker__user__email", "provider__user__email", "provider__business_name"]
     list_select_related = ["seeker__user", "seeker__category", "provider__category", "category"]
     readonly_fields = [field.name for field in Engagement._meta.fields]
@@ -314,6 +371,22 @@ class EngagementAdmin(ReadOnlyAdmin):
     ]
     change_list_template = "admin/marketplace/engagement/change_list.html"
 
+    @admin.display(description="deal value", ordering="deal_value_usd")
+    def deal_value(self, engagement: Engagement) -> str:
+        return formatting.usd(engagement.deal_value_usd)
+
+    @admin.display(description="rate", ordering="commission_rate")
+    def rate(self, engagement: Engagement) -> str:
+        return formatting.percent(engagement.commission_rate)
+
+    @admin.display(description="commission", ordering="commission_usd")
+    def commission(self, engagement: Engagement) -> str:
+        return formatting.usd(engagement.commission_usd)
+
+    @admin.display(description="POT credit", ordering="commission_credit_usd")
+    def credit(self, engagement: Engagement) -> str:
+        return formatting.usd(engagement.commission_credit_usd) if engagement.commission_credit_usd else "—"
+
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "commission_totals": list(selectors.commission_totals_by_category())}
         return super().changelist_view(request, extra_context=extra_context)
@@ -327,9 +400,7 @@ class EngagementAdmin(ReadOnlyAdmin):
             except DomainError as error:
                 self.message_user(request, f"Engagement #{engagement.pk}: {error.message}", messages.ERROR)
         if succeeded:
-            self.message_user(
-                request, f"{done} {succeeded} engagement{'s' if succeeded > 1 else ''}.", messages.SUCCESS
-            )
+            self.message_user(request, f"{done} {counted(succeeded, 'engagement')}.", messages.SUCCESS)
 
     @admin.action(description="Confirm selected engagements (as operator)")
     def confirm(self, request, queryset):
