@@ -28,13 +28,17 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from currency import experiments
 from currency.errors import (
     AlreadyDecided,
     DebtOpen,
     ErrorCode,
+    ExperimentEnded,
+    ExperimentInvalid,
+    ExperimentStarted,
     IdempotencyConflict,
     InsufficientPot,  # raised through here by ledger_post; callers catch it as services.InsufficientPot
     NotRedeemable,
@@ -57,6 +61,9 @@ from currency.models import (
     Audience,
     CommissionCreditUse,
     EarningRule,
+    Experiment,
+    ExperimentAssignment,
+    ExperimentAward,
     PotTransaction,
     Purchase,
     Redemption,
@@ -88,6 +95,14 @@ __all__ = [  # noqa: RUF022 - grouped by use case, not sorted
     "redemption_approve",
     "redemption_reject",
     "redemption_request",
+    "ArmPlan",
+    "ExperimentEnded",
+    "ExperimentInvalid",
+    "ExperimentStarted",
+    "experiment_assign",
+    "experiment_arms_check",
+    "experiment_rules_check",
+    "experiment_end",
 ]
 
 # The rules the code awards; their amounts live in the database (fixtures/earning_rules.json).
@@ -169,12 +184,14 @@ def pot_award(
         return None
     if not rule.active:
         return None
-    granted = rule.pot_for(deal_value_usd)
+    pays = experiments.award_amount(rule=rule, user=user, deal_value_usd=deal_value_usd)
+    granted = pays.amount
+    # The cap applies after an experiment's amount: no arm pays beyond an engagement's budget.
     amount = granted if max_amount is None else min(granted, _whole_pot(max_amount, field="max_amount"))
     if amount <= 0:
         return None
     try:
-        return ledger_post(
+        row = ledger_post(
             user_id=user.pk,
             amount=amount,
             transaction_type=TransactionType.EARN,
@@ -187,6 +204,9 @@ def pot_award(
         )
     except IdempotencyKeyTaken:
         return None
+    if pays.arm is not None:
+        ExperimentAward.objects.create(transaction=row, arm=pays.arm, normal_amount=pays.normal)
+    return row
 
 
 @ledger_atomic
@@ -567,3 +587,93 @@ def pot_adjust(*, user, operator, amount: int, reason: str, idempotency_key: str
         )
     except IdempotencyKeyTaken:
         return _replayed_row(key, request_fingerprint)
+
+
+# --- Earning-rate experiments -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArmPlan:
+    """An arm as an operator defines it (before it is saved)."""
+
+    name: str
+    control: bool
+    share_percent: int
+    pot_percent: int
+
+
+def experiment_rules_check(*, experiment: Experiment, rules: list[EarningRule], now=None) -> None:
+    """Refuse a change of a started experiment, no rule to vary, or a rule another experiment varies then."""
+    now = now or timezone.now()
+    if experiment.pk is not None and Experiment.objects.filter(pk=experiment.pk, starts_at__lte=now).exists():
+        raise ExperimentStarted("This experiment has started: its arms, rules and start are fixed. End it instead.")
+    if not rules:
+        raise ExperimentInvalid(
+            "Choose at least one earning rule to vary.", field="rules", code=ErrorCode.EXPERIMENT_NO_RULES
+        )
+    overlapping = (
+        Experiment.objects.filter(rules__in=rules, ended_at__isnull=True)
+        .exclude(pk=experiment.pk)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=experiment.starts_at))
+    )
+    if experiment.ends_at is not None:
+        overlapping = overlapping.filter(starts_at__lt=experiment.ends_at)
+    other = overlapping.order_by("pk").first()
+    if other is not None:
+        raise ExperimentInvalid(
+            f"{other.name!r} varies one of these rules at the same time: one experiment per rule at a time.",
+            field="rules",
+            code=ErrorCode.EXPERIMENT_OVERLAP,
+        )
+
+
+def experiment_arms_check(*, arms: list[ArmPlan]) -> None:
+    """Refuse arms that cannot split new users: fewer than two, not one control at 100%, shares not 100%."""
+    if len(arms) < 2:
+        raise ExperimentInvalid("An experiment needs two or more arms (one of them the control).")
+    controls = [arm for arm in arms if arm.control]
+    if len(controls) != 1:
+        raise ExperimentInvalid("Mark exactly one arm as the control (it pays today's amounts, 100%).")
+    if controls[0].pot_percent != 100:
+        raise ExperimentInvalid("The control arm pays today's amounts: 100%.")
+    total = sum(arm.share_percent for arm in arms)
+    if total != 100:
+        raise ExperimentInvalid(f"The arms' shares of new users add up to {total}%, not 100%.")
+    if len({arm.name for arm in arms}) != len(arms):
+        raise ExperimentInvalid("Give each arm its own name.")
+
+
+@transaction.atomic
+def experiment_assign(*, user, now=None) -> list[ExperimentAssignment]:
+    """Assign a person who just signed up to an arm of every running experiment (by hash, once)."""
+    now = now or timezone.now()
+    running = list(Experiment.objects.filter(Experiment.running_q(now)).prefetch_related("arms"))
+    if not running:
+        return []
+    assignments = [
+        ExperimentAssignment(
+            experiment=experiment,
+            arm=experiments.arm_for(experiment_id=experiment.pk, user_id=user.pk, arms=list(experiment.arms.all())),
+            user=user,
+            assigned_at=now,
+        )
+        for experiment in running
+    ]
+    # A second call (a retried sign-up) keeps the first assignment: the hash gives the same arm anyway.
+    ExperimentAssignment.objects.bulk_create(assignments, ignore_conflicts=True)
+    return assignments
+
+
+@transaction.atomic
+def experiment_end(*, experiment_id: int, operator) -> Experiment:
+    """End an experiment now: everyone earns the normal amounts again; assignments and awards stay."""
+    experiment = Experiment.objects.select_for_update().filter(pk=experiment_id).first()
+    if experiment is None:
+        raise NotFound("No such experiment.")
+    now = timezone.now()
+    if experiment.ended_at is not None or (experiment.ends_at is not None and experiment.ends_at <= now):
+        raise ExperimentEnded(f"{experiment.name!r} has already ended.")
+    experiment.ended_at = now
+    experiment.ended_by = operator
+    experiment.save(update_fields=["ended_at", "ended_by"])
+    return experiment

@@ -352,3 +352,5 @@ POT_USD_RATE = Decimal(env.str("POT_USD_RATE", default="0.80"))
 POT_MIN_REDEMPTION = env.int("POT_MIN_REDEMPTION", default=500)
 # Referred people whose referral awards one referrer can earn per calendar month; beyond it nothing is paid.
 REFERRAL_MONTHLY_LIMIT = env.int("REFERRAL_MONTHLY_LIMIT", default=10)
+# Earning-rate experiments: users each arm needs before the results page gives a verdict.
+EXPERIMENT_MIN_USERS_PER_ARM = env.int("EXPERIMENT_MIN_USERS_PER_ARM", default=100)

@@ -8,16 +8,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
-from currency.models import PotTransaction, Redemption, RedemptionStatus, TransactionType, Wallet
+from currency.models import (
+    Experiment,
+    ExperimentArm,
+    ExperimentAssignment,
+    PotTransaction,
+    Redemption,
+    RedemptionStatus,
+    TransactionType,
+    Wallet,
+)
 from currency.selectors import pot_liability_usd
 from imatch import formatting
 from marketplace import selectors as marketplace_selectors
 from marketplace.models import Engagement, EngagementStatus, Match, Provider, Seeker
 from marketplace.services.matches import INTRODUCTION_TIMEOUT
+from operations.statistics import Difference, proportion_difference
 
 WEEK = timedelta(days=7)
 
@@ -220,3 +230,155 @@ def pot_liability() -> Liability:
         held_usd=held_usd,
         usd=pot_liability_usd(in_circulation=in_circulation, held_usd=held_usd),
     )
+
+
+# --- Experiment results -------------------------------------------------------------------
+
+# What the results compare between arms: the share of each arm's users who did it.
+EXPERIMENT_METRICS = {
+    "profile": "Created a profile",
+    "introduction": "Reached an introduction",
+    "engagement": "Reached an engagement",
+    "active_week_1": "Active in week 1",
+    "active_week_2": "Active in week 2",
+    "active_week_3": "Active in week 3",
+    "active_week_4": "Active in week 4",
+}
+# The metric the verdict reads: the plan's goal is engagements.
+VERDICT_METRIC = "engagement"
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One metric in one arm: how many did it, their share, and the difference from the control."""
+
+    key: str
+    label: str
+    count: int
+    share: Decimal | None
+    difference: Difference | None
+
+    @property
+    def share_display(self) -> str:
+        return formatting.percent(self.share)
+
+    @property
+    def difference_display(self) -> str:
+        """ "+4.0 points (95% CI -1.2 to +9.2)"; empty for the control."""
+        if self.difference is None:
+            return ""
+        d = self.difference
+        points = lambda value: f"{value * 100:+.1f}"  # noqa: E731 - a one-line format
+        return f"{points(d.difference)} points (95% CI {points(d.low)} to {points(d.high)}, p = {d.p_value:.3f})"
+
+
+@dataclass(frozen=True)
+class ArmResult:
+    arm: ExperimentArm
+    users: int
+    pot_earned: int
+    metrics: list[MetricResult]
+
+    @property
+    def pot_per_user(self) -> Decimal | None:
+        return (Decimal(self.pot_earned) / self.users).quantize(Decimal("0.1")) if self.users else None
+
+
+@dataclass(frozen=True)
+class ExperimentResults:
+    experiment: Experiment
+    arms: list[ArmResult]
+    minimum_per_arm: int
+    verdict: str
+
+
+def _someone(user_path: str) -> Q:
+    """The assigned person as the seeker or the provider of the row."""
+    return Q(**{f"seeker__{user_path}": OuterRef("user_id")}) | Q(**{f"provider__{user_path}": OuterRef("user_id")})
+
+
+def _share(condition) -> Sum:
+    return Sum(Case(When(condition, then=Value(1)), default=Value(0)))
+
+
+def _active_in_week(week: int) -> Exists:
+    start = ExpressionWrapper(OuterRef("assigned_at") + timedelta(days=7 * (week - 1)), output_field=DateTimeField())
+    end = ExpressionWrapper(OuterRef("assigned_at") + timedelta(days=7 * week), output_field=DateTimeField())
+    return Exists(PotTransaction.objects.filter(user_id=OuterRef("user_id"), created_at__gte=start, created_at__lt=end))
+
+
+def experiment_results(*, experiment: Experiment, minimum_per_arm: int) -> ExperimentResults:
+    """Per arm: users, POT earned per user, and the metrics' shares against the control. Three queries."""
+    arms = list(experiment.arms.all())
+    rows = {
+        row["arm_id"]: row
+        for row in ExperimentAssignment.objects.filter(experiment=experiment)
+        .values("arm_id")
+        .annotate(
+            users=Count("id"),
+            profile=_share(
+                Exists(Seeker.objects.filter(user_id=OuterRef("user_id")))
+                | Exists(Provider.objects.filter(user_id=OuterRef("user_id")))
+            ),
+            introduction=_share(Exists(Match.objects.filter(_someone("user_id"), introduced_at__isnull=False))),
+            engagement=_share(Exists(Engagement.objects.filter(_someone("user_id")))),
+            **{f"active_week_{week}": _share(_active_in_week(week)) for week in range(1, 5)},
+        )
+        .order_by()
+    }
+    earned = dict(
+        PotTransaction.objects.filter(
+            user__experiment_assignments__experiment=experiment,
+            transaction_type=TransactionType.EARN,
+            created_at__gte=experiment.starts_at,
+        )
+        .values_list("user__experiment_assignments__arm_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    empty = dict.fromkeys(["users", *EXPERIMENT_METRICS], 0)
+    control = next((arm for arm in arms if arm.control), None)
+    control_row = rows.get(control.pk, empty) if control else empty
+    results = []
+    for arm in arms:
+        row = rows.get(arm.pk, empty)
+        metrics = []
+        for key, label in EXPERIMENT_METRICS.items():
+            difference = None
+            if not arm.control:
+                difference = proportion_difference(
+                    arm_successes=row[key],
+                    arm_total=row["users"],
+                    control_successes=control_row[key],
+                    control_total=control_row["users"],
+                )
+            metrics.append(MetricResult(key, label, row[key], formatting.rate(row[key], row["users"]), difference))
+        results.append(ArmResult(arm=arm, users=row["users"], pot_earned=earned.get(arm.pk) or 0, metrics=metrics))
+    return ExperimentResults(
+        experiment=experiment,
+        arms=results,
+        minimum_per_arm=minimum_per_arm,
+        verdict=_verdict(results, minimum_per_arm),
+    )
+
+
+def _verdict(results: list[ArmResult], minimum_per_arm: int) -> str:
+    """The result in plain words: not enough data yet, no clear difference, or which arm does better."""
+    smallest = min((result.users for result in results), default=0)
+    if smallest < minimum_per_arm:
+        return (
+            f"Not enough data yet: the smallest arm has {smallest} of the {minimum_per_arm} users "
+            "needed before the results mean anything."
+        )
+    label = EXPERIMENT_METRICS[VERDICT_METRIC].lower()
+    findings = []
+    for result in results:
+        metric = next(m for m in result.metrics if m.key == VERDICT_METRIC)
+        if metric.difference is None:
+            continue
+        if metric.difference.significant:
+            direction = "more" if metric.difference.difference > 0 else "fewer"
+            findings.append(f"In arm {result.arm.name!r}, {direction} users {label} than in the control.")
+        else:
+            findings.append(f"Arm {result.arm.name!r}: no clear difference from the control in who {label}.")
+    return " ".join(findings)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from categories.errors import CategoryInactive
 from categories.models import Category, Specialty
-from currency.services import pot_award
+from currency.services import experiment_assign, pot_award
 from imatch.errors import DomainError, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 from imatch.text import clean_text
@@ -70,6 +70,7 @@ def user_register(*, email: str, password: str | None, name: str, referral_code:
         raise DomainError(
             "An account with this email already exists.", field="email", code=ErrorCode.EMAIL_TAKEN
         ) from error
+    experiment_assign(user=user)  # earning-rate experiments running now take the new person into an arm
     email_verification_send(user=user)
     return user
 
