@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("marketplace.api.urls")),
     path("", include("categories.api.urls")),
     path("", include("currency.api.urls")),
+    path("", include("operations.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (no inline script: CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -14,6 +14,7 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from currency.services import pot_spend
@@ -216,3 +217,33 @@ def test_the_sql_views(marketplace_weeks):
     ]
     assert friend == ("friend@example.com", "coaches", None, 50)
     assert both == 1
+
+
+def test_the_staff_api_returns_the_report(marketplace_weeks, operator_api, user_api):
+    response = operator_api.get("/api/v1/operations/weekly-report/?weeks=2")
+    assert response.status_code == 200
+    body = response.json()
+    assert [week["index"] for week in body["weeks"]] == [0, 1]
+    assert body["revenue_by_category"][0] == {
+        **body["revenue_by_category"][0],
+        "category": "Coaches",
+        "engagements": 1,
+        "commission_usd": "400.00",
+    }
+    assert body["referral_funnel"] == {"signed_up": 1, "activated": 1, "engaged": 0}
+    refused = operator_api.get("/api/v1/operations/weekly-report/?weeks=0")
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid" and "weeks" in refused.json()["fields"]
+    assert user_api.get("/api/v1/operations/weekly-report/").status_code == 403
+
+
+def test_the_report_page_in_the_admin(marketplace_weeks, admin_client, client, user, django_assert_num_queries):
+    url = reverse("admin:operations_weekly_report")
+    admin_client.get(url)
+    with django_assert_num_queries(13):  # session and user, then the report's eleven
+        page = admin_client.get(url + "?weeks=2").content.decode()
+    assert 'id="commission-chart"' in page and 'id="weekly-report-data"' in page and "js/weekly-report-chart.js" in page
+    assert "Commission, last 4 weeks" in page and "$400.00" in page
+    refused = admin_client.get(url + "?weeks=60").content.decode()
+    assert "Ensure this value is less than or equal to 52." in refused and 'id="commission-chart"' not in refused
+    client.force_login(user)
+    assert client.get(url).status_code == 302
