@@ -340,7 +340,8 @@ def economy_statistics(*, now: datetime | None = None) -> dict:
 
 
 def economy_daily(*, days: int = 30, now: datetime | None = None) -> list[dict]:
-    """POT earned, spent and burned, and redeemed, per day over the last `days` days (for charts)."""
+    """POT earned, spent and burned, redeemed, and in circulation at the day's end, per day over the
+    last `days` days (for charts). Two queries: the days' totals, and the circulation before them."""
     now = now or timezone.now()
     start = (now - timedelta(days=days - 1)).date()
     rows = (
@@ -354,15 +355,21 @@ def economy_daily(*, days: int = 30, now: datetime | None = None) -> list[dict]:
     for row in rows:
         if row["day"] in by_day:
             by_day[row["day"]][row["transaction_type"]] = row["total"]
-    return [
-        {
-            "day": day.isoformat(),
-            "earned": totals[TransactionType.EARN],
-            "burned": -(totals[TransactionType.SPEND] + totals[TransactionType.BURN]),
-            "redeemed": -totals[TransactionType.REDEEM],
-        }
-        for day, totals in sorted(by_day.items())
-    ]
+    # Every row moves circulation by its amount (a held redemption leaves it, a refund returns).
+    circulation = PotTransaction.objects.filter(created_at__date__lt=start).aggregate(total=Sum("amount"))["total"] or 0
+    result = []
+    for day, totals in sorted(by_day.items()):
+        circulation += sum(totals.values())
+        result.append(
+            {
+                "day": day.isoformat(),
+                "earned": totals[TransactionType.EARN],
+                "burned": -(totals[TransactionType.SPEND] + totals[TransactionType.BURN]),
+                "redeemed": -totals[TransactionType.REDEEM],
+                "circulation": circulation,
+            }
+        )
+    return result
 
 
 def pot_by_reason(*, transaction_types: Iterable[str], since: datetime | None = None) -> list[dict]:

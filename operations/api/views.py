@@ -4,6 +4,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from imatch.api import refuses
+from imatch.errors import ErrorCode as CommonCode
 from operations.api.serializers import WeeklyReportQuerySerializer, WeeklyReportSerializer
 from operations.report import weekly_report
 from operations.report_render import as_data
@@ -14,6 +16,7 @@ class WeeklyReportView(APIView):
 
     permission_classes = [permissions.IsAdminUser]
 
+    @refuses(CommonCode.INVALID)  # weeks outside 1-52
     @extend_schema(parameters=[WeeklyReportQuerySerializer], responses=WeeklyReportSerializer)
     def get(self, request: Request) -> Response:
         query = WeeklyReportQuerySerializer(data=request.query_params)

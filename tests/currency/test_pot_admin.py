@@ -106,7 +106,7 @@ def test_economy_page_shows_the_statistics_in_operators_words(admin_client, djan
     pot_award(user=UserFactory(), rule_key="profile_creation_provider", cause="x")
     pot_fund(UserFactory(), 2000)
     admin_client.get(reverse("admin:currency_economy"))
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         page = admin_client.get(reverse("admin:currency_economy")).content.decode()
     for label in ("Marketplace users", "Participation rate", "POT in circulation", "Burn rate"):
         assert label in page
@@ -118,6 +118,8 @@ def test_economy_page_shows_the_statistics_in_operators_words(admin_client, djan
     assert "$1,680.00" in page  # the liability: 2,100 POT at 0.80
     assert "vendor/chartjs/chart.umd.min.js" in page and 'id="economy-daily"' in page
     assert "Profile created" in page and "profile_creation" not in page
+    assert 'id="circulation-chart"' in page and "<td>2,100</td>" not in page  # figures right-aligned
+    assert '<td class="number">2,100</td></tr>' in page  # today's circulation in the table fallback
 
 
 def test_earning_rules_are_editable_but_not_deletable(admin_client):
