@@ -44,7 +44,7 @@ def _fits(page) -> None:
 def test_console_economy_and_report_draw_and_agree_with_the_api(operator_page):
     page = operator_page
     page.goto(reverse("admin:index"))
-    expect(page.get_by_role("heading", name="Work queue")).to_be_visible()
+    expect(page.get_by_role("heading", name="Work queue", exact=True)).to_be_visible()
     expect(page.locator("#kpi-deal_value .kpi-value")).to_have_text("$1,500.00")
     _fits(page)
 
