@@ -10,7 +10,18 @@ import pytest
 from django.conf import settings
 
 BASE_DIR = Path(settings.BASE_DIR)
-COPIED = ("manage.py", "Makefile", "imatch", "categories", "marketplace", "currency", "templates", "static", "fixtures")
+COPIED = (
+    "manage.py",
+    "Makefile",
+    "imatch",
+    "categories",
+    "marketplace",
+    "currency",
+    "operations",
+    "templates",
+    "static",
+    "fixtures",
+)
 
 
 @pytest.fixture
