@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 
 from categories import selectors, services
 from categories.models import Category, Specialty
+from imatch import formatting
+from imatch.admin import counted
 
 
 class SpecialtyInline(admin.TabularInline):
@@ -17,7 +19,7 @@ class CategoryAdmin(admin.ModelAdmin):
         "name",
         "active",
         "launched_at",
-        "commission_rate",
+        "commission",
         "requires_license",
         "pricing_unit",
         "matches_per_request",
@@ -32,14 +34,20 @@ class CategoryAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         selectors.catalog_forget()  # a name, rate or specialty the public pages show
 
+    @admin.display(description="commission", ordering="commission_rate")
+    def commission(self, category: Category) -> str:
+        return formatting.percent(category.commission_rate)
+
     @admin.action(description="Launch selected categories (make them public)")
     def launch(self, request, queryset):
         for category in queryset:
             services.category_launch(category=category)
-        self.message_user(request, f"Launched {queryset.count()} categories.", messages.SUCCESS)
+        self.message_user(request, f"Launched {counted(queryset.count(), 'category', 'categories')}.", messages.SUCCESS)
 
     @admin.action(description="Deactivate selected categories (hide them)")
     def deactivate(self, request, queryset):
         for category in queryset:
             services.category_deactivate(category=category)
-        self.message_user(request, f"Deactivated {queryset.count()} categories.", messages.SUCCESS)
+        self.message_user(
+            request, f"Deactivated {counted(queryset.count(), 'category', 'categories')}.", messages.SUCCESS
+        )

@@ -20,8 +20,9 @@ from django.utils.html import format_html
 
 from currency import selectors, services
 from currency.levels import level_for
-from currency.models import EarningRule, PotTransaction, Redemption, SpendOption, Wallet
-from imatch.admin import ReadOnlyAdmin
+from currency.models import EarningRule, PotTransaction, Redemption, SpendOption, Wallet, reason_label
+from imatch import formatting
+from imatch.admin import ReadOnlyAdmin, counted
 from imatch.errors import DomainError
 
 CSV_COLUMNS = [
@@ -140,18 +141,27 @@ class PotTransactionAdmin(ReadOnlyAdmin):
         """The economy page: the statistics, earning sources and spending, and daily charts."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        daily = selectors.economy_daily(days=30)
+        statistics = selectors.economy_statistics()
+        pending = selectors.redemptions_pending_summary()
         context = {
             **self.admin_site.each_context(request),
             "title": "POT economy",
             "opts": self.model._meta,
-            "statistics": selectors.economy_statistics(),
-            "earning_sources": selectors.pot_by_reason(transaction_types=["earn"]),
-            "spending": selectors.pot_by_reason(transaction_types=["spend", "burn"]),
-            "pending": selectors.redemptions_pending_summary(),
-            "chart_data": daily,
+            "lines": selectors.economy_lines(statistics),
+            "liability_usd": selectors.pot_liability_usd(
+                in_circulation=statistics["total_pot_in_circulation"], held_usd=pending["usd"]
+            ),
+            "earning_sources": _labelled(selectors.pot_by_reason(transaction_types=["earn"])),
+            "spending": _labelled(selectors.pot_by_reason(transaction_types=["spend", "burn"])),
+            "pending": pending,
+            "chart_data": selectors.economy_daily(days=30),
         }
         return TemplateResponse(request, "admin/currency/economy.html", context)
+
+
+def _labelled(rows: list[dict]) -> list[dict]:
+    """Reason rows with the reason in plain words (as the wallet history says it)."""
+    return [{**row, "label": reason_label(row["reason"])} for row in rows]
 
 
 class AdjustmentForm(forms.Form):
@@ -252,8 +262,7 @@ class EarningRuleAdmin(NoDeleteAdmin):
         "name",
         "reason",
         "audience",
-        "amount",
-        "percent_of_deal_value",
+        "pays",
         "promotional",
         "active",
         "updated_at",
@@ -261,6 +270,10 @@ class EarningRuleAdmin(NoDeleteAdmin):
     list_filter = ["active", "promotional", "audience", "reason"]
     list_editable = ["promotional", "active"]
     search_fields = ["key", "name"]
+
+    @admin.display(description="pays")
+    def pays(self, rule: EarningRule) -> str:
+        return rule.amount_display
 
     def get_readonly_fields(self, request, obj=None):
         # The code awards by key: renaming a key would silently stop an award.
@@ -299,7 +312,7 @@ class RedemptionAdmin(ReadOnlyAdmin):
         "created_at",
         "user",
         "pot_amount",
-        "usd_amount",
+        "usd",
         "payment_method",
         "status",
         "payout_reference",
@@ -327,6 +340,10 @@ class RedemptionAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
 
+    @admin.display(description="USD", ordering="usd_amount")
+    def usd(self, redemption: Redemption) -> str:
+        return formatting.usd(redemption.usd_amount)
+
     def has_decide_permission(self, request: HttpRequest) -> bool:
         return request.user.is_staff and request.user.has_perm("currency.change_redemption")
 
@@ -342,7 +359,7 @@ class RedemptionAdmin(ReadOnlyAdmin):
                 except DomainError as error:
                     self.message_user(request, f"Redemption #{redemption.pk}: {error.message}", messages.WARNING)
             if done:
-                self.message_user(request, f"{verb.capitalize()} {done} redemptions.", messages.SUCCESS)
+                self.message_user(request, f"{verb.capitalize()} {counted(done, 'redemption')}.", messages.SUCCESS)
             return None
         return render(
             request,

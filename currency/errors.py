@@ -25,6 +25,11 @@ class ErrorCode(StrEnum):
     NOT_REDEEMABLE = "not_redeemable"  # promotional POT no commission paid for yet, or an unverified email
     DEBT_OPEN = "debt_open"  # the person owes POT: redemptions wait until it is settled
     NOT_APPROVED = "not_approved"  # only an approved redemption is marked paid
+    EXPERIMENT_ARMS = "experiment_arms"  # not 2+ arms, not exactly one control, shares not adding up to 100
+    EXPERIMENT_NO_RULES = "experiment_no_rules"  # an experiment varies at least one earning rule
+    EXPERIMENT_OVERLAP = "experiment_overlap"  # another experiment varies the same rule at the same time
+    EXPERIMENT_STARTED = "experiment_started"  # its arms, rules and start are fixed once it started
+    EXPERIMENT_ENDED = "experiment_ended"  # ended before
 
 
 class InsufficientPot(DomainError):
@@ -80,3 +85,21 @@ class RedemptionNotApproved(Conflict):
     """Only an approved redemption (with its payout reference) can be marked paid, once."""
 
     code = ErrorCode.NOT_APPROVED
+
+
+class ExperimentInvalid(DomainError):
+    """An experiment's definition does not hold (its arms, its rules, an overlap): the message says what."""
+
+    code = ErrorCode.EXPERIMENT_ARMS
+
+
+class ExperimentStarted(Conflict):
+    """The experiment started: its arms, rules and start date are fixed (end it and start another)."""
+
+    code = ErrorCode.EXPERIMENT_STARTED
+
+
+class ExperimentEnded(Conflict):
+    """The experiment was ended before."""
+
+    code = ErrorCode.EXPERIMENT_ENDED

@@ -202,6 +202,7 @@ class Wallet(models.Model):
 
     class Meta:
         db_table = "pot_wallets"
+        verbose_name = "POT wallet"
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(balance__gte=0), name="wallet_balance_gte_0"),
@@ -229,6 +230,11 @@ REASON_LABELS = {
     "redemption": "Redemption",
     "adjustment": "Correction by an operator",
 }
+
+
+def reason_label(reason: str) -> str:
+    """A row's reason (`category`) in plain words: "profile_boost" -> "Profile boost"."""
+    return REASON_LABELS.get(reason, reason.replace("_", " ").capitalize())
 
 
 class PotTransaction(models.Model):
@@ -269,6 +275,7 @@ class PotTransaction(models.Model):
 
     class Meta:
         db_table = "pot_transactions"
+        verbose_name = "POT transaction"
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["user", "-id"], name="pot_tx_user_newest"),
@@ -321,7 +328,7 @@ class PotTransaction(models.Model):
     @property
     def reason_text(self) -> str:
         """The reason in plain words, as the wallet history shows it."""
-        label = REASON_LABELS.get(self.category, self.category.replace("_", " ").capitalize())
+        label = reason_label(self.category)
         if self.transaction_type == TransactionType.ADJUST:
             return f"{label}: {self.note}" if self.note else label
         return self.note or label
@@ -345,6 +352,7 @@ class Purchase(models.Model):
 
     class Meta:
         db_table = "pot_purchases"
+        verbose_name = "POT purchase"
         ordering = ["-id"]
         indexes = [models.Index(fields=["effect", "user", "ends_at"], name="pot_purchase_effect_user")]
         constraints = [
@@ -439,3 +447,124 @@ class Redemption(models.Model):
 
     def __str__(self) -> str:
         return f"Redemption #{self.pk}: {self.pot_amount} POT → ${self.usd_amount} ({self.status})"
+
+
+# --- Earning-rate experiments (A/B tests) -----------------------------------------------
+
+
+class Experiment(models.Model):
+    """An A/B test of earning rates: people who sign up while it runs are split between arms.
+
+    Each arm pays a percentage of the varied rules' normal amounts (the control arm 100%).
+    Ending it (or its stop date) returns everyone to the normal amounts; its assignments and
+    the awards it changed stay, for the results.
+    """
+
+    name = models.CharField(max_length=120, unique=True)
+    hypothesis = models.TextField(blank=True, help_text="What the operators expect, in plain words.")
+    rules = models.ManyToManyField(
+        EarningRule,
+        related_name="experiments",
+        db_table="pot_experiment_rules",
+        help_text="The earning rules whose amounts the arms change.",
+    )
+    starts_at = models.DateTimeField(help_text="From when new sign-ups are assigned to an arm.")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Stop date (empty: until an operator ends it).")
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="When an operator ended it.")
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "pot_experiments"
+        verbose_name = "earning-rate experiment"
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=F("starts_at")), name="experiment_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def running_at(self, at) -> bool:
+        return self.ended_at is None and self.starts_at <= at and (self.ends_at is None or at < self.ends_at)
+
+    @classmethod
+    def running_q(cls, at, prefix: str = "") -> Q:
+        """Experiments running at `at` (`prefix` is the path to the experiment, e.g. "experiment__")."""
+        return Q(**{f"{prefix}ended_at__isnull": True, f"{prefix}starts_at__lte": at}) & (
+            Q(**{f"{prefix}ends_at__isnull": True}) | Q(**{f"{prefix}ends_at__gt": at})
+        )
+
+
+class ExperimentArm(models.Model):
+    """One arm of an experiment: the share of new users it gets and what it pays."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.PROTECT, related_name="arms")
+    name = models.CharField(max_length=60, help_text='e.g. "control", "double".')
+    control = models.BooleanField(default=False, help_text="The arm that pays today's amounts (100%).")
+    share_percent = models.PositiveSmallIntegerField(help_text="Percent of new users assigned to this arm.")
+    pot_percent = models.PositiveIntegerField(
+        default=100, help_text="What the arm pays, in percent of each varied rule's normal amount (control: 100)."
+    )
+
+    class Meta:
+        db_table = "pot_experiment_arms"
+        ordering = ["experiment", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "name"], name="experiment_arm_name_unique"),
+            models.CheckConstraint(
+                condition=Q(share_percent__gte=1) & Q(share_percent__lte=100), name="experiment_arm_share_1_100"
+            ),
+            models.CheckConstraint(condition=Q(pot_percent__lte=1000), name="experiment_arm_pot_percent_le_1000"),
+            models.CheckConstraint(
+                condition=Q(control=False) | Q(pot_percent=100), name="experiment_control_pays_normal"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.pot_percent}%)"
+
+    def pays(self, normal: int) -> int:
+        """What this arm pays for an award whose normal amount is `normal` (whole POT, rounded down)."""
+        return normal * self.pot_percent // 100
+
+
+class ExperimentAssignment(models.Model):
+    """A person's arm in an experiment, recorded once when they signed up."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.PROTECT, related_name="assignments")
+    arm = models.ForeignKey(ExperimentArm, on_delete=models.PROTECT, related_name="assignments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="experiment_assignments")
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "pot_experiment_assignments"
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "user"], name="experiment_assignment_once"),
+        ]
+        indexes = [models.Index(fields=["user", "experiment"], name="experiment_assignment_user")]
+
+    def __str__(self) -> str:
+        return f"User {self.user_id} in {self.arm}"
+
+
+class ExperimentAward(models.Model):
+    """An award an experiment changed: the ledger row, the arm that set its amount, the normal amount."""
+
+    transaction = models.OneToOneField(
+        PotTransaction, on_delete=models.PROTECT, primary_key=True, related_name="experiment_award"
+    )
+    arm = models.ForeignKey(ExperimentArm, on_delete=models.PROTECT, related_name="awards")
+    normal_amount = models.BigIntegerField(help_text="What the rule would have paid outside the experiment.")
+
+    class Meta:
+        db_table = "pot_experiment_awards"
+        ordering = ["transaction"]
+
+    def __str__(self) -> str:
+        return f"Award #{self.transaction_id} in {self.arm}"

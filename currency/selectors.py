@@ -278,20 +278,86 @@ def redemption_for_user(*, user, redemption_id: int) -> Redemption:
 # --- Economy --------------------------------------------------------------------------
 
 
-def _ratio(part: int, whole: int) -> float:
-    return round(part / whole, 4) if whole else 0.0
+RATE_PLACES = Decimal("0.0001")
+
+
+def ratio(part: int, whole: int) -> Decimal:
+    """`part / whole` as a Decimal between 0 and 1 (4 places); 0 when there is no whole."""
+    return (Decimal(part) / Decimal(whole)).quantize(RATE_PLACES) if whole else Decimal("0.0000")
+
+
+def percent_display(rate: Decimal) -> str:
+    """A rate as the plan writes it: 0.3 -> "30.0%"."""
+    return f"{(rate * 100).quantize(Decimal('0.1'))}%"
+
+
+# What each statistic means (shown by the API schema, the admin page and `pot_economy`).
+ECONOMY_DEFINITIONS = {
+    "total_users": "Marketplace users: every account but operators' staff accounts.",
+    "users_with_pot": "Marketplace users whose POT balance is above 0.",
+    "participation_rate": "users_with_pot / total_users, between 0 and 1 (0 without users).",
+    "total_pot_in_circulation": "POT in every balance now (POT held by pending redemptions is out of it).",
+    "total_pot_earned_all_time": "POT of every earn row (awards by the earning rules).",
+    "total_pot_spent_all_time": "POT paid for spend options (profile boost, extra matches, commission credit, ...).",
+    "total_pot_burned_all_time": "POT that left circulation for good: spent POT plus awards taken back.",
+    "burn_rate": "total_pot_burned_all_time / total_pot_spent_all_time (0 when nothing was spent): 1.0 when "
+    "burned POT equals spent POT, as in the plan's example; above 1.0 only when awards were taken back.",
+    "transactions_last_7_days": "POT transactions (ledger rows of every kind) in the last 7 days.",
+}
+
+
+# The statistics in operators' words (the admin page and `pot_economy`), in the plan's order.
+ECONOMY_LABELS = {
+    "total_users": "Marketplace users",
+    "users_with_pot": "Users holding POT",
+    "participation_rate": "Participation rate",
+    "total_pot_in_circulation": "POT in circulation",
+    "total_pot_earned_all_time": "POT earned (all time)",
+    "total_pot_spent_all_time": "POT spent (all time)",
+    "total_pot_burned_all_time": "POT burned (all time)",
+    "burn_rate": "Burn rate",
+    "transactions_last_7_days": "POT transactions, last 7 days",
+}
+
+
+@dataclass(frozen=True)
+class EconomyLine:
+    """One statistic as operators read it: its name, its value as shown, what it means."""
+
+    key: str
+    label: str
+    display: str
+    definition: str
+
+
+def economy_lines(statistics: dict) -> list[EconomyLine]:
+    """The statistics with labels, rates as percentages and counts with thousands separators."""
+    lines = []
+    for key, label in ECONOMY_LABELS.items():
+        value = statistics[key]
+        display = statistics.get(f"{key}_display", f"{value:,}")
+        if key.startswith("total_pot"):
+            display = f"{value:,} POT"
+        lines.append(EconomyLine(key=key, label=label, display=display, definition=ECONOMY_DEFINITIONS[key]))
+    return lines
+
+
+def pot_liability_usd(*, in_circulation: int, held_usd: Decimal) -> Decimal:
+    """What the platform would owe if all POT were redeemed: circulation at the rate, plus held redemptions."""
+    return pot_to_usd(in_circulation) + held_usd
 
 
 def economy_statistics(*, now: datetime | None = None) -> dict:
-    """The statistics operators' dashboards read (names fixed by DESIGN.md). Four queries.
+    """The statistics operators' dashboards read (names and meanings fixed by the plan). Four queries.
 
-    - in circulation: the sum of balances (held redemptions are out of it);
-    - earned: every `earn` row; spent: POT paid for spend options;
-    - burned: POT that left circulation for good: spent POT plus reversed awards (`burn`);
-    - burn_rate: burned / earned; participation_rate: users with POT / users.
+    See ECONOMY_DEFINITIONS; the two rates come with the plan's display form
+    (`participation_rate_display`: "30.0%").
     """
     now = now or timezone.now()
-    wallets = Wallet.objects.aggregate(in_circulation=Sum("balance"), with_pot=Count("id", filter=Q(balance__gt=0)))
+    marketplace = Q(user__is_staff=False)
+    wallets = Wallet.objects.aggregate(
+        in_circulation=Sum("balance"), with_pot=Count("id", filter=Q(balance__gt=0) & marketplace)
+    )
     by_type = dict(
         PotTransaction.objects.values("transaction_type")
         .annotate(total=Sum("amount"))
@@ -299,25 +365,31 @@ def economy_statistics(*, now: datetime | None = None) -> dict:
         .order_by()
     )
     last_7_days = PotTransaction.objects.filter(created_at__gte=now - timedelta(days=7)).count()
-    total_users = User.objects.count()
+    total_users = User.objects.filter(is_staff=False).count()
+    with_pot = wallets["with_pot"] or 0
     earned = by_type.get(TransactionType.EARN) or 0
     spent = -(by_type.get(TransactionType.SPEND) or 0)
     burned = spent - (by_type.get(TransactionType.BURN) or 0)
+    participation_rate = ratio(with_pot, total_users)
+    burn_rate = ratio(burned, spent)
     return {
         "total_users": total_users,
-        "users_with_pot": wallets["with_pot"] or 0,
-        "participation_rate": _ratio(wallets["with_pot"] or 0, total_users),
+        "users_with_pot": with_pot,
+        "participation_rate": participation_rate,
+        "participation_rate_display": percent_display(participation_rate),
         "total_pot_in_circulation": wallets["in_circulation"] or 0,
         "total_pot_earned_all_time": earned,
         "total_pot_spent_all_time": spent,
         "total_pot_burned_all_time": burned,
-        "burn_rate": _ratio(burned, earned),
+        "burn_rate": burn_rate,
+        "burn_rate_display": percent_display(burn_rate),
         "transactions_last_7_days": last_7_days,
     }
 
 
 def economy_daily(*, days: int = 30, now: datetime | None = None) -> list[dict]:
-    """POT earned, spent and burned, and redeemed, per day over the last `days` days (for charts)."""
+    """POT earned, spent and burned, redeemed, and in circulation at the day's end, per day over the
+    last `days` days (for charts). Two queries: the days' totals, and the circulation before them."""
     now = now or timezone.now()
     start = (now - timedelta(days=days - 1)).date()
     rows = (
@@ -331,15 +403,21 @@ def economy_daily(*, days: int = 30, now: datetime | None = None) -> list[dict]:
     for row in rows:
         if row["day"] in by_day:
             by_day[row["day"]][row["transaction_type"]] = row["total"]
-    return [
-        {
-            "day": day.isoformat(),
-            "earned": totals[TransactionType.EARN],
-            "burned": -(totals[TransactionType.SPEND] + totals[TransactionType.BURN]),
-            "redeemed": -totals[TransactionType.REDEEM],
-        }
-        for day, totals in sorted(by_day.items())
-    ]
+    # Every row moves circulation by its amount (a held redemption leaves it, a refund returns).
+    circulation = PotTransaction.objects.filter(created_at__date__lt=start).aggregate(total=Sum("amount"))["total"] or 0
+    result = []
+    for day, totals in sorted(by_day.items()):
+        circulation += sum(totals.values())
+        result.append(
+            {
+                "day": day.isoformat(),
+                "earned": totals[TransactionType.EARN],
+                "burned": -(totals[TransactionType.SPEND] + totals[TransactionType.BURN]),
+                "redeemed": -totals[TransactionType.REDEEM],
+                "circulation": circulation,
+            }
+        )
+    return result
 
 
 def pot_by_reason(*, transaction_types: Iterable[str], since: datetime | None = None) -> list[dict]:

@@ -23,7 +23,7 @@ redemptions wait while a debt is open.
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -31,14 +31,18 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from currency import experiments
 from currency.errors import (
     AlreadyDecided,
     DebtOpen,
     ErrorCode,
+    ExperimentEnded,
+    ExperimentInvalid,
+    ExperimentStarted,
     IdempotencyConflict,
     InsufficientPot,  # raised through here by ledger_post; callers catch it as services.InsufficientPot
     NotRedeemable,
@@ -64,6 +68,10 @@ from currency.ledger import (
 from currency.models import (
     Audience,
     CommissionCreditUse,
+    EarningRule,
+    Experiment,
+    ExperimentAssignment,
+    ExperimentAward,
     PotTransaction,
     Purchase,
     Redemption,
@@ -100,6 +108,14 @@ __all__ = [  # noqa: RUF022 - grouped by use case, not sorted
     "redemption_mark_paid",
     "redemption_reject",
     "redemption_request",
+    "ArmPlan",
+    "ExperimentEnded",
+    "ExperimentInvalid",
+    "ExperimentStarted",
+    "experiment_assign",
+    "experiment_arms_check",
+    "experiment_rules_check",
+    "experiment_end",
 ]
 
 # The rules the code awards; their amounts live in the database (fixtures/earning_rules.json).
@@ -165,8 +181,15 @@ class AwardRequest:
     max_amount: int | None = None
 
 
-def _award_posting(award: AwardRequest, rules: PotRules) -> Posting | None:
-    """The posting an award makes, or None when its rule is inactive (or not seeded) or grants 0 POT."""
+def _award_posting(
+    award: AwardRequest, rules: PotRules, *, amount_of: Callable[[EarningRule], experiments.AwardAmount] | None = None
+) -> tuple[Posting | None, experiments.AwardAmount | None]:
+    """The posting an award makes, or None when its rule is inactive (or not seeded) or grants 0 POT.
+
+    `amount_of` says what the rule pays this person (an earning-rate experiment's arm, see
+    `currency.experiments`); without it, the rule's normal amount. The cap applies after it,
+    so no arm pays beyond an engagement's budget.
+    """
     if award.rule_key not in EARNING_RULE_KEYS:
         raise ValueError(f"Unknown earning rule {award.rule_key!r}.")
     if not award.cause:
@@ -174,15 +197,17 @@ def _award_posting(award: AwardRequest, rules: PotRules) -> Posting | None:
     rule = rules.earning_rules.get(award.rule_key)
     if rule is None:
         log.warning("Earning rule %s is not in the database (run `manage.py seed_pot`): no award.", award.rule_key)
-        return None
+        return None, None
     if not rule.active:
-        return None
-    granted = rule.pot_for(award.deal_value_usd)
+        return None, None
+    normal = rule.pot_for(award.deal_value_usd)
+    pays = amount_of(rule) if amount_of else experiments.AwardAmount(amount=normal, normal=normal)
+    granted = pays.amount
     max_amount = award.max_amount
     amount = granted if max_amount is None else min(granted, _whole_pot(max_amount, field="max_amount"))
     if amount <= 0:
-        return None
-    return Posting(
+        return None, pays
+    posting = Posting(
         user_id=award.user_id,
         amount=amount,
         transaction_type=TransactionType.EARN,
@@ -193,6 +218,7 @@ def _award_posting(award: AwardRequest, rules: PotRules) -> Posting | None:
         note=rule.name if amount == granted else f"{rule.name} (capped at {amount} of {granted} POT)",
         promotional=amount if rule.promotional else 0,
     )
+    return posting, pays
 
 
 @ledger_atomic
@@ -214,7 +240,7 @@ def pot_award(
     Returns the new row; None when the rule is inactive (or not seeded), grants 0 POT (also
     once capped), or this cause was already awarded. Joins the caller's transaction.
     """
-    posting = _award_posting(
+    posting, pays = _award_posting(
         AwardRequest(
             user_id=user.pk,
             rule_key=rule_key,
@@ -225,6 +251,7 @@ def pot_award(
             max_amount=max_amount,
         ),
         pot_rules(),
+        amount_of=lambda rule: experiments.award_amount(rule=rule, user=user, deal_value_usd=deal_value_usd),
     )
     if posting is None:
         return None
@@ -238,6 +265,8 @@ def pot_award(
         text=f"You earned {row.amount:,} POT: {posting.note}.",
         link=reverse("wallet"),
     )
+    if pays.arm is not None:
+        ExperimentAward.objects.create(transaction=row, arm=pays.arm, normal_amount=pays.normal)
     return row
 
 
@@ -247,9 +276,10 @@ def pot_award_many(*, awards: Sequence[AwardRequest]) -> list[PotTransaction | N
 
     One statement locks every wallet concerned; each award is then one INSERT and each
     wallet one UPDATE. Returns a row or None per award, in order (None: as `pot_award`).
+    Imports pay the rules' normal amounts: earning-rate experiments are for new sign-ups.
     """
     rules = pot_rules()
-    postings = [_award_posting(award, rules) for award in awards]
+    postings = [_award_posting(award, rules)[0] for award in awards]
     rows = iter(ledger_post_many([posting for posting in postings if posting], skip_taken=True))
     return [next(rows) if posting else None for posting in postings]
 
@@ -711,3 +741,93 @@ def pot_adjust(*, user, operator, amount: int, reason: str, idempotency_key: str
         )
     except IdempotencyKeyTaken:
         return _replayed_row(key, request_fingerprint)
+
+
+# --- Earning-rate experiments -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArmPlan:
+    """An arm as an operator defines it (before it is saved)."""
+
+    name: str
+    control: bool
+    share_percent: int
+    pot_percent: int
+
+
+def experiment_rules_check(*, experiment: Experiment, rules: list[EarningRule], now=None) -> None:
+    """Refuse a change of a started experiment, no rule to vary, or a rule another experiment varies then."""
+    now = now or timezone.now()
+    if experiment.pk is not None and Experiment.objects.filter(pk=experiment.pk, starts_at__lte=now).exists():
+        raise ExperimentStarted("This experiment has started: its arms, rules and start are fixed. End it instead.")
+    if not rules:
+        raise ExperimentInvalid(
+            "Choose at least one earning rule to vary.", field="rules", code=ErrorCode.EXPERIMENT_NO_RULES
+        )
+    overlapping = (
+        Experiment.objects.filter(rules__in=rules, ended_at__isnull=True)
+        .exclude(pk=experiment.pk)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=experiment.starts_at))
+    )
+    if experiment.ends_at is not None:
+        overlapping = overlapping.filter(starts_at__lt=experiment.ends_at)
+    other = overlapping.order_by("pk").first()
+    if other is not None:
+        raise ExperimentInvalid(
+            f"{other.name!r} varies one of these rules at the same time: one experiment per rule at a time.",
+            field="rules",
+            code=ErrorCode.EXPERIMENT_OVERLAP,
+        )
+
+
+def experiment_arms_check(*, arms: list[ArmPlan]) -> None:
+    """Refuse arms that cannot split new users: fewer than two, not one control at 100%, shares not 100%."""
+    if len(arms) < 2:
+        raise ExperimentInvalid("An experiment needs two or more arms (one of them the control).")
+    controls = [arm for arm in arms if arm.control]
+    if len(controls) != 1:
+        raise ExperimentInvalid("Mark exactly one arm as the control (it pays today's amounts, 100%).")
+    if controls[0].pot_percent != 100:
+        raise ExperimentInvalid("The control arm pays today's amounts: 100%.")
+    total = sum(arm.share_percent for arm in arms)
+    if total != 100:
+        raise ExperimentInvalid(f"The arms' shares of new users add up to {total}%, not 100%.")
+    if len({arm.name for arm in arms}) != len(arms):
+        raise ExperimentInvalid("Give each arm its own name.")
+
+
+@transaction.atomic
+def experiment_assign(*, user, now=None) -> list[ExperimentAssignment]:
+    """Assign a person who just signed up to an arm of every running experiment (by hash, once)."""
+    now = now or timezone.now()
+    running = list(Experiment.objects.filter(Experiment.running_q(now)).prefetch_related("arms"))
+    if not running:
+        return []
+    assignments = [
+        ExperimentAssignment(
+            experiment=experiment,
+            arm=experiments.arm_for(experiment_id=experiment.pk, user_id=user.pk, arms=list(experiment.arms.all())),
+            user=user,
+            assigned_at=now,
+        )
+        for experiment in running
+    ]
+    # A second call (a retried sign-up) keeps the first assignment: the hash gives the same arm anyway.
+    ExperimentAssignment.objects.bulk_create(assignments, ignore_conflicts=True)
+    return assignments
+
+
+@transaction.atomic
+def experiment_end(*, experiment_id: int, operator) -> Experiment:
+    """End an experiment now: everyone earns the normal amounts again; assignments and awards stay."""
+    experiment = Experiment.objects.select_for_update().filter(pk=experiment_id).first()
+    if experiment is None:
+        raise NotFound("No such experiment.")
+    now = timezone.now()
+    if experiment.ended_at is not None or (experiment.ends_at is not None and experiment.ends_at <= now):
+        raise ExperimentEnded(f"{experiment.name!r} has already ended.")
+    experiment.ended_at = now
+    experiment.ended_by = operator
+    experiment.save(update_fields=["ended_at", "ended_by"])
+    return experiment

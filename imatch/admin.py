@@ -64,3 +64,8 @@ class ServiceFormAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: models.Model, form: ServiceForm, change: bool) -> None:
         pass
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """ "1 provider", "2 providers", "2 categories": for admin messages ("Verified 1 provider.")."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"

@@ -34,7 +34,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "operations.admin_apps.OperationsAdminConfig",  # Django's admin with the operations console as its site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "growth",
     "notifications",
     "conversations",
+    "operations",
 ]
 
 MIDDLEWARE = [
@@ -356,6 +357,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0),
         "options": {"expires": 55 * 60},  # a run still queued when the next one is due is dropped
     },
+    # The weekly report to the operators (= weekly_report --email), Monday morning.
+    "weekly-report": {
+        "task": "operations.weekly_report",
+        "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+        "options": {"expires": 6 * 60 * 60},
+    },
 }
 
 # --- Product settings -----------------------------------------------------------------
@@ -380,3 +387,11 @@ POT_MIN_REDEMPTION = env.int("POT_MIN_REDEMPTION", default=500)
 POT_RULES_CACHE_SECONDS = env.int("POT_RULES_CACHE_SECONDS", default=30)
 # Referred people whose referral awards one referrer can earn per calendar month; beyond it nothing is paid.
 REFERRAL_MONTHLY_LIMIT = env.int("REFERRAL_MONTHLY_LIMIT", default=10)
+# Earning-rate experiments: users each arm needs before the results page gives a verdict.
+EXPERIMENT_MIN_USERS_PER_ARM = env.int("EXPERIMENT_MIN_USERS_PER_ARM", default=100)
+# The weekly report's month-2 goal lines (participation >= 30% and > 100 POT transactions a
+# week are the plan's own; these two are set by the business).
+GOAL_MONTHLY_COMMISSION_USD = Decimal(env.str("GOAL_MONTHLY_COMMISSION_USD", default="10000"))
+GOAL_POT_IN_CIRCULATION = env.int("GOAL_POT_IN_CIRCULATION", default=50000)
+# Who gets the weekly report by email (comma-separated); empty: every active staff account.
+WEEKLY_REPORT_RECIPIENTS = env.list("WEEKLY_REPORT_RECIPIENTS", default=[])

@@ -3,9 +3,11 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.shortcuts import render
+from django.utils import timezone
 
 from categories.models import Specialty
-from imatch.admin import ReadOnlyAdmin, ServiceForm, ServiceFormAdmin
+from imatch import formatting
+from imatch.admin import ReadOnlyAdmin, ServiceForm, ServiceFormAdmin, counted
 from imatch.errors import DomainError
 from marketplace import selectors
 from marketplace.models import (
@@ -19,7 +21,7 @@ from marketplace.models import (
     Seeker,
     User,
 )
-from marketplace.services import engagements, profiles
+from marketplace.services import engagements, matches, profiles
 
 
 class AccountChangeForm(forms.Form):
@@ -87,7 +89,7 @@ class UserAdmin(DjangoUserAdmin):
                 except DomainError as error:
                     self.message_user(request, f"{account.email}: {error.message}", messages.ERROR)
             if changed:
-                self.message_user(request, f"{done} {changed} account{'s' if changed > 1 else ''}.", messages.SUCCESS)
+                self.message_user(request, f"{done} {counted(changed, 'account')}.", messages.SUCCESS)
             return None
         return render(
             request,
@@ -218,21 +220,75 @@ class Phase1AdvisorFilter(admin.SimpleListFilter):
         return queryset
 
 
+class LicenseQueueFilter(admin.SimpleListFilter):
+    """The work queue's licenses to verify (licensed categories, a number given, not verified)."""
+
+    title = "license"
+    parameter_name = "license"
+
+    def lookups(self, request, model_admin):
+        return [("to_verify", "To verify")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "to_verify":
+            return queryset.filter(pk__in=selectors.providers_license_to_verify().values("pk"))
+        return queryset
+
+
+class StaleEngagementFilter(admin.SimpleListFilter):
+    """The work queue's engagements reported more than 7 days ago and still not confirmed."""
+
+    title = "waiting"
+    parameter_name = "waiting"
+
+    def lookups(self, request, model_admin):
+        return [("stale", "Unconfirmed for over 7 days")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "stale":
+            before = timezone.now() - selectors.STALE_ENGAGEMENT_AGE
+            return queryset.filter(pk__in=selectors.engagements_unconfirmed(reported_before=before).values("pk"))
+        return queryset
+
+
+class ExpiringIntroductionFilter(admin.SimpleListFilter):
+    """The work queue's introductions that expire within 24 hours."""
+
+    title = "expiring"
+    parameter_name = "expiring"
+
+    def lookups(self, request, model_admin):
+        return [("24h", "Introductions expiring within 24 hours")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "24h":
+            before = timezone.now() - (matches.INTRODUCTION_TIMEOUT - selectors.EXPIRY_WARNING)
+            return queryset.filter(pk__in=selectors.introductions_expiring(introduced_before=before).values("pk"))
+        return queryset
+
+
 @admin.register(Provider)
 class ProviderAdmin(ServiceFormAdmin):
     form = ProviderAdminForm
+    # License first: verifying them is the operators' daily work; the rest fits 1280 px.
     list_display = [
         "business_name",
-        "user",
-        "category",
-        "location",
-        "license_number",
-        "license_verified",
+        "license",
         "phase1_status",
+        "category",
+        "email",
         "rating_avg",
         "accepting_clients",
     ]
-    list_filter = ["category", Phase1AdvisorFilter, "license_verified", "accepting_clients", "remote", "state"]
+    list_filter = [
+        "category",
+        LicenseQueueFilter,
+        Phase1AdvisorFilter,
+        "license_verified",
+        "accepting_clients",
+        "remote",
+        "state",
+    ]
     search_fields = ["business_name", "user__email", "user__name", "license_number"]
     list_select_related = ["user", "category"]
     raw_id_fields = ["user"]
@@ -251,6 +307,17 @@ class ProviderAdmin(ServiceFormAdmin):
         "rating_count",
     ]
     actions = ["verify_license"]
+
+    @admin.display(description="license", ordering="license_verified")
+    def license(self, provider: Provider) -> str:
+        """The number and whether it is verified, in one column."""
+        if not provider.license_number:
+            return "—"
+        return f"{provider.license_number} ({'verified' if provider.license_verified else 'to verify'})"
+
+    @admin.display(description="email", ordering="user__email")
+    def email(self, provider: Provider) -> str:
+        return provider.user.email
 
     @admin.display(description="Phase 1 advisor")
     def phase1_status(self, provider: Provider) -> str:
@@ -276,7 +343,7 @@ class ProviderAdmin(ServiceFormAdmin):
             except DomainError as error:
                 self.message_user(request, f"{provider}: {error.message}", messages.ERROR)
         if verified:
-            self.message_user(request, f"Verified {verified} providers.", messages.SUCCESS)
+            self.message_user(request, f"Verified {counted(verified, 'provider')}.", messages.SUCCESS)
 
 
 # --- The core loop ---------------------------------------------------------------------
@@ -285,7 +352,7 @@ class ProviderAdmin(ServiceFormAdmin):
 @admin.register(Match)
 class MatchAdmin(ReadOnlyAdmin):
     list_display = ["id", "seeker", "provider", "category", "status", "score", "rank", "featured", "created_at"]
-    list_filter = ["status", "category", "featured"]
+    list_filter = ["status", ExpiringIntroductionFilter, "category", "featured"]
     search_fields = ["seeker__user__email", "provider__user__email", "provider__business_name"]
     list_select_related = ["seeker__user", "seeker__category", "provider__category", "category"]
     readonly_fields = [field.name for field in Match._meta.fields]
@@ -297,21 +364,18 @@ class EngagementAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "category_name",
-        "seeker",
-        "provider",
+        "seeker_name",
+        "provider_name",
         "status",
-        "deal_value_usd",
-        "commission_rate",
-        "commission_usd",
-        "commission_credit_usd",
+        "deal_value",
+        "commission",
         "billing_status",
-        "bonus_status",
-        "created_at",
+        "reported",
     ]
-    list_filter = ["status", "billing_status", "bonus_status", "category"]
+    list_filter = ["status", StaleEngagementFilter, "billing_status", "bonus_status", "category"]
     search_fields = ["seeker__user__email", "provider__user__email", "provider__business_name"]
     list_select_related = ["seeker__user", "seeker__category", "provider__category", "category"]
-    readonly_fields = [field.name for field in Engagement._meta.fields]
+    readonly_fields = [*(field.name for field in Engagement._meta.fields), "rate"]
     date_hierarchy = "created_at"
     actions = [
         "confirm",
@@ -323,6 +387,30 @@ class EngagementAdmin(ReadOnlyAdmin):
         "mark_paid",
     ]
     change_list_template = "admin/marketplace/engagement/change_list.html"
+
+    @admin.display(description="seeker", ordering="seeker__user__name")
+    def seeker_name(self, engagement: Engagement) -> str:
+        return engagement.seeker.user.name
+
+    @admin.display(description="provider", ordering="provider__business_name")
+    def provider_name(self, engagement: Engagement) -> str:
+        return engagement.provider.business_name
+
+    @admin.display(description="deal value", ordering="deal_value_usd")
+    def deal_value(self, engagement: Engagement) -> str:
+        return formatting.usd(engagement.deal_value_usd)
+
+    @admin.display(description="reported", ordering="created_at")
+    def reported(self, engagement: Engagement) -> str:
+        return f"{timezone.localtime(engagement.created_at):%Y-%m-%d}"
+
+    @admin.display(description="commission rate", ordering="commission_rate")
+    def rate(self, engagement: Engagement) -> str:
+        return formatting.percent(engagement.commission_rate)
+
+    @admin.display(description="commission", ordering="commission_usd")
+    def commission(self, engagement: Engagement) -> str:
+        return formatting.usd(engagement.commission_usd)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "commission_totals": list(selectors.commission_totals_by_category())}
@@ -337,9 +425,7 @@ class EngagementAdmin(ReadOnlyAdmin):
             except DomainError as error:
                 self.message_user(request, f"Engagement #{engagement.pk}: {error.message}", messages.ERROR)
         if succeeded:
-            self.message_user(
-                request, f"{done} {succeeded} engagement{'s' if succeeded > 1 else ''}.", messages.SUCCESS
-            )
+            self.message_user(request, f"{done} {counted(succeeded, 'engagement')}.", messages.SUCCESS)
 
     @admin.action(description="Confirm selected engagements (as operator)")
     def confirm(self, request, queryset):

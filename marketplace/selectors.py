@@ -3,6 +3,7 @@
 import hashlib
 import math
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -746,3 +747,30 @@ def actions_needed(*, user: User, now=None) -> list[ActionItem]:
             )
         )
     return items
+
+
+# --- Operators' work queue (the admin index counts them, the admin list filters show them) ----
+
+
+def providers_license_to_verify() -> QuerySet[Provider]:
+    """Providers of licensed categories with a license number to check: they are not matched until verified."""
+    return Provider.objects.filter(
+        category__requires_license=True, license_verified=False, user__is_active=True
+    ).exclude(license_number="")
+
+
+# An engagement reported this long ago and still not confirmed needs an operator's nudge.
+STALE_ENGAGEMENT_AGE = timedelta(days=7)
+# Introductions this close to expiring are shown so an operator can prod the provider.
+EXPIRY_WARNING = timedelta(hours=24)
+ENGAGEMENT_WAITING_STATUSES = (EngagementStatus.REPORTED, EngagementStatus.UNDER_REVIEW)
+
+
+def engagements_unconfirmed(*, reported_before: datetime) -> QuerySet[Engagement]:
+    """Engagements reported before this time and still not confirmed (or approved)."""
+    return Engagement.objects.filter(status__in=ENGAGEMENT_WAITING_STATUSES, created_at__lt=reported_before)
+
+
+def introductions_expiring(*, introduced_before: datetime) -> QuerySet[Match]:
+    """Introductions still unanswered that were made before this time (they expire 72 hours after)."""
+    return Match.objects.filter(status=MatchStatus.INTRODUCED, introduced_at__lt=introduced_before)

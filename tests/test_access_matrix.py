@@ -240,6 +240,10 @@ ROWS: dict[str, list[Case]] = {
         case("post", "/api/v1/threads/{introduced}/read/", 401, 200, 200, 404, 404)
     ],
     "api/v1/pot/economy/": [case("get", "/api/v1/pot/economy/", 401, 403, 403, 403, 200)],
+    "api/v1/operations/weekly-report/": [
+        case("get", "/api/v1/operations/weekly-report/", 401, 403, 403, 403, 200),
+        case("get", "/api/v1/operations/weekly-report/?weeks=99", 401, 403, 403, 403, 400),
+    ],
     "api/v1/pot/adjustments/": [
         case("post", "/api/v1/pot/adjustments/", 401, 403, 403, 403, 201, user="{seeker_user}", amount=5, reason="Fix")
     ],

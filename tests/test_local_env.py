@@ -20,6 +20,7 @@ COPIED = (
     "growth",
     "notifications",
     "conversations",
+    "operations",
     "templates",
     "static",
     "fixtures",

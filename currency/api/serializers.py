@@ -4,6 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from currency.models import EarningRule, PotTransaction, Purchase, Redemption, SpendOption
+from currency.selectors import ECONOMY_DEFINITIONS
 
 # POT amounts are whole numbers; this bound keeps them far inside a 64-bit column.
 POT_MAX = 10**12
@@ -177,12 +178,20 @@ class AdjustmentRequestSerializer(serializers.Serializer):
 
 
 class EconomySerializer(serializers.Serializer):
-    total_users = serializers.IntegerField()
-    users_with_pot = serializers.IntegerField()
-    participation_rate = serializers.FloatField()
-    total_pot_in_circulation = serializers.IntegerField()
-    total_pot_earned_all_time = serializers.IntegerField()
-    total_pot_spent_all_time = serializers.IntegerField()
-    total_pot_burned_all_time = serializers.IntegerField()
-    burn_rate = serializers.FloatField()
-    transactions_last_7_days = serializers.IntegerField()
+    """The plan's nine statistics, with the two rates also as the plan displays them."""
+
+    total_users = serializers.IntegerField(help_text=ECONOMY_DEFINITIONS["total_users"])
+    users_with_pot = serializers.IntegerField(help_text=ECONOMY_DEFINITIONS["users_with_pot"])
+    participation_rate = serializers.FloatField(
+        min_value=0, max_value=1, help_text=ECONOMY_DEFINITIONS["participation_rate"]
+    )
+    participation_rate_display = serializers.CharField(
+        help_text='participation_rate as a percentage with one decimal, e.g. "30.0%".'
+    )
+    total_pot_in_circulation = serializers.IntegerField(help_text=ECONOMY_DEFINITIONS["total_pot_in_circulation"])
+    total_pot_earned_all_time = serializers.IntegerField(help_text=ECONOMY_DEFINITIONS["total_pot_earned_all_time"])
+    total_pot_spent_all_time = serializers.IntegerField(help_text=ECONOMY_DEFINITIONS["total_pot_spent_all_time"])
+    total_pot_burned_all_time = serializers.IntegerField(help_text=ECONOMY_DEFINITIONS["total_pot_burned_all_time"])
+    burn_rate = serializers.FloatField(min_value=0, help_text=ECONOMY_DEFINITIONS["burn_rate"])
+    burn_rate_display = serializers.CharField(help_text='burn_rate as a percentage with one decimal, e.g. "100.0%".')
+    transactions_last_7_days = serializers.IntegerField(help_text=ECONOMY_DEFINITIONS["transactions_last_7_days"])

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from categories.errors import CategoryInactive
 from categories.models import Category, Specialty
-from currency.services import pot_award
+from currency.services import experiment_assign, pot_award
 from imatch.errors import DomainError, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 from imatch.text import clean_text
@@ -78,6 +78,7 @@ def user_register(
         ) from error
     if referrer is not None:
         referral_record(referred=user, referrer=referrer)
+    experiment_assign(user=user)  # earning-rate experiments running now take the new person into an arm
     email_verification_send(user=user)
     return user
 

@@ -6,6 +6,14 @@
   const canvas = document.getElementById("daily-chart");
   if (!data || !canvas || typeof Chart === "undefined") { return; }
   const days = JSON.parse(data.textContent);
+  const circulation = document.getElementById("circulation-chart");
+  if (circulation) {
+    new Chart(circulation, {
+      type: "line",
+      data: {labels: days.map(d => d.day), datasets: [{label: "POT in circulation", data: days.map(d => d.circulation), fill: true}]},
+      options: {responsive: true, scales: {y: {beginAtZero: true, title: {display: true, text: "POT"}}}},
+    });
+  }
   new Chart(canvas, {
     type: "bar",
     data: {

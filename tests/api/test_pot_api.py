@@ -21,6 +21,7 @@ ECONOMY_KEYS = {
     "burn_rate",
     "transactions_last_7_days",
 }
+DISPLAY_KEYS = {"participation_rate_display", "burn_rate_display"}
 
 
 @pytest.fixture
@@ -394,16 +395,34 @@ def test_economy_has_exactly_the_design_statistics(operator_api, user, other_use
     response = operator_api.get("/api/v1/pot/economy/")
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == ECONOMY_KEYS
-    assert body["total_users"] == 4  # user, other_user, operator, provider
+    assert set(body) == ECONOMY_KEYS | DISPLAY_KEYS
+    assert body["total_users"] == 3  # user, other_user, provider: the operator's staff account is not counted
     assert body["users_with_pot"] == 2
-    assert body["participation_rate"] == 0.5
+    assert body["participation_rate"] == round(2 / 3, 4)
+    assert body["participation_rate_display"] == "66.7%"
     assert body["total_pot_in_circulation"] == 250
     assert body["total_pot_earned_all_time"] == 150
     assert body["total_pot_spent_all_time"] == 200
     assert body["total_pot_burned_all_time"] == 200
-    assert body["burn_rate"] == round(200 / 150, 4)
+    assert body["burn_rate"] == 1.0  # burned / spent, as the plan's example (2,500 / 2,500 = "100.0%")
+    assert body["burn_rate_display"] == "100.0%"
     assert body["transactions_last_7_days"] == 4
+
+
+def test_economy_counts_no_staff_and_reads_zero_without_users(operator_api, operator):
+    pot_fund(operator, 50)  # an operator's own POT: in circulation, but the operator is no marketplace user
+    body = operator_api.get("/api/v1/pot/economy/").json()
+    assert (body["total_users"], body["users_with_pot"], body["participation_rate"]) == (0, 0, 0.0)
+    assert (body["participation_rate_display"], body["burn_rate"], body["burn_rate_display"]) == ("0.0%", 0.0, "0.0%")
+    assert body["total_pot_in_circulation"] == 50
+
+
+def test_economy_schema_documents_each_statistic(operator_api):
+    schema = operator_api.get("/api/v1/schema/?format=json").json()
+    properties = schema["components"]["schemas"]["Economy"]["properties"]
+    assert set(properties) == ECONOMY_KEYS | DISPLAY_KEYS
+    assert all(properties[name].get("description") for name in properties)
+    assert "burned" in properties["burn_rate"]["description"] and properties["participation_rate"]["maximum"] == 1
 
 
 def test_economy_is_staff_only(user_api, api_client):

@@ -83,7 +83,7 @@ def test_admin_launches_and_deactivates_with_actions(client, operator, seeded_ca
 
     response = client.post(url, {"action": "launch", "_selected_action": [coaches.pk]}, follow=True)
     assert response.status_code == 200
-    assert "Launched 1 categories" in response.content.decode()
+    assert "Launched 1 category" in response.content.decode()
     coaches.refresh_from_db()
     assert coaches.active and coaches.launched_at
 

@@ -102,13 +102,24 @@ def test_csv_export_and_economy_need_staff(client, user):
     assert client.get(reverse("admin:currency_economy")).status_code == 302
 
 
-def test_economy_page_shows_the_statistics_and_chart(admin_client):
+def test_economy_page_shows_the_statistics_in_operators_words(admin_client, django_assert_num_queries):
     pot_award(user=UserFactory(), rule_key="profile_creation_provider", cause="x")
-    page = admin_client.get(reverse("admin:currency_economy")).content.decode()
-    for name in ("total_pot_in_circulation", "burn_rate", "participation_rate", "transactions_last_7_days"):
-        assert name in page
+    pot_fund(UserFactory(), 2000)
+    admin_client.get(reverse("admin:currency_economy"))
+    with django_assert_num_queries(11):
+        page = admin_client.get(reverse("admin:currency_economy")).content.decode()
+    for label in ("Marketplace users", "Participation rate", "POT in circulation", "Burn rate"):
+        assert label in page
+    assert "total_pot_in_circulation" not in page.split('id="economy-statistics"')[1].split("</table>")[0].replace(
+        'id="statistic-total_pot_in_circulation"', ""
+    )
+    assert "100.0%" in page  # 2 of the 2 marketplace users hold POT
+    assert "2,100 POT" in page
+    assert "$1,680.00" in page  # the liability: 2,100 POT at 0.80
     assert "vendor/chartjs/chart.umd.min.js" in page and 'id="economy-daily"' in page
-    assert "profile_creation" in page
+    assert "Profile created" in page and "profile_creation" not in page
+    assert 'id="circulation-chart"' in page and "<td>2,100</td>" not in page  # figures right-aligned
+    assert '<td class="number">2,100</td></tr>' in page  # today's circulation in the table fallback
 
 
 def test_earning_rules_are_editable_but_not_deletable(admin_client):

@@ -152,7 +152,7 @@ def test_operators_see_the_queue_and_verify_in_bulk(imported, operator):
         {"action": "verify_license", "_selected_action": [avery.pk, blake.pk]},
         follow=True,
     ).content.decode()
-    assert "Verified 1 providers." in page and "has not given a license number" in page
+    assert "Verified 1 provider." in page and "has not given a license number" in page
     assert Provider.objects.get(pk=avery.pk).license_verified
     assert "Avery Wealth" not in admin.get("/admin/marketplace/provider/?phase1=awaiting").content.decode()
 

@@ -163,7 +163,7 @@ def test_license_verification_is_the_admin_action(admin_client, operator, catego
 
     licensed.refresh_from_db()
     assert licensed.license_verified and licensed.license_verified_by == operator
-    assert "Verified 1 providers." in page
+    assert "Verified 1 provider." in page
     assert "The provider has not given a license number." in page
     assert not Provider.objects.get(pk=unlicensed.pk).license_verified
 
