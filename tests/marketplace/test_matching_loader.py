@@ -41,7 +41,7 @@ def test_a_warm_index_costs_three_queries_whatever_the_number_of_providers(categ
     candidates.candidate_pool(category)
     assert len(warm) == 3  # specialties, fingerprint, loads
     assert len(queries_of(lambda: candidates.candidate_pool(category))) == 3
-    assert len(cold) == 6  # + providers, their specialties, all provider ids
+    assert len(cold) == 8  # + providers, their specialties, all provider ids; answering histories, leads ever
 
 
 def test_a_rating_or_a_price_change_is_applied_without_a_rebuild(category):
