@@ -20,6 +20,7 @@ the same for 10 providers or 50,000 (an inactive category lists nobody: 1 to reb
 
 import dataclasses
 import json
+import logging
 import statistics
 import threading
 import time
@@ -28,6 +29,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings as django_settings
+from django.db import DatabaseError
 from django.db.models import Count, Q, Subquery
 from django.utils import timezone
 
@@ -50,6 +52,8 @@ from marketplace.models import (
     Provider,
     Seeker,
 )
+
+logger = logging.getLogger(__name__)
 
 LEADS_WINDOW = timedelta(days=14)
 HISTORY_WINDOW = timedelta(days=90)  # responsiveness: introductions of the last 90 days
@@ -398,6 +402,24 @@ def candidate_pool(category: Category, *, now: datetime | None = None) -> Candid
         open_leads=open_leads,
         featured_lookup=lambda user_ids: boosted_user_ids(user_ids=sorted(user_ids), at=now),
     )
+
+
+def warm_pools() -> dict[str, int]:
+    """Build the index of every active category now (process start), so no request pays for it.
+
+    Gunicorn calls it in the master process before it forks the workers
+    (`gunicorn.conf.py`, `preload_app`): each worker starts with the indexes built and
+    shares their memory with the others until it changes them. Returns the matchable
+    providers per category. A database that is not reachable or not migrated is left to
+    the first request (logged, never fatal to the start).
+    """
+    built: dict[str, int] = {}
+    try:
+        for category in Category.objects.filter(active=True).order_by("pk"):
+            built[category.name] = len(candidate_pool(category))
+    except DatabaseError:
+        logger.warning("Matching indexes not built at start: the database is not ready.", exc_info=True)
+    return built
 
 
 def seeker_profile(seeker: Seeker) -> SeekerProfile:

@@ -79,9 +79,13 @@ class CandidatePool:
         self.weights = category.weights.normalised()
         self.boost = category.weights.boost
         self.lexicon = Lexicon(category.synonyms)
-        self.providers: list[ProviderCandidate] = sorted(
-            (c for c in candidates if c.category_id == category.id), key=lambda c: c.id
-        )
+        members = sorted((c for c in candidates if c.category_id == category.id), key=lambda c: c.id)
+        # The index keeps the terms; the pool keeps no profile text (a category's bios are
+        # most of its memory), only a digest of it to tell a new text from an old one.
+        self._text_digest = [hash((p.bio, p.certifications)) for p in members]
+        self.index = BM25Index(self._document(p) for p in members)
+        self.providers: list[ProviderCandidate] = [_lean(p) for p in members]
+        del members
         providers = self.providers
         self._position = {p.id: i for i, p in enumerate(providers)}
         self._positions_of_user: dict[int, list[int]] = {}
@@ -89,7 +93,6 @@ class CandidatePool:
             self._positions_of_user.setdefault(provider.user_id, []).append(position)
         self._bit = {sid: 1 << i for i, sid in enumerate(sorted(category.specialty_names))}
         self._masks = [self._mask(p.specialty_ids) for p in providers]
-        self.index = BM25Index(self._document(p) for p in providers)
         # Seeker-independent parts, as parallel lists (the ranking loop reads lists, not objects).
         self._prior = category_rating_prior(providers)
         self._quality = [quality_fit(p, self._prior) for p in providers]
@@ -196,14 +199,13 @@ class CandidatePool:
                     return None  # a provider joins the pool (the loader would load it): its text must be indexed
                 continue  # still not matchable: stays out
             old = self.providers[position]
-            if (old.bio, old.certifications, old.specialty_ids, old.user_id) != (
-                candidate.bio,
-                candidate.certifications,
+            if (self._text_digest[position], old.specialty_ids, old.user_id) != (
+                hash((candidate.bio, candidate.certifications)),
                 candidate.specialty_ids,
                 candidate.user_id,
             ):
                 return None
-            updates[position] = candidate
+            updates[position] = _lean(candidate)
         pool = self._copy_bases()
         if not updates:
             return pool
@@ -490,12 +492,30 @@ class CandidatePool:
                     provider,
                     factors,
                     specialty_names=self.category.specialty_names,
-                    matched_terms=self.index.matched_terms(self._document(provider), terms),
+                    matched_terms=self.index.matched_terms(position, terms),
                     terms=terms,
                 )
             ),
             featured=provider.featured,
         )
+
+
+_SHARED: dict[object, object] = {}
+
+
+def _lean(candidate: ProviderCandidate) -> ProviderCandidate:
+    """The candidate without its profile text, its repeated values shared (memory of a large category)."""
+    shared = _SHARED
+    if len(shared) > 100_000:
+        shared.clear()
+    return replace(
+        candidate,
+        bio="",
+        certifications="",
+        specialty_ids=shared.setdefault(candidate.specialty_ids, candidate.specialty_ids),
+        city=shared.setdefault(candidate.city, candidate.city),
+        state=shared.setdefault(candidate.state, candidate.state),
+    )
 
 
 def rank_providers(

@@ -15,11 +15,12 @@ A sentence-embedding model (all-MiniLM-L6-v2) was measured for this and left out
 README's *How matching works*.
 """
 
+import bisect
 import math
 import re
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import snowballstemmer
@@ -172,8 +173,17 @@ class BM25Index:
                 scores[position] += idf * w
         return scores
 
-    def matched_terms(self, document_terms: Iterable[str], terms: Mapping[str, str] | Iterable[str]) -> list[str]:
-        """The query terms a document (its terms, from `tokenize`) contains, rarest first (what a reason names)."""
-        present = set(document_terms)
-        found = [t for t in dict.fromkeys(terms) if t in present]
-        return sorted(found, key=lambda t: (len(self.postings[t][0]) if t in self.postings else 0, t))
+    def matched_terms(self, position: int, terms: Iterable[str]) -> list[str]:
+        """The query terms a document contains, rarest first (what a reason names).
+
+        Read from the postings (positions are in order: a binary search per term), so
+        the index keeps no copy of each document's terms.
+        """
+        found = []
+        for term in dict.fromkeys(terms):
+            positions = self.postings.get(term, (None,))[0]
+            if positions is not None:
+                at = bisect.bisect_left(positions, position)
+                if at < len(positions) and positions[at] == position:
+                    found.append(term)
+        return sorted(found, key=lambda t: (len(self.postings[t][0]), t))
