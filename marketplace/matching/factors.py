@@ -46,7 +46,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "budget": 0.20,
     "location": 0.15,
     "quality": 0.15,
-    "capacity": 0.10,
+    "capacity": 0.15,
     "responsiveness": 0.10,
 }
 DEFAULT_BOOST = 0.02  # score points a Featured provider may bridge: a tie-break, not a lift
@@ -306,7 +306,7 @@ def quality_fit(provider: ProviderCandidate, prior: float = RATING_PRIOR) -> flo
 
 
 def capacity_fit(max_active_clients: int, active_clients: int, open_leads: int, leads_ever: int | None = None) -> float:
-    """Free capacity (35%), few open leads in the last 14 days (35%), and a newcomer's bonus (30%).
+    """Free capacity (30%), few open leads in the last 14 days (30%), and a newcomer's bonus (40%).
 
     The newcomer bonus halves with every NEWCOMER_LEADS_HALF leads a provider ever got,
     so a new, well-fitting provider gets a first lead early and the bonus then fades.
@@ -317,7 +317,7 @@ def capacity_fit(max_active_clients: int, active_clients: int, open_leads: int, 
     fairness = 1.0 / (1.0 + max(0, open_leads) / FAIRNESS_LEADS_SCALE)
     ever = max(0, open_leads if leads_ever is None else max(leads_ever, open_leads))
     newcomer = 0.5 ** (ever / NEWCOMER_LEADS_HALF)
-    return 0.35 * free + 0.35 * fairness + 0.3 * newcomer
+    return 0.3 * free + 0.3 * fairness + 0.4 * newcomer
 
 
 def responsiveness_fit(history: Responsiveness) -> float:
