@@ -29,3 +29,26 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Trust X-Forwarded-* only from the local proxy (Django reads X-Forwarded-Proto itself,
 # see SECURE_PROXY_SSL_HEADER in imatch/settings.py).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+# Matching: the master loads the app and builds every active category's matching index
+# before it forks the workers (`marketplace.candidates.warm_pools`), so the first match
+# request of each worker finds it warm (at 100,000 providers a build takes seconds) and
+# the workers share its memory. GUNICORN_PRELOAD=0 turns it off (each worker then builds
+# an index on its first match request).
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
+
+
+def when_ready(server):
+    """In the master, after the app is loaded and before the workers are forked."""
+    if not preload_app:
+        return
+    from django.db import connections
+
+    from marketplace.candidates import warm_pools
+
+    built = warm_pools()
+    connections.close_all()  # a forked worker must not share the master's database connection
+    server.log.info(
+        "Matching indexes built: %s", ", ".join(f"{name} {count}" for name, count in built.items()) or "none"
+    )

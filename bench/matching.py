@@ -1,10 +1,16 @@
-"""Benchmark the matching engine: one seeker against 1,000 / 10,000 / 50,000 providers.
+"""Benchmark the matching engine: one seeker against 1,000 / 10,000 / 100,000 providers.
 
-    .venv/bin/python bench/matching.py [--sizes 1000 10000 50000] [--seekers 1000] [--samples 50]
+    .venv/bin/python bench/matching.py [--sizes 1000 10000 100000] [--seekers 1000] [--samples 50]
 
-Builds a throw-away test database (SQLite in memory, or PostgreSQL `test_<name>` when
+Builds a throw-away test database (an SQLite file, or PostgreSQL `test_<name>` when
 DATABASE_URL points there), fills one category per size with generated providers (50
 states, a quarter remote, bios from a 300-word vocabulary), and prints per size:
+
+- a fresh worker process (what a gunicorn worker is), measured in a child process:
+  its resident memory (RSS) with Django loaded; the first match request *cold* (the
+  worker builds the category's index on it: `GUNICORN_PRELOAD=0`); the first request
+  *after the boot warm-up* (`warm_pools()`, what gunicorn's master runs before forking
+  its workers, `gunicorn.conf.py`); warm requests (median); and its RSS with the index;
 
 - index build: loading the category's providers and building the profile index (cold cache);
 - pool after a rating change: the cached index refreshed from the one changed row;
@@ -17,10 +23,13 @@ states, a quarter remote, bios from a 300-word vocabulary), and prints per size:
 """
 
 import argparse
+import json
 import os
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -241,9 +250,10 @@ def p95(values: list[float]) -> float:
 def bench_size(size: int, *, seekers: int, samples: int, rng: random.Random) -> None:
     started = time.perf_counter()
     category = build_category(size, rng)
-    people = build_seekers(category, seekers + samples, rng)
+    people = build_seekers(category, seekers + samples + 12, rng)
     print(f"\n{size:,} providers ({connection.vendor}; data built in {time.perf_counter() - started:.1f}s)")
 
+    bench_worker(category, people[samples : samples + 12])
     loader.clear_pool_cache()
     with CaptureQueriesContext(connection) as cold_queries:
         t = time.perf_counter()
@@ -304,6 +314,60 @@ def bench_size(size: int, *, seekers: int, samples: int, rng: random.Random) -> 
     )
 
 
+def rss_mb() -> float:
+    """Resident memory of this process, MB (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def worker(category_id: int, seeker_ids: list[int]) -> None:
+    """In a fresh process: the first request cold, then after a boot warm-up, then warm; and RSS (JSON on stdout)."""
+    category = Category.objects.get(pk=category_id)
+    seekers = list(Seeker.objects.filter(pk__in=seeker_ids).prefetch_related("specialties").order_by("pk"))
+    report = {"rss_start": rss_mb()}
+
+    def first_request(seeker: Seeker) -> float:
+        t = time.perf_counter()
+        matches.match_run_for_seeker(seeker=seeker)
+        return time.perf_counter() - t
+
+    report["cold"] = first_request(seekers[0])
+    loader.clear_pool_cache()
+    t = time.perf_counter()
+    loader.candidate_pool(category)  # what warm_pools() does for each active category
+    report["boot_warmup"] = time.perf_counter() - t
+    report["first_after_warmup"] = first_request(seekers[1])
+    report["warm"] = statistics.median(first_request(s) for s in seekers[2:])
+    report["rss_end"] = rss_mb()
+    print(json.dumps(report))
+
+
+def bench_worker(category: Category, seekers: list[Seeker]) -> None:
+    """Run `worker` in a child process on the same database, and print what it measured."""
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        database_url = f"sqlite:///{settings['NAME']}"
+    else:
+        database_url = (
+            f"postgres://{settings['USER']}:{settings['PASSWORD']}@{settings['HOST']}:{settings['PORT']}/"
+            f"{settings['NAME']}"
+        )
+    env = {**os.environ, "DATABASE_URL": database_url}
+    ids = ",".join(str(s.pk) for s in seekers)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", str(category.pk), ids], env=env, capture_output=True, text=True
+    )
+    if out.returncode:
+        print(out.stderr)
+        return
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    print(
+        f"  fresh worker: first request cold {ms(r['cold'])}; boot warm-up {ms(r['boot_warmup'])}, "
+        f"then first request {ms(r['first_after_warmup'])}; warm {ms(r['warm'])}; "
+        f"RSS {r['rss_start']:.0f} MB at start, {r['rss_end']:.0f} MB with the index"
+    )
+
+
 def bench_worst_case(size: int, *, samples: int, rng: random.Random) -> None:
     """Every provider location-compatible: the engine scores all of them."""
     category = build_category(size, rng, all_remote=True)
@@ -321,18 +385,26 @@ def bench_worst_case(size: int, *, samples: int, rng: random.Random) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 50_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--seekers", type=int, default=1000, help="seekers matched in the batch run")
     parser.add_argument("--samples", type=int, default=50, help="seekers timed one by one")
+    parser.add_argument("--worst-case-up-to", type=int, default=50_000, help="largest size of the all-remote case")
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)  # internal: the child process
     args = parser.parse_args()
+    if args.worker:
+        worker(int(args.worker[0]), [int(pk) for pk in args.worker[1].split(",")])
+        return
     setup_test_environment()
+    if connection.vendor == "sqlite":  # a file, so that the child worker process sees the same data
+        connection.settings_dict["TEST"]["NAME"] = os.path.join(tempfile.mkdtemp(prefix="imatch-bench-"), "bench.db")
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         print(f"Matching benchmark on {connection.vendor}, {os.cpu_count()} CPUs; times are wall-clock.")
         for size in args.sizes:
             rng = random.Random(size)
             bench_size(size, seekers=args.seekers, samples=args.samples, rng=rng)
-            bench_worst_case(size, samples=args.samples, rng=rng)
+            if size <= args.worst_case_up_to:
+                bench_worst_case(size, samples=args.samples, rng=rng)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

@@ -6,6 +6,13 @@ with these bounds, and the matching engine (`marketplace.matching.factors`, whic
 no ORM) weighs with them, so the two can never disagree on a key or a bound.
 """
 
-FACTORS = ("need", "budget", "location", "quality", "capacity")  # the weighted factors, in the engine's order
+FACTORS = (
+    "need",
+    "budget",
+    "location",
+    "quality",
+    "capacity",
+    "responsiveness",
+)  # the weighted factors, in the engine's order
 MAX_WEIGHT = 100  # a factor's weight is relative: any number in (0, MAX_WEIGHT]
-MAX_BOOST = 0.15  # a Featured provider gains at most this share of its own score
+MAX_BOOST = 0.15  # the score gap a Featured provider may bridge among near-ties (see the engine's band)

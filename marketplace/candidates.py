@@ -20,11 +20,16 @@ the same for 10 providers or 50,000 (an inactive category lists nobody: 1 to reb
 
 import dataclasses
 import json
+import logging
+import statistics
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
+from django.conf import settings as django_settings
+from django.db import DatabaseError
 from django.db.models import Count, Q, Subquery
 from django.utils import timezone
 
@@ -35,6 +40,7 @@ from marketplace.matching.factors import (
     Exclusions,
     InvalidWeights,
     ProviderCandidate,
+    Responsiveness,
     SeekerProfile,
     Weights,
 )
@@ -47,7 +53,12 @@ from marketplace.models import (
     Seeker,
 )
 
+logger = logging.getLogger(__name__)
+
 LEADS_WINDOW = timedelta(days=14)
+HISTORY_WINDOW = timedelta(days=90)  # responsiveness: introductions of the last 90 days
+HISTORY_EVERY = 300.0  # seconds: a category's answering histories are read again at least this often
+SYNONYMS_FILE = Path(django_settings.BASE_DIR) / "fixtures" / "matching_synonyms.json"
 REFRESH_EVERY = 60.0  # seconds: a cached pool is checked against recently changed rows at least this often
 REFRESH_LOOKBACK = timedelta(seconds=60)  # longer than any transaction that saves a provider
 
@@ -81,10 +92,39 @@ _pools: dict[int, "_CachedPool"] = {}
 _pools_lock = threading.Lock()
 
 
+_histories: dict[int, "_CachedHistories"] = {}  # category id → histories and the pool they were applied to
+_synonyms: dict[str, object] = {}  # "mtime" and "groups" of SYNONYMS_FILE as last read
+
+
 def clear_pool_cache() -> None:
-    """Forget every cached profile index (tests; after bulk SQL edits of providers)."""
+    """Forget every cached profile index and answering history (tests; after bulk SQL edits of providers)."""
     with _pools_lock:
         _pools.clear()
+        _histories.clear()
+        _synonyms.clear()
+
+
+def synonym_groups(category_name: str) -> tuple[tuple[str, ...], ...]:
+    """The synonym and lemma groups for a category: the file's `all` groups and the category's own.
+
+    Read again when the file changes (its modification time), so an operator's edit
+    reaches every worker's next match request (the category's index is then rebuilt).
+    """
+    try:
+        mtime = SYNONYMS_FILE.stat().st_mtime
+    except FileNotFoundError:
+        return ()
+    with _pools_lock:
+        if _synonyms.get("mtime") != mtime:
+            data = json.loads(SYNONYMS_FILE.read_text(encoding="utf-8"))
+            _synonyms["groups"] = {
+                key: tuple(tuple(str(entry) for entry in group) for group in groups)
+                for key, groups in data.items()
+                if isinstance(groups, list)
+            }
+            _synonyms["mtime"] = mtime
+        groups = _synonyms["groups"]
+    return (*groups.get("all", ()), *groups.get(category_name, ()))
 
 
 def category_rules(category: Category) -> CategoryRules:
@@ -99,6 +139,7 @@ def category_rules(category: Category) -> CategoryRules:
         requires_license=category.requires_license,
         specialty_names=dict(Specialty.objects.filter(category=category).values_list("id", "name")),
         weights=weights,
+        synonyms=synonym_groups(category.name),
     )
 
 
@@ -241,6 +282,7 @@ def _cached_pool(category: Category, rules: CategoryRules) -> CandidatePool:
         rules.requires_license,
         json.dumps(category.matching_weights, sort_keys=True, default=str),
         tuple(sorted(rules.specialty_names.items())),
+        rules.synonyms,
     )
     count, changed = _providers_fingerprint(category)
     with _pools_lock:
@@ -281,16 +323,103 @@ def _remember(category: Category, entry: _CachedPool) -> None:
         _pools[category.pk] = entry
 
 
+def provider_histories(category: Category, *, now: datetime) -> dict[int, Responsiveness]:
+    """Per provider of the category: how they answered introductions in the last 90 days, and leads ever (two queries).
+
+    Answered: accepted (later engaged or not) or declined by the provider. The expired
+    streak counts the introductions left to expire since the provider's last answer.
+    """
+    rows = (
+        Match.objects.filter(category=category, introduced_at__gte=now - HISTORY_WINDOW)
+        .exclude(status=MatchStatus.INTRODUCED)
+        .values_list("provider_id", "status", "introduced_at", "responded_at", "declined_by_id", "provider__user_id")
+        .order_by("provider_id", "introduced_at", "id")
+    )
+    seen: dict[int, dict] = {}
+    for provider_id, status, introduced_at, responded_at, declined_by, provider_user in rows:
+        entry = seen.setdefault(provider_id, {"answered": 0, "accepted": 0, "hours": [], "streak": 0})
+        accepted = status in (MatchStatus.ACCEPTED, MatchStatus.ENGAGED)
+        if accepted or (status == MatchStatus.DECLINED and declined_by == provider_user):
+            entry["answered"] += 1
+            entry["accepted"] += accepted
+            entry["streak"] = 0
+            if responded_at is not None:
+                entry["hours"].append(max(0.0, (responded_at - introduced_at).total_seconds() / 3600))
+        elif status == MatchStatus.EXPIRED:
+            entry["streak"] += 1
+    leads = dict(
+        Match.objects.filter(category=category)
+        .values("provider_id")
+        .annotate(n=Count("id"))
+        .values_list("provider_id", "n")
+        .order_by()
+    )
+    return {
+        provider_id: Responsiveness(
+            answered=seen.get(provider_id, {}).get("answered", 0),
+            accepted=seen.get(provider_id, {}).get("accepted", 0),
+            median_hours=statistics.median(seen[provider_id]["hours"])
+            if provider_id in seen and seen[provider_id]["hours"]
+            else None,
+            expired_streak=seen.get(provider_id, {}).get("streak", 0),
+            leads=leads.get(provider_id, 0),
+        )
+        for provider_id in seen.keys() | leads.keys()
+    }
+
+
+@dataclass(frozen=True)
+class _CachedHistories:
+    read_at: float  # time.monotonic()
+    histories: dict[int, Responsiveness]
+    base: CandidatePool  # the cached pool they were applied to
+    pool: CandidatePool  # the result
+
+
+def _with_histories(category: Category, pool: CandidatePool, *, now: datetime) -> CandidatePool:
+    """The pool with the category's answering histories, read at most every HISTORY_EVERY seconds per process."""
+    with _pools_lock:
+        cached = _histories.get(category.pk)
+    if cached is not None and time.monotonic() - cached.read_at < HISTORY_EVERY:
+        if cached.base is pool:
+            return cached.pool
+        histories, read_at = cached.histories, cached.read_at
+    else:
+        histories, read_at = provider_histories(category, now=now), time.monotonic()
+    entry = _CachedHistories(read_at=read_at, histories=histories, base=pool, pool=pool.with_histories(histories))
+    with _pools_lock:
+        _histories[category.pk] = entry
+    return entry.pool
+
+
 def candidate_pool(category: Category, *, now: datetime | None = None) -> CandidatePool:
     """The category's pool with current loads (the profile index from the per-process cache when fresh)."""
     now = now or timezone.now()
-    pool = _cached_pool(category, category_rules(category))
+    pool = _with_histories(category, _cached_pool(category, category_rules(category)), now=now)
     active_clients, open_leads = provider_loads(category, now=now)
     return pool.with_loads(
         active_clients=active_clients,
         open_leads=open_leads,
         featured_lookup=lambda user_ids: boosted_user_ids(user_ids=sorted(user_ids), at=now),
     )
+
+
+def warm_pools() -> dict[str, int]:
+    """Build the index of every active category now (process start), so no request pays for it.
+
+    Gunicorn calls it in the master process before it forks the workers
+    (`gunicorn.conf.py`, `preload_app`): each worker starts with the indexes built and
+    shares their memory with the others until it changes them. Returns the matchable
+    providers per category. A database that is not reachable or not migrated is left to
+    the first request (logged, never fatal to the start).
+    """
+    built: dict[str, int] = {}
+    try:
+        for category in Category.objects.filter(active=True).order_by("pk"):
+            built[category.name] = len(candidate_pool(category))
+    except DatabaseError:
+        logger.warning("Matching indexes not built at start: the database is not ready.", exc_info=True)
+    return built
 
 
 def seeker_profile(seeker: Seeker) -> SeekerProfile:

@@ -10,15 +10,22 @@ How a match is decided:
    provider already matched to this seeker; not someone this seeker's user declined or
    was declined by.
 2. Factors, each in [0, 1]: need fit (specialty coverage plus BM25 relevance of the needs
-   text against bio, specialties and certifications), budget fit, location, quality
-   (Bayesian rating average, verification, experience) and capacity/fairness.
+   text against bio, specialties and certifications), budget fit (smooth: no step at the
+   budget's edges), location, quality (Bayesian rating average with the category's mean
+   as the prior, verification, experience), capacity/fairness (free capacity, few recent
+   leads, a decaying bonus for newcomers' first leads) and responsiveness (acceptance
+   rate and median answer time of the last 90 days, with a prior for newcomers).
 3. The score is the weighted mean of the factors (weights per category, all positive),
-   scaled by `1 - boost` for providers who are not Featured: a Featured provider (POT
-   profile boost) gains at most `boost` of its own score, which reorders close candidates
-   but never lifts a poor fit over a good one.
-4. Ties break on the factors themselves, then on the provider id, so that a provider at
-   least as good on every factor never ranks below one it dominates, and the same data
-   always gives the same order.
+   times a responsiveness penalty that only bites when introductions were left to
+   expire since the provider last answered (`responsiveness_multiplier`).
+4. Order: by score, then by the factors themselves, then by the provider id, so that a
+   provider at least as good on every factor never ranks below one it dominates, and
+   the same data always gives the same order.
+5. The Featured boost (`promote_featured`) only breaks near-ties: a Featured provider
+   moves up past a provider that is not Featured only when that one scores less than
+   `boost` more and is not better by more than the band on need fit
+   (`BOOST_BAND_NEED`), budget fit (`BOOST_BAND_BUDGET`) or rating
+   (`BOOST_BAND_RATING` stars of Bayesian average). A boost can never buy quality.
 
 `pool.CandidatePool` applies these to one category's providers for a seeker;
 `reasons` says why in plain words.
@@ -34,22 +41,48 @@ from dataclasses import dataclass, field
 # The keys and bounds of a category's overrides are the admin's too: defined once, there.
 from categories.matching_weights import FACTORS, MAX_BOOST, MAX_WEIGHT
 
-DEFAULT_WEIGHTS: dict[str, float] = {"need": 0.40, "budget": 0.20, "location": 0.15, "quality": 0.15, "capacity": 0.10}
-DEFAULT_BOOST = 0.06
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "need": 0.40,
+    "budget": 0.20,
+    "location": 0.15,
+    "quality": 0.15,
+    "capacity": 0.15,
+    "responsiveness": 0.10,
+}
+DEFAULT_BOOST = 0.02  # score points a Featured provider may bridge: a tie-break, not a lift
+
+# The band of the boost: a Featured provider never passes one better than it by more than this.
+BOOST_BAND_NEED = 0.05
+BOOST_BAND_BUDGET = 0.05
+BOOST_BAND_RATING = 0.25  # stars of Bayesian rating average
 
 # Quality: a Bayesian average pulls few ratings towards the prior, so one 5-star review
-# (3.75) does not beat forty reviews averaging 4.8 (4.66).
-RATING_PRIOR = 3.5
+# does not beat forty reviews averaging 4.8. The prior is the category's mean rating
+# (`category_rating_prior`): a newcomer is taken for an average provider of the
+# category, not for a flat 3.5 that sinks them below every rated peer.
+RATING_PRIOR = 3.5  # only when nobody in the category is rated yet
 RATING_PRIOR_WEIGHT = 5
 EXPERIENCE_SCALE_YEARS = 8.0  # 1 - e^(-years/8): 8 years ≈ 0.63, 20 years ≈ 0.92
 FAIRNESS_LEADS_SCALE = 5.0  # 5 open leads in the last 14 days halve the fairness part
+NEWCOMER_LEADS_HALF = 2.0  # the newcomer bonus halves with every 2 leads ever received
 
 LOCATION_SAME_CITY = 1.0
 LOCATION_SAME_STATE = 0.7
 LOCATION_REMOTE = 0.4
 
-BUDGET_IN_RANGE_FLOOR = 0.75  # overlapping ranges score 0.75 to 1 by how much of the price is in budget
+# Budget: 1 inside the range; above it, half the credit per 25% over the maximum; below
+# the minimum, a small penalty that grows with the gap and never costs more than 0.2.
+BUDGET_OVER_HALF = 0.25
+BUDGET_UNDER_HALF = 0.5
+BUDGET_UNDER_MAX_PENALTY = 0.2
 BUDGET_UNKNOWN = 0.5  # no budget or no price: neither a reason for nor against
+
+# Responsiveness over the last 90 days: acceptance rate and median answer time, each
+# with a prior worth a few introductions, so a newcomer starts near a typical provider.
+RESPONSE_PRIOR_RATE = 0.7
+RESPONSE_PRIOR_HOURS = 24.0
+RESPONSE_PRIOR_WEIGHT = 3
+RESPONSE_HOURS_HALF = 24.0  # answering in a day scores half of answering at once
 
 
 class InvalidWeights(ValueError):
@@ -65,6 +98,7 @@ class Weights:
     location: float = DEFAULT_WEIGHTS["location"]
     quality: float = DEFAULT_WEIGHTS["quality"]
     capacity: float = DEFAULT_WEIGHTS["capacity"]
+    responsiveness: float = DEFAULT_WEIGHTS["responsiveness"]
     boost: float = DEFAULT_BOOST
 
     def __post_init__(self) -> None:
@@ -98,6 +132,7 @@ class CategoryRules:
     requires_license: bool
     specialty_names: Mapping[int, str] = field(default_factory=dict)
     weights: Weights = field(default_factory=Weights)
+    synonyms: tuple[tuple[str, ...], ...] = ()  # groups of words or phrases meaning the same (text.Lexicon)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +149,20 @@ class SeekerProfile:
     city: str = ""
     state: str = ""
     remote_ok: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Responsiveness:
+    """How a provider answered introductions in the last 90 days."""
+
+    answered: int = 0  # accepted or declined by the provider
+    accepted: int = 0
+    median_hours: float | None = None  # from introduction to answer, of the answered ones
+    expired_streak: int = 0  # introductions left to expire since the provider last answered
+    leads: int = 0  # matches ever made with this provider (for the newcomer bonus)
+
+
+NO_HISTORY = Responsiveness()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +191,7 @@ class ProviderCandidate:
     rating_count: int = 0
     featured: bool = False
     user_active: bool = True  # the provider's user account is active (not deactivated by an operator)
+    history: Responsiveness = NO_HISTORY
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,26 +217,55 @@ class ScoredMatch:
 # --- Factors (each returns a value in [0, 1]) -----------------------------------------
 
 
+def _over_integral(low: float, high: float, edge: float, half: float) -> float:
+    """Integral over [low, high] (above `edge`) of 2^-((x - edge) / half)."""
+    rate = math.log(2.0) / half
+    return (math.exp(-rate * (low - edge)) - math.exp(-rate * (high - edge))) / rate
+
+
+def _price_point_fit(price: float, low_budget: float, high_budget: float) -> float:
+    if price > high_budget:
+        return 0.5 ** ((price - high_budget) / (BUDGET_OVER_HALF * max(high_budget, 1.0)))
+    if price < low_budget:
+        gap = (low_budget - price) / (BUDGET_UNDER_HALF * max(low_budget, 1.0))
+        return 1.0 - BUDGET_UNDER_MAX_PENALTY * (1.0 - 0.5**gap)
+    return 1.0
+
+
 def budget_fit(
     budget_min: float | None, budget_max: float | None, price_min: float | None, price_max: float | None
 ) -> float:
-    """Overlap of the seeker's budget and the provider's price range; falls off with the gap."""
+    """How well the provider's prices fit the seeker's budget: the mean fit over their price range.
+
+    A price inside the budget fits fully; above the maximum it loses half its credit per
+    25% over; below the minimum it loses a little (at most 0.2), the seeker may doubt a
+    much cheaper offer. Averaged over the provider's range, so the fit is continuous in
+    every price: $1 over the maximum costs almost nothing, not a step.
+    """
     if (budget_min is None and budget_max is None) or (price_min is None and price_max is None):
         return BUDGET_UNKNOWN
-    low_budget = budget_min if budget_min is not None else 0.0
+    low_budget = max(0.0, budget_min) if budget_min is not None else 0.0
     high_budget = budget_max if budget_max is not None else math.inf
-    low_price = price_min if price_min is not None else price_max
-    high_price = price_max if price_max is not None else price_min
-    if low_price <= high_budget and high_price >= low_budget:
-        span = high_price - low_price
-        inside = min(high_price, high_budget) - max(low_price, low_budget)
-        share = 1.0 if span <= 0 else max(0.0, inside) / span
-        return BUDGET_IN_RANGE_FLOOR + (1.0 - BUDGET_IN_RANGE_FLOOR) * share
-    if low_price > high_budget:  # dearer than the budget: half the credit per 25% over it
-        gap = (low_price - high_budget) / max(high_budget, 1.0)
-        return BUDGET_IN_RANGE_FLOOR * 0.5 ** (gap / 0.25)
-    gap = (low_budget - high_price) / max(low_budget, 1.0)  # cheaper than asked: a gentler fall
-    return BUDGET_IN_RANGE_FLOOR * 0.5 ** (gap / 0.5)
+    high_budget = max(high_budget, low_budget)
+    low = price_min if price_min is not None else price_max
+    high = price_max if price_max is not None else price_min
+    low, high = min(low, high), max(low, high)
+    if high - low < 1e-9:
+        return _price_point_fit(low, low_budget, high_budget)
+    total = 0.0
+    inside_low, inside_high = max(low, low_budget), min(high, high_budget)
+    if inside_high > inside_low:
+        total += inside_high - inside_low
+    if high > high_budget:  # the part of the range above the budget
+        start = max(low, high_budget)
+        total += _over_integral(start, high, high_budget, BUDGET_OVER_HALF * max(high_budget, 1.0))
+    if low < low_budget:  # the part below it: 1 - penalty x (1 - 2^-gap)
+        end = min(high, low_budget)
+        half = BUDGET_UNDER_HALF * max(low_budget, 1.0)
+        # Mirror the gap: x below the minimum is (low_budget - x) above it.
+        decayed = _over_integral(low_budget - end, low_budget - low, 0.0, half)
+        total += (end - low) * (1.0 - BUDGET_UNDER_MAX_PENALTY) + BUDGET_UNDER_MAX_PENALTY * decayed
+    return min(1.0, max(0.0, total / (high - low)))
 
 
 def location_fit(seeker: SeekerProfile, provider: ProviderCandidate) -> float:
@@ -198,39 +277,130 @@ def location_fit(seeker: SeekerProfile, provider: ProviderCandidate) -> float:
     return LOCATION_REMOTE
 
 
-def bayesian_rating(rating_avg: float, rating_count: int) -> float:
-    return (RATING_PRIOR * RATING_PRIOR_WEIGHT + rating_avg * rating_count) / (RATING_PRIOR_WEIGHT + rating_count)
+def bayesian_rating(rating_avg: float, rating_count: int, prior: float = RATING_PRIOR) -> float:
+    return (prior * RATING_PRIOR_WEIGHT + rating_avg * rating_count) / (RATING_PRIOR_WEIGHT + rating_count)
 
 
-def quality_fit(provider: ProviderCandidate) -> float:
+def category_rating_prior(providers: Sequence[ProviderCandidate]) -> float:
+    """The category's mean rating by review (RATING_PRIOR_WEIGHT reviews of RATING_PRIOR added), floored to 0.1.
+
+    Floored to 0.1 star so that a new rating moves it rarely (a cached pool then
+    re-scores everyone's quality only when it moves), and so that it stays under 5: a
+    provider with 5-star reviews always ranks above one with none.
+    """
+    rated = [p for p in providers if p.rating_count > 0]
+    count = sum(p.rating_count for p in rated)
+    total = sum(min(5.0, max(1.0, p.rating_avg)) * p.rating_count for p in rated)
+    mean = (total + RATING_PRIOR * RATING_PRIOR_WEIGHT) / (count + RATING_PRIOR_WEIGHT)
+    return math.floor(mean * 10 + 1e-9) / 10
+
+
+def quality_fit(provider: ProviderCandidate, prior: float = RATING_PRIOR) -> float:
     """Bayesian rating (60%), verified license (20%), experience with diminishing returns (20%)."""
     # Each part is clamped to [0, 1] on its own: clamping only the sum would let a rating out of
     # range (an average under 1 typed in by hand) swallow the experience and license parts,
     # and a better provider would then tie with a worse one.
-    rating = min(1.0, max(0.0, (bayesian_rating(provider.rating_avg, provider.rating_count) - 1.0) / 4.0))
+    rating = min(1.0, max(0.0, (bayesian_rating(provider.rating_avg, provider.rating_count, prior) - 1.0) / 4.0))
     experience = 1.0 - math.exp(-max(0, provider.years_experience or 0) / EXPERIENCE_SCALE_YEARS)
     return 0.6 * rating + 0.2 * (1.0 if provider.license_verified else 0.0) + 0.2 * experience
 
 
-def capacity_fit(max_active_clients: int, active_clients: int, open_leads: int) -> float:
-    """Free capacity (50%) and few open leads in the last 14 days (50%), to spread leads."""
+def capacity_fit(max_active_clients: int, active_clients: int, open_leads: int, leads_ever: int | None = None) -> float:
+    """Free capacity (30%), few open leads in the last 14 days (30%), and a newcomer's bonus (40%).
+
+    The newcomer bonus halves with every NEWCOMER_LEADS_HALF leads a provider ever got,
+    so a new, well-fitting provider gets a first lead early and the bonus then fades.
+    `leads_ever` defaults to the open leads (what a caller without history knows).
+    """
     limit = max(1, max_active_clients)
     free = min(1.0, max(0.0, (limit - active_clients) / limit))
     fairness = 1.0 / (1.0 + max(0, open_leads) / FAIRNESS_LEADS_SCALE)
-    return 0.5 * free + 0.5 * fairness
+    ever = max(0, open_leads if leads_ever is None else max(leads_ever, open_leads))
+    newcomer = 0.5 ** (ever / NEWCOMER_LEADS_HALF)
+    return 0.3 * free + 0.3 * fairness + 0.4 * newcomer
 
 
-def combine(factors: Sequence[float], weights: Sequence[float], *, featured: bool, boost: float) -> float:
-    """Weighted mean of the factors (weights sum to 1), scaled down by the boost unless Featured."""
-    need, budget, location, quality, capacity = factors
-    w_need, w_budget, w_location, w_quality, w_capacity = weights
-    base = w_need * need + w_budget * budget + w_location * location + w_quality * quality + w_capacity * capacity
-    return min(1.0, max(0.0, base if featured else base * (1.0 - boost)))
+def responsiveness_fit(history: Responsiveness) -> float:
+    """Acceptance rate and answer time of the last 90 days with a prior; halved per introduction left to expire.
+
+    In [0.5, 1] while the provider answers (60% acceptance rate, 40% speed); each
+    introduction left to expire since their last answer halves it, which also lowers the
+    score (`responsiveness_multiplier`) until they answer again.
+    """
+    answered = max(0, history.answered)
+    rate = (min(history.accepted, answered) + RESPONSE_PRIOR_RATE * RESPONSE_PRIOR_WEIGHT) / (
+        answered + RESPONSE_PRIOR_WEIGHT
+    )
+    hours = RESPONSE_PRIOR_HOURS if history.median_hours is None else max(0.0, history.median_hours)
+    if history.median_hours is not None and answered < RESPONSE_PRIOR_WEIGHT:
+        share = answered / RESPONSE_PRIOR_WEIGHT  # few answers: between the prior and what was seen
+        hours = share * hours + (1 - share) * RESPONSE_PRIOR_HOURS
+    speed = 0.5 ** (hours / RESPONSE_HOURS_HALF)
+    base = 0.5 + 0.5 * (0.6 * rate + 0.4 * speed)
+    return base * 0.5 ** max(0, history.expired_streak)
+
+
+def responsiveness_multiplier(responsiveness: float) -> float:
+    """1 for anyone who answers; below 1 once introductions expire unanswered (fewer leads)."""
+    return min(1.0, 0.5 + responsiveness)
+
+
+def combine(factors: Sequence[float], weights: Sequence[float]) -> float:
+    """Weighted mean of the factors (weights sum to 1), times the responsiveness multiplier."""
+    base = sum(w * f for w, f in zip(weights, factors, strict=True))
+    return min(1.0, max(0.0, base * responsiveness_multiplier(factors[-1])))
 
 
 def order_key(score: float, factors: Sequence[float], featured: bool, provider_id: int) -> tuple:
     """Sort key, best first: score, then the factors (so dominance decides float ties), then id."""
     return (-score, *(-f for f in factors), not featured, provider_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A provider in the boost's view: its unboosted score and what the band compares."""
+
+    score: float
+    need: float
+    budget: float
+    rating: float  # Bayesian average, stars
+    featured: bool
+
+
+def may_pass(featured: Ranked, other: Ranked, boost: float) -> bool:
+    """Whether a Featured provider may move up past `other` (not Featured): a near-tie within the band."""
+    return (
+        featured.featured
+        and not other.featured
+        and other.score - featured.score < boost
+        and other.need - featured.need <= BOOST_BAND_NEED
+        and other.budget - featured.budget <= BOOST_BAND_BUDGET
+        and other.rating - featured.rating <= BOOST_BAND_RATING
+    )
+
+
+def promote_featured(ordered: Sequence[Ranked], boost: float) -> list[int]:
+    """The boosted order, as indexes into `ordered` (the unboosted order, best first).
+
+    Each Featured provider, from the top, moves up one place at a time past providers it
+    `may_pass`, and stops at the first it may not (another Featured provider included).
+    So it never passes anyone who scores `boost` more or is better than it by more than
+    the band on need fit, budget fit or rating: whom it passes, it passes by a near-tie.
+    """
+    order = list(range(len(ordered)))
+    if boost <= 0:
+        return order
+    for index in range(len(order)):
+        if not ordered[order[index]].featured:
+            continue
+        at = index
+        while at > 0 and may_pass(ordered[order[at]], ordered[order[at - 1]], boost):
+            order[at - 1], order[at] = order[at], order[at - 1]
+            at -= 1
+    return order
+
+
+# --- Hard filters ---------------------------------------------------------------------
 
 
 # --- Hard filters ---------------------------------------------------------------------

@@ -9,16 +9,19 @@ A pool is costly to build (the BM25 index of every profile) and cheap to rank wi
   hard filters (`_index_locations`, `passes_hard_filters`), never by membership, so a
   pool never has to drop anyone.
 - Fixed at build: the category's settings (`CategoryRules`: active, license rule, weights,
-  specialty vocabulary), the set of members, and what comes from their profile text and
-  user (bio, certifications, specialties, user id: the BM25 index and its document
-  frequencies, specialty masks, positions by user).
+  specialty vocabulary, synonyms), the set of members, and what comes from their profile
+  text and user (bio, certifications, specialties, user id: the BM25 index and its
+  document frequencies, specialty masks, positions by user).
 - `replaced(changed)` keeps all of that and recomputes only the per-row parts of the
   changed providers (quality, price, city and state, capacity, whether their account is
-  active, the state index), carrying
-  the loads over. It returns None, and the pool must be rebuilt, when a changed row would
+  active, the state index), carrying the histories and loads over; when the category's
+  mean rating (the quality prior, to 0.1 star) moves, every member's quality is
+  recomputed. It returns None, and the pool must be rebuilt, when a changed row would
   add a member (a new provider, or one who became matchable) or changes the text,
   specialties or user of a member. A change of the category's settings, or a provider
   deleted, also needs a new pool: `replaced` cannot see those, the loader checks them.
+- Histories (responsiveness of the last 90 days, leads ever) change slowly:
+  `with_histories()` gives a copy the loader caches for a few minutes.
 - Loads (active clients, open leads, Featured) are never part of the cached state:
   `with_loads()` gives each caller its own copy on top of the shared index.
 """
@@ -34,22 +37,32 @@ from marketplace.matching.factors import (
     LOCATION_REMOTE,
     LOCATION_SAME_CITY,
     LOCATION_SAME_STATE,
+    NO_HISTORY,
     CategoryRules,
     Exclusions,
     ProviderCandidate,
+    Ranked,
+    Responsiveness,
     ScoredMatch,
     SeekerProfile,
+    bayesian_rating,
     budget_fit,
     capacity_fit,
+    category_rating_prior,
     combine,
     location_fit,
     order_key,
     passes_hard_filters,
+    promote_featured,
     provider_matchable,
     quality_fit,
+    responsiveness_fit,
+    responsiveness_multiplier,
 )
 from marketplace.matching.reasons import match_reasons
-from marketplace.matching.text import BM25Index, query_terms, tokenize
+from marketplace.matching.text import BM25Index, Lexicon, query_terms, tokenize
+
+_NO_HISTORY_FIT = responsiveness_fit(NO_HISTORY)
 
 
 class CandidatePool:
@@ -57,17 +70,22 @@ class CandidatePool:
 
     Built from the candidates of the category (others are dropped, so a provider in
     another category changes nothing): the BM25 index of their profiles, their
-    seeker-independent factors (quality, capacity), specialty bitmasks, and an index by
-    state so a seeker only walks the location-compatible providers.
+    seeker-independent factors (quality, capacity, responsiveness), specialty bitmasks,
+    and an index by state so a seeker only walks the location-compatible providers.
     """
 
     def __init__(self, category: CategoryRules, candidates: Iterable[ProviderCandidate]):
         self.category = category
         self.weights = category.weights.normalised()
         self.boost = category.weights.boost
-        self.providers: list[ProviderCandidate] = sorted(
-            (c for c in candidates if c.category_id == category.id), key=lambda c: c.id
-        )
+        self.lexicon = Lexicon(category.synonyms)
+        members = sorted((c for c in candidates if c.category_id == category.id), key=lambda c: c.id)
+        # The index keeps the terms; the pool keeps no profile text (a category's bios are
+        # most of its memory), only a digest of it to tell a new text from an old one.
+        self._text_digest = [hash((p.bio, p.certifications)) for p in members]
+        self.index = BM25Index(self._document(p) for p in members)
+        self.providers: list[ProviderCandidate] = [_lean(p) for p in members]
+        del members
         providers = self.providers
         self._position = {p.id: i for i, p in enumerate(providers)}
         self._positions_of_user: dict[int, list[int]] = {}
@@ -75,34 +93,32 @@ class CandidatePool:
             self._positions_of_user.setdefault(provider.user_id, []).append(position)
         self._bit = {sid: 1 << i for i, sid in enumerate(sorted(category.specialty_names))}
         self._masks = [self._mask(p.specialty_ids) for p in providers]
-        names = category.specialty_names
-        self.index = BM25Index(
-            [
-                tokenize(" ".join((p.bio, p.certifications, *(names.get(s, "") for s in sorted(p.specialty_ids)))))
-                for p in providers
-            ]
-        )
         # Seeker-independent parts, as parallel lists (the ranking loop reads lists, not objects).
-        self._quality = [quality_fit(p) for p in providers]
+        self._prior = category_rating_prior(providers)
+        self._quality = [quality_fit(p, self._prior) for p in providers]
         self._city = [p.city.casefold() for p in providers]
         self._state = [p.state for p in providers]
         prices: dict[tuple[float | None, float | None], int] = {}
         self._price = [prices.setdefault((p.pricing_min, p.pricing_max), len(prices)) for p in providers]
         self._price_ranges = list(prices)
         self._index_locations()
-        # Parts that depend on the load, first for no load at all: most providers of a large
-        # category have none, so applying the current loads only touches the few that do.
-        _, _, _, w_quality, w_capacity = self.weights
-        self._base_capacity = [capacity_fit(p.max_active_clients, 0, 0) for p in providers]
-        self._base_static = [
-            w_quality * q + w_capacity * c for q, c in zip(self._quality, self._base_capacity, strict=True)
-        ]
-        self._base_multiplier = [1.0 - self.boost] * len(providers)
+        # Parts that depend on the history and the load, first for none at all: most
+        # providers of a large category have neither, so applying them only touches the few.
+        self._history: dict[int, Responsiveness] = {}
+        self._rebuild_bases()
+        self._set_histories({p.id: p.history for p in providers if p.history != NO_HISTORY})
         self._apply_loads(
             active_clients={p.id: p.active_clients for p in providers if p.active_clients},
             open_leads={p.id: p.open_leads for p in providers if p.open_leads},
             featured_user_ids={p.user_id for p in providers if p.featured},
         )
+
+    def _document(self, provider: ProviderCandidate) -> list[str]:
+        names = self.category.specialty_names
+        text = " ".join(
+            (provider.bio, provider.certifications, *(names.get(s, "") for s in sorted(provider.specialty_ids)))
+        )
+        return tokenize(text, self.lexicon)
 
     def _index_locations(self) -> None:
         """Index by state the providers that pass the filters that do not depend on the seeker or the load."""
@@ -118,6 +134,51 @@ class CandidatePool:
 
     def __len__(self) -> int:
         return len(self.providers)
+
+    # --- Seeker-independent parts without load ------------------------------------------
+
+    def _rebuild_bases(self) -> None:
+        """The per-provider parts for no history and no load (fresh lists)."""
+        _, _, _, w_quality, w_capacity, w_responsiveness = self.weights
+        self._responsiveness = [_NO_HISTORY_FIT] * len(self.providers)
+        self._base_capacity = [capacity_fit(p.max_active_clients, 0, 0, 0) for p in self.providers]
+        self._base_static = [
+            w_quality * q + w_capacity * c + w_responsiveness * _NO_HISTORY_FIT
+            for q, c in zip(self._quality, self._base_capacity, strict=True)
+        ]
+        self._multiplier = [responsiveness_multiplier(_NO_HISTORY_FIT)] * len(self.providers)
+        for position in self._history:
+            self._rebase(position)
+
+    def _rebase(self, position: int) -> None:
+        """Recompute one provider's no-load parts from its profile and history."""
+        provider = self.providers[position]
+        history = self._history.get(position, NO_HISTORY)
+        _, _, _, w_quality, w_capacity, w_responsiveness = self.weights
+        responsiveness = responsiveness_fit(history)
+        self._responsiveness[position] = responsiveness
+        self._multiplier[position] = responsiveness_multiplier(responsiveness)
+        self._base_capacity[position] = capacity_fit(provider.max_active_clients, 0, 0, history.leads)
+        self._base_static[position] = (
+            w_quality * self._quality[position]
+            + w_capacity * self._base_capacity[position]
+            + w_responsiveness * responsiveness
+        )
+
+    def _set_histories(self, histories: Mapping[int, Responsiveness]) -> None:
+        """Replace every provider's history (keys: provider ids; others have none)."""
+        old = set(self._history)
+        self._history = {
+            self._position[pid]: h for pid, h in histories.items() if pid in self._position and h != NO_HISTORY
+        }
+        for position in old | set(self._history):
+            self._rebase(position)
+
+    def _copy_bases(self) -> "CandidatePool":
+        pool = copy.copy(self)
+        pool._responsiveness, pool._multiplier = list(self._responsiveness), list(self._multiplier)
+        pool._base_capacity, pool._base_static = list(self._base_capacity), list(self._base_static)
+        return pool
 
     def replaced(self, changed: Iterable[ProviderCandidate]) -> "CandidatePool | None":
         """A copy with these providers' new data, keeping the text index; None if it must be rebuilt.
@@ -138,26 +199,22 @@ class CandidatePool:
                     return None  # a provider joins the pool (the loader would load it): its text must be indexed
                 continue  # still not matchable: stays out
             old = self.providers[position]
-            if (old.bio, old.certifications, old.specialty_ids, old.user_id) != (
-                candidate.bio,
-                candidate.certifications,
+            if (self._text_digest[position], old.specialty_ids, old.user_id) != (
+                hash((candidate.bio, candidate.certifications)),
                 candidate.specialty_ids,
                 candidate.user_id,
             ):
                 return None
-            updates[position] = candidate
-        pool = copy.copy(self)
+            updates[position] = _lean(candidate)
+        pool = self._copy_bases()
         if not updates:
             return pool
         pool.providers = list(self.providers)
         pool._quality, pool._city, pool._state = list(self._quality), list(self._city), list(self._state)
         pool._price, pool._price_ranges = list(self._price), list(self._price_ranges)
-        pool._base_capacity, pool._base_static = list(self._base_capacity), list(self._base_static)
         prices = {price: index for index, price in enumerate(pool._price_ranges)}
-        _, _, _, w_quality, w_capacity = self.weights
         for position, candidate in updates.items():
-            pool.providers[position] = candidate
-            pool._quality[position] = quality_fit(candidate)
+            pool.providers[position] = replace(candidate, history=self.providers[position].history)
             pool._city[position] = candidate.city.casefold()
             pool._state[position] = candidate.state
             price = (candidate.pricing_min, candidate.pricing_max)
@@ -165,17 +222,36 @@ class CandidatePool:
                 prices[price] = len(pool._price_ranges)
                 pool._price_ranges.append(price)
             pool._price[position] = prices[price]
-            pool._base_capacity[position] = capacity_fit(candidate.max_active_clients, 0, 0)
-            pool._base_static[position] = (
-                w_quality * pool._quality[position] + w_capacity * pool._base_capacity[position]
-            )
+        pool._prior = category_rating_prior(pool.providers)
+        if pool._prior != self._prior:
+            pool._quality = [quality_fit(p, pool._prior) for p in pool.providers]
+            pool._rebuild_bases()
+        else:
+            for position in updates:
+                pool._quality[position] = quality_fit(pool.providers[position], pool._prior)
+                pool._rebase(position)
         pool._index_locations()
-        pool._apply_loads(
-            active_clients={pool.providers[p].id: c for p, c in self._active.items()},
-            open_leads={pool.providers[p].id: c for p, c in self._leads.items()},
-            featured_user_ids={pool.providers[p].user_id for p in self._featured},
-        )
+        pool._reapply_loads_of(self)
         return pool
+
+    def with_histories(self, histories: Mapping[int, Responsiveness]) -> "CandidatePool":
+        """A copy sharing this pool's profile index, with every provider's answering history (by provider id)."""
+        pool = self._copy_bases()
+        pool.providers = list(self.providers)
+        pool._set_histories(histories)
+        for position in self._history.keys() | pool._history.keys():
+            pool.providers[position] = replace(
+                pool.providers[position], history=pool._history.get(position, NO_HISTORY)
+            )
+        pool._reapply_loads_of(self)
+        return pool
+
+    def _reapply_loads_of(self, source: "CandidatePool") -> None:
+        self._apply_loads(
+            active_clients={self.providers[p].id: c for p, c in source._active.items()},
+            open_leads={self.providers[p].id: c for p, c in source._leads.items()},
+            featured_user_ids={self.providers[p].user_id for p in source._featured},
+        )
 
     def with_loads(
         self,
@@ -203,7 +279,6 @@ class CandidatePool:
         """Start from the no-load lists and recompute only the providers that have a load."""
         self._capacity = list(self._base_capacity)
         self._static = list(self._base_static)
-        self._multiplier = list(self._base_multiplier)
         self._active: dict[int, int] = {}
         self._leads: dict[int, int] = {}
         self._featured: set[int] = set()
@@ -220,18 +295,21 @@ class CandidatePool:
         for position in self._active.keys() | self._leads.keys():
             self._recompute_load(position)
         for user_id in featured_user_ids:
-            for position in self._positions_of_user.get(user_id, ()):
-                self._featured.add(position)
-                self._multiplier[position] = 1.0
+            self._featured.update(self._positions_of_user.get(user_id, ()))
 
     def _recompute_load(self, position: int) -> None:
         provider = self.providers[position]
         active = self._active.get(position, 0)
+        history = self._history.get(position, NO_HISTORY)
         self._capacity[position] = capacity = capacity_fit(
-            provider.max_active_clients, active, self._leads.get(position, 0)
+            provider.max_active_clients, active, self._leads.get(position, 0), history.leads
         )
-        _, _, _, w_quality, w_capacity = self.weights
-        self._static[position] = w_quality * self._quality[position] + w_capacity * capacity
+        _, _, _, w_quality, w_capacity, w_responsiveness = self.weights
+        self._static[position] = (
+            w_quality * self._quality[position]
+            + w_capacity * capacity
+            + w_responsiveness * self._responsiveness[position]
+        )
         if active >= provider.max_active_clients:
             self._full.add(position)
         else:
@@ -244,12 +322,13 @@ class CandidatePool:
         return mask
 
     def current(self, position: int) -> ProviderCandidate:
-        """The provider at this position with its current load."""
+        """The provider at this position with its current load and history."""
         return replace(
             self.providers[position],
             active_clients=self._active.get(position, 0),
             open_leads=self._leads.get(position, 0),
             featured=position in self._featured,
+            history=self._history.get(position, NO_HISTORY),
         )
 
     def note_lead(self, provider_id: int) -> None:
@@ -257,6 +336,8 @@ class CandidatePool:
         position = self._position.get(provider_id)
         if position is not None:
             self._leads[position] = self._leads.get(position, 0) + 1
+            history = self._history.get(position, NO_HISTORY)
+            self._history[position] = replace(history, leads=history.leads + 1)
             self._recompute_load(position)
 
     def _compatible_positions(self, seeker: SeekerProfile) -> list[int]:
@@ -277,7 +358,7 @@ class CandidatePool:
     def factors(
         self, seeker: SeekerProfile, position: int, *, seeker_mask: int, has_text: bool, relevance: float
     ) -> tuple[float, ...]:
-        """The five factors of one provider for this seeker (the ranking loop inlines the same)."""
+        """The six factors of one provider for this seeker (the ranking loop inlines the same)."""
         provider = self.current(position)
         wanted = seeker_mask.bit_count()
         if wanted:
@@ -291,25 +372,28 @@ class CandidatePool:
             location_fit(seeker, provider),
             self._quality[position],
             self._capacity[position],
+            self._responsiveness[position],
         )
 
     def rank(self, seeker: SeekerProfile, *, limit: int, exclusions: Exclusions | None = None) -> list[ScoredMatch]:
         """The best `limit` providers for the seeker, best first, with breakdown and reasons.
 
         A fast pass computes every compatible provider's score from precomputed lists;
-        the few at or above the `limit`-th score are then scored again factor by factor
-        (the reference computation), checked against every hard filter, and ordered.
+        the few within `boost` of the `limit`-th score (only they can reach the top, by
+        the boost) are then scored again factor by factor (the reference computation),
+        checked against every hard filter, ordered, and the Featured ones among them
+        promoted by `promote_featured`.
         """
         exclusions = exclusions or Exclusions()
         category = self.category
         if limit <= 0 or not category.active or seeker.category_id != category.id:
             return []
-        terms = query_terms(seeker.needs_description)
+        terms = query_terms(seeker.needs_description, self.lexicon)
         relevance = self.index.relevance(terms)
         seeker_mask = self._mask(seeker.specialty_ids)
         wanted = seeker_mask.bit_count()
         has_text = bool(terms)
-        w_need, w_budget, w_location, _, _ = self.weights
+        w_need, w_budget, w_location = self.weights[:3]
         budgets = [budget_fit(seeker.budget_min, seeker.budget_max, low, high) for low, high in self._price_ranges]
         excluded = self._excluded_positions(seeker, exclusions)
         seeker_city, seeker_state = seeker.city.casefold(), seeker.state
@@ -342,49 +426,48 @@ class CandidatePool:
             )
         if not quick:
             return []
-        if self._featured_lookup is not None:
-            quick = self._resolve_featured(quick, limit)
-        threshold = heapq.nlargest(limit, quick)[-1][0] - 1e-9
+        threshold = heapq.nlargest(limit, quick)[-1][0] - self.boost - 1e-9
+        contenders = [p for quick_score, p in quick if quick_score >= threshold]
+        self._look_up_featured(contenders)
         finalists = []
-        for quick_score, p in quick:
-            if quick_score < threshold:
-                continue
+        for p in contenders:
             provider = self.current(p)
             if not passes_hard_filters(seeker, provider, category, exclusions):  # a second check, by the rule book
                 continue
             factors = self.factors(seeker, p, seeker_mask=seeker_mask, has_text=has_text, relevance=relevance[p])
-            score = combine(factors, self.weights, featured=provider.featured, boost=self.boost)
-            finalists.append((order_key(score, factors, provider.featured, provider.id), p, factors))
+            score = combine(factors, self.weights)
+            finalists.append((order_key(score, factors, provider.featured, provider.id), p, factors, score))
         finalists.sort()
+        view = [
+            Ranked(
+                score=score,
+                need=factors[0],
+                budget=factors[1],
+                rating=self._rating(p),
+                featured=p in self._featured,
+            )
+            for _, p, factors, score in finalists
+        ]
+        order = promote_featured(view, self.boost)[:limit]
         return [
-            self._result(seeker, rank, position, factors, -key[0], terms)
-            for rank, (key, position, factors) in enumerate(finalists[:limit], start=1)
+            self._result(seeker, rank, finalists[i][1], finalists[i][2], finalists[i][3], terms)
+            for rank, i in enumerate(order, start=1)
         ]
 
-    def _resolve_featured(self, quick: list[tuple[float, int]], limit: int) -> list[tuple[float, int]]:
-        """Ask who is Featured among the providers that could reach the top `limit` with a boost.
+    def _rating(self, position: int) -> float:
+        provider = self.providers[position]
+        return bayesian_rating(min(5.0, max(0.0, provider.rating_avg)), provider.rating_count, self._prior)
 
-        A provider not known to be Featured was scored at `(1 - boost)` of its score; with
-        the boost it would score `s / (1 - boost)`. Only those at or above `threshold x
-        (1 - boost)` can then enter the top, so only their users are looked up (a handful,
-        not the whole category), and the others are left out of the rest of the ranking.
-        """
-        keep = 1.0 - self.boost
-        cut = heapq.nlargest(limit, quick)[-1][0] * keep - 1e-9
-        contenders = [(score, p) for score, p in quick if score >= cut]
-        users = {self.providers[p].user_id for _, p in contenders} - self._looked_up
-        newly: set[int] = set()
-        if users:
-            self._looked_up |= users
-            for user_id in self._featured_lookup(users):
-                for position in self._positions_of_user.get(user_id, ()):
-                    if position not in self._featured:
-                        newly.add(position)
-                        self._featured.add(position)
-                        self._multiplier[position] = 1.0
-        if not newly or keep <= 0:
-            return contenders
-        return [(score / keep if p in newly else score, p) for score, p in contenders]
+    def _look_up_featured(self, positions: list[int]) -> None:
+        """Ask who is Featured among the providers that could reach the top (a handful, not the category)."""
+        if self._featured_lookup is None:
+            return
+        users = {self.providers[p].user_id for p in positions} - self._looked_up
+        if not users:
+            return
+        self._looked_up |= users
+        for user_id in self._featured_lookup(users):
+            self._featured.update(self._positions_of_user.get(user_id, ()))
 
     def _result(
         self,
@@ -415,6 +498,24 @@ class CandidatePool:
             ),
             featured=provider.featured,
         )
+
+
+_SHARED: dict[object, object] = {}
+
+
+def _lean(candidate: ProviderCandidate) -> ProviderCandidate:
+    """The candidate without its profile text, its repeated values shared (memory of a large category)."""
+    shared = _SHARED
+    if len(shared) > 100_000:
+        shared.clear()
+    return replace(
+        candidate,
+        bio="",
+        certifications="",
+        specialty_ids=shared.setdefault(candidate.specialty_ids, candidate.specialty_ids),
+        city=shared.setdefault(candidate.city, candidate.city),
+        state=shared.setdefault(candidate.state, candidate.state),
+    )
 
 
 def rank_providers(

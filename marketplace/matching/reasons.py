@@ -1,15 +1,18 @@
 """Why a provider was matched, in plain words. Pure Python: no ORM import."""
 
+import math
 from collections.abc import Mapping, Sequence
 
 from marketplace.matching.factors import (
-    BUDGET_IN_RANGE_FLOOR,
     BUDGET_UNKNOWN,
     LOCATION_SAME_CITY,
     LOCATION_SAME_STATE,
     ProviderCandidate,
     SeekerProfile,
 )
+
+BUDGET_WITHIN = 0.97  # the prices are (nearly all) inside the budget
+BUDGET_CLOSE = 0.5  # e.g. prices about 25% over the maximum
 
 
 def match_reasons(
@@ -23,9 +26,10 @@ def match_reasons(
 ) -> list[str]:
     """Plain-language reasons for a match, most telling first.
 
-    `factors` are the match's five factors; `terms` maps the seeker's query terms to the
+    `factors` are the match's six factors; `terms` maps the seeker's query terms to the
     words they typed, and `matched_terms` are those the provider's profile contains,
-    rarest first (`BM25Index.matched_terms`).
+    rarest first (`BM25Index.matched_terms`): a synonym or another form of the word
+    counts, and the reason quotes the seeker's own words.
     """
     reasons: list[str] = []
     names = specialty_names
@@ -35,10 +39,10 @@ def match_reasons(
     if matched_terms and not shared:
         quoted = ", ".join(f"“{terms[t]}”" for t in matched_terms[:3])
         reasons.append(f"Their profile mentions {quoted}")
-    _, budget, location, _, capacity = factors
-    if budget >= BUDGET_IN_RANGE_FLOOR:
+    _, budget, location, _, _, _ = factors
+    if budget >= BUDGET_WITHIN:
         reasons.append("Within your budget")
-    elif budget != BUDGET_UNKNOWN and budget >= 0.35:
+    elif budget != BUDGET_UNKNOWN and budget >= BUDGET_CLOSE:
         reasons.append("Close to your budget")
     if location == LOCATION_SAME_CITY:
         reasons.append("Same city")
@@ -53,11 +57,26 @@ def match_reasons(
         reasons.append("License verified")
     if (provider.years_experience or 0) >= 5:
         reasons.append(f"{provider.years_experience} years of experience")
-    if capacity >= 0.9:
+    history = provider.history
+    if history.median_hours is not None and history.answered >= 2 and not history.expired_streak:
+        reasons.append(f"Usually answers within {_duration(history.median_hours)}")
+    if not provider.rating_count and history.leads < 3:
+        reasons.append("New on I MATCH")
+    if provider.active_clients * 2 <= provider.max_active_clients and provider.open_leads <= 1:
         reasons.append("Has time for new clients")
     if provider.featured:
         reasons.append("Featured")
     return reasons
+
+
+def _duration(hours: float) -> str:
+    """4.2 → '5 hours', 0.3 → '1 hour', 50 → '3 days' (rounded up: a promise, not a boast)."""
+    if hours <= 1:
+        return "an hour"
+    if hours <= 48:
+        whole = math.ceil(hours)
+        return f"{whole} hours"
+    return f"{math.ceil(hours / 24)} days"
 
 
 def _lower_first(name: str) -> str:

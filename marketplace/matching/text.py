@@ -1,16 +1,30 @@
-"""Text relevance of a seeker's needs against providers' profiles: Okapi BM25.
+"""Text relevance of a seeker's needs against providers' profiles: Okapi BM25 over meanings.
 
-Pure Python, no ORM. Documents are tokenized once when the index is built (the
-category's candidates), so ranking one seeker only walks the postings of the query's
-terms. The query-independent part of BM25 (the saturated, length-normalised term
-frequency) is precomputed per posting; a query multiplies it by the term's IDF.
+Pure Python, no ORM. Words are reduced to a *term*: the Snowball English stem
+(negotiating/negotiation → negoti), then a `Lexicon` maps lemmas the stemmer cannot join
+(grieving/grief, pregnant/pregnancy) and synonyms (PTSD / post-traumatic stress disorder)
+onto one term. The lexicon is data (`fixtures/matching_synonyms.json`, one list of groups
+for every category and one per category), read by `marketplace.candidates`.
+
+Documents are tokenized once when the index is built (the category's candidates), so
+ranking one seeker only walks the postings of the query's terms. The query-independent
+part of BM25 (the saturated, length-normalised term frequency) is precomputed per
+posting and stored in compact arrays (4 bytes a posting per column, not Python objects).
+
+A sentence-embedding model (all-MiniLM-L6-v2) was considered and left out: its vectors
+alone (384 floats a provider) would take 150 MB a worker at 100,000 providers, above what
+the whole index may use (README, *How matching works*).
 """
 
+import bisect
 import math
 import re
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+
+import snowballstemmer
 
 TOKEN_RE = re.compile(r"[a-z0-9]+")
 
@@ -24,24 +38,15 @@ _STOPWORDS_TEXT = """
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
-# Longest first: the first suffix that leaves a stem of at least three letters is removed.
-_SUFFIXES = ("ements", "ement", "ments", "ment", "ings", "ing", "ers", "er", "ies", "es", "ed", "ly", "s")
+_snowball = snowballstemmer.stemmer("english")
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """A light suffix-stripping stemmer: retire/retiring/retirement → retir, planner/planning → plan."""
-    if len(word) <= 3 or word.isdigit():
+    """The Snowball (Porter 2) English stem: retire/retiring/retirement → retir."""
+    if len(word) <= 2 or word.isdigit():
         return word
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-            break
-    if word.endswith("e") and len(word) > 4:
-        word = word[:-1]
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
-        word = word[:-1]  # planning → plann → plan
-    return word
+    return _snowball.stemWord(word)
 
 
 def words(text: str) -> list[str]:
@@ -49,39 +54,100 @@ def words(text: str) -> list[str]:
     return [w for w in TOKEN_RE.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
 
 
-def tokenize(text: str) -> list[str]:
-    """The text's terms as the index stores them (stemmed words)."""
-    return [stem(w) for w in words(text)]
+class Lexicon:
+    """Groups of words or phrases that mean the same, each group read as one term.
+
+    A group is a list of words or phrases; its first entry names it. A phrase matches the
+    same words in a row (after stemming), so "post-traumatic stress disorder" in a bio and
+    "PTSD" in a need are the same term. Longest phrases match first.
+    """
+
+    def __init__(self, groups: Iterable[Sequence[str]] = ()):
+        self.phrases: dict[tuple[str, ...], str] = {}
+        for group in groups:
+            entries = [tuple(stem(w) for w in words(entry)) for entry in group]
+            entries = [e for e in entries if e]
+            if len(entries) < 2:
+                continue
+            name = "_".join(entries[0])
+            for entry in entries:
+                self.phrases.setdefault(entry, name)
+        self.longest = max((len(p) for p in self.phrases), default=0)
+        self.starts = frozenset(p[0] for p in self.phrases)
+
+    def __bool__(self) -> bool:
+        return bool(self.phrases)
+
+    def terms(self, stems: Sequence[str]) -> list[tuple[str, int, int]]:
+        """(term, first word, end) for each term of a stemmed text, phrases joined."""
+        found: list[tuple[str, int, int]] = []
+        i, n = 0, len(stems)
+        phrases, starts = self.phrases, self.starts
+        while i < n:
+            if stems[i] in starts:
+                for size in range(min(self.longest, n - i), 0, -1):
+                    name = phrases.get(tuple(stems[i : i + size]))
+                    if name is not None:
+                        found.append((name, i, i + size))
+                        i += size
+                        break
+                else:
+                    found.append((stems[i], i, i + 1))
+                    i += 1
+            else:
+                found.append((stems[i], i, i + 1))
+                i += 1
+        return found
 
 
-def query_terms(text: str) -> dict[str, str]:
-    """Distinct stemmed terms of a query, each with the first word that produced it (for reasons)."""
+NO_LEXICON = Lexicon()
+
+
+def tokenize(text: str, lexicon: Lexicon = NO_LEXICON) -> list[str]:
+    """The text's terms as the index stores them (stems, synonyms and lemmas joined)."""
+    stems = [stem(w) for w in words(text)]
+    if not lexicon:
+        return stems
+    return [term for term, _, _ in lexicon.terms(stems)]
+
+
+def query_terms(text: str, lexicon: Lexicon = NO_LEXICON) -> dict[str, str]:
+    """Distinct terms of a query, each with the first words that produced it (for reasons)."""
+    typed = words(text)
+    stems = [stem(w) for w in typed]
     terms: dict[str, str] = {}
-    for word in words(text):
-        terms.setdefault(stem(word), word)
+    for term, start, end in lexicon.terms(stems) if lexicon else ((s, i, i + 1) for i, s in enumerate(stems)):
+        terms.setdefault(term, " ".join(typed[start:end]))
     return terms
 
 
 class BM25Index:
     """BM25 over a fixed list of documents, addressed by their position in that list."""
 
-    def __init__(self, documents: Sequence[Iterable[str]], *, k1: float = 1.2, b: float = 0.75):
+    def __init__(self, documents: Iterable[Iterable[str]], *, k1: float = 1.2, b: float = 0.75):
         self.k1 = k1
-        self.size = len(documents)
-        counted = [Counter(terms) for terms in documents]
-        lengths = [sum(c.values()) for c in counted]
-        avgdl = (sum(lengths) / self.size) if self.size and sum(lengths) else 1.0
-        postings: dict[str, tuple[list[int], list[float]]] = {}
-        for position, (counts, length) in enumerate(zip(counted, lengths, strict=True)):
-            norm = k1 * (1.0 - b + b * length / avgdl)
+        counted: list[Counter] = []
+        lengths = array("i")
+        for terms in documents:
+            counts = Counter(terms)
+            counted.append(counts)
+            lengths.append(sum(counts.values()))
+        self.size = len(counted)
+        total = sum(lengths)
+        avgdl = (total / self.size) if self.size and total else 1.0
+        positions: dict[str, array] = {}
+        saturated: dict[str, array] = {}
+        for position, counts in enumerate(counted):
+            norm = k1 * (1.0 - b + b * lengths[position] / avgdl)
             for term, tf in counts.items():
-                entry = postings.get(term)
+                entry = positions.get(term)
                 if entry is None:
-                    entry = postings[term] = ([], [])
-                entry[0].append(position)
-                entry[1].append(tf * (k1 + 1.0) / (tf + norm))
-        self.postings = postings
-        self.terms_of = [frozenset(counts) for counts in counted]
+                    entry = positions[term] = array("i")
+                    saturated[term] = array("f")
+                entry.append(position)
+                saturated[term].append(tf * (k1 + 1.0) / (tf + norm))
+            counted[position] = None  # free as we go: a large category's counters are the peak of memory
+        self.postings = {term: (positions[term], saturated[term]) for term in positions}
 
     def idf(self, term: str) -> float:
         """Always positive (the Lucene form), so a common term never counts against a document."""
@@ -109,6 +175,16 @@ class BM25Index:
         return scores
 
     def matched_terms(self, position: int, terms: Iterable[str]) -> list[str]:
-        """The query terms a document contains, rarest first (what a reason should name)."""
-        present = [t for t in dict.fromkeys(terms) if t in self.terms_of[position]]
-        return sorted(present, key=lambda t: (len(self.postings[t][0]), t))
+        """The query terms a document contains, rarest first (what a reason names).
+
+        Read from the postings (positions are in order: a binary search per term), so
+        the index keeps no copy of each document's terms.
+        """
+        found = []
+        for term in dict.fromkeys(terms):
+            positions = self.postings.get(term, (None,))[0]
+            if positions is not None:
+                at = bisect.bisect_left(positions, position)
+                if at < len(positions) and positions[at] == position:
+                    found.append(term)
+        return sorted(found, key=lambda t: (len(self.postings[t][0]), t))

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from currency.selectors import extra_matches_available
 from currency.services import pot_spend
 from imatch.errors import DomainError
+from marketplace.candidates import clear_pool_cache
 from marketplace.errors import InvalidTransition, WrongSide
 from marketplace.models import Match, MatchStatus
 from marketplace.services import matches
@@ -142,6 +143,7 @@ def test_the_number_of_queries_does_not_grow_with_the_providers(category):
         seeker = make_seeker(category)
         for _ in range(providers):
             make_provider(category)
+        clear_pool_cache()  # both cold: the index and the answering histories are read
         with CaptureQueriesContext(connection) as captured:
             made = matches.match_run_for_seeker(seeker=seeker)
         assert made

@@ -41,7 +41,7 @@ def test_a_warm_index_costs_three_queries_whatever_the_number_of_providers(categ
     candidates.candidate_pool(category)
     assert len(warm) == 3  # specialties, fingerprint, loads
     assert len(queries_of(lambda: candidates.candidate_pool(category))) == 3
-    assert len(cold) == 6  # + providers, their specialties, all provider ids
+    assert len(cold) == 8  # + providers, their specialties, all provider ids; answering histories, leads ever
 
 
 def test_a_rating_or_a_price_change_is_applied_without_a_rebuild(category):
@@ -108,3 +108,13 @@ def test_what_a_rolled_back_transaction_showed_the_index_is_forgotten(category, 
         assert best_for(seeker) == []  # the cached index now holds the deactivation
         raise RuntimeError("rolled back")
     assert best_for(seeker) == [provider.pk]  # the latest change moved back: rebuilt
+
+
+def test_warm_pools_builds_every_active_category_so_the_first_request_is_warm(category):
+    for _ in range(3):
+        make_provider(category)
+    paused = make_category(name="paused", display_name="Paused", active=False)
+    candidates.clear_pool_cache()
+    assert candidates.warm_pools() == {category.name: 3}
+    assert paused.name not in candidates.warm_pools()
+    assert len(queries_of(lambda: candidates.candidate_pool(category))) == 3  # specialties, fingerprint, loads
