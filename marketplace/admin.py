@@ -240,7 +240,7 @@ class ProviderAdmin(ServiceFormAdmin):
         "rating_avg",
         "rating_count",
     ]
-    actions = ["verify_license"]
+    actions = ["verify_license", "unverify_license"]
 
     @admin.display(description="Phase 1 advisor")
     def phase1_status(self, provider: Provider) -> str:
@@ -267,6 +267,12 @@ class ProviderAdmin(ServiceFormAdmin):
                 self.message_user(request, f"{provider}: {error.message}", messages.ERROR)
         if verified:
             self.message_user(request, f"Verified {verified} providers.", messages.SUCCESS)
+
+    @admin.action(description="Withdraw the license verification of selected providers")
+    def unverify_license(self, request, queryset):
+        for provider in queryset:
+            profiles.provider_unverify_license(provider=provider, operator=request.user)
+        self.message_user(request, f"Withdrew the verification of {len(queryset)} providers.", messages.SUCCESS)
 
 
 # --- The core loop ---------------------------------------------------------------------

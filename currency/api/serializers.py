@@ -1,6 +1,7 @@
 """API shapes of POT: validation of types and sizes only (rules live in currency.services)."""
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from currency.models import EarningRule, PotTransaction, Purchase, Redemption, SpendOption
@@ -52,6 +53,7 @@ class PotTransactionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(PurchaseEffectSerializer(allow_null=True, help_text="What a spend bought; null otherwise."))
     def get_effect(self, row: PotTransaction) -> dict | None:
         purchase = getattr(row, "purchase", None) if row.transaction_type == "spend" else None
         return PurchaseEffectSerializer(purchase).data if purchase else None
@@ -84,6 +86,7 @@ class BalanceSerializer(serializers.Serializer):
     )
     level = serializers.SerializerMethodField()
 
+    @extend_schema_field(LevelSerializer)
     def get_level(self, summary) -> dict:
         return LevelSerializer(summary.level.as_dict(summary.lifetime_earned)).data
 

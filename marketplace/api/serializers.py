@@ -1,6 +1,7 @@
 """API shapes of people and profiles; validation of types and sizes only (rules live in services)."""
 
 from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from categories.models import Category
@@ -129,10 +130,13 @@ class SeekerSerializer(serializers.ModelSerializer):
         extra_kwargs = {"needs_description": {"max_length": 5000}}
 
 
-class ProviderSerializer(serializers.ModelSerializer):
-    """A provider as the directory shows it; the owner and staff also see the private fields."""
+class ProviderPublicSerializer(serializers.ModelSerializer):
+    """A provider as the directory shows it; the owner and staff also see the private fields.
 
-    # Left out of the answer for anyone but the owner and staff (so the schema never requires them).
+    `user`, `license_number` and `max_active_clients` are present only for the provider's
+    owner and staff (so the schema never requires them here).
+    """
+
     PRIVATE_FIELDS = ("license_number", "max_active_clients", "user")
 
     category = serializers.SlugRelatedField(slug_field="name", queryset=Category.objects.all())
@@ -189,6 +193,27 @@ class ProviderSerializer(serializers.ModelSerializer):
         return data
 
 
+class ProviderSerializer(ProviderPublicSerializer):
+    """A provider as its owner and staff see it (creating and editing): every field, private ones too."""
+
+    PRIVATE_FIELDS = ()
+
+    class Meta(ProviderPublicSerializer.Meta):
+        pass
+
+
+class LicenseVerificationSerializer(serializers.Serializer):
+    """Staff verify or withdraw a provider's license: the provider's verification as it now stands."""
+
+    id = serializers.IntegerField()
+    business_name = serializers.CharField()
+    category = serializers.CharField(source="category.name")
+    license_number = serializers.CharField()
+    license_verified = serializers.BooleanField()
+    license_verified_at = serializers.DateTimeField(allow_null=True)
+    license_verified_by = serializers.IntegerField(source="license_verified_by_id", allow_null=True)
+
+
 # --- The core loop: matches, engagements, ratings ------------------------------------
 
 
@@ -220,6 +245,14 @@ class MatchSerializer(serializers.ModelSerializer):
     provider = MatchProviderSerializer()
     seeker = MatchSeekerSerializer()
     contact = serializers.SerializerMethodField()
+    score = serializers.DecimalField(max_digits=5, decimal_places=4, help_text="0 to 1, from the matching engine.")
+    reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Plain-language reasons, most telling first."
+    )
+    breakdown = serializers.DictField(
+        child=serializers.FloatField(min_value=0, max_value=1),
+        help_text="Each scored factor (need_fit, budget_fit, location, quality, …) → its value in [0, 1].",
+    )
 
     class Meta:
         model = Match
@@ -350,11 +383,16 @@ class EngagementSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 5})
+class StarsField(serializers.IntegerField):
+    """1 to 5 stars; the rating service refuses any other number (`invalid_stars`)."""
+
+
 class RatingSerializer(serializers.ModelSerializer):
     """Create with {engagement, stars, review}; the rated side follows from who rates."""
 
-    engagement = serializers.IntegerField(source="engagement_id")
-    stars = serializers.IntegerField()
+    engagement = serializers.IntegerField(source="engagement_id", min_value=1, max_value=10**18 - 1)
+    stars = StarsField(help_text="1 to 5.")
     review = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     rater = serializers.IntegerField(source="rater_id", read_only=True)
     rated = serializers.IntegerField(source="rated_id", read_only=True)
