@@ -10,7 +10,7 @@ WORKERS ?= 3
 DEMO_ARGS ?=
 BACKUP_DIR ?= backups
 
-.PHONY: run demo worker test install env migrate seed serve backup restore lint format clean
+.PHONY: run demo worker test install env migrate seed serve backup restore lint format clean api-schema api-check
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,19 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+
+# The API schema as integrators get it from /api/v1/schema/ (drf-spectacular's validation, no warning).
+api-schema: install
+	mkdir -p build
+	DJANGO_DEBUG=true DJANGO_SECRET_KEY=schema-only $(BIN)/python manage.py spectacular \
+		--file build/schema.yaml --validate --fail-on-warn
+
+# The API contract beside the Python one (tests/api/test_generated_client.py): TypeScript types
+# from the schema compiled against clients/typescript/usage.ts, and Redocly's recommended rules.
+# The Node tools are pinned in package-lock.json (`npm ci`).
+api-check: api-schema
+	npm ci --no-audit --no-fund
+	npm run api:check
 
 format: install
 	$(BIN)/ruff format .

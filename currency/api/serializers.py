@@ -168,7 +168,7 @@ class RedemptionRejectSerializer(serializers.Serializer):
 
 
 class AdjustmentRequestSerializer(serializers.Serializer):
-    user = serializers.IntegerField(min_value=1)
+    user = serializers.IntegerField(min_value=1, max_value=10**18 - 1)
     amount = serializers.IntegerField(min_value=-POT_MAX, max_value=POT_MAX)
     reason = serializers.CharField(max_length=500)
 

@@ -36,7 +36,7 @@ from currency.errors import (
     WrongAudience,
 )
 from currency.models import PotTransaction, Redemption
-from imatch.api import refuses
+from imatch.api import ID_SCHEMA, refuses
 from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
 from imatch.errors import NotFound, PermissionDenied
@@ -44,7 +44,9 @@ from imatch.errors import NotFound, PermissionDenied
 # `?user=`: not an id, someone else's wallet (staff only), no such user
 WALLET_OWNER_REFUSALS = (CommonCode.INVALID, PermissionDenied, NotFound)
 IDEMPOTENT_REFUSALS = (ErrorCode.INVALID_IDEMPOTENCY_KEY, IdempotencyConflict)
-USER_PARAMETER = OpenApiParameter("user", OpenApiTypes.INT, description="Staff only: another user's wallet.")
+USER_PARAMETER = OpenApiParameter(
+    "user", {**ID_SCHEMA, "minimum": 1}, description="Staff only: another user's wallet (a user id)."
+)
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
