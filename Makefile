@@ -69,16 +69,14 @@ lint: install
 
 # The API schema as integrators get it from /api/v1/schema/ (drf-spectacular's validation, no warning).
 api-schema: install
-	mkdir -p build
 	DJANGO_DEBUG=true DJANGO_SECRET_KEY=schema-only $(BIN)/python manage.py spectacular \
-		--file build/schema.yaml --validate --fail-on-warn
+		--file tests/api/contract/schema.yaml --validate --fail-on-warn
 
 # The API contract beside the Python one (tests/api/test_generated_client.py): TypeScript types
-# from the schema compiled against clients/typescript/usage.ts, and Redocly's recommended rules.
-# The Node tools are pinned in package-lock.json (`npm ci`).
+# from the schema compiled against tests/api/contract/usage.ts, and Redocly's recommended rules.
+# The Node tools are pinned in tests/api/contract/package-lock.json (`npm ci`).
 api-check: api-schema
-	npm ci --no-audit --no-fund
-	npm run api:check
+	cd tests/api/contract && npm ci --no-audit --no-fund && npm run api:check
 
 format: install
 	$(BIN)/ruff format .

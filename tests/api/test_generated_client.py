@@ -24,8 +24,7 @@ from currency.seed import seed_missing
 from marketplace.services.tokens import api_token_issue
 from tests.marketplace.factories import UserFactory
 
-ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "clients" / "python" / "config.yaml"
+CONFIG = Path(__file__).resolve().parent / "contract" / "openapi-python-client.yaml"
 PASSWORD = "a-long-passphrase-42"
 
 pytestmark = pytest.mark.django_db(transaction=True)
