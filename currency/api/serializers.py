@@ -1,7 +1,7 @@
 """API shapes of POT: validation of types and sizes only (rules live in currency.services)."""
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from currency.models import EarningRule, PotTransaction, Purchase, Redemption, SpendOption
@@ -121,6 +121,11 @@ class RatesSerializer(serializers.Serializer):
         }
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("A profile boost", value={"option": "profile_boost", "expected_cost": 200}, request_only=True)
+    ]
+)
 class SpendRequestSerializer(serializers.Serializer):
     option = serializers.SlugField(max_length=64)
     expected_cost = serializers.IntegerField(
@@ -134,6 +139,13 @@ class SpendResultSerializer(serializers.Serializer):
     effect = PurchaseEffectSerializer(source="purchase")
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Redeem 500 POT", value={"pot_amount": 500, "payment_method": "PayPal dana@example.com"}, request_only=True
+        )
+    ]
+)
 class RedeemRequestSerializer(serializers.Serializer):
     pot_amount = serializers.IntegerField(min_value=1, max_value=POT_MAX)
     payment_method = serializers.CharField(max_length=200)
@@ -159,14 +171,33 @@ class RedemptionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("Paid", value={"payout_reference": "PAYPAL-7GH21"}, request_only=True)]
+)
 class RedemptionApproveSerializer(serializers.Serializer):
     payout_reference = serializers.CharField(max_length=200)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Rejected", value={"reason": "The payment method is not an account in your name."}, request_only=True
+        )
+    ]
+)
 class RedemptionRejectSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A correction",
+            value={"user": 7, "amount": -150, "reason": "Duplicate award reversed (ticket 4312)."},
+            request_only=True,
+        )
+    ]
+)
 class AdjustmentRequestSerializer(serializers.Serializer):
     user = serializers.IntegerField(min_value=1, max_value=10**18 - 1)
     amount = serializers.IntegerField(min_value=-POT_MAX, max_value=POT_MAX)

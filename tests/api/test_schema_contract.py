@@ -2,7 +2,7 @@
 
 They hold for every operation of `/api/v1/schema/`, so a new endpoint is checked as soon as it
 is routed: a summary of its own, a tag, a description; staff-only ones marked; integer path ids;
-its 4xx answers documented; JSON request bodies; request components free of read-only fields;
+its 4xx answers documented; JSON request bodies with an example; request components free of read-only fields;
 a minimum and a maximum on every number a client sends; a type on every response field.
 (The Error component and each operation's codes: tests/api/test_error_catalogue.py; the live
 contract, through a generated client: tests/api/test_generated_client.py.)
@@ -121,6 +121,7 @@ def test_request_bodies_are_json_with_components_of_their_own(schema):
         component = _resolve(schema, {"$ref": reference})
         read_only = [name for name, field in component.get("properties", {}).items() if field.get("readOnly")]
         assert read_only == [], f"{label}: read-only fields in the request body: {read_only}"
+        assert body["content"]["application/json"].get("examples"), f"{label}: no example body"
 
 
 def test_every_number_a_client_sends_has_bounds(schema):
