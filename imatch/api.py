@@ -176,10 +176,16 @@ class ErrorDocumentingAutoSchema(AutoSchema):
 
     - each operation's 4xx responses with the codes it can answer (the `Error` component),
       and `Retry-After` on 429;
-    - JSON request bodies only (multipart only where a file is uploaded);
+    - JSON request bodies only (multipart only where a file is uploaded), in components of
+      their own (`COMPONENT_SPLIT_REQUEST`: `SpendRequestSerializer` is `SpendRequest`);
+    - every field of a response component required, but the ones a serializer may leave out;
     - integer path ids (`ID_PATTERN`);
-    - a summary for every operation: the first line of the handler's docstring, or for the
-      mixins' list/retrieve/create/update the model's name; staff-only operations say so.
+    - public operations with an empty `security`, so that a generated client needs no token;
+    - a summary for every operation: `@extend_schema(summary=…)`, else the first line of the
+      handler's docstring, or for the mixins' list/retrieve/create/update the model's name;
+      staff-only operations say so (description and `x-staff-only`).
+
+    tests/api/test_schema_contract.py holds every operation to these rules.
     """
 
     def _get_response_bodies(self, direction="response"):
