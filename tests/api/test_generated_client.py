@@ -51,10 +51,14 @@ def _generate(schema_url: str, into: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def imatch_client(live_server, tmp_path_factory):
-    """The generated package, imported: the package and every module in it (generated once per run)."""
+def imatch_client(live_server, tmp_path_factory, django_db_blocker):
+    """The generated package, imported: the package and every module in it (generated once per run).
+
+    Module-scoped, so outside any test's database access: the schema request may read the
+    database (the cache table, the session), which the live server is allowed to here."""
     into = tmp_path_factory.mktemp("generated")
-    _generate(f"{live_server.url}/api/v1/schema/", into)
+    with django_db_blocker.unblock():
+        _generate(f"{live_server.url}/api/v1/schema/", into)
     sys.path.insert(0, str(into))
     try:
         package = importlib.import_module("imatch_client")
