@@ -10,7 +10,7 @@ WORKERS ?= 3
 DEMO_ARGS ?=
 BACKUP_DIR ?= backups
 
-.PHONY: run demo worker test install env migrate seed serve backup restore lint format clean screenshots
+.PHONY: run demo worker test install env migrate seed serve backup restore lint format clean screenshots api-schema api-check
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,17 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+
+# The API schema as integrators get it from /api/v1/schema/ (drf-spectacular's validation, no warning).
+api-schema: install
+	DJANGO_DEBUG=true DJANGO_SECRET_KEY=schema-only $(BIN)/python manage.py spectacular \
+		--file tests/api/contract/schema.yaml --validate --fail-on-warn
+
+# The API contract beside the Python one (tests/api/test_generated_client.py): TypeScript types
+# from the schema compiled against tests/api/contract/usage.ts, and Redocly's recommended rules.
+# The Node tools are pinned in tests/api/contract/package-lock.json (`npm ci`).
+api-check: api-schema
+	cd tests/api/contract && npm ci --no-audit --no-fund && npm run api:check
 
 format: install
 	$(BIN)/ruff format .

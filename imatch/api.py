@@ -13,16 +13,21 @@ import importlib
 from collections.abc import Callable
 from typing import TypeVar
 
+import django_filters
+from django import forms
 from django.apps import apps
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import force_instance, get_doc
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework import permissions as drf_permissions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from imatch.converters import ID_PATTERN
 from imatch.errors import DomainError, ErrorCode
 
 F = TypeVar("F", bound=Callable)
@@ -104,6 +109,8 @@ REQUEST_TOO_LARGE_MESSAGE = "The request body is too large."
 class ErrorSerializer(serializers.Serializer):
     """The body of every 4xx answer (the `Error` component of the schema)."""
 
+    OPTIONAL_FIELDS = ("fields",)  # only for bad input
+
     detail = serializers.CharField(help_text="What went wrong, in words a person can read.")
     code = serializers.CharField(help_text="A stable code; the enum lists every app's codes.")
     fields = serializers.DictField(
@@ -134,8 +141,52 @@ def refuses(*refusals: Refusal) -> Callable[[F], F]:
     return decorate
 
 
+# A row id in a path (`imatch.converters.ID_PATTERN`): an integer of at most 18 digits.
+ID_SCHEMA = {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}
+RETRY_AFTER_HEADER = {
+    "schema": {"type": "integer", "minimum": 0},
+    "description": "Seconds to wait before trying again.",
+}
+# Summaries of the actions DRF's mixins provide, by action (`{name}`: the model's verbose name).
+STANDARD_SUMMARIES = {
+    "list": "List {plural}",
+    "retrieve": "Get a {name}",
+    "create": "Create a {name}",
+    "partial_update": "Update a {name}",
+    "update": "Replace a {name}",
+    "destroy": "Delete a {name}",
+}
+STAFF_ONLY = "Staff only."
+
+
+@extend_schema_field({**ID_SCHEMA, "minimum": 1})
+class IdFilter(django_filters.NumberFilter):
+    """A filter on a row id (`?user=7`): an integer in the schema and in the form field."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", ID_SCHEMA["maximum"])
+        super().__init__(*args, **kwargs)
+
+
 class ErrorDocumentingAutoSchema(AutoSchema):
-    """drf-spectacular's AutoSchema, plus each operation's 4xx responses with the codes it can answer."""
+    """drf-spectacular's AutoSchema, made into a contract a generated client can use.
+
+    - each operation's 4xx responses with the codes it can answer (the `Error` component),
+      and `Retry-After` on 429;
+    - JSON request bodies only (multipart only where a file is uploaded), in components of
+      their own (`COMPONENT_SPLIT_REQUEST`: `SpendRequestSerializer` is `SpendRequest`);
+    - every field of a response component required, but the ones a serializer may leave out;
+    - integer path ids (`ID_PATTERN`);
+    - public operations with an empty `security`, so that a generated client needs no token;
+    - a summary for every operation: `@extend_schema(summary=…)`, else the first line of the
+      handler's docstring, or for the mixins' list/retrieve/create/update the model's name;
+      staff-only operations say so (description and `x-staff-only`).
+
+    tests/api/test_schema_contract.py holds every operation to these rules.
+    """
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -147,16 +198,87 @@ class ErrorDocumentingAutoSchema(AutoSchema):
                 "content": {"application/json": {"schema": self._error_component_ref()}},
                 "description": f"{HTTP_REASONS.get(status_code, 'Error')}. Codes: {listed}.",
             }
+            if status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+                responses[str(status_code)]["headers"] = {"Retry-After": RETRY_AFTER_HEADER}
         return responses
 
+    def map_parsers(self) -> list[str]:
+        """One request content type: JSON, or multipart where the body carries a file."""
+        serializer = force_instance(self.get_request_serializer())
+        fields = getattr(serializer, "fields", None) or {}
+        if any(isinstance(field, serializers.FileField) for field in fields.values()):
+            return ["multipart/form-data"]
+        return ["application/json"]
+
+    def _resolve_path_parameters(self, variables):
+        parameters = super()._resolve_path_parameters(variables)
+        for parameter in parameters:
+            if parameter["schema"].get("pattern", "").strip("^$") == ID_PATTERN:
+                parameter["schema"] = dict(ID_SCHEMA)
+        return parameters
+
+    def get_serializer_name(self, serializer, direction) -> str:
+        """`SpendRequestSerializer` is the `SpendRequest` component (split requests add `Request` once)."""
+        name = super().get_serializer_name(serializer, direction).removesuffix("Serializer")
+        if direction == "request" and name.endswith("Request"):
+            return name.removesuffix("Request")
+        return name
+
+    def get_operation(self, *args, **kwargs):
+        """Public operations (AllowAny) say so with an empty `security`: a generated client calls
+        them without a token. A token, when sent, still identifies the caller (e.g. `?mine=1`)."""
+        operation = super().get_operation(*args, **kwargs)
+        if operation is not None and "security" not in operation:
+            operation["security"] = []
+        return operation
+
+    def get_auth(self) -> list[dict]:
+        auth = super().get_auth()
+        return [] if {} in auth else auth
+
+    def _staff_only(self) -> bool:
+        return any(isinstance(p, drf_permissions.IsAdminUser) for p in self.view.get_permissions())
+
+    def get_summary(self) -> str | None:
+        action = getattr(self.view, "action", None)
+        handler_doc = get_doc(self._handler()) if action not in STANDARD_SUMMARIES else ""
+        if handler_doc:
+            return handler_doc.split("\n", 1)[0].rstrip(".")
+        model = getattr(getattr(self.view, "queryset", None), "model", None) or getattr(
+            getattr(getattr(self.view, "serializer_class", None), "Meta", None), "model", None
+        )
+        if action in STANDARD_SUMMARIES and model is not None:
+            meta = model._meta
+            name = str(meta.verbose_name)
+            summary = STANDARD_SUMMARIES[action].format(name=name, plural=meta.verbose_name_plural)
+            return summary.replace(" a ", " an ") if name[0] in "aeiou" else summary
+        view_doc = get_doc(self.view.__class__)
+        return view_doc.split("\n", 1)[0].rstrip(".") if view_doc else None
+
+    def get_description(self) -> str:
+        description = super().get_description()
+        if self._staff_only():
+            return f"{STAFF_ONLY} {description}".strip()
+        return description
+
+    def get_extensions(self) -> dict:
+        extensions = super().get_extensions()
+        if self._staff_only():
+            extensions = {**extensions, "x-staff-only": True}
+        return extensions
+
     def _map_basic_serializer(self, serializer, direction):
-        """A serializer's `PRIVATE_FIELDS` (left out for some viewers) are never required in a response."""
+        """In a response every field is required (DRF renders them all, null or not), except a
+        serializer's `PRIVATE_FIELDS` (left out for some viewers) and `OPTIONAL_FIELDS`."""
         schema = super()._map_basic_serializer(serializer, direction)
-        private = set(getattr(serializer, "PRIVATE_FIELDS", ()))
-        if direction == "response" and private and "required" in schema:
-            schema["required"] = [name for name in schema["required"] if name not in private]
-            if not schema["required"]:
-                del schema["required"]
+        if direction != "response":
+            return schema
+        optional = {*getattr(serializer, "PRIVATE_FIELDS", ()), *getattr(serializer, "OPTIONAL_FIELDS", ())}
+        required = [name for name in schema.get("properties", {}) if name not in optional]
+        if required:
+            schema["required"] = required
+        else:
+            schema.pop("required", None)
         return schema
 
     def _error_component_ref(self) -> dict:
@@ -181,7 +303,7 @@ class ErrorDocumentingAutoSchema(AutoSchema):
         permissions_ = self.view.get_permissions()
         if not any(isinstance(p, drf_permissions.AllowAny) for p in permissions_):
             codes.setdefault(401, set()).update({ErrorCode.NOT_AUTHENTICATED, ErrorCode.AUTHENTICATION_FAILED})
-        if any(isinstance(p, drf_permissions.IsAdminUser) for p in permissions_):
+        if self._staff_only():
             codes.setdefault(403, set()).add(ErrorCode.PERMISSION_DENIED)
         if "{" in self.path:
             codes.setdefault(404, set()).add(ErrorCode.NOT_FOUND)

@@ -43,6 +43,17 @@ class BoundedLimitOffsetPagination(pagination.LimitOffsetPagination):
     def get_offset(self, request) -> int:
         return self._parameter(request, self.offset_query_param, minimum=0) or 0
 
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        """DRF's page schema in OpenAPI 3.1 terms: `next` and `previous` are a URL or null."""
+        page = super().get_paginated_response_schema(schema)
+        for link in ("next", "previous"):
+            page["properties"][link] = {
+                "type": ["string", "null"],
+                "format": "uri",
+                "description": f"The {link} page's URL; null at the {'end' if link == 'next' else 'start'}.",
+            }
+        return page
+
     def get_schema_operation_parameters(self, view) -> list[dict]:
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:

@@ -13,12 +13,13 @@ from rest_framework.views import APIView
 
 
 class ApiRootView(APIView):
-    """The API's front door: links to the interactive docs, ReDoc and the OpenAPI schema."""
+    """The API's front door: links to the interactive docs, ReDoc and the schema."""
 
     permission_classes = [AllowAny]
 
     @extend_schema(
         operation_id="api_root",
+        tags=["docs"],
         responses=inline_serializer(
             "ApiRoot",
             {

@@ -267,6 +267,30 @@ SPECTACULAR_SETTINGS = {
     "matches, engagements and the POT currency.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # A contract a generated client can use (README "API"): separate request and response
+    # components (no read-only field is a create argument), integer `<id:…>` path ids.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "OAS_VERSION": "3.1.0",
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}},
+    # Relative: the server that serves this schema (paths start with /api/v1/).
+    "SERVERS": [{"url": "/", "description": "The server this schema is served from."}],
+    "TAGS": [
+        {"name": "auth", "description": "Accounts and API tokens (`Authorization: Token …`)."},
+        {"name": "me", "description": "The logged-in person and their profiles."},
+        {"name": "categories", "description": "Service categories and their specialties; staff launch them."},
+        {"name": "seekers", "description": "Seeker profiles: what a person needs; matching runs from one."},
+        {"name": "providers", "description": "The public provider directory and providers' own profiles."},
+        {"name": "matches", "description": "Suggested providers; introductions, accepting and declining."},
+        {"name": "engagements", "description": "Agreed work with its deal value and commission."},
+        {"name": "ratings", "description": "Ratings the two sides of an engagement give each other."},
+        {"name": "pot", "description": "The POT wallet: balance, ledger, spending and redemptions."},
+        {"name": "users", "description": "Operators' account actions."},
+        {"name": "referrals", "description": "The people you referred and what each step earned you."},
+        {"name": "notifications", "description": "Your in-app notifications: read, mark read."},
+        {"name": "threads", "description": "Conversations on introduced matches: messages between the two sides."},
+        {"name": "operations", "description": "Operators' figures: the weekly report."},
+        {"name": "docs", "description": "Where the API is documented."},
+    ],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "imatch.api.error_code_enum_hook",

@@ -306,7 +306,7 @@ class ProviderAdmin(ServiceFormAdmin):
         "rating_avg",
         "rating_count",
     ]
-    actions = ["verify_license"]
+    actions = ["verify_license", "unverify_license"]
 
     @admin.display(description="license", ordering="license_verified")
     def license(self, provider: Provider) -> str:
@@ -344,6 +344,12 @@ class ProviderAdmin(ServiceFormAdmin):
                 self.message_user(request, f"{provider}: {error.message}", messages.ERROR)
         if verified:
             self.message_user(request, f"Verified {counted(verified, 'provider')}.", messages.SUCCESS)
+
+    @admin.action(description="Withdraw the license verification of selected providers")
+    def unverify_license(self, request, queryset):
+        for provider in queryset:
+            profiles.provider_unverify_license(provider=provider, operator=request.user)
+        self.message_user(request, f"Withdrew the verification of {len(queryset)} providers.", messages.SUCCESS)
 
 
 # --- The core loop ---------------------------------------------------------------------

@@ -141,6 +141,13 @@ ROWS: dict[str, list[Case]] = {
         case("get", "/api/v1/providers/{provider}/", 200, 200, 200, 200, 200),
         case("patch", "/api/v1/providers/{provider}/", 401, 404, 200, 404, 200, bio="Now also estate planning."),
     ],
+    # Staff verify a license (this provider gave no license number: a 400 means access passed) or withdraw it.
+    "api/v1/^providers/(?P<pk>[0-9]{1,18})/verify-license/$": [
+        case("post", "/api/v1/providers/{provider}/verify-license/", 401, 403, 403, 403, 400)
+    ],
+    "api/v1/^providers/(?P<pk>[0-9]{1,18})/unverify-license/$": [
+        case("post", "/api/v1/providers/{provider}/unverify-license/", 401, 403, 403, 403, 200)
+    ],
     # --- API: the core loop ----------------------------------------------------------------
     "api/v1/^matches/$": [case("get", "/api/v1/matches/", 401, 200, 200, 200, 200)],
     "api/v1/^matches/(?P<pk>[0-9]{1,18})/$": [

@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -11,10 +11,12 @@ from categories.api.serializers import CategorySerializer
 from categories.models import Category
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("include_inactive", OpenApiTypes.BOOL, description="Staff only: list inactive ones too.")
-    ]
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("include_inactive", OpenApiTypes.BOOL, description="Staff only: list inactive ones too.")
+        ]
+    )
 )
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     """Active categories for everyone; staff also see inactive ones and launch or deactivate them."""
@@ -46,11 +48,13 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses=CategorySerializer)
     @action(detail=True, methods=["post"])
     def activate(self, request: Request, name: str) -> Response:
+        """Launch a category."""
         category = services.category_launch(category=self.get_object())
         return Response(CategorySerializer(selectors.category_get(name=category.name, include_inactive=True)).data)
 
     @extend_schema(request=None, responses=CategorySerializer)
     @action(detail=True, methods=["post"])
     def deactivate(self, request: Request, name: str) -> Response:
+        """Deactivate a category."""
         category = services.category_deactivate(category=self.get_object())
         return Response(CategorySerializer(selectors.category_get(name=category.name, include_inactive=True)).data)

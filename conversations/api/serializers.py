@@ -1,3 +1,4 @@
+from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from conversations.models import Message
@@ -15,6 +16,15 @@ class MessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A message",
+            value={"body": "Hello! Could we talk about my retirement plan on Thursday afternoon?"},
+            request_only=True,
+        )
+    ]
+)
 class MessagePostSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=Message.BODY_MAX, help_text="Plain text, at most 2,000 characters.")
 

@@ -5,7 +5,7 @@ included, gets 404 (operators read threads in the admin).
 """
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -25,6 +25,10 @@ from imatch.errors import ErrorCode as CommonCode
 from marketplace.models import Match
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List your conversations, latest activity first"),
+    retrieve=extend_schema(summary="Get one of your conversations (id: the match's)"),
+)
 class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The person's conversations, latest activity first, with unread counts; read, write, mark read."""
 
@@ -44,7 +48,10 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(request=None, responses=MessageSerializer(many=True))
     @action(detail=True, methods=["get"], serializer_class=MessageSerializer)
     def messages(self, request: Request, pk: str) -> Response:
-        """The thread's messages, oldest first (paginated). Reading them here does not mark them read."""
+        """The thread's messages, oldest first (paginated).
+
+        Reading them here does not mark them read: `POST …/read/` does.
+        """
         match = selectors.thread_for_user(user=request.user, match_id=int(pk))
         page = self.paginate_queryset(selectors.messages_of(match=match))
         return self.get_paginated_response(MessageSerializer(page, many=True).data)

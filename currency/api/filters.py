@@ -3,6 +3,7 @@
 import django_filters
 
 from currency.models import PotTransaction, Redemption, RedemptionStatus, TransactionType
+from imatch.api import IdFilter
 
 
 class PotTransactionFilter(django_filters.FilterSet):
@@ -11,7 +12,7 @@ class PotTransactionFilter(django_filters.FilterSet):
     reason = django_filters.CharFilter(field_name="category", label="Same as category")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    user = django_filters.NumberFilter(field_name="user_id", label="Staff: this user's rows")
+    user = IdFilter(field_name="user_id", label="Staff: this user's rows")
 
     class Meta:
         model = PotTransaction
@@ -20,7 +21,7 @@ class PotTransactionFilter(django_filters.FilterSet):
 
 class RedemptionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=RedemptionStatus.choices)
-    user = django_filters.NumberFilter(field_name="user_id", label="Staff: this user's redemptions")
+    user = IdFilter(field_name="user_id", label="Staff: this user's redemptions")
 
     class Meta:
         model = Redemption

@@ -1,6 +1,7 @@
 """API shapes of POT: validation of types and sizes only (rules live in currency.services)."""
 
 from django.conf import settings
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from currency.models import EarningRule, PotTransaction, Purchase, Redemption, SpendOption
@@ -53,6 +54,7 @@ class PotTransactionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(PurchaseEffectSerializer(allow_null=True, help_text="What a spend bought; null otherwise."))
     def get_effect(self, row: PotTransaction) -> dict | None:
         purchase = getattr(row, "purchase", None) if row.transaction_type == "spend" else None
         return PurchaseEffectSerializer(purchase).data if purchase else None
@@ -85,6 +87,7 @@ class BalanceSerializer(serializers.Serializer):
     )
     level = serializers.SerializerMethodField()
 
+    @extend_schema_field(LevelSerializer)
     def get_level(self, summary) -> dict:
         return LevelSerializer(summary.level.as_dict(summary.lifetime_earned)).data
 
@@ -119,6 +122,11 @@ class RatesSerializer(serializers.Serializer):
         }
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("A profile boost", value={"option": "profile_boost", "expected_cost": 200}, request_only=True)
+    ]
+)
 class SpendRequestSerializer(serializers.Serializer):
     option = serializers.SlugField(max_length=64)
     expected_cost = serializers.IntegerField(
@@ -132,6 +140,13 @@ class SpendResultSerializer(serializers.Serializer):
     effect = PurchaseEffectSerializer(source="purchase")
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Redeem 500 POT", value={"pot_amount": 500, "payment_method": "PayPal dana@example.com"}, request_only=True
+        )
+    ]
+)
 class RedeemRequestSerializer(serializers.Serializer):
     pot_amount = serializers.IntegerField(min_value=1, max_value=POT_MAX)
     payment_method = serializers.CharField(max_length=200)
@@ -158,16 +173,35 @@ class RedemptionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("Paid", value={"payout_reference": "PAYPAL-7GH21"}, request_only=True)]
+)
 class RedemptionApproveSerializer(serializers.Serializer):
     payout_reference = serializers.CharField(max_length=200)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Rejected", value={"reason": "The payment method is not an account in your name."}, request_only=True
+        )
+    ]
+)
 class RedemptionRejectSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A correction",
+            value={"user": 7, "amount": -150, "reason": "Duplicate award reversed (ticket 4312)."},
+            request_only=True,
+        )
+    ]
+)
 class AdjustmentRequestSerializer(serializers.Serializer):
-    user = serializers.IntegerField(min_value=1)
+    user = serializers.IntegerField(min_value=1, max_value=10**18 - 1)
     amount = serializers.IntegerField(min_value=-POT_MAX, max_value=POT_MAX)
     reason = serializers.CharField(max_length=500)
 

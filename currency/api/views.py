@@ -37,7 +37,7 @@ from currency.errors import (
     WrongAudience,
 )
 from currency.models import PotTransaction, Redemption
-from imatch.api import refuses
+from imatch.api import ID_SCHEMA, refuses
 from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
 from imatch.errors import NotFound, PermissionDenied
@@ -45,13 +45,25 @@ from imatch.errors import NotFound, PermissionDenied
 # `?user=`: not an id, someone else's wallet (staff only), no such user
 WALLET_OWNER_REFUSALS = (CommonCode.INVALID, PermissionDenied, NotFound)
 IDEMPOTENT_REFUSALS = (ErrorCode.INVALID_IDEMPOTENCY_KEY, IdempotencyConflict)
-USER_PARAMETER = OpenApiParameter("user", OpenApiTypes.INT, description="Staff only: another user's wallet.")
+USER_PARAMETER = OpenApiParameter(
+    "user", {**ID_SCHEMA, "minimum": 1}, description="Staff only: another user's wallet (a user id)."
+)
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
     location=OpenApiParameter.HEADER,
     description="A retry with the same key and body returns the first result and charges nothing; "
     "the same key with a different body answers 409.",
+)
+
+
+IDEMPOTENT_REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    response=[201],
+    enum=["true"],
+    description="Present (`true`) when the answer replays the first result of a retried `Idempotency-Key`.",
 )
 
 
@@ -69,13 +81,14 @@ def _created(data: dict, *, replayed: bool) -> Response:
 class BalanceView(APIView):
     """The wallet: what can be spent and what can be redeemed now (and why not more), its USD value, the level."""
 
-    @extend_schema(parameters=[USER_PARAMETER], responses=BalanceSerializer)
+    @extend_schema(summary="Get the POT balance", parameters=[USER_PARAMETER], responses=BalanceSerializer)
     @refuses(*WALLET_OWNER_REFUSALS)
     def get(self, request: Request) -> Response:
         owner = selectors.wallet_owner_for(viewer=request.user, user_id=request.query_params.get("user"))
         return Response(BalanceSerializer(selectors.wallet_summary(user=owner)).data)
 
 
+@extend_schema(summary="List POT transactions")
 class TransactionListView(generics.ListAPIView):
     """The wallet's ledger rows, newest first (staff: everyone's, or `?user=ID`)."""
 
@@ -97,7 +110,7 @@ class RatesView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses=RatesSerializer)
+    @extend_schema(summary="Get POT rates and spend options", responses=RatesSerializer)
     def get(self, request: Request) -> Response:
         rates = RatesSerializer.current(selectors.earning_rules_active(), selectors.spend_options_active())
         return Response(RatesSerializer(rates).data)
@@ -106,7 +119,12 @@ class RatesView(APIView):
 class SpendView(APIView):
     """Buy a spend option: the cost is burned and the effect recorded."""
 
-    @extend_schema(request=SpendRequestSerializer, responses={201: SpendResultSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(
+        summary="Spend POT on an option",
+        request=SpendRequestSerializer,
+        responses={201: SpendResultSerializer},
+        parameters=[IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
+    )
     @refuses(SpendOptionUnavailable, WrongAudience, InsufficientPot, PriceChanged, *IDEMPOTENT_REFUSALS)
     def post(self, request: Request) -> Response:
         serializer = SpendRequestSerializer(data=request.data)
@@ -123,7 +141,12 @@ class SpendView(APIView):
 class RedeemView(APIView):
     """Ask to redeem POT for USD: the POT is held at once until an operator decides."""
 
-    @extend_schema(request=RedeemRequestSerializer, responses={201: RedemptionSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(
+        summary="Ask to redeem POT for USD",
+        request=RedeemRequestSerializer,
+        responses={201: RedemptionSerializer},
+        parameters=[IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
+    )
     @refuses(
         ErrorCode.BELOW_MINIMUM,
         CommonCode.REQUIRED,
@@ -173,6 +196,7 @@ class RedemptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @refuses(AlreadyDecided, CommonCode.REQUIRED)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
+        """Approve a pending redemption (paid in USD)."""
         serializer = RedemptionApproveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         redemption = services.redemption_approve(
@@ -192,6 +216,7 @@ class RedemptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @refuses(AlreadyDecided, CommonCode.REQUIRED)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str) -> Response:
+        """Reject a pending redemption (the POT comes back)."""
         serializer = RedemptionRejectSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         redemption = services.redemption_reject(
@@ -205,7 +230,7 @@ class EconomyView(APIView):
 
     permission_classes = [permissions.IsAdminUser]
 
-    @extend_schema(responses=EconomySerializer)
+    @extend_schema(summary="Get the POT economy statistics", responses=EconomySerializer)
     def get(self, request: Request) -> Response:
         return Response(EconomySerializer(selectors.economy_statistics()).data)
 
@@ -216,7 +241,10 @@ class AdjustmentView(APIView):
     permission_classes = [permissions.IsAdminUser]
 
     @extend_schema(
-        request=AdjustmentRequestSerializer, responses={201: PotTransactionSerializer}, parameters=[IDEMPOTENCY_KEY]
+        summary="Adjust a POT balance",
+        request=AdjustmentRequestSerializer,
+        responses={201: PotTransactionSerializer},
+        parameters=[IDEMPOTENCY_KEY],
     )
     @refuses(NotFound, ErrorCode.ZERO, CommonCode.REQUIRED, InsufficientPot, *IDEMPOTENT_REFUSALS)
     def post(self, request: Request) -> Response:

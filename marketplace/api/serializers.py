@@ -1,6 +1,7 @@
 """API shapes of people and profiles; validation of types and sizes only (rules live in services)."""
 
 from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from categories.models import Category
@@ -24,6 +25,15 @@ class SpecialtySlugsField(serializers.ListField):
         return [specialty.slug for specialty in data.all()]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Sign up",
+            value={"email": "dana@example.com", "password": "a-long-passphrase", "name": "Dana Reyes"},
+            request_only=True,
+        )
+    ]
+)
 class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
@@ -44,6 +54,13 @@ class RegisteredUserSerializer(serializers.ModelSerializer):
         return self.context["token"]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Log in", value={"email": "dana@example.com", "password": "a-long-passphrase"}, request_only=True
+        )
+    ]
+)
 class TokenRequestSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
@@ -65,6 +82,9 @@ class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("The emailed token", value={"token": "eyJ1c2VyIjo3fQ:1tVx3a:Zm9v"}, request_only=True)]
+)
 class EmailVerifySerializer(serializers.Serializer):
     token = serializers.CharField(max_length=500, help_text="The token of the link emailed at sign-up.")
 
@@ -101,6 +121,24 @@ class MeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A seeker",
+            value={
+                "category": "financial_advisors",
+                "specialties": ["retirement-planning"],
+                "needs_description": "A plan to retire at 60 with a steady income.",
+                "budget_min": "100.00",
+                "budget_max": "300.00",
+                "city": "Austin",
+                "state": "TX",
+                "remote_ok": True,
+            },
+            request_only=True,
+        )
+    ]
+)
 class SeekerSerializer(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="name", queryset=Category.objects.all())
     specialties = SpecialtySlugsField()
@@ -129,10 +167,13 @@ class SeekerSerializer(serializers.ModelSerializer):
         extra_kwargs = {"needs_description": {"max_length": 5000}}
 
 
-class ProviderSerializer(serializers.ModelSerializer):
-    """A provider as the directory shows it; the owner and staff also see the private fields."""
+class ProviderPublicSerializer(serializers.ModelSerializer):
+    """A provider as the directory shows it; the owner and staff also see the private fields.
 
-    # Left out of the answer for anyone but the owner and staff (so the schema never requires them).
+    `user`, `license_number` and `max_active_clients` are present only for the provider's
+    owner and staff (so the schema never requires them here).
+    """
+
     PRIVATE_FIELDS = ("license_number", "max_active_clients", "user")
 
     category = serializers.SlugRelatedField(slug_field="name", queryset=Category.objects.all())
@@ -189,6 +230,48 @@ class ProviderSerializer(serializers.ModelSerializer):
         return data
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "A provider",
+            value={
+                "category": "financial_advisors",
+                "business_name": "Reyes Planning",
+                "bio": "Fee-only planner: retirement income for families.",
+                "specialties": ["retirement-planning"],
+                "years_experience": 12,
+                "license_number": "CRD-123456",
+                "pricing_min": "150.00",
+                "pricing_max": "300.00",
+                "city": "Austin",
+                "state": "TX",
+                "remote": True,
+            },
+            request_only=True,
+        )
+    ]
+)
+class ProviderSerializer(ProviderPublicSerializer):
+    """A provider as its owner and staff see it (creating and editing): every field, private ones too."""
+
+    PRIVATE_FIELDS = ()
+
+    class Meta(ProviderPublicSerializer.Meta):
+        pass
+
+
+class LicenseVerificationSerializer(serializers.Serializer):
+    """Staff verify or withdraw a provider's license: the provider's verification as it now stands."""
+
+    id = serializers.IntegerField()
+    business_name = serializers.CharField()
+    category = serializers.CharField(source="category.name")
+    license_number = serializers.CharField()
+    license_verified = serializers.BooleanField()
+    license_verified_at = serializers.DateTimeField(allow_null=True)
+    license_verified_by = serializers.IntegerField(source="license_verified_by_id", allow_null=True)
+
+
 # --- The core loop: matches, engagements, ratings ------------------------------------
 
 
@@ -220,6 +303,14 @@ class MatchSerializer(serializers.ModelSerializer):
     provider = MatchProviderSerializer()
     seeker = MatchSeekerSerializer()
     contact = serializers.SerializerMethodField()
+    score = serializers.DecimalField(max_digits=5, decimal_places=4, help_text="0 to 1, from the matching engine.")
+    reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Plain-language reasons, most telling first."
+    )
+    breakdown = serializers.DictField(
+        child=serializers.FloatField(min_value=0, max_value=1),
+        help_text="Each scored factor (need_fit, budget_fit, location, quality, …) → its value in [0, 1].",
+    )
 
     class Meta:
         model = Match
@@ -255,6 +346,9 @@ class MatchRunSerializer(serializers.Serializer):
     matches = MatchSerializer(many=True)
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("With a reason", value={"reason": "Spam reports from three seekers."}, request_only=True)]
+)
 class AccountChangeRequestSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=1000, allow_blank=True, help_text="Why (kept in the account's history; not shown to the person)."
@@ -277,18 +371,32 @@ class AccountSerializer(serializers.ModelSerializer):
         fields = ["id", "email", "name", "is_active", "status_changes"]
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("With a reason", value={"reason": "Not taking new clients this month."}, request_only=True)
+    ]
+)
 class DeclineSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("The deal value", value={"deal_value_usd": "1200.00"}, request_only=True)]
+)
 class EngagementReportSerializer(serializers.Serializer):
     deal_value_usd = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("With a reason", value={"reason": "We agreed not to go ahead."}, request_only=True)]
+)
 class EngagementCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
+@extend_schema_serializer(
+    examples=[OpenApiExample("With a reason", value={"reason": "The work was done and paid."}, request_only=True)]
+)
 class EngagementDisputeSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000, help_text="Why the engagement should stand; an operator reads it.")
 
@@ -350,11 +458,25 @@ class EngagementSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 5})
+class StarsField(serializers.IntegerField):
+    """1 to 5 stars; the rating service refuses any other number (`invalid_stars`)."""
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "Five stars",
+            value={"engagement": 42, "stars": 5, "review": "Clear, patient and on time."},
+            request_only=True,
+        )
+    ]
+)
 class RatingSerializer(serializers.ModelSerializer):
     """Create with {engagement, stars, review}; the rated side follows from who rates."""
 
-    engagement = serializers.IntegerField(source="engagement_id")
-    stars = serializers.IntegerField()
+    engagement = serializers.IntegerField(source="engagement_id", min_value=1, max_value=10**18 - 1)
+    stars = StarsField(help_text="1 to 5.")
     review = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     rater = serializers.IntegerField(source="rater_id", read_only=True)
     rated = serializers.IntegerField(source="rated_id", read_only=True)

@@ -1,7 +1,8 @@
 """API views for people and profiles: parse, check access, call one service, render."""
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -17,6 +18,7 @@ from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
 from imatch.errors import NotFound
 from marketplace import selectors
+from marketplace.api.filters import EngagementFilter, MatchFilter, RatingFilter, SeekerFilter
 from marketplace.api.serializers import (
     AccountChangeRequestSerializer,
     AccountSerializer,
@@ -27,9 +29,11 @@ from marketplace.api.serializers import (
     EngagementDisputeSerializer,
     EngagementReportSerializer,
     EngagementSerializer,
+    LicenseVerificationSerializer,
     MatchRunSerializer,
     MatchSerializer,
     MeSerializer,
+    ProviderPublicSerializer,
     ProviderSerializer,
     RatingSerializer,
     ReferralSerializer,
@@ -73,7 +77,7 @@ class RegisterView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
-    @extend_schema(request=RegisterSerializer, responses={201: RegisteredUserSerializer})
+    @extend_schema(summary="Create an account", request=RegisterSerializer, responses={201: RegisteredUserSerializer})
     @refuses(CommonCode.REQUIRED, ErrorCode.EMAIL_TAKEN, ErrorCode.INVALID_REFERRAL, ErrorCode.WEAK_PASSWORD)
     def post(self, request: Request) -> Response:
         serializer = RegisterSerializer(data=request.data)
@@ -94,7 +98,7 @@ class TokenView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
-    @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer)
+    @extend_schema(summary="Log in: get an API token", request=TokenRequestSerializer, responses=TokenSerializer)
     @refuses(LoginLocked)
     def post(self, request: Request) -> Response:
         serializer = TokenRequestSerializer(data=request.data, context={"request": request})
@@ -107,7 +111,7 @@ class LogoutView(APIView):
 
     authentication_classes = [TokenAuthentication]  # a session has no token to revoke
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(summary="Log out: revoke this API token", request=None, responses={204: None})
     def post(self, request: Request) -> Response:
         tokens.api_token_revoke(token=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -116,7 +120,7 @@ class LogoutView(APIView):
 class MeView(APIView):
     """The logged-in person and their profiles."""
 
-    @extend_schema(responses=MeSerializer)
+    @extend_schema(summary="Get the logged-in person", responses=MeSerializer)
     def get(self, request: Request) -> Response:
         return Response(MeSerializer(selectors.user_with_profiles(user=request.user)).data)
 
@@ -128,7 +132,7 @@ class EmailVerifyView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
-    @extend_schema(request=EmailVerifySerializer, responses=EmailVerifiedSerializer)
+    @extend_schema(summary="Verify an email address", request=EmailVerifySerializer, responses=EmailVerifiedSerializer)
     @refuses(VerificationLinkExpired, VerificationLinkInvalid)
     def post(self, request: Request) -> Response:
         serializer = EmailVerifySerializer(data=request.data)
@@ -143,7 +147,7 @@ class EmailVerificationResendView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
-    @extend_schema(request=None, responses={202: None})
+    @extend_schema(summary="Send a new email verification link", request=None, responses={202: None})
     @refuses(ErrorCode.ALREADY_VERIFIED)
     def post(self, request: Request) -> Response:
         verification.email_verification_resend(user=request.user)
@@ -163,7 +167,7 @@ class SeekerViewSet(
     refusals = {"create": PROFILE_REFUSALS, "partial_update": PROFILE_UPDATE_REFUSALS}
     queryset = Seeker.objects.none()  # for the schema; get_queryset() scopes to the user
     lookup_value_regex = ID_PATTERN
-    filterset_fields = ["category__name"]
+    filterset_class = SeekerFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Seeker]:
@@ -186,6 +190,15 @@ class DirectoryPagination(BoundedLimitOffsetPagination):
         return selectors.provider_directory_count(queryset)
 
 
+MINE_PARAMETER = OpenApiParameter(
+    "mine",
+    OpenApiTypes.BOOL,
+    description="List the caller's own provider profiles (listed or not) instead of the directory; "
+    "they carry the private fields. Needs a logged-in caller (ignored otherwise).",
+)
+
+
+@extend_schema_view(list=extend_schema(parameters=[MINE_PARAMETER]))
 class ProviderViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -195,7 +208,9 @@ class ProviderViewSet(
 ):
     """The public provider directory; providers create and edit their own profiles.
 
-    `?mine=1` lists the caller's own provider profiles, listed or not.
+    Reading (the directory, one provider) answers `ProviderPublic`: `user`, `license_number`
+    and `max_active_clients` only for the owner and staff. `?mine=1` lists the caller's own
+    provider profiles, listed or not. Staff verify a license, or withdraw the verification.
     """
 
     serializer_class = ProviderSerializer
@@ -209,7 +224,12 @@ class ProviderViewSet(
     def get_permissions(self):
         if self.action in ("list", "retrieve"):
             return [permissions.AllowAny()]
+        if self.action in ("verify_license", "unverify_license"):
+            return [permissions.IsAdminUser()]
         return super().get_permissions()
+
+    def get_serializer_class(self):
+        return ProviderPublicSerializer if self.action in ("list", "retrieve") else ProviderSerializer
 
     def get_queryset(self) -> QuerySet[Provider]:
         user = self.request.user
@@ -237,6 +257,32 @@ class ProviderViewSet(
 
     def perform_update(self, serializer: ProviderSerializer) -> None:
         serializer.instance = profiles.provider_update(provider=serializer.instance, changes=serializer.validated_data)
+
+    @extend_schema(request=None, responses=LicenseVerificationSerializer)
+    @refuses(CommonCode.INVALID)
+    @action(detail=True, methods=["post"], url_path="verify-license")
+    def verify_license(self, request: Request, pk: str) -> Response:
+        """Verify a provider's license.
+
+        What the admin's "Verify the license" action does: the provider is then listed and
+        matched in categories that require a license. Refused (`invalid`, on `license_number`)
+        while the provider has given no license number. Verifying again renews the date.
+        """
+        profiles.provider_verify_license(provider=self.get_object(), operator=request.user)
+        provider = selectors.provider_for_user(user=request.user, provider_id=int(pk))
+        return Response(LicenseVerificationSerializer(provider).data)
+
+    @extend_schema(request=None, responses=LicenseVerificationSerializer)
+    @action(detail=True, methods=["post"], url_path="unverify-license")
+    def unverify_license(self, request: Request, pk: str) -> Response:
+        """Withdraw a provider's license verification.
+
+        What the admin's "Withdraw the license verification" action does: in categories that
+        require a license the provider stops being listed and matched until verified again.
+        """
+        profiles.provider_unverify_license(provider=self.get_object(), operator=request.user)
+        provider = selectors.provider_for_user(user=request.user, provider_id=int(pk))
+        return Response(LicenseVerificationSerializer(provider).data)
 
 
 class AccountViewSet(viewsets.GenericViewSet):
@@ -266,12 +312,14 @@ class AccountViewSet(viewsets.GenericViewSet):
     @refuses(InvalidTransition, ErrorCode.SELF_DEACTIVATION, CommonCode.REQUIRED, CommonCode.TOO_LONG)
     @action(detail=True, methods=["post"])
     def deactivate(self, request: Request, pk: str) -> Response:
+        """Deactivate a person's account."""
         return self._change(request, profiles.user_deactivate)
 
     @extend_schema(request=AccountChangeRequestSerializer, responses=AccountSerializer)
     @refuses(InvalidTransition, CommonCode.REQUIRED, CommonCode.TOO_LONG)
     @action(detail=True, methods=["post"])
     def reactivate(self, request: Request, pk: str) -> Response:
+        """Reactivate a person's account."""
         return self._change(request, profiles.user_reactivate)
 
 
@@ -282,6 +330,7 @@ class SeekerMatchView(APIView):
     """Run matching for one of the user's seeker profiles; answers with its live matches."""
 
     @extend_schema(
+        summary="Run matching for a seeker profile",
         request=None,
         responses={
             201: OpenApiResponse(MatchRunSerializer, description="New matches were found; all live ones are listed."),
@@ -311,7 +360,7 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     serializer_class = MatchSerializer
     queryset = Match.objects.none()  # for the schema; get_queryset() scopes to the user
     lookup_value_regex = ID_PATTERN
-    filterset_fields = ["status", "seeker", "provider", "category__name"]
+    filterset_class = MatchFilter
 
     def get_queryset(self) -> QuerySet[Match]:
         return selectors.matches_visible_to(user=self.request.user)
@@ -327,18 +376,21 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @refuses(InvalidTransition, WrongSide, ProviderUnavailable)
     @action(detail=True, methods=["post"])
     def introduce(self, request: Request, pk: str) -> Response:
+        """Ask for an introduction to the matched provider (seeker)."""
         return self._answer(matches.match_introduce(match=self.get_object(), user=request.user))
 
     @extend_schema(request=None, responses=MatchSerializer)
     @refuses(InvalidTransition, WrongSide)
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str) -> Response:
+        """Accept an introduction (provider); each side then sees the other's email."""
         return self._answer(matches.match_accept(match=self.get_object(), user=request.user))
 
     @extend_schema(request=DeclineSerializer, responses=MatchSerializer)
     @refuses(InvalidTransition, WrongSide, CommonCode.TOO_LONG)
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str) -> Response:
+        """Decline a match or an introduction (either side)."""
         match = self.get_object()
         serializer = DeclineSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -348,6 +400,7 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @refuses(InvalidTransition, WrongSide, ErrorCode.NOT_POSITIVE, ErrorCode.TOO_PRECISE, ErrorCode.TOO_LARGE)
     @action(detail=True, methods=["post"])
     def engagement(self, request: Request, pk: str) -> Response:
+        """Report the engagement agreed on an accepted match, with its deal value."""
         match = self.get_object()
         serializer = EngagementReportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -362,7 +415,7 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     serializer_class = EngagementSerializer
     queryset = Engagement.objects.none()  # for the schema; get_queryset() scopes to the user
     lookup_value_regex = ID_PATTERN
-    filterset_fields = ["status", "billing_status", "category__name"]
+    filterset_class = EngagementFilter
 
     def get_queryset(self) -> QuerySet[Engagement]:
         return selectors.engagements_visible_to(user=self.request.user)
@@ -378,12 +431,14 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @refuses(InvalidTransition, WrongSide)
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str) -> Response:
+        """Confirm an engagement the other side reported."""
         return self._answer(engagements.engagement_confirm(engagement=self.get_object(), user=request.user))
 
     @extend_schema(request=None, responses=EngagementSerializer)
     @refuses(InvalidTransition, WrongSide)
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str) -> Response:
+        """Mark a confirmed engagement as completed."""
         return self._answer(engagements.engagement_complete(engagement=self.get_object(), user=request.user))
 
     @extend_schema(
@@ -399,6 +454,7 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @refuses(InvalidTransition, WrongSide, CommonCode.TOO_LONG, CommonCode.REQUIRED)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
+        """Cancel an engagement, or ask to."""
         engagement = self.get_object()
         serializer = EngagementCancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -417,6 +473,7 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @refuses(InvalidTransition, WrongSide, CommonCode.TOO_LONG, CommonCode.REQUIRED)
     @action(detail=True, methods=["post"])
     def dispute(self, request: Request, pk: str) -> Response:
+        """Dispute a requested cancellation."""
         engagement = self.get_object()
         serializer = EngagementDisputeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -442,7 +499,7 @@ class RatingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     }
     queryset = Rating.objects.none()  # for the schema; get_queryset() scopes to the user
     lookup_value_regex = ID_PATTERN
-    filterset_fields = ["engagement", "rated_role"]
+    filterset_class = RatingFilter
 
     def get_queryset(self) -> QuerySet[Rating]:
         return selectors.ratings_visible_to(user=self.request.user)

@@ -454,6 +454,20 @@ def provider_verify_license(*, provider: Provider, operator: User) -> Provider:
     return provider
 
 
+@transaction.atomic
+def provider_unverify_license(*, provider: Provider, operator: User) -> Provider:
+    """An operator withdraws the license verification: where the category requires a license,
+    the provider is no longer listed nor matched until verified again."""
+    if not operator.is_staff:
+        raise PermissionDenied("Only operators verify licenses.")
+    provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    provider.license_verified = False
+    provider.license_verified_at = None
+    provider.license_verified_by = None
+    provider.save(update_fields=["license_verified", "license_verified_at", "license_verified_by", "updated_at"])
+    return provider
+
+
 # --- Phase 1 advisors: the provisional verification ends at the license deadline --------
 
 

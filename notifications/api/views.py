@@ -14,7 +14,7 @@ from notifications.models import Notification
 
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """The person's notifications, newest first (`?unread=true` for the unread ones); mark one or all read."""
+    """The person's notifications, newest first; mark one or all read."""
 
     serializer_class = NotificationSerializer
     queryset = Notification.objects.none()  # for the schema; get_queryset() scopes to the person
@@ -29,10 +29,12 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: str) -> Response:
+        """Mark one of your notifications read."""
         notification = services.notification_mark_read(user=request.user, notification_id=int(pk))
         return Response(NotificationSerializer(notification).data)
 
     @extend_schema(request=None, responses=ReadAllSerializer)
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
+        """Mark all your notifications read."""
         return Response({"marked_read": services.notifications_mark_all_read(user=request.user)})

@@ -12,7 +12,7 @@ from operations.report_render import as_data
 
 
 class WeeklyReportView(APIView):
-    """The weekly report (staff): revenue by category, POT flows, growth, funnels, month-2 goals."""
+    """The weekly report: revenue by category, POT flows, growth, funnels, goals."""
 
     permission_classes = [permissions.IsAdminUser]
 

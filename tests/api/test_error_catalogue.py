@@ -118,11 +118,17 @@ def test_matching_documents_both_its_answers(schema):
         assert responses[status]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/MatchRun"}
 
 
-def test_fields_only_owners_see_are_never_required_in_a_response(schema):
-    provider = schema["components"]["schemas"]["Provider"]
-    assert {"user", "license_number", "max_active_clients"} <= set(provider["properties"])
-    assert not {"user", "license_number", "max_active_clients"} & set(provider["required"])
-    assert {"id", "business_name", "category"} <= set(provider["required"])
+def test_fields_only_owners_see_are_never_required_in_the_public_directory(schema):
+    private = {"user", "license_number", "max_active_clients"}
+    public = schema["components"]["schemas"]["ProviderPublic"]
+    assert private <= set(public["properties"])
+    assert not private & set(public["required"])
+    assert {"id", "business_name", "category"} <= set(public["required"])
+    for path in ("/api/v1/providers/{id}/",):
+        ok = _operation(schema, "get", path)["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok == {"$ref": "#/components/schemas/ProviderPublic"}
+    # The owner's own answers (create, update) carry them always.
+    assert private <= set(schema["components"]["schemas"]["Provider"]["required"])
 
 
 def test_an_unmet_accept_header_is_a_documented_406(schema, user_api):

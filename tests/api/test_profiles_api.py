@@ -146,6 +146,44 @@ def test_provider_in_a_license_category_is_hidden_until_verified(user_api, api_c
     assert "license_number" not in public and "user" not in public  # private fields stay private
 
 
+def test_staff_verify_and_withdraw_a_license_through_the_api(
+    user_api, api_client, operator_api, operator, seeded_categories
+):
+    provider_id = user_api.post("/api/v1/providers/", PROVIDER, format="json").json()["id"]
+
+    verified = operator_api.post(f"/api/v1/providers/{provider_id}/verify-license/")
+    assert verified.status_code == 200, verified.json()
+    body = verified.json()
+    assert body["license_verified"] is True and body["license_verified_by"] == operator.pk
+    assert body["license_number"] == "CRD-123" and body["license_verified_at"]
+    assert api_client.get(f"/api/v1/providers/{provider_id}/").status_code == 200  # listed now
+
+    withdrawn = operator_api.post(f"/api/v1/providers/{provider_id}/unverify-license/")
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["license_verified"] is False and withdrawn.json()["license_verified_by"] is None
+    assert api_client.get(f"/api/v1/providers/{provider_id}/").status_code == 404  # licensed category: hidden again
+    provider = Provider.objects.get(pk=provider_id)
+    assert (provider.license_verified, provider.license_verified_at, provider.license_verified_by) == (
+        False,
+        None,
+        None,
+    )
+
+
+def test_license_verification_refusals(user_api, operator_api, seeded_categories):
+    provider_id = user_api.post("/api/v1/providers/", {**PROVIDER, "license_number": ""}, format="json").json()["id"]
+    # The owner is not an operator.
+    for action in ("verify-license", "unverify-license"):
+        response = user_api.post(f"/api/v1/providers/{provider_id}/{action}/")
+        assert response.status_code == 403 and response.json()["code"] == "permission_denied"
+        assert operator_api.post(f"/api/v1/providers/999999/{action}/").json()["code"] == "not_found"
+    # No license number to verify: a 400 on the field, nothing changes.
+    response = operator_api.post(f"/api/v1/providers/{provider_id}/verify-license/")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid" and "license_number" in response.json()["fields"]
+    assert Provider.objects.get(pk=provider_id).license_verified is False
+
+
 def test_provider_patch_by_someone_else_is_404(user_api, seeded_categories):
     provider = ProviderFactory(category=seeded_categories["financial_advisors"], license_verified=True)
     response = user_api.patch(f"/api/v1/providers/{provider.id}/", {"bio": "hacked"}, format="json")

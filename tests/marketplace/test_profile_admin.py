@@ -168,6 +168,21 @@ def test_license_verification_is_the_admin_action(admin_client, operator, catego
     assert not Provider.objects.get(pk=unlicensed.pk).license_verified
 
 
+def test_withdrawing_a_license_verification_is_an_admin_action_too(admin_client, category):
+    verified = make_provider(category, verified=True)
+    action = {"action": "unverify_license", "_selected_action": [verified.pk]}
+
+    page = admin_client.post(PROVIDERS, action, follow=True).content.decode()
+
+    verified.refresh_from_db()
+    assert (verified.license_verified, verified.license_verified_at, verified.license_verified_by) == (
+        False,
+        None,
+        None,
+    )
+    assert "Withdrew the verification of 1 providers." in page
+
+
 def test_a_new_license_number_clears_the_verification_on_the_web_and_the_api_too(client, category):
     provider = make_provider(category, verified=True)
     client.force_login(provider.user)

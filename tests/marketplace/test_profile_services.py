@@ -216,6 +216,8 @@ def test_license_verification_refusals(user, seeded_categories):
         profiles.provider_verify_license(provider=provider, operator=operator)
     assert refused.value.field == "license_number"
     assert not Provider.objects.get(pk=provider.pk).license_verified
+    with pytest.raises(PermissionDenied):
+        profiles.provider_unverify_license(provider=provider, operator=user)
 
 
 def test_seeker_must_say_what_they_need(user, seeded_categories):
