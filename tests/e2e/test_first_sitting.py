@@ -1,9 +1,11 @@
 """The issue's "Done when" path, on a phone (390x844) and a desktop (1280x800), in Chromium.
 
-anonymous search → guided need → inline sign-up → matches at once → introduction → the provider
-accepts → engagement → the seeker confirms → both rate. Each step is a function of its own, so
-that steps can be added between them (e.g. a message in the thread, notification counts, the
-dashboard's "Action needed" list). On every page: no action lies outside the viewport.
+anonymous search → guided need → inline sign-up → matches at once → introduction and a message in
+the thread (no email shown yet) → the provider reads it and accepts (emails shown to both) →
+engagement → the seeker confirms → both rate. Each step is a function of its own. At each login
+the bell's count is the person's unread notifications and the dashboard's "Action needed" list
+says what waits (a lead to answer, an engagement to confirm, a rating to give). On every page: no
+action lies outside the viewport.
 """
 
 import re
@@ -13,7 +15,9 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
+from conversations.models import Message
 from marketplace.models import Engagement, EngagementStatus, Rating, Seeker, User
+from notifications.models import Notification
 from tests.e2e.conftest import open_menu
 from tests.marketplace.factories import PASSWORD, UserFactory
 from tests.marketplace.loop import make_provider
@@ -61,6 +65,16 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("main").get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
+    actions_on_screen(page)
+
+
+def bell_counts_unread(page: Page, email: str) -> None:
+    """The header's bell shows how many notifications the person has not read (none: no count)."""
+    unread = Notification.objects.filter(user__email=email, read_at__isnull=True).count()
+    if unread:
+        expect(page.get_by_test_id("bell-count")).to_have_text(str(unread))
+    else:
+        expect(page.get_by_test_id("bell-count")).to_have_count(0)
     actions_on_screen(page)
 
 
@@ -118,19 +132,37 @@ def ask_for_an_introduction(journey: Journey) -> None:
     page = journey.page
     page.get_by_role("article", name=f"Match with {PROVIDER_NAME}").get_by_role("button", name="Introduce me").click()
     expect(flash(page)).to_contain_text(f"We introduced you to {PROVIDER_NAME}")
+    expect(page).to_have_url(re.compile(r"/conversations/\d+/$"))  # the thread opens at once
+    expect(page.get_by_role("main")).not_to_contain_text(journey.provider_email)  # not before they accept
+    page.get_by_label("Your message").fill("Could we talk on Tuesday about my pension?")
     actions_on_screen(page)
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_test_id("message")).to_have_count(1)
+    bell_counts_unread(page, SEEKER_EMAIL)
     log_out(page)
 
 
-def provider_accepts(journey: Journey) -> None:
+def provider_reads_the_message_and_accepts(journey: Journey) -> None:
     page = journey.page
     log_in(page, journey.provider_email)
+    expect(page.get_by_test_id("action-lead")).to_contain_text(re.compile(r"answer within 7[12] hours"))
+    bell_counts_unread(page, journey.provider_email)
     page.get_by_role("link", name="Your leads").click()
     lead = page.get_by_role("article", name="Lead from Dana Park")
     expect(lead).to_contain_text("steady pension income")
+    expect(lead).not_to_contain_text(SEEKER_EMAIL)
     actions_on_screen(page)
-    lead.get_by_role("button", name="Accept").click()
+    lead.get_by_role("button", name="Message").click()
+    expect(page.get_by_test_id("message")).to_contain_text("Could we talk on Tuesday")
+    assert Message.objects.get().read_at is not None  # opening the thread read it
+    bell_counts_unread(page, journey.provider_email)
+    page.get_by_label("Your message").fill("Tuesday at 4 pm works. I accept the introduction.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_test_id("message")).to_have_count(2)
+    page.get_by_role("link", name="Your leads").click()
+    page.get_by_role("article", name="Lead from Dana Park").get_by_role("button", name="Accept").click()
     expect(flash(page)).to_contain_text("You accepted Dana Park")
+    expect(page.get_by_role("article", name="Lead from Dana Park")).to_contain_text(SEEKER_EMAIL)
     actions_on_screen(page)
 
 
@@ -148,6 +180,14 @@ def provider_reports_the_engagement(journey: Journey) -> None:
 def seeker_confirms(journey: Journey) -> None:
     page = journey.page
     log_in(page, SEEKER_EMAIL, SEEKER_PASSWORD)
+    expect(page.get_by_test_id("action-confirm")).to_contain_text("confirm it")
+    bell_counts_unread(page, SEEKER_EMAIL)
+    page.goto("/conversations/")
+    expect(page.get_by_test_id("thread-unread")).to_have_text("1 new")
+    page.get_by_role("link", name=PROVIDER_NAME).click()
+    expect(page.get_by_test_id("contact")).to_contain_text(journey.provider_email)  # accepted: emails shared
+    actions_on_screen(page)
+    page.goto("/dashboard/")
     page.get_by_role("link", name="Your engagements").click()
     row = page.get_by_role("row", name=re.compile(r"Engagement \d+"))
     expect(row).to_contain_text("$2,000.00")
@@ -156,6 +196,9 @@ def seeker_confirms(journey: Journey) -> None:
     row.get_by_role("button", name="Confirm").click()
     expect(flash(page)).to_contain_text("Engagement confirmed.")
     actions_on_screen(page)
+    page.goto("/dashboard/")
+    expect(page.get_by_test_id("action-rate")).to_contain_text("Rate Rosa Reyes")
+    page.goto("/engagements/")
 
 
 def seeker_rates(journey: Journey) -> None:
@@ -187,7 +230,7 @@ STEPS = [
     guided_need_with_inline_sign_up,
     matches_at_once,
     ask_for_an_introduction,
-    provider_accepts,
+    provider_reads_the_message_and_accepts,
     provider_reports_the_engagement,
     seeker_confirms,
     seeker_rates,
