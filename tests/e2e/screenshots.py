@@ -59,10 +59,14 @@ SEEKER_PAGES = [
     ("seeker-engagements", "/engagements/"),
     ("seeker-wallet", "/wallet/"),
     ("seeker-account", "/account/"),
+    ("seeker-notifications", "/notifications/"),
+    ("seeker-conversations", "/conversations/"),
+    ("badges", "/badges/"),
 ]
 PROVIDER_PAGES = [
     ("provider-dashboard", "/dashboard/"),
     ("provider-leads", "/leads/"),
+    ("provider-notifications", "/notifications/"),
     ("provider-engagements", "/engagements/"),
     ("provider-commission", "/commission/"),
     ("provider-profile", "/providers/{provider_id}/edit/"),

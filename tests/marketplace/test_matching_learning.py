@@ -117,7 +117,7 @@ def test_budget_fit_is_continuous_and_falls_with_the_price(low_budget, span, pri
     fit = budget_fit(low_budget, high_budget, price, price + width)
     higher = budget_fit(low_budget, high_budget, price + step, price + width + step)
     assert 0.0 <= higher <= 1.0 and 0.0 <= fit <= 1.0
-    if price + step >= low_budget:  # above the minimum a higher price never fits better
+    if price >= low_budget:  # from the minimum up a higher price never fits better (below it, it may)
         assert higher <= fit + 1e-9
     # Continuous: the fit moves at most ln 2 / 25% of the budget per dollar (half per 25% over).
     assert abs(fit - higher) <= step * 2.8 / low_budget + 1e-9
