@@ -35,7 +35,9 @@ def test_parallel_payments_of_a_commission_pay_the_bonuses_once():
     engagements.engagement_mark_invoiced(engagement=engagement, operator=operator)
     results = race(6, lambda i: engagements.engagement_mark_paid(engagement=engagement, operator=operator))
     assert outcome_kinds(results) == {"Engagement": 1, "InvalidTransition": 5}
-    rows = PotTransaction.objects.filter(reference_type="engagement", reference_id=engagement.pk)
+    rows = PotTransaction.objects.filter(
+        reference_type="engagement", reference_id=engagement.pk, category="engagement_bonus"
+    )
     assert sorted(row.amount for row in rows) == [50, 100]
 
 
