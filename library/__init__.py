@@ -1,0 +1,1 @@
+"""The content library: providers' articles and guides (table `content`), some unlocked with POT."""
