@@ -24,6 +24,11 @@ def threads_of(*, user) -> QuerySet[Match]:
     )
 
 
+def threads_with_unread(*, user) -> QuerySet[Match]:
+    """The threads holding messages the person has not read, latest activity first."""
+    return threads_of(user=user).filter(unread__gt=0)
+
+
 def thread_for_user(*, user, match_id: int) -> Match:
     """The match whose thread the person may read (a side of it, after the introduction), else NotFound.
 

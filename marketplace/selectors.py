@@ -498,11 +498,16 @@ def provider_of_user_in(*, user: User, category: Category) -> Provider | None:
 
 
 PROFILE_BIO_MIN_CHARS = 200
+LICENSE_VERIFIED = "A verified license"
 
 
 @dataclass(frozen=True)
 class ProfileStrength:
-    """How complete a provider's profile is: what is done, and what is missing, in words."""
+    """How complete a provider's profile is: what is done, and what is missing, in words.
+
+    The one rule of a complete profile: the strength meter shows it, and the dashboard's
+    "Action needed" list asks for what is missing (`actions_needed`).
+    """
 
     done: list[str]
     missing: list[str]
@@ -512,19 +517,31 @@ class ProfileStrength:
         total = len(self.done) + len(self.missing)
         return round(100 * len(self.done) / total) if total else 100
 
+    @property
+    def to_add(self) -> list[str]:
+        """What the provider can add themselves (a license waiting for an operator is not theirs to do)."""
+        return [label for label in self.missing if label != LICENSE_VERIFIED]
+
 
 def provider_strength(*, provider: Provider) -> ProfileStrength:
-    """What seekers choose by, checked on the provider's own profile (specialties must be prefetched or cheap)."""
+    """What seekers choose by, checked on the provider's own profile.
+
+    Needs `provider.user` and `provider.category`; specialties are read with `.all()`, so a
+    list of providers prefetches them (no query per provider).
+    """
     checks = [
         ("A profile photo", bool(provider.user.photo)),
-        (f"A bio of at least {PROFILE_BIO_MIN_CHARS} characters", len(provider.bio) >= PROFILE_BIO_MIN_CHARS),
-        ("Your specialties", provider.specialties.exists()),
+        (f"A bio of at least {PROFILE_BIO_MIN_CHARS} characters", len(provider.bio.strip()) >= PROFILE_BIO_MIN_CHARS),
+        ("Your specialties", bool(provider.specialties.all())),
         ("Your prices", provider.pricing_min is not None and provider.pricing_max is not None),
         ("Your years of experience", provider.years_experience is not None),
         ("Your city and state, or remote work", bool(provider.location) or provider.remote),
     ]
     if provider.category.requires_license:
-        checks.append(("A verified license", provider.license_verified))
+        if provider.license_number:
+            checks.append((LICENSE_VERIFIED, provider.license_verified))
+        else:
+            checks.append(("Your license number", False))
     return ProfileStrength(
         done=[label for label, ok in checks if ok],
         missing=[label for label, ok in checks if not ok],
@@ -618,14 +635,12 @@ def referrers_by_count() -> QuerySet[Referrer]:
 
 # --- The dashboard's "Action needed" list ------------------------------------------------
 
-PROFILE_BIO_MIN = 40  # a shorter bio does not tell a seeker enough
-
 
 @dataclass(frozen=True)
 class ActionItem:
     """One thing the person should do now: what, where, and for a lead the hours left to answer."""
 
-    kind: str  # lead, confirm, cancel_request, rate, profile, license, redemption
+    kind: str  # lead, confirm, cancel_request, rate, profile, license, redemption (and message: conversations adds it)
     text: str
     link: str
     action: str  # the button's words
@@ -697,32 +712,25 @@ def actions_needed(*, user: User, now=None) -> list[ActionItem]:
             )
     providers = (
         Provider.objects.filter(user=user)
-        .select_related("category")
-        .annotate(specialty_count=Count("specialties"))
+        .select_related("category", "user")
+        .prefetch_related("specialties")
         .order_by("id")
     )
     for provider in providers:
-        missing = [
-            what
-            for what, absent in (
-                ("a bio", len(provider.bio.strip()) < PROFILE_BIO_MIN),
-                ("specialties", provider.specialty_count == 0),
-                ("prices", provider.pricing_min is None and provider.pricing_max is None),
-                ("a license number", provider.category.requires_license and not provider.license_number),
-            )
-            if absent
-        ]
+        strength = provider_strength(provider=provider)
         edit = reverse("provider-edit", args=[provider.pk])
-        if missing:
+        if strength.to_add:
+            missing = ", ".join(label[0].lower() + label[1:] for label in strength.to_add)
             items.append(
                 ActionItem(
                     "profile",
-                    f"Complete {provider.business_name} ({provider.category.display_name}): add {', '.join(missing)}.",
+                    f"Complete {provider.business_name} ({provider.category.display_name}, "
+                    f"{strength.percent}% complete): add {missing}.",
                     edit,
                     "Complete",
                 )
             )
-        elif provider.category.requires_license and not provider.license_verified:
+        elif LICENSE_VERIFIED in strength.missing:
             items.append(
                 ActionItem(
                     "license",

@@ -7,9 +7,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from conversations import services as conversation_services
 from currency import services as pot_services
-from marketplace.models import Match
-from marketplace.selectors import actions_needed
+from marketplace.models import Match, User
+from marketplace.selectors import PROFILE_BIO_MIN_CHARS, actions_needed, provider_strength
 from marketplace.services import engagements, matches, ratings
 from tests.currency.factories import funded_user
 from tests.marketplace.factories import UserFactory
@@ -33,9 +34,20 @@ def category():
     return make_category()
 
 
+COMPLETE_BIO = "Fee-only planner: retirement income for families. " * 5
+
+
+def complete_provider(category, **fields):
+    """A provider whose profile strength is 100% (photo, long bio, ...): no "profile" action."""
+    provider = make_provider(category, bio=COMPLETE_BIO, **fields)
+    User.objects.filter(pk=provider.user_id).update(photo="photos/complete.webp")
+    provider.user.refresh_from_db()
+    return provider
+
+
 def test_a_lead_shows_the_hours_left_before_it_expires(category):
     seeker = make_seeker(category)
-    provider = make_provider(category)
+    provider = complete_provider(category)
     [match] = matches.match_run_for_seeker(seeker=seeker)
     matches.match_introduce(match=match, user=seeker.user)
     Match.objects.filter(pk=match.pk).update(introduced_at=timezone.now() - timedelta(hours=10, minutes=30))
@@ -50,7 +62,8 @@ def test_a_lead_shows_the_hours_left_before_it_expires(category):
 
 
 def test_confirm_then_rate_each_side(category):
-    match = accepted_match(category)
+    match = accepted_match(category, bio=COMPLETE_BIO)
+    User.objects.filter(pk=match.provider.user_id).update(photo="photos/complete.webp")
     seeker, provider = match.seeker.user, match.provider.user
     engagement = engagements.engagement_report(match=match, user=seeker, deal_value_usd="1200.00")
     assert kinds(provider) == ["confirm"] and kinds(seeker) == []
@@ -72,11 +85,65 @@ def test_an_incomplete_profile_and_a_license_waiting_for_verification():
     provider = make_provider(licensed, bio="Hi", specialties=[], pricing_min=None, pricing_max=None)
     [item] = actions_needed(user=provider.user)
     assert item.kind == "profile" and item.link == reverse("provider-edit", args=[provider.pk])
-    assert "a bio, specialties, prices, a license number" in item.text
+    assert (
+        f"add a profile photo, a bio of at least {PROFILE_BIO_MIN_CHARS} characters, your specialties, "
+        "your prices, your license number." in item.text
+    )
 
-    complete = make_provider(licensed, license_number="LIC-4")
+    complete = complete_provider(licensed, license_number="LIC-4")
     [item] = actions_needed(user=complete.user)
     assert item.kind == "license" and "waits for an operator's verification" in item.text
+
+
+def test_the_action_item_and_the_strength_meter_share_one_rule(category):
+    """A bio of 150 characters and no photo: incomplete for the meter, so the dashboard asks for both."""
+    provider = make_provider(category, bio="b" * 150)
+    strength = provider_strength(provider=provider)
+    assert strength.missing == ["A profile photo", f"A bio of at least {PROFILE_BIO_MIN_CHARS} characters"]
+    [item] = actions_needed(user=provider.user)
+    assert item.kind == "profile" and f"{strength.percent}% complete" in item.text
+    assert f"add a profile photo, a bio of at least {PROFILE_BIO_MIN_CHARS} characters." in item.text
+    page = browser_of(provider.user).get(reverse("provider-edit", args=[provider.pk])).content.decode()
+    assert f"Profile strength: {strength.percent}%" in page
+
+    complete = complete_provider(category)
+    assert provider_strength(provider=complete).missing == [] and actions_needed(user=complete.user) == []
+
+
+def test_unread_messages_show_per_thread_with_a_link_after_the_leads(category):
+    provider = complete_provider(category)
+    threads = []
+    for name in ("Ana Ortiz", "Ben Cho"):
+        seeker = make_seeker(category, user=UserFactory(name=name))
+        match = next(m for m in matches.match_run_for_seeker(seeker=seeker) if m.provider_id == provider.pk)
+        threads.append(matches.match_introduce(match=match, user=seeker.user))
+    first, second = threads
+    conversation_services.message_post(match_id=first.pk, user=first.seeker.user, body="Hello?")
+    conversation_services.message_post(match_id=first.pk, user=first.seeker.user, body="Are you there?")
+    conversation_services.message_post(match_id=second.pk, user=second.seeker.user, body="Hi")
+
+    page = browser_of(provider.user).get(reverse("dashboard")).content.decode()
+    assert page.count('data-testid="action-message"') == 2 and page.count('data-testid="action-lead"') == 2
+    assert "2 unread messages from Ana Ortiz" in page and "1 unread message from Ben Cho" in page
+    assert reverse("thread", args=[first.pk]) in page and reverse("thread", args=[second.pk]) in page
+    assert page.rindex('data-testid="action-lead"') < page.index('data-testid="action-message"')
+    seeker_page = browser_of(first.seeker.user).get(reverse("dashboard")).content.decode()
+    assert 'data-testid="action-message"' not in seeker_page  # they wrote them: nothing unread for them
+
+    conversation_services.thread_mark_read(match_id=first.pk, user=provider.user)
+    page = browser_of(provider.user).get(reverse("dashboard")).content.decode()
+    assert page.count('data-testid="action-message"') == 1 and "from Ana Ortiz" not in page
+
+
+def test_unread_messages_alone_are_action_needed_not_the_empty_state(category):
+    seeker = make_seeker(category)
+    provider = complete_provider(category)
+    [match] = matches.match_run_for_seeker(seeker=seeker)
+    matches.match_introduce(match=match, user=seeker.user)
+    matches.match_accept(match=match, user=provider.user)
+    conversation_services.message_post(match_id=match.pk, user=provider.user, body="Thanks, when suits you?")
+    page = browser_of(seeker.user).get(reverse("dashboard")).content.decode()
+    assert 'data-testid="action-message"' in page and 'data-testid="action-none"' not in page
 
 
 def test_a_redemption_in_progress_until_it_is_paid(operator):
@@ -106,10 +173,12 @@ def test_the_dashboard_query_count_is_pinned(category, django_assert_num_queries
     def lead() -> Match:
         seeker = make_seeker(category)
         [match] = matches.match_run_for_seeker(seeker=seeker)
-        return matches.match_introduce(match=match, user=seeker.user)
+        match = matches.match_introduce(match=match, user=seeker.user)
+        conversation_services.message_post(match_id=match.pk, user=seeker.user, body="Hello")
+        return match
 
     lead()
-    with django_assert_num_queries(16) as few:
+    with django_assert_num_queries(18) as few:
         browser.get(reverse("dashboard"))
     for number in range(6):
         match = lead()
@@ -120,3 +189,4 @@ def test_the_dashboard_query_count_is_pinned(category, django_assert_num_queries
         response = browser.get(reverse("dashboard"))
     page = response.content.decode()
     assert page.count('data-testid="action-lead"') == 4 and page.count('data-testid="action-confirm"') == 3
+    assert page.count('data-testid="action-message"') == 7 and page.count('data-testid="action-profile"') == 1
