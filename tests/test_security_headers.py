@@ -115,6 +115,25 @@ def test_no_page_has_an_inline_script_or_style(client, admin_client):
     assert {url: code for url, code in found.items() if code} == {}
 
 
+def directives_of(response) -> dict[str, str]:
+    policy = response["Content-Security-Policy"]
+    return dict(part.strip().split(" ", 1) for part in policy.split(";"))
+
+
+def test_only_the_redoc_page_allows_inline_styles_and_a_blob_worker(client):
+    """ReDoc writes its styles at run time and parses the schema in a blob: worker: that page alone
+    gets both; scripts stay files from the site on it too, and every other page keeps the strict policy."""
+    redoc = directives_of(client.get("/api/v1/redoc/"))
+    assert redoc["style-src"] == "'self' 'unsafe-inline'" and redoc["worker-src"] == "'self' blob:"
+    assert "script-src" not in redoc and redoc["default-src"] == "'self'"  # scripts: default-src 'self'
+    assert "unsafe-eval" not in str(redoc)
+    user = UserFactory()
+    client.force_login(user)
+    for url in ("/", "/api/v1/", "/api/v1/docs/", "/api/v1/schema/", reverse("dashboard"), reverse("login")):
+        policy = client.get(url)["Content-Security-Policy"]
+        assert "unsafe-inline" not in policy and "blob:" not in policy, url
+
+
 def test_swagger_ui_is_served_by_the_project_with_its_script_as_a_file(client):
     html = client.get("/api/v1/docs/").content.decode()
     sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
