@@ -122,7 +122,16 @@ ROWS: dict[str, list[Case]] = {
     ],
     # The seeker and the provider are verified (400 already_verified); the others get a new link.
     "api/v1/me/verify-email/resend/": [case("post", "/api/v1/me/verify-email/resend/", 401, 400, 400, 202, 202)],
-    "api/v1/me/": [case("get", "/api/v1/me/", 401, 200, 200, 200, 200)],
+    "api/v1/me/": [
+        case("get", "/api/v1/me/", 401, 200, 200, 200, 200),
+        case("patch", "/api/v1/me/", 401, 200, 200, 200, 200, time_zone="Europe/Paris"),
+        case("patch", "/api/v1/me/", 401, 400, 400, 400, 400, time_zone="Mars/Olympus"),
+    ],
+    # Only one's own photo: no id in the path; no file is a 400 for everyone logged in.
+    "api/v1/me/photo/": [
+        case("post", "/api/v1/me/photo/", 401, 400, 400, 400, 400),
+        case("delete", "/api/v1/me/photo/", 401, 204, 204, 204, 204),
+    ],
     # --- API: profiles ---------------------------------------------------------------------
     "api/v1/^seekers/$": [
         case("get", "/api/v1/seekers/", 401, 200, 200, 200, 200),

@@ -101,9 +101,26 @@ class ProfileSummarySerializer(serializers.Serializer):
     category_display_name = serializers.CharField(source="category.display_name")
 
 
+@extend_schema_field({"type": ["string", "null"], "format": "uri", "readOnly": True})
+class PhotoUrlField(serializers.Field):
+    """The absolute URL of a person's profile photo (`source`: the user's `photo`); null without one."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("help_text", "The profile photo's URL; null: show the person's initials.")
+        super().__init__(**kwargs)
+
+    def to_representation(self, photo):
+        if not photo:
+            return None
+        request = self.context.get("request")
+        return request.build_absolute_uri(photo.url) if request else photo.url
+
+
 class MeSerializer(serializers.ModelSerializer):
     seekers = ProfileSummarySerializer(many=True, read_only=True)
     providers = ProfileSummarySerializer(many=True, read_only=True)
+    photo_url = PhotoUrlField(source="photo")
 
     class Meta:
         model = User
@@ -115,10 +132,28 @@ class MeSerializer(serializers.ModelSerializer):
             "referral_code",
             "email_verified_at",
             "is_staff",
+            "time_zone",
+            "photo_url",
             "seekers",
             "providers",
         ]
         read_only_fields = fields
+        extra_kwargs = {"time_zone": {"help_text": "The IANA time zone dates and times are shown in."}}
+
+
+@extend_schema_serializer(
+    examples=[OpenApiExample("Chicago", value={"time_zone": "America/Chicago"}, request_only=True)]
+)
+class MeUpdateSerializer(serializers.Serializer):
+    time_zone = serializers.CharField(
+        max_length=64, help_text="An IANA time zone name (e.g. America/Chicago); dates and times are shown in it."
+    )
+
+
+class PhotoUploadSerializer(serializers.Serializer):
+    photo = serializers.FileField(
+        help_text="A JPEG, PNG or WebP image of at most 5 MB; it is re-encoded, resized and its metadata dropped."
+    )
 
 
 @extend_schema_serializer(
@@ -186,6 +221,7 @@ class ProviderPublicSerializer(serializers.ModelSerializer):
     )
     state = serializers.CharField(max_length=2, min_length=2, required=False, allow_blank=True)
     name = serializers.CharField(source="user.name", read_only=True)
+    photo_url = PhotoUrlField(source="user.photo")
 
     class Meta:
         model = Provider
@@ -193,6 +229,7 @@ class ProviderPublicSerializer(serializers.ModelSerializer):
             "id",
             "user",
             "name",
+            "photo_url",
             "category",
             "business_name",
             "bio",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("auth/logout/", views.LogoutView.as_view(), name="api-logout"),
     path("auth/verify-email/", views.EmailVerifyView.as_view(), name="api-verify-email"),
     path("me/", views.MeView.as_view(), name="api-me"),
+    path("me/photo/", views.MePhotoView.as_view(), name="api-me-photo"),
     path("me/verify-email/resend/", views.EmailVerificationResendView.as_view(), name="api-verify-email-resend"),
     path("seekers/<id:seeker_id>/match/", views.SeekerMatchView.as_view(), name="api-seeker-match"),
     *router.urls,

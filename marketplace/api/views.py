@@ -33,6 +33,8 @@ from marketplace.api.serializers import (
     MatchRunSerializer,
     MatchSerializer,
     MeSerializer,
+    MeUpdateSerializer,
+    PhotoUploadSerializer,
     ProviderPublicSerializer,
     ProviderSerializer,
     RatingSerializer,
@@ -57,7 +59,7 @@ from marketplace.errors import (
 )
 from marketplace.filters import ProviderDirectoryFilter, ReferralFilter
 from marketplace.models import Engagement, Match, Provider, Rating, Referral, Seeker, User, match_live_q
-from marketplace.services import engagements, matches, profiles, ratings, tokens, verification
+from marketplace.services import account, engagements, matches, profiles, ratings, tokens, verification
 
 PROFILE_REFUSALS = (
     CategoryInactive,
@@ -122,7 +124,47 @@ class MeView(APIView):
 
     @extend_schema(summary="Get the logged-in person", responses=MeSerializer)
     def get(self, request: Request) -> Response:
-        return Response(MeSerializer(selectors.user_with_profiles(user=request.user)).data)
+        return Response(self._me(request))
+
+    @extend_schema(
+        summary="Set your time zone",
+        description="Dates and times (pages and emails) are shown in it; an IANA name such as America/Chicago.",
+        request=MeUpdateSerializer,
+        responses=MeSerializer,
+    )
+    @refuses(CommonCode.REQUIRED, ErrorCode.UNKNOWN_TIME_ZONE)
+    def patch(self, request: Request) -> Response:
+        serializer = MeUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account.user_time_zone_set(user=request.user, time_zone=serializer.validated_data["time_zone"])
+        return Response(self._me(request))
+
+    @staticmethod
+    def _me(request: Request) -> dict:
+        return MeSerializer(selectors.user_with_profiles(user=request.user), context={"request": request}).data
+
+
+class MePhotoView(APIView):
+    """Your profile photo: the same checks and re-encoding as the web form (`marketplace.services.account`)."""
+
+    @extend_schema(
+        summary="Upload your profile photo",
+        description="multipart/form-data with a `photo` file: JPEG, PNG or WebP, at most 5 MB. It is resized "
+        "and re-encoded as a JPEG without metadata; the original is not kept. Replaces any previous photo.",
+        request=PhotoUploadSerializer,
+        responses=MeSerializer,
+    )
+    @refuses(CommonCode.REQUIRED, ErrorCode.PHOTO_TOO_LARGE, ErrorCode.PHOTO_UNREADABLE)
+    def post(self, request: Request) -> Response:
+        serializer = PhotoUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account.user_photo_set(user=request.user, upload=serializer.validated_data["photo"])
+        return Response(MeView._me(request))
+
+    @extend_schema(summary="Remove your profile photo", request=None, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        account.user_photo_remove(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class EmailVerifyView(APIView):

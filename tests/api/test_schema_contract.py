@@ -112,16 +112,25 @@ def test_public_operations_declare_no_security_and_the_others_a_token(schema):
 
 
 def test_request_bodies_are_json_with_components_of_their_own(schema):
+    """JSON with an example; multipart/form-data only where the body carries a file (a photo upload)."""
+    uploads = set()
     for label, operation in _operations(schema):
         body = operation.get("requestBody")
         if body is None:
             continue
-        assert list(body["content"]) == ["application/json"], label
-        reference = body["content"]["application/json"]["schema"]["$ref"]
+        [content_type] = list(body["content"])
+        assert content_type in ("application/json", "multipart/form-data"), label
+        reference = body["content"][content_type]["schema"]["$ref"]
         component = _resolve(schema, {"$ref": reference})
         read_only = [name for name, field in component.get("properties", {}).items() if field.get("readOnly")]
         assert read_only == [], f"{label}: read-only fields in the request body: {read_only}"
-        assert body["content"]["application/json"].get("examples"), f"{label}: no example body"
+        if content_type == "multipart/form-data":
+            uploads.add(label)
+            files = [name for name, field in component["properties"].items() if field.get("format") == "binary"]
+            assert files, f"{label}: multipart without a file"
+        else:
+            assert body["content"]["application/json"].get("examples"), f"{label}: no example body"
+    assert uploads == {"POST /api/v1/me/photo/"}
 
 
 def test_every_number_a_client_sends_has_bounds(schema):
@@ -131,7 +140,8 @@ def test_every_number_a_client_sends_has_bounds(schema):
             numbers += _numbers(schema, parameter["schema"], f"{label} ?{parameter['name']}", set())
         body = operation.get("requestBody")
         if body:
-            numbers += _numbers(schema, body["content"]["application/json"]["schema"], f"{label} body", set())
+            [content] = body["content"].values()
+            numbers += _numbers(schema, content["schema"], f"{label} body", set())
         for where, number in numbers:
             assert "minimum" in number and "maximum" in number, f"{where} has no bounds: {number}"
 
