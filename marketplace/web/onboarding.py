@@ -6,6 +6,9 @@ what they typed: the form is kept in their session and filled in again when they
 (`next` brings them back to the form).
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
@@ -149,45 +152,88 @@ def _show_refusal(form, account, error: DomainError) -> None:
         add_domain_error(form, error)
 
 
-@require_http_methods(["GET", "POST"])
-def seeker_create(request: HttpRequest) -> HttpResponse:
-    """Step 2 of finding a provider: what you need (and an account, inline), then the matches at once."""
-    category = _category_or_picker(request, "seeker")
+@dataclass(frozen=True)
+class _Path:
+    """What differs between a seeker's and a provider's first step; `_profile_create` does the rest."""
+
+    role: str  # seeker, provider
+    form_class: type
+    noun: str  # what the person has in a category: a request, a profile
+    existing: Callable  # (user, category) -> their profile in the category, or None
+    edit: str  # the URL name of that profile's edit page
+    create: Callable  # (user, account, category, data) -> the new profile (an onboarding service)
+
+
+SEEKER = _Path(
+    "seeker",
+    SeekerForm,
+    "request",
+    lambda user, category: selectors.seeker_of_user_in(user=user, category=category),
+    "seeker-edit",
+    lambda **given: onboarding.seeker_start(
+        user=given["user"], account=given["account"], category=given["category"], needs=given["data"]
+    ),
+)
+PROVIDER = _Path(
+    "provider",
+    ProviderForm,
+    "profile",
+    lambda user, category: selectors.provider_of_user_in(user=user, category=category),
+    "provider-edit",
+    lambda **given: onboarding.provider_start(
+        user=given["user"], account=given["account"], category=given["category"], profile=given["data"]
+    ),
+)
+
+
+def _profile_create(request: HttpRequest, path: _Path, initial: Callable, done: Callable) -> HttpResponse:
+    """The category, or the person's existing profile in it to edit; the form (with an account inline for
+    someone not logged in, or a detour to log in keeping what was typed); the service; then `done`."""
+    category = _category_or_picker(request, path.role)
     if isinstance(category, HttpResponse):
         return category
     if request.user.is_authenticated:
-        existing = selectors.seeker_of_user_in(user=request.user, category=category)
+        existing = path.existing(request.user, category)
         if existing is not None:
-            messages.info(request, f"You already have a {category.display_name} request: here it is to edit.")
-            return redirect("seeker-edit", existing.pk)
-    form, account = _start(request, "seeker", category, SeekerForm, _initial_from_search(request))
+            messages.info(request, f"You already have a {category.display_name} {path.noun}: here it is to edit.")
+            return redirect(path.edit, existing.pk)
+    form, account = _start(request, path.role, category, path.form_class, initial(request))
     if request.method == "POST":
         if request.POST.get("intent") == "login" and account is not None:
-            return _keep_draft_and_log_in(request, "seeker", category, SeekerForm)
+            return _keep_draft_and_log_in(request, path.role, category, path.form_class)
         if form.is_valid() and (account is None or account.is_valid()):
-            user = request.user if account is None else None
             outcome = _created(
                 request,
-                "seeker",
+                path.role,
                 category,
                 account,
-                lambda: onboarding.seeker_start(
-                    user=user,
+                lambda: path.create(
+                    user=request.user if account is None else None,
                     account=account.cleaned_data if account else None,
                     category=category,
-                    needs=form.cleaned_data,
+                    data=form.cleaned_data,
                 ),
             )
             if not isinstance(outcome, DomainError):
-                messages.success(request, f"Your {category.display_name} request is saved.")
-                _match_at_once(request, outcome)
-                return redirect(f"{reverse('matches')}#seeker-{outcome.pk}")
+                return done(request, category, outcome)
             _show_refusal(form, account, outcome)
     return render(
         request,
         "marketplace/profile_form.html",
-        {"form": form, "account": account, "category": category, "role": "seeker"},
+        {"form": form, "account": account, "category": category, "role": path.role},
     )
+
+
+@require_http_methods(["GET", "POST"])
+def seeker_create(request: HttpRequest) -> HttpResponse:
+    """Step 2 of finding a provider: what you need (and an account, inline), then the matches at once."""
+    return _profile_create(request, SEEKER, _initial_from_search, _seeker_created)
+
+
+def _seeker_created(request: HttpRequest, category: Category, seeker) -> HttpResponse:
+    messages.success(request, f"Your {category.display_name} request is saved.")
+    _match_at_once(request, seeker)
+    return redirect(f"{reverse('matches')}#seeker-{seeker.pk}")
 
 
 def _match_at_once(request: HttpRequest, seeker) -> None:
@@ -202,46 +248,21 @@ def _match_at_once(request: HttpRequest, seeker) -> None:
 @require_http_methods(["GET", "POST"])
 def provider_create(request: HttpRequest) -> HttpResponse:
     """A provider's profile in a category (and an account, inline); then where they stand: listed or waiting."""
-    category = _category_or_picker(request, "provider")
-    if isinstance(category, HttpResponse):
-        return category
-    if request.user.is_authenticated:
-        existing = selectors.provider_of_user_in(user=request.user, category=category)
-        if existing is not None:
-            messages.info(request, f"You already have a {category.display_name} profile: here it is to edit.")
-            return redirect("provider-edit", existing.pk)
-    name = request.user.name if request.user.is_authenticated else ""
-    form, account = _start(request, "provider", category, ProviderForm, {"business_name": name})
-    if request.method == "POST":
-        if request.POST.get("intent") == "login" and account is not None:
-            return _keep_draft_and_log_in(request, "provider", category, ProviderForm)
-        if form.is_valid() and (account is None or account.is_valid()):
-            user = request.user if account is None else None
-            outcome = _created(
-                request,
-                "provider",
-                category,
-                account,
-                lambda: onboarding.provider_start(
-                    user=user,
-                    account=account.cleaned_data if account else None,
-                    category=category,
-                    profile=form.cleaned_data,
-                ),
-            )
-            if not isinstance(outcome, DomainError):
-                if outcome.is_listed:
-                    messages.success(request, f"You are listed in {category.display_name}: seekers can find you now.")
-                else:
-                    messages.success(
-                        request,
-                        f"Your {category.display_name} profile is saved. It waits for license verification: an "
-                        "operator checks your license number, then you are listed and matched, and we email you.",
-                    )
-                return redirect("provider-edit", outcome.pk)
-            _show_refusal(form, account, outcome)
-    return render(
+    return _profile_create(
         request,
-        "marketplace/profile_form.html",
-        {"form": form, "account": account, "category": category, "role": "provider"},
+        PROVIDER,
+        lambda request: {"business_name": request.user.name if request.user.is_authenticated else ""},
+        _provider_created,
     )
+
+
+def _provider_created(request: HttpRequest, category: Category, provider) -> HttpResponse:
+    if provider.is_listed:
+        messages.success(request, f"You are listed in {category.display_name}: seekers can find you now.")
+    else:
+        messages.success(
+            request,
+            f"Your {category.display_name} profile is saved. It waits for license verification: an "
+            "operator checks your license number, then you are listed and matched, and we email you.",
+        )
+    return redirect("provider-edit", provider.pk)
