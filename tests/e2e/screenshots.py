@@ -37,7 +37,8 @@ for user in people.values():
     user.set_password({PASSWORD!r})
     user.save(update_fields=["password"])
 print(json.dumps({{role: user.email for role, user in people.items()}}
-               | {{"provider_id": engagement.provider_id, "category": engagement.provider.category.name}}))
+               | {{"provider_id": engagement.provider_id, "category": engagement.provider.category.name,
+                  "match_id": engagement.match_id}}))
 """
 
 ANONYMOUS_PAGES = [
@@ -61,12 +62,14 @@ SEEKER_PAGES = [
     ("seeker-account", "/account/"),
     ("seeker-notifications", "/notifications/"),
     ("seeker-conversations", "/conversations/"),
+    ("seeker-thread", "/conversations/{match_id}/"),
     ("badges", "/badges/"),
 ]
 PROVIDER_PAGES = [
     ("provider-dashboard", "/dashboard/"),
     ("provider-leads", "/leads/"),
     ("provider-notifications", "/notifications/"),
+    ("provider-thread", "/conversations/{match_id}/"),
     ("provider-engagements", "/engagements/"),
     ("provider-commission", "/commission/"),
     ("provider-profile", "/providers/{provider_id}/edit/"),
@@ -105,8 +108,14 @@ def log_in(page: Page, email: str) -> None:
     page.wait_for_url("**/dashboard/")
 
 
+# Pages drawn by a script after loading: wait until it has drawn them (or give up after a while).
+DRAWN = {"api-docs": ".swagger-ui .info .title", "api-redoc": ".api-content"}
+
+
 def shoot(page: Page, out: Path, name: str, path: str) -> None:
     page.goto(path)
+    if name in DRAWN:
+        page.wait_for_selector(DRAWN[name], timeout=60_000)
     page.screenshot(path=str(out / f"{name}.png"), full_page=True)
 
 

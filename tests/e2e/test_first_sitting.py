@@ -146,6 +146,7 @@ def provider_reads_the_message_and_accepts(journey: Journey) -> None:
     page = journey.page
     log_in(page, journey.provider_email)
     expect(page.get_by_test_id("action-lead")).to_contain_text(re.compile(r"answer within 7[12] hours"))
+    expect(page.get_by_test_id("action-message")).to_contain_text("1 unread message from Dana Park")
     bell_counts_unread(page, journey.provider_email)
     page.get_by_role("link", name="Your leads").click()
     lead = page.get_by_role("article", name="Lead from Dana Park")
@@ -181,6 +182,7 @@ def seeker_confirms(journey: Journey) -> None:
     page = journey.page
     log_in(page, SEEKER_EMAIL, SEEKER_PASSWORD)
     expect(page.get_by_test_id("action-confirm")).to_contain_text("confirm it")
+    expect(page.get_by_test_id("action-message")).to_contain_text("1 unread message from Rosa Reyes")
     bell_counts_unread(page, SEEKER_EMAIL)
     page.goto("/conversations/")
     expect(page.get_by_test_id("thread-unread")).to_have_text("1 new")
@@ -225,6 +227,25 @@ def provider_rates(journey: Journey) -> None:
     actions_on_screen(page)
 
 
+def provider_looks_at_every_other_page(journey: Journey) -> None:
+    """The pages the path does not act on, with what the path left on them: still no action off screen."""
+    page = journey.page
+    page.goto("/dashboard/")
+    expect(page.get_by_test_id("action-message")).to_have_count(0)  # the thread was read
+    for path, heading in (
+        ("/commission/", "Commission statement"),
+        ("/wallet/", "Your wallet"),
+        ("/notifications/", "Notifications"),
+        ("/conversations/", "Conversations"),
+        ("/account/", "Your account"),
+        ("/badges/", "Badges"),
+        (f"/providers/{Engagement.objects.get().provider_id}/edit/", "profile"),
+    ):
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+        actions_on_screen(page)
+
+
 STEPS = [
     anonymous_search,
     guided_need_with_inline_sign_up,
@@ -235,6 +256,7 @@ STEPS = [
     seeker_confirms,
     seeker_rates,
     provider_rates,
+    provider_looks_at_every_other_page,
 ]
 
 
