@@ -289,6 +289,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "referrals", "description": "The people you referred and what each step earned you."},
         {"name": "notifications", "description": "Your in-app notifications: read, mark read."},
         {"name": "threads", "description": "Conversations on introduced matches: messages between the two sides."},
+        {
+            "name": "community",
+            "description": "Community answers: public questions, providers' answers, votes, reports.",
+        },
         {"name": "operations", "description": "Operators' figures: the weekly report."},
         {"name": "docs", "description": "Where the API is documented."},
     ],
