@@ -66,12 +66,15 @@ def answers_by_provider(*, provider: Provider, limit: int = 10) -> list[Answer]:
 
 
 def accepted_answer_counts(*, user_ids: Iterable[int], since=None) -> dict[int, int]:
-    """How many of each person's answers were accepted (on visible questions), by user id; one query.
+    """How many of each person's visible answers were accepted (on visible questions), by user id; one query.
 
     `since` counts acceptances from that time on (a month's leaderboard).
     """
     accepted = Question.objects.filter(
-        accepted_answer__isnull=False, hidden=False, accepted_answer__provider__user_id__in=list(user_ids)
+        accepted_answer__isnull=False,
+        accepted_answer__hidden=False,
+        hidden=False,
+        accepted_answer__provider__user_id__in=list(user_ids),
     )
     if since is not None:
         accepted = accepted.filter(accepted_at__gte=since)
