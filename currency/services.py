@@ -129,6 +129,7 @@ EARNING_RULE_KEYS = frozenset(
         "rating_five_star_received",
         "referral_profile_created",
         "referral_first_engagement",
+        "answer_accepted",
     }
 )
 

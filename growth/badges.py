@@ -16,6 +16,7 @@ RISING_STAR_DAYS = 90
 CONNECTOR_ACTIVATED_REFERRALS = 5
 MULTI_CATEGORY_CATEGORIES = 2
 EARLY_ADOPTER_DAYS = 30
+HELPFUL_ACCEPTED_ANSWERS = 10
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class PersonFacts:
     activated_referrals: int = 0
     categories: set[int] = field(default_factory=set)  # categories of their seeker and provider profiles
     early_adopter: bool = False  # a profile within EARLY_ADOPTER_DAYS of its category's launch
+    accepted_answers: int = 0  # community answers of theirs that the asker accepted
 
 
 VERIFIED = Badge("verified", "Verified", "An operator verified the person's professional license.")
@@ -73,7 +75,13 @@ EARLY_ADOPTER = Badge(
     "Early Adopter",
     f"A profile created within {EARLY_ADOPTER_DAYS} days of its category's launch.",
 )
-BADGES: tuple[Badge, ...] = (VERIFIED, TOP_RATED, RISING_STAR, CONNECTOR, MULTI_CATEGORY, EARLY_ADOPTER)
+HELPFUL = Badge(
+    "helpful",
+    "Helpful",
+    f"{HELPFUL_ACCEPTED_ANSWERS} or more community answers accepted by the people who asked "
+    "(hidden ones do not count).",
+)
+BADGES: tuple[Badge, ...] = (VERIFIED, TOP_RATED, RISING_STAR, CONNECTOR, MULTI_CATEGORY, EARLY_ADOPTER, HELPFUL)
 
 
 def _top_rated(facts: PersonFacts) -> bool:
@@ -92,5 +100,6 @@ def badges_earned(facts: PersonFacts) -> list[Badge]:
         CONNECTOR: facts.activated_referrals >= CONNECTOR_ACTIVATED_REFERRALS,
         MULTI_CATEGORY: len(facts.categories) >= MULTI_CATEGORY_CATEGORIES,
         EARLY_ADOPTER: facts.early_adopter,
+        HELPFUL: facts.accepted_answers >= HELPFUL_ACCEPTED_ANSWERS,
     }
     return [badge for badge in BADGES if held[badge]]

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "growth",
     "notifications",
     "conversations",
+    "community",
     "operations",
 ]
 
@@ -288,6 +289,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "referrals", "description": "The people you referred and what each step earned you."},
         {"name": "notifications", "description": "Your in-app notifications: read, mark read."},
         {"name": "threads", "description": "Conversations on introduced matches: messages between the two sides."},
+        {
+            "name": "community",
+            "description": "Community answers: public questions, providers' answers, votes, reports.",
+        },
         {"name": "operations", "description": "Operators' figures: the weekly report."},
         {"name": "docs", "description": "Where the API is documented."},
     ],
@@ -411,6 +416,10 @@ POT_MIN_REDEMPTION = env.int("POT_MIN_REDEMPTION", default=500)
 POT_RULES_CACHE_SECONDS = env.int("POT_RULES_CACHE_SECONDS", default=30)
 # Referred people whose referral awards one referrer can earn per calendar month; beyond it nothing is paid.
 REFERRAL_MONTHLY_LIMIT = env.int("REFERRAL_MONTHLY_LIMIT", default=10)
+# Community answers: `answer_accepted` awards one provider can earn per calendar month, and how
+# old (days) the asker's account must be for an acceptance to pay (see README, Community answers).
+COMMUNITY_ANSWER_AWARDS_PER_MONTH = env.int("COMMUNITY_ANSWER_AWARDS_PER_MONTH", default=10)
+COMMUNITY_ASKER_MIN_AGE_DAYS = env.int("COMMUNITY_ASKER_MIN_AGE_DAYS", default=7)
 # Earning-rate experiments: users each arm needs before the results page gives a verdict.
 EXPERIMENT_MIN_USERS_PER_ARM = env.int("EXPERIMENT_MIN_USERS_PER_ARM", default=100)
 # The weekly report's month-2 goal lines (participation >= 30% and > 100 POT transactions a

@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("currency.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("conversations.api.urls")),
+    path("", include("community.api.urls")),
     path("", include("operations.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (no inline script: CSP).
@@ -34,6 +35,7 @@ urlpatterns = [
     path("", include("growth.web.urls")),
     path("notifications/", include("notifications.web.urls")),
     path("conversations/", include("conversations.web.urls")),
+    path("", include("community.web.urls")),
     path("", include("marketplace.web.urls")),
 ]
 

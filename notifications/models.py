@@ -35,6 +35,8 @@ class NotificationKind(models.TextChoices):
     REDEMPTION_PAID = "redemption_paid", "Redemption paid"
     REDEMPTION_REJECTED = "redemption_rejected", "Redemption rejected"  # with the reason
     NEW_MESSAGE = "new_message", "New message"  # unread messages in a conversation
+    NEW_ANSWER = "new_answer", "New answer"  # a provider answered the person's community question
+    ANSWER_ACCEPTED = "answer_accepted", "Answer accepted"  # the asker accepted the provider's answer
 
 
 class Notification(models.Model):

@@ -12,6 +12,7 @@ from django.db.models import Case, Count, DateTimeField, Exists, ExpressionWrapp
 from django.urls import reverse
 from django.utils import timezone
 
+from community.selectors import reports_open_count
 from currency.models import (
     Experiment,
     ExperimentArm,
@@ -102,6 +103,13 @@ def work_queue(*, now: datetime | None = None) -> list[QueueItem]:
             expiring.count(),
             reverse("admin:marketplace_match_changelist") + "?expiring=24h",
             "The provider has not answered; after 72 hours the seeker gets the next provider.",
+        ),
+        QueueItem(
+            "community_reports",
+            "Reports waiting for moderation",
+            reports_open_count(),
+            reverse("admin:community_report_changelist") + "?status__exact=open",
+            "People reported a community question or answer: hide it with a reason, or dismiss the report.",
         ),
     ]
 

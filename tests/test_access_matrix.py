@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from community import services as community_services
 from currency import services as pot_services
 from marketplace.candidates import clear_pool_cache
 from marketplace.models import Engagement, Match, Provider, Rating, Seeker
@@ -46,6 +47,8 @@ class World:
     redemption_id: int  # the seeker's, pending
     notification_id: int  # the seeker's newest
     people: dict
+    question_id: int = 0  # the seeker asked it in the first category
+    answer_id: int = 0  # the provider answered it
 
 
 def _world() -> World:
@@ -70,6 +73,8 @@ def _world() -> World:
     cancel_requested = engagements.engagement_report(match=to_cancel, user=seeker_user, deal_value_usd="700.00")
     cancel_requested = engagements.engagement_confirm(engagement=cancel_requested, user=provider_user)
     cancel_requested = engagements.engagement_cancel(engagement=cancel_requested, user=seeker_user, reason="Moved")
+    question = community_services.question_ask(user=seeker_user, category=seeker.category, title="Fees?", body="How?")
+    answer = community_services.answer_post(user=provider_user, question_id=question.pk, body="Hourly.")
     pot_fund(seeker_user, 1000)
     redemption = pot_services.redemption_request(user=seeker_user, pot_amount=500, payment_method="PayPal s@x.com")
     return World(
@@ -84,6 +89,8 @@ def _world() -> World:
         cancel_requested=cancel_requested,
         redemption_id=redemption.redemption.pk,
         notification_id=seeker_user.notifications.latest("id").pk,
+        question_id=question.pk,
+        answer_id=answer.pk,
         people={
             "anon": None,
             "seeker": seeker_user,
@@ -360,6 +367,49 @@ ROWS: dict[str, list[Case]] = {
         case("post", "/conversations/{introduced}/", LOGIN, 302, 302, 404, 404, body="Hello"),
         case("get", "/conversations/{suggested}/", LOGIN, 404, 404, 404, 404),
     ],
+    # --- Community answers: public reads; the asker accepts; providers of the category answer -----
+    "api/v1/^questions/$": [
+        case("get", "/api/v1/questions/?category=planners0", 200, 200, 200, 200, 200),
+        case("post", "/api/v1/questions/", 401, 201, 201, 201, 201, category="planners0", title="Tax?", body="How?"),
+    ],
+    "api/v1/^questions/(?P<pk>[0-9]{1,18})/$": [case("get", "/api/v1/questions/{question}/", 200, 200, 200, 200, 200)],
+    # The seeker asked (not a provider: 403), the provider answered already (409).
+    "api/v1/^questions/(?P<pk>[0-9]{1,18})/answers/$": [
+        case("post", "/api/v1/questions/{question}/answers/", 401, 403, 409, 403, 403, body="Hourly.")
+    ],
+    "api/v1/^questions/(?P<pk>[0-9]{1,18})/hide/$": [
+        case("post", "/api/v1/questions/{question}/hide/", 401, 403, 403, 403, 200, reason="Spam")
+    ],
+    "api/v1/^questions/(?P<pk>[0-9]{1,18})/unhide/$": [
+        case("post", "/api/v1/questions/{question}/unhide/", 401, 403, 403, 403, 200)
+    ],
+    "api/v1/^answers/(?P<pk>[0-9]{1,18})/accept/$": [
+        case("post", "/api/v1/answers/{answer}/accept/", 401, 200, 403, 403, 403)
+    ],
+    "api/v1/^answers/(?P<pk>[0-9]{1,18})/vote/$": [
+        case("post", "/api/v1/answers/{answer}/vote/", 401, 200, 409, 200, 200)
+    ],
+    "api/v1/^answers/(?P<pk>[0-9]{1,18})/hide/$": [
+        case("post", "/api/v1/answers/{answer}/hide/", 401, 403, 403, 403, 200, reason="Spam")
+    ],
+    "api/v1/^answers/(?P<pk>[0-9]{1,18})/unhide/$": [
+        case("post", "/api/v1/answers/{answer}/unhide/", 401, 403, 403, 403, 200)
+    ],
+    "api/v1/^community-reports/$": [
+        case("post", "/api/v1/community-reports/", 401, 201, 201, 201, 201, answer="{answer}", reason="Spam")
+    ],
+    "categories/<slug:name>/questions/": [case("get", "/categories/planners0/questions/", 200, 200, 200, 200, 200)],
+    "categories/<slug:name>/questions/ask/": [
+        case("get", "/categories/planners0/questions/ask/", LOGIN, 200, 200, 200, 200)
+    ],
+    "categories/<slug:name>/questions/<id:question_id>/": [
+        case("get", "/categories/planners0/questions/{question}/", 200, 200, 200, 200, 200),
+        # Not a provider of the category, or answered already: the form says so (400).
+        case("post", "/categories/planners0/questions/{question}/", LOGIN, 400, 400, 400, 400, body="Hourly."),
+    ],
+    "answers/<id:answer_id>/accept/": [case("post", "/answers/{answer}/accept/", LOGIN, 302, 302, 302, 302)],
+    "answers/<id:answer_id>/vote/": [case("post", "/answers/{answer}/vote/", LOGIN, 302, 302, 302, 302)],
+    "community/report/": [case("post", "/community/report/", LOGIN, 302, 302, 302, 302, reason="Spam")],
 }
 
 
@@ -407,6 +457,8 @@ def _filled(value, world: World):
         "notification": world.notification_id,
         "seeker_user": world.people["seeker"].pk,
         "provider_user": world.people["provider"].pk,
+        "question": world.question_id,
+        "answer": world.answer_id,
     }
     if isinstance(value, str):
         filled = value.format(**ids)
