@@ -133,7 +133,7 @@ def weights_from_coefficients(coefficients: Sequence[float]) -> dict[str, float]
     else:
         shares = [max(MIN_FITTED_WEIGHT, c / total) for c in coefficients]
     norm = sum(shares)
-    return {name: round(share / norm, 4) or MIN_FITTED_WEIGHT for name, share in zip(FACTORS, shares, strict=True)}
+    return {name: max(MIN_FITTED_WEIGHT, round(share / norm, 4)) for name, share in zip(FACTORS, shares, strict=True)}
 
 
 def ndcg(outcomes: Sequence[Outcome], weights: Weights) -> float:
