@@ -53,19 +53,20 @@ def test_outcomes_favouring_one_factor_raise_its_weight():
 def test_coefficients_are_never_negative_even_when_a_factor_hurts():
     rng = random.Random(5)
     outcomes = []
-    for seeker_id in range(1, 200):
-        factors = tuple(rng.random() for _ in FACTORS)
-        outcomes.append(Outcome(seeker_id, factors, 1, 4 if factors[0] < 0.3 else 0))  # need fit "hurts"
-    coefficients, _ = fit_coefficients(outcomes)
+    for seeker_id in range(1, 100):
+        for rank in (1, 2, 3):
+            factors = tuple(rng.random() for _ in FACTORS)
+            outcomes.append(Outcome(seeker_id, factors, rank, 4 if factors[0] < 0.3 else 0))  # need fit "hurts"
+    coefficients = fit_coefficients(outcomes)
     assert coefficients[0] == 0.0 and min(coefficients) >= 0.0
 
 
 def test_a_good_outcome_shown_low_teaches_more_than_one_shown_first():
     """Inverse propensity weighting: a success at rank 3 happened despite being seen less."""
-    base = [Outcome(i, (0.5,) * 6, 1, 0) for i in range(1, 40)]
-    good = (0.5, 0.9, 0.5, 0.5, 0.5, 0.5)
-    at_top, _ = fit_coefficients([*base, Outcome(99, good, 1, 4)], steps=100)
-    low_down, _ = fit_coefficients([*base, Outcome(99, good, 3, 4)], steps=100)
+    base = [o for i in range(1, 20) for o in (Outcome(i, (0.9,) + (0.5,) * 5, 1, 3), Outcome(i, (0.5,) * 6, 2, 0))]
+    good, bad = (0.5, 0.9, 0.5, 0.5, 0.5, 0.5), (0.5,) * 6
+    at_top = fit_coefficients([*base, Outcome(99, good, 1, 4), Outcome(99, bad, 3, 0)], steps=100)
+    low_down = fit_coefficients([*base, Outcome(99, good, 3, 4), Outcome(99, bad, 1, 0)], steps=100)
     assert low_down[BUDGET] > at_top[BUDGET]
 
 
