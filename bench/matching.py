@@ -143,6 +143,14 @@ NEEDS = [
 ]
 
 
+def place(rng: random.Random, state: str) -> tuple[float | None, float | None]:
+    """Coordinates near the state's (made-up, fixed) middle, within about 50 km; one in ten unknown."""
+    if rng.random() < 0.1:
+        return None, None
+    middle = random.Random(state)
+    return middle.uniform(26, 48) + rng.uniform(-0.45, 0.45), middle.uniform(-122, -70) + rng.uniform(-0.5, 0.5)
+
+
 def weighted_state(rng: random.Random) -> str:
     return rng.choices([s for s, _ in STATES], weights=[w for _, w in STATES])[0]
 
@@ -167,6 +175,7 @@ def build_category(size: int, rng: random.Random, *, all_remote: bool = False) -
         low = rng.randrange(50, 300, 10)
         state = weighted_state(rng)
         city = rng.choice(CITIES)
+        latitude, longitude = place(rng, state)
         providers.append(
             Provider(
                 user=user,
@@ -182,6 +191,8 @@ def build_category(size: int, rng: random.Random, *, all_remote: bool = False) -
                 city=city,
                 state=state,
                 location=f"{city}, {state}",
+                latitude=latitude,
+                longitude=longitude,
                 remote=all_remote or rng.random() < 0.25,
                 max_active_clients=rng.randint(5, 30),
                 rating_avg=Decimal(str(round(rng.uniform(3.0, 5.0), 2))),
@@ -215,6 +226,7 @@ def build_seekers(category: Category, count: int, rng: random.Random) -> list[Se
         batch_size=2000,
     )
     specialties = list(Specialty.objects.filter(category=category))
+    states = [weighted_state(rng) for _ in users]
     seekers = Seeker.objects.bulk_create(
         [
             Seeker(
@@ -224,10 +236,13 @@ def build_seekers(category: Category, count: int, rng: random.Random) -> list[Se
                 budget_min=Decimal(100),
                 budget_max=Decimal(rng.randrange(150, 500, 10)),
                 city=rng.choice(CITIES),
-                state=weighted_state(rng),
+                state=state,
+                latitude=latitude,
+                longitude=longitude,
                 remote_ok=rng.random() < 0.7,
             )
-            for user in users
+            for user, state in zip(users, states, strict=True)
+            for latitude, longitude in [place(rng, state)]
         ],
         batch_size=2000,
     )

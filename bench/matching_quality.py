@@ -18,12 +18,19 @@ It prints:
 - newcomers (no rating, 1 year of experience): seekers until their first lead;
 - providers who never answer: their share of leads before and after their expired
   introductions are known to the engine;
-- the largest rating gap the Featured boost can bridge between otherwise equal providers.
+- the largest rating gap the Featured boost can bridge between otherwise equal providers;
+- distance: for in-person top-3 matches, the share within the seeker's radius and their
+  median distance, by coordinates against the old same city > same state rule;
+- learning from outcomes: simulated outcomes of shown matches (position-biased: a match
+  shown lower is seen less; seekers here care more about distance and answers than the
+  hand-set weights say), the weights `learning.fit_weights` fits from them, and the
+  held-out NDCG of the fitted weights against the hand-set ones.
 """
 
 import argparse
 import itertools
 import json
+import math
 import random
 import statistics
 import sys
@@ -39,8 +46,11 @@ from marketplace.matching.factors import (  # noqa: E402
     ProviderCandidate,
     Responsiveness,
     SeekerProfile,
+    Weights,
+    great_circle_km,
     passes_hard_filters,
 )
+from marketplace.matching.learning import Outcome, fit_weights, ndcg, propensity, split  # noqa: E402
 from marketplace.matching.pool import CandidatePool  # noqa: E402
 
 # Specialty → (how a seeker says it, how a provider's bio says it): different words, one meaning.
@@ -53,6 +63,26 @@ CONCERNS = {
     6: ("Addiction", ["drinking too much", "addicted to alcohol"], ["substance use", "addiction recovery"]),
 }
 CITIES = [("Austin", "TX"), ("Dallas", "TX"), ("Houston", "TX"), ("Denver", "CO"), ("Boulder", "CO")]
+# Where they are (as the gazetteer says), and towns next to them where some providers work.
+PLACES = {
+    ("Austin", "TX"): (30.26715, -97.74306),
+    ("Dallas", "TX"): (32.78306, -96.80667),
+    ("Houston", "TX"): (29.76328, -95.36327),
+    ("Denver", "CO"): (39.73915, -104.9847),
+    ("Boulder", "CO"): (40.01499, -105.27055),
+    ("Round Rock", "TX"): (30.50826, -97.6789),
+    ("Plano", "TX"): (33.01984, -96.69889),
+    ("Pasadena", "TX"): (29.69106, -95.2091),
+    ("Lakewood", "CO"): (39.70471, -105.08137),
+    ("Longmont", "CO"): (40.16721, -105.10193),
+}
+NEIGHBOURS = {
+    "Austin": "Round Rock",
+    "Dallas": "Plano",
+    "Houston": "Pasadena",
+    "Denver": "Lakewood",
+    "Boulder": "Longmont",
+}
 FILLER = [
     "compassionate",
     "licensed",
@@ -89,6 +119,9 @@ def market(rng: random.Random, providers: int, seekers: int):
     for pid in range(1, providers + 1):
         concern = rng.choice(list(CONCERNS))
         city, state = rng.choice(CITIES)
+        if rng.random() < 0.3:
+            city = NEIGHBOURS[city]  # the next town: another city, a few km away
+        latitude, longitude = PLACES[(city, state)]
         low = rng.randrange(60, 260, 10)
         new = rng.random() < 0.08
         quiet = not new and rng.random() < 0.08
@@ -104,6 +137,8 @@ def market(rng: random.Random, providers: int, seekers: int):
                 pricing_max=float(low + rng.randrange(20, 120, 10)),
                 city=city,
                 state=state,
+                latitude=latitude,
+                longitude=longitude,
                 remote=rng.random() < 0.4,
                 max_active_clients=rng.randint(8, 25),
                 years_experience=1 if new else rng.randint(2, 30),
@@ -128,6 +163,8 @@ def market(rng: random.Random, providers: int, seekers: int):
             budget_max=budget_max,
             city=city,
             state=state,
+            latitude=PLACES[(city, state)][0],
+            longitude=PLACES[(city, state)][1],
             remote_ok=rng.random() < 0.6,
         )
         ideal = ProviderCandidate(
@@ -140,6 +177,8 @@ def market(rng: random.Random, providers: int, seekers: int):
             pricing_max=budget_max - 10,
             city=city,
             state=state,
+            latitude=seeker.latitude,
+            longitude=seeker.longitude,
             max_active_clients=20,
             years_experience=12,
             rating_avg=4.8,
@@ -250,6 +289,67 @@ def boost_bridge() -> float:
     return bridged
 
 
+def extra_asks(seed: int, count: int, providers: int):
+    """More seekers of the same market (for the simulated outcomes), with ids after the first ones."""
+    _, asks, _, _ = market(random.Random(seed + 1), 0, count)
+    return [(replace(seeker, id=seeker.id + 10_000), ideal) for seeker, ideal in asks]
+
+
+def distance_effect(people, asks, *, limit: int = 3) -> dict[str, float]:
+    """In-person top-3 matches (not remote): share within the radius and median km, with and without coordinates."""
+    rules = category(True)
+    radius = rules.default_radius_km
+    out = {}
+    for label, market_people in (
+        ("km", people),
+        ("strings", [replace(p, latitude=None, longitude=None) for p in people]),
+    ):
+        pool = CandidatePool(rules, market_people)
+        distances = []
+        for seeker, _ in asks:
+            seeker_at = seeker if label == "km" else replace(seeker, latitude=None, longitude=None)
+            for match in pool.rank(seeker_at, limit=limit):
+                provider = people[match.provider_id - 1]  # ids are 1..n, in order
+                if not provider.remote:
+                    distances.append(great_circle_km(seeker.latitude, seeker.longitude, *PLACES_OF[provider.id]))
+        out[f"{label}_within"] = sum(d <= radius for d in distances) / max(1, len(distances))
+        beyond = [d for d in distances if d > radius]
+        out[f"{label}_beyond_km"] = statistics.fmean(beyond) if beyond else 0.0
+        out[f"{label}_next_town"] = sum(1.0 < d <= radius for d in distances) / max(1, len(distances))
+    out["radius"] = radius
+    return out
+
+
+PLACES_OF: dict[int, tuple[float, float]] = {}
+
+
+# Simulated seekers judge matches by these (hidden) weights, not by the hand-set ones: distance
+# and answering matter more to them, the capacity/fairness factor not at all.
+TRUE_WEIGHTS = {"need": 3.0, "budget": 1.0, "location": 3.0, "quality": 1.0, "capacity": 0.0, "responsiveness": 2.5}
+UTILITY_MIDDLE = 9.43  # about the true utility of a typical shown match (they are all decent)
+
+
+def learning(people, asks, rng: random.Random, *, shown: int = 3) -> dict[str, object]:
+    """Simulate what happened to shown matches (position-biased), fit weights from it, compare held-out NDCG."""
+    pool = CandidatePool(category(True), people)
+    outcomes = []
+    for seeker, _ in asks:
+        for match in pool.rank(seeker, limit=shown):
+            factors = tuple(match.breakdown[name] for name in TRUE_WEIGHTS)
+            # Shown matches are all decent: what decides is how they differ (about 0.1 of utility).
+            utility = sum(w * f for w, f in zip(TRUE_WEIGHTS.values(), factors, strict=True)) - UTILITY_MIDDLE
+            seen = rng.random() < propensity(match.rank)  # position bias: the third is seen a third as often
+            good = seen and rng.random() < 1 / (1 + math.exp(-12 * utility))
+            if good:
+                grade = 4 if rng.random() < 1 / (1 + math.exp(-12 * (utility - 0.05))) else rng.choice((2, 3))
+            else:
+                grade = 1 if seen and rng.random() < 0.2 else 0
+            outcomes.append(Outcome(seeker.id, factors, match.rank, grade))
+    fit = fit_weights(outcomes, Weights())
+    truth = Weights(**{name: weight or 0.01 for name, weight in TRUE_WEIGHTS.items()})
+    return {"outcomes": len(outcomes), "fit": fit, "ndcg_truth": ndcg(split(outcomes)[1], truth)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--providers", type=int, default=400)
@@ -258,6 +358,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     people, asks, newcomers, silent = market(rng, args.providers, args.seekers)
+    PLACES_OF.update({p.id: (p.latitude, p.longitude) for p in people})
     print(f"Synthetic market: {args.providers} providers, {args.seekers} seekers, seed {args.seed}")
     meaning = quality(people, asks, with_synonyms=True, rng=random.Random(args.seed))
     words = quality(people, asks, with_synonyms=False, rng=random.Random(args.seed))
@@ -281,6 +382,23 @@ def main() -> None:
         f"leads in the first half, {s['silent_leads_second_half']:.1%} in the second"
     )
     print(f"  largest rating gap the Featured boost bridges: {boost_bridge():.1f} stars")
+    d = distance_effect(people, asks)
+    print(
+        f"  distance (in-person top-3, radius {d['radius']:.0f} km): within the radius {d['km_within']:.0%} by km "
+        f"vs {d['strings_within']:.0%} by same city/state (those beyond it: {d['km_beyond_km']:.0f} km vs "
+        f"{d['strings_beyond_km']:.0f} km away on average); from the next town {d['km_next_town']:.0%} "
+        f"vs {d['strings_next_town']:.0%}"
+    )
+    simulated = [*asks, *extra_asks(args.seed, args.seekers * 7, args.providers)]
+    learned = learning(people, simulated, random.Random(args.seed))
+    fit = learned["fit"]
+    print(f"  learning from {learned['outcomes']} simulated outcomes (3 shown per seeker, position-biased):")
+    default = dict(zip(TRUE_WEIGHTS, Weights().normalised(), strict=True))
+    print("    weights  " + "  ".join(f"{name} {default[name]:.2f}→{fit.weights[name]:.2f}" for name in TRUE_WEIGHTS))
+    print(
+        f"    held-out NDCG ({fit.held_out} outcomes, position-debiased): hand-set {fit.ndcg_old:.3f}, "
+        f"fitted {fit.ndcg_new:.3f} (the simulation's true weights: {learned['ndcg_truth']:.3f})"
+    )
 
 
 if __name__ == "__main__":

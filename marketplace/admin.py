@@ -14,6 +14,7 @@ from marketplace.models import (
     AccountStatusChange,
     Engagement,
     Match,
+    MatchingWeightFit,
     Provider,
     Rating,
     Referral,
@@ -21,7 +22,7 @@ from marketplace.models import (
     Seeker,
     User,
 )
-from marketplace.services import engagements, matches, profiles
+from marketplace.services import engagements, matches, profiles, weight_fits
 
 
 class AccountChangeForm(forms.Form):
@@ -573,3 +574,35 @@ class ReferrerAdmin(ReadOnlyAdmin):
     @admin.display(description="Engagement rate")
     def engagement_rate(self, referrer: Referrer) -> str:
         return _rate(referrer.engaged_count, referrer.referred_count)
+
+
+@admin.register(MatchingWeightFit)
+class MatchingWeightFitAdmin(ReadOnlyAdmin):
+    """Fits stored by `fit_matching_weights`; an operator applies one to its category."""
+
+    list_display = ["id", "category", "created_at", "outcomes", "ndcg_old", "ndcg_new", "weights", "applied_at"]
+    list_filter = ["category", "applied_at"]
+    list_select_related = ["category"]
+    readonly_fields = [field.name for field in MatchingWeightFit._meta.fields]
+    actions = ["apply_weights"]
+
+    @admin.display(description="NDCG, old weights")
+    def ndcg_old(self, fit: MatchingWeightFit):
+        return fit.metrics.get("ndcg_old")
+
+    @admin.display(description="NDCG, fitted")
+    def ndcg_new(self, fit: MatchingWeightFit):
+        return fit.metrics.get("ndcg_new")
+
+    @admin.action(description="Apply these weights")
+    def apply_weights(self, request, queryset):
+        if len(queryset) != 1:
+            self.message_user(request, "Select one fit to apply.", messages.ERROR)
+            return
+        fit = queryset[0]
+        try:
+            category = weight_fits.weights_fit_apply(fit=fit, operator=request.user)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return
+        self.message_user(request, f"{category} now matches with the weights of fit #{fit.pk}.", messages.SUCCESS)

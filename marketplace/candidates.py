@@ -140,6 +140,7 @@ def category_rules(category: Category) -> CategoryRules:
         specialty_names=dict(Specialty.objects.filter(category=category).values_list("id", "name")),
         weights=weights,
         synonyms=synonym_groups(category.name),
+        default_radius_km=float(category.default_radius_km),
     )
 
 
@@ -173,6 +174,8 @@ def _load_candidates(category: Category, *, changed_since: datetime | None = Non
         "city",
         "state",
         "remote",
+        "latitude",
+        "longitude",
         "accepting_clients",
         "max_active_clients",
         "license_verified",
@@ -195,6 +198,8 @@ def _load_candidates(category: Category, *, changed_since: datetime | None = Non
             city=city,
             state=state,
             remote=remote,
+            latitude=latitude,
+            longitude=longitude,
             accepting_clients=accepting,
             max_active_clients=max_active,
             license_verified=verified,
@@ -214,6 +219,8 @@ def _load_candidates(category: Category, *, changed_since: datetime | None = Non
             city,
             state,
             remote,
+            latitude,
+            longitude,
             accepting,
             max_active,
             verified,
@@ -435,6 +442,9 @@ def seeker_profile(seeker: Seeker) -> SeekerProfile:
         city=seeker.city,
         state=seeker.state,
         remote_ok=seeker.remote_ok,
+        latitude=seeker.latitude,
+        longitude=seeker.longitude,
+        radius_km=float(seeker.radius_km) if seeker.radius_km else None,
     )
 
 

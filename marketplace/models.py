@@ -4,11 +4,13 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from categories.matching_weights import MAX_RADIUS_KM, MIN_RADIUS_KM
 from categories.models import Category, Specialty
 
 REFERRAL_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I look-alikes
@@ -171,6 +173,9 @@ class Profile(models.Model):
     city = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=2, blank=True, help_text="Two-letter state code, e.g. CA.")
     location = models.CharField(max_length=120, blank=True, editable=False, help_text="'City, ST'.")
+    # From the gazetteer (`marketplace.gazetteer`) whenever the city or state is saved; empty: place unknown.
+    latitude = models.FloatField(null=True, blank=True, editable=False)
+    longitude = models.FloatField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -192,6 +197,12 @@ class Seeker(Profile):
     budget_min = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     budget_max = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     remote_ok = models.BooleanField(default=True, help_text="Happy to work with a remote provider.")
+    radius_km = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_RADIUS_KM), MaxValueValidator(MAX_RADIUS_KM)],
+        help_text="Providers within this many km fit best. Empty: the category's default.",
+    )
 
     class Meta:
         db_table = "seekers"
@@ -734,3 +745,23 @@ class Referrer(User):
         proxy = True
         verbose_name = "referrer"
         ordering = []
+
+
+class MatchingWeightFit(models.Model):
+    """Factor weights fitted from a category's match outcomes (`fit_matching_weights`), applied by an operator."""
+
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="weight_fits")
+    weights = models.JSONField(help_text="Factor → fitted weight (within the bounds of categories.matching_weights).")
+    previous_weights = models.JSONField(help_text="The category's weights when the fit ran.")
+    metrics = models.JSONField(default=dict, help_text="Offline metrics: held-out NDCG of the old and new weights.")
+    outcomes = models.PositiveIntegerField(help_text="Shown matches with a known outcome the fit learnt from.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        db_table = "matching_weight_fits"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Weights fitted for {self.category_id} on {self.created_at:%Y-%m-%d}"

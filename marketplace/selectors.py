@@ -41,6 +41,7 @@ from categories.selectors import (
 from currency.models import PotTransaction, RedemptionStatus
 from currency.selectors import commission_credit_available_usd, redemptions_in_progress
 from imatch.errors import NotFound
+from marketplace.matching.learning import Outcome, factors_of, grade
 from marketplace.models import (
     ENGAGEMENT_RATEABLE_STATUSES,
     INTRODUCTION_TIMEOUT,
@@ -782,3 +783,38 @@ def engagements_unconfirmed(*, reported_before: datetime) -> QuerySet[Engagement
 def introductions_expiring(*, introduced_before: datetime) -> QuerySet[Match]:
     """Introductions still unanswered that were made before this time (they expire 72 hours after)."""
     return Match.objects.filter(status=MatchStatus.INTRODUCED, introduced_at__lt=introduced_before)
+
+
+# --- Outcomes of matches, for fitting the weights (fit_matching_weights) -------------------
+
+# A suggestion the seeker has not acted on for this long counts as skipped (grade 0).
+SUGGESTION_SKIPPED_AFTER = timedelta(days=14)
+
+
+def match_outcomes(*, category: Category, now: datetime) -> list[Outcome]:
+    """Every shown match of the category whose outcome is known, as the fitter sees it (two queries).
+
+    Grades (`learning.grade`): skipped, declined or expired 0; introduction asked 1 (and an
+    engagement later cancelled); accepted 2; engagement 3; rated 4 or 5 stars by the seeker 4.
+    Matches recorded before the breakdown held all six factors are left out.
+    """
+    rows = Match.objects.filter(category=category).values_list(
+        "seeker_id", "rank", "breakdown", "status", "created_at", "engagement__id", "engagement__status"
+    )
+    stars = dict(
+        Rating.objects.filter(engagement__match__category=category, rated_role=RatedRole.PROVIDER).values_list(
+            "engagement_id", "stars"
+        )
+    )
+    outcomes = []
+    for seeker_id, rank, breakdown, status, created_at, engagement_id, engagement_status in rows:
+        factors = factors_of(breakdown or {})
+        value = grade(
+            status=status,
+            engagement_status=engagement_status,
+            seeker_stars=stars.get(engagement_id),
+            skipped=created_at <= now - SUGGESTION_SKIPPED_AFTER,
+        )
+        if factors is not None and value is not None:
+            outcomes.append(Outcome(seeker_id=seeker_id, factors=factors, rank=rank, grade=value))
+    return outcomes

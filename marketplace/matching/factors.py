@@ -66,9 +66,16 @@ EXPERIENCE_SCALE_YEARS = 8.0  # 1 - e^(-years/8): 8 years ≈ 0.63, 20 years ≈
 FAIRNESS_LEADS_SCALE = 5.0  # 5 open leads in the last 14 days halve the fairness part
 NEWCOMER_LEADS_HALF = 2.0  # the newcomer bonus halves with every 2 leads ever received
 
+# Location without coordinates (a place the gazetteer does not know): same city > same state > remote.
 LOCATION_SAME_CITY = 1.0
 LOCATION_SAME_STATE = 0.7
 LOCATION_REMOTE = 0.4
+# Location by distance, when both places have coordinates: within the seeker's radius the
+# fit falls from 1 to LOCATION_AT_RADIUS at its edge; beyond it, it halves every further
+# radius. Remote work (both sides willing) is a separate path worth LOCATION_REMOTE.
+LOCATION_AT_RADIUS = 0.8
+EARTH_RADIUS_KM = 6371.0088
+DEFAULT_RADIUS_KM = 25.0  # a category without its own default
 
 # Budget: 1 inside the range; above it, half the credit per 25% over the maximum; below
 # the minimum, a small penalty that grows with the gap and never costs more than 0.2.
@@ -133,6 +140,7 @@ class CategoryRules:
     specialty_names: Mapping[int, str] = field(default_factory=dict)
     weights: Weights = field(default_factory=Weights)
     synonyms: tuple[tuple[str, ...], ...] = ()  # groups of words or phrases meaning the same (text.Lexicon)
+    default_radius_km: float = DEFAULT_RADIUS_KM  # a seeker without their own radius
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +157,9 @@ class SeekerProfile:
     city: str = ""
     state: str = ""
     remote_ok: bool = True
+    latitude: float | None = None  # from the gazetteer; None: place unknown
+    longitude: float | None = None
+    radius_km: float | None = None  # "within 25 km"; None: the category's default
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +191,8 @@ class ProviderCandidate:
     city: str = ""
     state: str = ""
     remote: bool = False
+    latitude: float | None = None  # from the gazetteer; None: place unknown
+    longitude: float | None = None
     accepting_clients: bool = True
     max_active_clients: int = 10
     active_clients: int = 0
@@ -268,8 +281,50 @@ def budget_fit(
     return min(1.0, max(0.0, total / (high - low)))
 
 
-def location_fit(seeker: SeekerProfile, provider: ProviderCandidate) -> float:
-    """Same city > same state > remote. Assumes the location hard filter passed."""
+def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Distance in km along the Earth's surface (spherical law of cosines).
+
+    Written as `pool.CandidatePool.rank` inlines it (sines and cosines of each provider's
+    latitude precomputed), so both give the same float.
+    """
+    a, b = math.radians(lat1), math.radians(lat2)
+    cos_angle = math.sin(a) * math.sin(b) + math.cos(a) * math.cos(b) * math.cos(
+        math.radians(lon1) - math.radians(lon2)
+    )
+    return EARTH_RADIUS_KM * math.acos(min(1.0, max(-1.0, cos_angle)))
+
+
+def distance_fit(distance_km: float, radius_km: float) -> float:
+    """1 at the seeker's door, LOCATION_AT_RADIUS at the edge of their radius, halving every radius beyond."""
+    radius = max(1.0, radius_km)
+    if distance_km <= radius:
+        return 1.0 - (1.0 - LOCATION_AT_RADIUS) * distance_km / radius
+    return LOCATION_AT_RADIUS * 0.5 ** ((distance_km - radius) / radius)
+
+
+def seeker_radius(seeker: SeekerProfile, category: "CategoryRules | None" = None) -> float:
+    if seeker.radius_km:
+        return float(seeker.radius_km)
+    return category.default_radius_km if category is not None else DEFAULT_RADIUS_KM
+
+
+def provider_distance_km(seeker: SeekerProfile, provider: ProviderCandidate) -> float | None:
+    """Great-circle km between the two places, or None when either is not in the gazetteer."""
+    if None in (seeker.latitude, seeker.longitude, provider.latitude, provider.longitude):
+        return None
+    return great_circle_km(seeker.latitude, seeker.longitude, provider.latitude, provider.longitude)
+
+
+def location_fit(seeker: SeekerProfile, provider: ProviderCandidate, radius_km: float = DEFAULT_RADIUS_KM) -> float:
+    """Distance against the seeker's radius, or remote work when both sides are willing, whichever fits better.
+
+    When either place has no coordinates: today's rule, same city > same state > remote.
+    Assumes the location hard filter passed.
+    """
+    remote = LOCATION_REMOTE if seeker.remote_ok and provider.remote else 0.0
+    distance = provider_distance_km(seeker, provider)
+    if distance is not None:
+        return max(distance_fit(distance, radius_km), remote)
     if seeker.state and provider.state == seeker.state:
         if seeker.city and provider.city.casefold() == seeker.city.casefold():
             return LOCATION_SAME_CITY

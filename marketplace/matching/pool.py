@@ -29,9 +29,11 @@ A pool is costly to build (the BM25 index of every profile) and cheap to rank wi
 import copy
 import heapq
 import math
+from array import array
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 
+from marketplace.matching.factors import EARTH_RADIUS_KM as _EARTH_KM
 from marketplace.matching.factors import (
     FACTORS,
     LOCATION_REMOTE,
@@ -50,6 +52,7 @@ from marketplace.matching.factors import (
     capacity_fit,
     category_rating_prior,
     combine,
+    distance_fit,
     location_fit,
     order_key,
     passes_hard_filters,
@@ -58,11 +61,13 @@ from marketplace.matching.factors import (
     quality_fit,
     responsiveness_fit,
     responsiveness_multiplier,
+    seeker_radius,
 )
 from marketplace.matching.reasons import match_reasons
 from marketplace.matching.text import BM25Index, Lexicon, query_terms, tokenize
 
 _NO_HISTORY_FIT = responsiveness_fit(NO_HISTORY)
+_NO_PLACE = 2.0  # a sine no latitude has: the provider's place is unknown
 
 
 class CandidatePool:
@@ -98,6 +103,7 @@ class CandidatePool:
         self._quality = [quality_fit(p, self._prior) for p in providers]
         self._city = [p.city.casefold() for p in providers]
         self._state = [p.state for p in providers]
+        self._set_coordinates()
         prices: dict[tuple[float | None, float | None], int] = {}
         self._price = [prices.setdefault((p.pricing_min, p.pricing_max), len(prices)) for p in providers]
         self._price_ranges = list(prices)
@@ -119,6 +125,26 @@ class CandidatePool:
             (provider.bio, provider.certifications, *(names.get(s, "") for s in sorted(provider.specialty_ids)))
         )
         return tokenize(text, self.lexicon)
+
+    def _set_coordinates(self) -> None:
+        """Sine and cosine of each provider's latitude and its longitude in radians (flat arrays).
+
+        `_NO_PLACE` (an impossible sine) marks a place the gazetteer did not know; remote
+        providers are flagged in a bytearray. About 25 bytes per provider.
+        """
+        sines, cosines, longitudes = array("d"), array("d"), array("d")
+        for provider in self.providers:
+            if provider.latitude is None or provider.longitude is None:
+                sines.append(_NO_PLACE)
+                cosines.append(0.0)
+                longitudes.append(0.0)
+            else:
+                latitude = math.radians(provider.latitude)
+                sines.append(math.sin(latitude))
+                cosines.append(math.cos(latitude))
+                longitudes.append(math.radians(provider.longitude))
+        self._sin_lat, self._cos_lat, self._lon = sines, cosines, longitudes
+        self._is_remote = bytearray(1 if p.remote else 0 for p in self.providers)
 
     def _index_locations(self) -> None:
         """Index by state the providers that pass the filters that do not depend on the seeker or the load."""
@@ -230,6 +256,7 @@ class CandidatePool:
             for position in updates:
                 pool._quality[position] = quality_fit(pool.providers[position], pool._prior)
                 pool._rebase(position)
+        pool._set_coordinates()
         pool._index_locations()
         pool._reapply_loads_of(self)
         return pool
@@ -369,7 +396,7 @@ class CandidatePool:
         return (
             need,
             budget_fit(seeker.budget_min, seeker.budget_max, provider.pricing_min, provider.pricing_max),
-            location_fit(seeker, provider),
+            location_fit(seeker, provider, seeker_radius(seeker, self.category)),
             self._quality[position],
             self._capacity[position],
             self._responsiveness[position],
@@ -405,6 +432,19 @@ class CandidatePool:
             self._city,
             self._state,
         )
+        # Distance (the same float as factors.great_circle_km), when the seeker's place is known.
+        placed = seeker.latitude is not None and seeker.longitude is not None
+        if placed:
+            seeker_lat = math.radians(seeker.latitude)
+            sin_seeker, cos_seeker, lon_seeker = (
+                math.sin(seeker_lat),
+                math.cos(seeker_lat),
+                math.radians(seeker.longitude),
+            )
+        radius = seeker_radius(seeker, category)
+        remote_path = LOCATION_REMOTE if seeker.remote_ok else 0.0
+        sin_lat, cos_lat, lon, is_remote = self._sin_lat, self._cos_lat, self._lon, self._is_remote
+        acos, cos = math.acos, math.cos
         sqrt = math.sqrt
         quick: list[tuple[float, int]] = []
         append = quick.append
@@ -417,7 +457,12 @@ class CandidatePool:
                     need = 0.6 * need + 0.4 * sqrt(relevance[p])
             else:
                 need = sqrt(relevance[p]) if has_text else 0.5
-            if seeker_state and state[p] == seeker_state:
+            if placed and sin_lat[p] != _NO_PLACE:
+                cos_angle = sin_seeker * sin_lat[p] + cos_seeker * cos_lat[p] * cos(lon_seeker - lon[p])
+                location = distance_fit(_EARTH_KM * acos(min(1.0, max(-1.0, cos_angle))), radius)
+                if is_remote[p] and location < remote_path:
+                    location = remote_path
+            elif seeker_state and state[p] == seeker_state:
                 location = LOCATION_SAME_CITY if seeker_city and city[p] == seeker_city else LOCATION_SAME_STATE
             else:
                 location = LOCATION_REMOTE
@@ -494,6 +539,7 @@ class CandidatePool:
                     specialty_names=self.category.specialty_names,
                     matched_terms=self.index.matched_terms(position, terms),
                     terms=terms,
+                    radius_km=seeker_radius(seeker, self.category),
                 )
             ),
             featured=provider.featured,

@@ -5,10 +5,14 @@ from collections.abc import Mapping, Sequence
 
 from marketplace.matching.factors import (
     BUDGET_UNKNOWN,
+    DEFAULT_RADIUS_KM,
+    LOCATION_REMOTE,
     LOCATION_SAME_CITY,
     LOCATION_SAME_STATE,
     ProviderCandidate,
     SeekerProfile,
+    distance_fit,
+    provider_distance_km,
 )
 
 BUDGET_WITHIN = 0.97  # the prices are (nearly all) inside the budget
@@ -23,6 +27,7 @@ def match_reasons(
     specialty_names: Mapping[int, str],
     matched_terms: Sequence[str],
     terms: Mapping[str, str],
+    radius_km: float = DEFAULT_RADIUS_KM,
 ) -> list[str]:
     """Plain-language reasons for a match, most telling first.
 
@@ -44,12 +49,7 @@ def match_reasons(
         reasons.append("Within your budget")
     elif budget != BUDGET_UNKNOWN and budget >= BUDGET_CLOSE:
         reasons.append("Close to your budget")
-    if location == LOCATION_SAME_CITY:
-        reasons.append("Same city")
-    elif location == LOCATION_SAME_STATE:
-        reasons.append("Same state")
-    else:
-        reasons.append("Works remotely")
+    reasons.append(location_reason(seeker, provider, location, radius_km))
     if provider.rating_count:
         noun = "review" if provider.rating_count == 1 else "reviews"
         reasons.append(f"Rated {provider.rating_avg:.1f} from {provider.rating_count} {noun}")
@@ -67,6 +67,26 @@ def match_reasons(
     if provider.featured:
         reasons.append("Featured")
     return reasons
+
+
+def location_reason(seeker: SeekerProfile, provider: ProviderCandidate, location: float, radius_km: float) -> str:
+    """'About 12 km away', 'About 40 km away (beyond your 25 km)', 'Works remotely' or 'Distance unknown: same state'.
+
+    Unknown: either place is not in the gazetteer, so the engine used same city > same state > remote.
+    """
+    distance = provider_distance_km(seeker, provider)
+    if distance is not None:
+        if seeker.remote_ok and provider.remote and distance_fit(distance, radius_km) < LOCATION_REMOTE:
+            return "Works remotely"
+        near = "Under 1 km away" if distance < 1 else f"About {round(distance):,} km away"
+        if distance > radius_km:
+            return f"{near} (beyond your {round(radius_km):,} km)"
+        return near
+    if location == LOCATION_SAME_CITY:
+        return "Distance unknown: same city"
+    if location == LOCATION_SAME_STATE:
+        return "Distance unknown: same state"
+    return "Works remotely"
 
 
 def _duration(hours: float) -> str:

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from categories.errors import CategoryInactive
+from categories.matching_weights import MAX_RADIUS_KM, MIN_RADIUS_KM
 from categories.models import Category, Specialty
 from currency.services import experiment_assign, pot_award
 from imatch.errors import DomainError, PermissionDenied
@@ -22,6 +23,7 @@ from imatch.errors import ErrorCode as CommonCode
 from imatch.text import clean_text
 from marketplace import emails, selectors
 from marketplace.errors import DuplicateProfile, ErrorCode, InvalidTransition
+from marketplace.gazetteer import geocode
 from marketplace.models import AccountAction, AccountStatusChange, AccountType, Provider, Seeker, User, UserManager
 from marketplace.selectors import referrer_for_code
 from marketplace.services.account import time_zone_check
@@ -229,6 +231,10 @@ def _apply_location(profile: Seeker | Provider) -> None:
     profile.city = clean_text(profile.city)
     profile.state = clean_text(profile.state).upper()
     profile.location = profile.format_location(profile.city, profile.state)
+    place = geocode(profile.city, profile.state)  # None: the gazetteer does not know it (the engine falls back)
+    profile.latitude, profile.longitude = place if place is not None else (None, None)
+    if isinstance(profile, Seeker) and profile.radius_km is not None:
+        radius_check(profile.radius_km)
     text_length_check(profile, "city", "state", *(("business_name",) if isinstance(profile, Provider) else ()))
 
 
@@ -292,7 +298,35 @@ def _apply_changes(profile: Seeker | Provider, changes: dict[str, Any], allowed:
 
 # --- Seekers --------------------------------------------------------------------------
 
-SEEKER_EDITABLE = {"needs_description", "budget_min", "budget_max", "city", "state", "remote_ok"}
+SEEKER_EDITABLE = {"needs_description", "budget_min", "budget_max", "city", "state", "remote_ok", "radius_km"}
+
+
+def radius_check(radius_km: object) -> None:
+    """A seeker's "within N km": a whole number of km between MIN_RADIUS_KM and MAX_RADIUS_KM."""
+    if isinstance(radius_km, bool) or not isinstance(radius_km, int) or not MIN_RADIUS_KM <= radius_km <= MAX_RADIUS_KM:
+        raise DomainError(
+            f"Enter a distance between {MIN_RADIUS_KM} and {MAX_RADIUS_KM} km, or leave it empty.",
+            field="radius_km",
+            code=CommonCode.INVALID,
+        )
+
+
+def geocode_profiles(*, only_missing: bool = True) -> dict[str, int]:
+    """Coordinates for profiles that have a city and state: one update per distinct place, not per row."""
+    located: dict[str, int] = {}
+    for model in (Seeker, Provider):
+        rows = model.objects.exclude(city="").exclude(state="")
+        if only_missing:
+            rows = rows.filter(latitude__isnull=True)
+        count = 0
+        for city, state in list(rows.values_list("city", "state").distinct()):
+            place = geocode(city, state)
+            if place is not None:
+                count += rows.filter(city=city, state=state).update(
+                    latitude=place[0], longitude=place[1], updated_at=timezone.now()
+                )  # updated_at: matching indexes pick the change up
+        located[model._meta.model_name] = count
+    return located
 
 
 @transaction.atomic
@@ -307,6 +341,7 @@ def seeker_create(
     city: str = "",
     state: str = "",
     remote_ok: bool = True,
+    radius_km: int | None = None,
 ) -> Seeker:
     """Create the user's seeker profile in an active category."""
     needs_description = clean_text(needs_description)
@@ -323,6 +358,7 @@ def seeker_create(
         city=city,
         state=state,
         remote_ok=remote_ok,
+        radius_km=radius_km,
     )
     _apply_location(seeker)
     _save_new_profile(seeker, resolved, "seeker")

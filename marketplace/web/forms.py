@@ -5,6 +5,7 @@ from zoneinfo import available_timezones
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from categories.matching_weights import MAX_RADIUS_KM, MIN_RADIUS_KM
 from categories.models import Category
 from imatch.web import MarkInvalidMixin
 from marketplace.models import Provider, Seeker
@@ -93,9 +94,25 @@ class SeekerForm(ProfileForm):
     )
     budget_min = forms.DecimalField(label="Budget from (USD)", **MONEY)
     budget_max = forms.DecimalField(label="Budget up to (USD)", **MONEY)
+    radius_km = forms.IntegerField(
+        label="Within how many km?",
+        min_value=MIN_RADIUS_KM,
+        max_value=MAX_RADIUS_KM,
+        required=False,
+        help_text="Providers within this distance fit best. Empty: the category's usual distance.",
+    )
     remote_ok = forms.BooleanField(label="A remote provider is fine", required=False, initial=True)
 
-    field_order = ["specialties", "needs_description", "budget_min", "budget_max", "city", "state", "remote_ok"]
+    field_order = [
+        "specialties",
+        "needs_description",
+        "budget_min",
+        "budget_max",
+        "city",
+        "state",
+        "radius_km",
+        "remote_ok",
+    ]
 
 
 class ProviderForm(ProfileForm):

@@ -63,7 +63,7 @@ def test_the_whole_loop_in_the_browser(page: Page, seeded_categories):
     expect(flash(page)).to_contain_text("1 new match.")
     card = page.get_by_role("article", name="Match with Reyes Retirement Planning")
     expect(card).to_contain_text("Specializes in retirement planning")
-    expect(card).to_contain_text("Same city")
+    expect(card).to_contain_text("Under 1 km away")
     expect(card).to_contain_text(re.compile(r"Match \d+%"))
     card.get_by_role("button", name="Introduce me").click()
     expect(flash(page)).to_contain_text("We introduced you to Reyes Retirement Planning")

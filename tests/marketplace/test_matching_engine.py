@@ -217,7 +217,7 @@ def test_reasons_are_plain_language():
     [match] = rank_providers(SEEKER, CATEGORY, [provider(1, license_verified=True, featured=True)], limit=1)
     assert "Specializes in retirement planning" in match.reasons
     assert "Within your budget" in match.reasons
-    assert "Same city" in match.reasons
+    assert "Distance unknown: same city" in match.reasons
     assert "License verified" in match.reasons
     assert "Featured" in match.reasons
     assert set(match.breakdown) == {*FACTORS, "featured"}
