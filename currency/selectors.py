@@ -291,6 +291,10 @@ def percent_display(rate: Decimal) -> str:
     return f"{(rate * 100).quantize(Decimal('0.1'))}%"
 
 
+# Earn rows paid out of someone else's spending: that POT was spent but stays in circulation.
+PASSED_ON_REASONS = ("content_author_share",)
+
+
 # What each statistic means (shown by the API schema, the admin page and `pot_economy`).
 ECONOMY_DEFINITIONS = {
     "total_users": "Marketplace users: every account but operators' staff accounts.",
@@ -299,9 +303,10 @@ ECONOMY_DEFINITIONS = {
     "total_pot_in_circulation": "POT in every balance now (POT held by pending redemptions is out of it).",
     "total_pot_earned_all_time": "POT of every earn row (awards by the earning rules).",
     "total_pot_spent_all_time": "POT paid for spend options (profile boost, extra matches, commission credit, ...).",
-    "total_pot_burned_all_time": "POT that left circulation for good: spent POT plus awards taken back.",
-    "burn_rate": "total_pot_burned_all_time / total_pot_spent_all_time (0 when nothing was spent): 1.0 when "
-    "burned POT equals spent POT, as in the plan's example; above 1.0 only when awards were taken back.",
+    "total_pot_burned_all_time": "Spent POT that left circulation for good: spent POT less the part passed on "
+    "to other people (an author's share of a premium article). Awards taken back are not spending and not counted.",
+    "burn_rate": "total_pot_burned_all_time / total_pot_spent_all_time, between 0 and 1 (0 when nothing was "
+    "spent): 1.0 when every spent POT was burned, as in the plan's example.",
     "transactions_last_7_days": "POT transactions (ledger rows of every kind) in the last 7 days.",
 }
 
@@ -358,18 +363,19 @@ def economy_statistics(*, now: datetime | None = None) -> dict:
     wallets = Wallet.objects.aggregate(
         in_circulation=Sum("balance"), with_pot=Count("id", filter=Q(balance__gt=0) & marketplace)
     )
-    by_type = dict(
+    totals = list(
         PotTransaction.objects.values("transaction_type")
-        .annotate(total=Sum("amount"))
-        .values_list("transaction_type", "total")
+        .annotate(total=Sum("amount"), passed_on=Sum("amount", filter=Q(category__in=PASSED_ON_REASONS)))
         .order_by()
     )
+    by_type = {row["transaction_type"]: row["total"] for row in totals}
+    passed_on = sum(row["passed_on"] or 0 for row in totals if row["transaction_type"] == TransactionType.EARN)
     last_7_days = PotTransaction.objects.filter(created_at__gte=now - timedelta(days=7)).count()
     total_users = User.objects.filter(is_staff=False).count()
     with_pot = wallets["with_pot"] or 0
     earned = by_type.get(TransactionType.EARN) or 0
     spent = -(by_type.get(TransactionType.SPEND) or 0)
-    burned = spent - (by_type.get(TransactionType.BURN) or 0)
+    burned = spent - passed_on
     participation_rate = ratio(with_pot, total_users)
     burn_rate = ratio(burned, spent)
     return {

@@ -23,7 +23,7 @@ from currency.models import (
     TransactionType,
     Wallet,
 )
-from currency.selectors import pot_liability_usd
+from currency.selectors import PASSED_ON_REASONS, pot_liability_usd
 from imatch import formatting
 from marketplace import selectors as marketplace_selectors
 from marketplace.models import Engagement, EngagementStatus, Match, Provider, Seeker
@@ -182,8 +182,8 @@ def kpi_tiles(*, now: datetime | None = None) -> list[Tile]:
     pot = PotTransaction.objects.aggregate(
         earned_now=Sum("amount", filter=current & Q(transaction_type=TransactionType.EARN)),
         earned_before=Sum("amount", filter=previous & Q(transaction_type=TransactionType.EARN)),
-        burned_now=Sum("amount", filter=current & Q(transaction_type__in=BURNING)),
-        burned_before=Sum("amount", filter=previous & Q(transaction_type__in=BURNING)),
+        burned_now=Sum("amount", filter=current & BURNING),
+        burned_before=Sum("amount", filter=previous & BURNING),
         redeemed_now=Sum("amount", filter=current & Q(transaction_type=TransactionType.REDEEM)),
         redeemed_before=Sum("amount", filter=previous & Q(transaction_type=TransactionType.REDEEM)),
     )
@@ -207,8 +207,11 @@ def kpi_tiles(*, now: datetime | None = None) -> list[Tile]:
     ]
 
 
-# POT that leaves circulation for good: spent (every spend is burned) and burned rows.
-BURNING = (TransactionType.SPEND, TransactionType.BURN)
+# POT burned as the economy statistics count it: spent, less the part passed on to other people
+# (those earn rows are positive, so they offset the spend rows in one sum).
+BURNING = Q(transaction_type=TransactionType.SPEND) | Q(
+    transaction_type=TransactionType.EARN, category__in=PASSED_ON_REASONS
+)
 
 
 @dataclass(frozen=True)

@@ -226,6 +226,6 @@ class EconomySerializer(serializers.Serializer):
     total_pot_earned_all_time = serializers.IntegerField(help_text=ECONOMY_DEFINITIONS["total_pot_earned_all_time"])
     total_pot_spent_all_time = serializers.IntegerField(help_text=ECONOMY_DEFINITIONS["total_pot_spent_all_time"])
     total_pot_burned_all_time = serializers.IntegerField(help_text=ECONOMY_DEFINITIONS["total_pot_burned_all_time"])
-    burn_rate = serializers.FloatField(min_value=0, help_text=ECONOMY_DEFINITIONS["burn_rate"])
+    burn_rate = serializers.FloatField(min_value=0, max_value=1, help_text=ECONOMY_DEFINITIONS["burn_rate"])
     burn_rate_display = serializers.CharField(help_text='burn_rate as a percentage with one decimal, e.g. "100.0%".')
     transactions_last_7_days = serializers.IntegerField(help_text=ECONOMY_DEFINITIONS["transactions_last_7_days"])

@@ -2,8 +2,9 @@
 
 import pytest
 
+from currency.ledger import ledger_atomic, ledger_post
 from currency.models import PotTransaction, Purchase, Redemption, SpendOption, Wallet
-from currency.services import pot_award
+from currency.services import pot_award, pot_award_reverse
 from tests.conftest import client_for
 from tests.currency.factories import balance_of, pot_fund, rows_of
 from tests.marketplace.factories import UserFactory
@@ -407,6 +408,19 @@ def test_economy_has_exactly_the_design_statistics(operator_api, user, other_use
     assert body["burn_rate"] == 1.0  # burned / spent, as the plan's example (2,500 / 2,500 = "100.0%")
     assert body["burn_rate_display"] == "100.0%"
     assert body["transactions_last_7_days"] == 4
+
+
+def test_burned_is_spent_less_what_was_passed_on_and_never_counts_awards_taken_back(operator_api):
+    reader, author = UserFactory(verified=True), UserFactory(account_type="provider")
+    pot_fund(reader, 300)
+    client_for(reader).post("/api/v1/pot/spend/", {"option": "extra_matches"}, format="json")  # -100
+    # A premium article's unlock passes part of the spend on to its author (library app): an earn row.
+    ledger_atomic(ledger_post)(user_id=author.pk, amount=40, transaction_type="earn", category="content_author_share")
+    pot_award(user=author, rule_key="profile_creation_provider", cause="author-profile")
+    pot_award_reverse(cause="author-profile", reason="test")  # taken back: leaves circulation, is not spending
+    body = operator_api.get("/api/v1/pot/economy/").json()
+    assert (body["total_pot_spent_all_time"], body["total_pot_burned_all_time"]) == (100, 60)
+    assert (body["burn_rate"], body["burn_rate_display"]) == (0.6, "60.0%")
 
 
 def test_economy_counts_no_staff_and_reads_zero_without_users(operator_api, operator):
