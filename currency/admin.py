@@ -25,6 +25,8 @@ from imatch import formatting
 from imatch.admin import ReadOnlyAdmin, counted
 from imatch.errors import DomainError
 
+ECONOMY_WEEKS = 12  # the economy page's weekly charts: about a quarter
+
 CSV_COLUMNS = [
     "id",
     "created_at",
@@ -138,7 +140,7 @@ class PotTransactionAdmin(ReadOnlyAdmin):
         return response
 
     def economy(self, request: HttpRequest) -> HttpResponse:
-        """The economy page: the statistics, earning sources and spending, and daily charts."""
+        """The economy page: the statistics, earning sources and spending, daily and weekly charts."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         statistics = selectors.economy_statistics()
@@ -155,6 +157,7 @@ class PotTransactionAdmin(ReadOnlyAdmin):
             "spending": _labelled(selectors.pot_by_reason(transaction_types=["spend", "burn"])),
             "pending": pending,
             "chart_data": selectors.economy_daily(days=30),
+            "weekly": selectors.economy_weekly(weeks=ECONOMY_WEEKS),
         }
         return TemplateResponse(request, "admin/currency/economy.html", context)
 

@@ -24,8 +24,10 @@ from currency.models import (
     SpendOption,
     TransactionType,
     Wallet,
+    reason_label,
 )
 from imatch.errors import DomainError, NotFound, PermissionDenied
+from imatch.weeks import in_weeks, report_weeks, week_index
 
 User = get_user_model()
 
@@ -424,6 +426,87 @@ def economy_daily(*, days: int = 30, now: datetime | None = None) -> list[dict]:
             }
         )
     return result
+
+
+def economy_weekly(*, weeks: int = 12, now: datetime | None = None) -> dict:
+    """The economy per week (windows of 7 days ending now, oldest first, for charts and their tables).
+
+    `weeks`: earned, burned (counted as `economy_statistics` counts it), redeemed, and the
+    participation rate at the week's end (marketplace users holding POT / marketplace users then);
+    `earning` and `spending`: POT per reason and week. Three grouped queries, whatever the data.
+    """
+    windows = report_weeks(weeks=weeks, now=now or timezone.now())
+    flows = (
+        PotTransaction.objects.filter(in_weeks("created_at", windows))
+        .annotate(week=week_index("created_at", windows))
+        .values("week", "transaction_type", "category")
+        .annotate(pot=Sum("amount"))
+        .order_by()
+    )
+    # Each marketplace user's POT per week, older rows together in one bucket (index `weeks`): a
+    # person holds POT at a week's end when their rows up to then add up to more than 0.
+    holdings = (
+        PotTransaction.objects.filter(user__is_staff=False, created_at__lt=windows[0].end)
+        .annotate(week=week_index("created_at", windows, before=weeks))
+        .values("user_id", "week")
+        .annotate(pot=Sum("amount"))
+        .order_by()
+    )
+    joined = (
+        User.objects.filter(is_staff=False, date_joined__lt=windows[0].end)
+        .annotate(week=week_index("date_joined", windows, before=weeks))
+        .values("week")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    rows = {week.index: {"earned": 0, "burned": 0, "redeemed": 0} for week in windows}
+    earning: dict[str, list[int]] = {}
+    spending: dict[str, list[int]] = {}
+    for flow in flows:
+        week, kind, pot = flow["week"], flow["transaction_type"], flow["pot"] or 0
+        if kind == TransactionType.EARN:
+            rows[week]["earned"] += pot
+            earning.setdefault(flow["category"], [0] * weeks)[week] += pot
+            if flow["category"] in PASSED_ON_REASONS:
+                rows[week]["burned"] -= pot
+        elif kind == TransactionType.SPEND:
+            rows[week]["burned"] -= pot
+            spending.setdefault(flow["category"], [0] * weeks)[week] -= pot
+        elif kind == TransactionType.REDEEM:
+            rows[week]["redeemed"] -= pot
+    per_user: dict[int, dict[int, int]] = {}
+    for holding in holdings:
+        per_user.setdefault(holding["user_id"], {})[holding["week"]] = holding["pot"] or 0
+    holders = dict.fromkeys(range(weeks), 0)
+    for by_week in per_user.values():
+        balance = by_week.get(weeks, 0)
+        for index in range(weeks - 1, -1, -1):
+            balance += by_week.get(index, 0)
+            holders[index] += balance > 0
+    users_by_week = {row["week"]: row["n"] for row in joined}
+    users = users_by_week.get(weeks, 0)
+    result = []
+    for window in reversed(windows):
+        users += users_by_week.get(window.index, 0)
+        participation = ratio(holders[window.index], users)
+        result.append(
+            {
+                "week": window.label,
+                **rows[window.index],
+                "users": users,
+                "users_with_pot": holders[window.index],
+                "participation_rate": participation,
+                "participation_rate_display": percent_display(participation),
+            }
+        )
+
+    def oldest_first(by_reason: dict[str, list[int]]) -> list[dict]:
+        return [
+            {"label": reason_label(reason), "pot": list(reversed(values))}
+            for reason, values in sorted(by_reason.items(), key=lambda item: -sum(item[1]))
+        ]
+
+    return {"weeks": result, "earning": oldest_first(earning), "spending": oldest_first(spending)}
 
 
 def pot_by_reason(*, transaction_types: Iterable[str], since: datetime | None = None) -> list[dict]:

@@ -7,39 +7,25 @@ CSV or JSON; the admin page and the API read the same `WeeklyReport`.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Sum, Value, When
+from django.db.models import Case, Count, Exists, OuterRef, Q, Sum, Value, When
 from django.utils import timezone
 
 from currency.models import PotTransaction, TransactionType
 from currency.selectors import economy_statistics
 from imatch import formatting
+from imatch.weeks import Week, in_weeks, report_weeks, week_index
 from marketplace.models import Engagement, EngagementStatus, Match, MatchStatus, Provider, Seeker, User
 
-WEEK = timedelta(days=7)
 GOAL_WEEKS = 4  # the revenue goal is a month's commission: the last four weeks
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 SPENDING_TYPES = (TransactionType.SPEND, TransactionType.BURN)
 ACCEPTED_STATUSES = (MatchStatus.ACCEPTED, MatchStatus.ENGAGED)
-
-
-@dataclass(frozen=True)
-class Week:
-    """A window of 7 days: index 0 ends now, 1 the 7 days before, …"""
-
-    index: int
-    start: datetime
-    end: datetime
-
-    @property
-    def label(self) -> str:
-        last_day = timezone.localtime(self.end - timedelta(microseconds=1)).date()
-        return f"{timezone.localtime(self.start).date():%b %-d} – {last_day:%b %-d}"
 
 
 @dataclass(frozen=True)
@@ -139,27 +125,11 @@ class WeeklyReport:
         )
 
 
-def report_weeks(*, weeks: int, now: datetime) -> list[Week]:
-    return [Week(index=k, start=now - WEEK * (k + 1), end=now - WEEK * k) for k in range(weeks)]
-
-
-def _week_index(field_name: str, weeks: list[Week]) -> Case:
-    """Which report week a row falls in (0 = the last 7 days), as a SQL CASE over the windows."""
-    return Case(
-        *[When(**{f"{field_name}__gte": week.start}, then=Value(week.index)) for week in weeks],
-        output_field=IntegerField(),
-    )
-
-
-def _in_weeks(field_name: str, weeks: list[Week]) -> Q:
-    return Q(**{f"{field_name}__gte": weeks[-1].start, f"{field_name}__lt": weeks[0].end})
-
-
 def _revenue(weeks: list[Week]) -> list[RevenueRow]:
     """The runbook's "revenue by category": every engagement reported, by the category's display name."""
     rows = (
-        Engagement.objects.filter(_in_weeks("created_at", weeks))
-        .annotate(week=_week_index("created_at", weeks))
+        Engagement.objects.filter(in_weeks("created_at", weeks))
+        .annotate(week=week_index("created_at", weeks))
         .values("week", "category__display_name")
         .annotate(engagements=Count("id"), deal_value=Sum("deal_value_usd"), commission=Sum("commission_usd"))
         .order_by("week", "category__display_name")
@@ -180,9 +150,9 @@ def _pot_flows(weeks: list[Week]) -> tuple[list[PotRow], list[PotRow]]:
     """The runbook's earning sources (earn rows) and spending patterns (spend and burn rows), per week."""
     rows = (
         PotTransaction.objects.filter(
-            _in_weeks("created_at", weeks), transaction_type__in=[TransactionType.EARN, *SPENDING_TYPES]
+            in_weeks("created_at", weeks), transaction_type__in=[TransactionType.EARN, *SPENDING_TYPES]
         )
-        .annotate(week=_week_index("created_at", weeks))
+        .annotate(week=week_index("created_at", weeks))
         .values("week", "transaction_type", "category")
         .annotate(transactions=Count("id"), pot=Sum("amount"))
         .order_by()
@@ -206,8 +176,8 @@ def _new_profiles(weeks: list[Week]) -> list[NewProfilesRow]:
     counts: dict[tuple[int, str], list[int]] = {}
     for position, model in enumerate((Seeker, Provider)):
         rows = (
-            model.objects.filter(_in_weeks("created_at", weeks))
-            .annotate(week=_week_index("created_at", weeks))
+            model.objects.filter(in_weeks("created_at", weeks))
+            .annotate(week=week_index("created_at", weeks))
             .values("week", "category__display_name")
             .annotate(n=Count("id"))
             .order_by()
@@ -223,7 +193,7 @@ def _new_profiles(weeks: list[Week]) -> list[NewProfilesRow]:
 def _funnel(weeks: list[Week]) -> list[FunnelRow]:
     live = ~Q(engagement__status=EngagementStatus.CANCELLED)
     rows = (
-        Match.objects.filter(_in_weeks("created_at", weeks))
+        Match.objects.filter(in_weeks("created_at", weeks))
         .values("category__display_name")
         .annotate(
             matches=Count("id"),
@@ -251,7 +221,7 @@ def _referrals(weeks: list[Week]) -> ReferralFunnel:
     person = OuterRef("pk")
     has_profile = Exists(Seeker.objects.filter(user_id=person)) | Exists(Provider.objects.filter(user_id=person))
     engaged = Exists(Engagement.objects.filter(Q(seeker__user_id=person) | Q(provider__user_id=person)))
-    row = User.objects.filter(_in_weeks("date_joined", weeks), referred_by__isnull=False).aggregate(
+    row = User.objects.filter(in_weeks("date_joined", weeks), referred_by__isnull=False).aggregate(
         signed_up=Count("id"),
         activated=Sum(Case(When(has_profile, then=Value(1)), default=Value(0))),
         engaged=Sum(Case(When(engaged, then=Value(1)), default=Value(0))),

@@ -52,6 +52,10 @@ def test_console_economy_and_report_draw_and_agree_with_the_api(operator_page):
     page.get_by_role("link", name="POT economy").first.click()
     page.wait_for_function(DRAWN, arg="daily-chart")
     page.wait_for_function(DRAWN, arg="circulation-chart")
+    for chart in ("weekly-flows-chart", "participation-chart", "weekly-earning-chart"):
+        page.wait_for_function(DRAWN, arg=chart)
+    newest_week = page.locator("#economy-weeks tbody tr").last
+    expect(newest_week.locator("td").last).to_have_text(economy["participation_rate_display"])
     expect(page.locator("#statistic-participation_rate td.number")).to_have_text(economy["participation_rate_display"])
     expect(page.locator("#statistic-burn_rate td.number")).to_have_text(economy["burn_rate_display"])
     expect(page.locator("#statistic-total_pot_in_circulation td.number")).to_have_text(

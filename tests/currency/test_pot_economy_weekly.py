@@ -1,0 +1,78 @@
+"""The economy page's weekly figures: flows, participation at each week's end, earning sources and
+spending patterns per reason, checked against hand-computed values, in a pinned number of queries."""
+
+from contextlib import contextmanager
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from currency.ledger import ledger_atomic, ledger_post
+from currency.selectors import economy_statistics, economy_weekly
+from currency.services import pot_spend, redemption_request
+from marketplace.models import User
+from tests.currency.factories import pot_fund
+from tests.marketplace.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@contextmanager
+def at(moment):
+    """Everything written inside happens at `moment` (ledger rows and the people's sign-up alike)."""
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
+
+def _joined(moment, **fields):
+    user = UserFactory(verified=True, **fields)
+    User.objects.filter(pk=user.pk).update(date_joined=moment)  # the default is the unpatched clock
+    return user
+
+
+@pytest.fixture
+def market(settings):
+    settings.POT_MIN_REDEMPTION = 10
+    call_command("seed_pot", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    now = timezone.now()
+    old, recent = _joined(now - timedelta(days=20)), _joined(now - timedelta(days=9), account_type="provider")
+    operator = UserFactory(is_staff=True)
+    with at(now - timedelta(days=20)):  # before the two weeks shown
+        pot_fund(old, 300)
+    with at(now - timedelta(days=10)):  # week 1 (8-14 days ago)
+        pot_spend(user=old, option_key="extra_matches")  # 100 spent and burned
+    with at(now - timedelta(days=9)):
+        pot_fund(recent, 50)
+    with at(now - timedelta(days=2)):  # week 0 (the last 7 days)
+        redemption_request(user=recent, pot_amount=50, payment_method="PayPal me@example.com")
+    with at(now - timedelta(days=1)):
+        # A premium article's unlock passes part of a spend on to its author: spent, not burned.
+        ledger_atomic(ledger_post)(user_id=old.pk, amount=30, transaction_type="earn", category="content_author_share")
+        pot_fund(operator, 500)  # staff: in no participation figure
+    return now
+
+
+def test_weekly_figures_match_hand_computed_values(market, django_assert_num_queries):
+    with django_assert_num_queries(3):
+        weekly = economy_weekly(weeks=2, now=market)
+    last_week, this_week = weekly["weeks"]
+    assert (last_week["earned"], last_week["burned"], last_week["redeemed"]) == (0, 100, 0)
+    assert (this_week["earned"], this_week["burned"], this_week["redeemed"]) == (30, -30, 50)
+    # Week 1's end: old holds 200, recent 50 -> 2 of 2; week 0's end: old 230, recent 0 (held) -> 1 of 2.
+    assert (last_week["users_with_pot"], last_week["users"], last_week["participation_rate_display"]) == (
+        2,
+        2,
+        "100.0%",
+    )
+    assert (this_week["users_with_pot"], this_week["users"], this_week["participation_rate_display"]) == (1, 2, "50.0%")
+    assert [(row["label"], row["pot"]) for row in weekly["earning"]] == [("Content author share", [0, 30])]
+    assert [(row["label"], row["pot"]) for row in weekly["spending"]] == [("Extra matches", [100, 0])]
+    assert this_week["participation_rate"] == economy_statistics()["participation_rate"]
+
+
+def test_a_week_before_anyone_joined_reads_zero():
+    weekly = economy_weekly(weeks=3)
+    assert len(weekly["weeks"]) == 3 and weekly["earning"] == weekly["spending"] == []
+    assert [week["participation_rate_display"] for week in weekly["weeks"]] == ["0.0%"] * 3
