@@ -415,7 +415,7 @@ POT_MIN_REDEMPTION = env.int("POT_MIN_REDEMPTION", default=500)
 # saved it, and by the others within this time.
 POT_RULES_CACHE_SECONDS = env.int("POT_RULES_CACHE_SECONDS", default=30)
 # Referred people whose referral awards one referrer can earn per calendar month; beyond it nothing is paid.
-REFERRAL_MONTHLY_LIMIT = env.int("REFERRAL_MONTHLY_LIMIT", default=10)
+REFERRAL_MONTHLY_LIMIT = env.int("REFERRAL_MONTHLY_LIMIT", default=20)
 # Community answers: `answer_accepted` awards one provider can earn per calendar month, and how
 # old (days) the asker's account must be for an acceptance to pay (see README, Community answers).
 COMMUNITY_ANSWER_AWARDS_PER_MONTH = env.int("COMMUNITY_ANSWER_AWARDS_PER_MONTH", default=10)
