@@ -35,6 +35,7 @@ from categories.selectors import (
     DIRECTORY_COUNTS_KEY,
     PROVIDER_COUNTS_KEY,
     catalog_forget,
+    catalog_memo,
     category_list,
     category_list_public,
 )
@@ -76,8 +77,13 @@ def category_list_with_provider_counts() -> list[Category]:
 
     Both halves come from the shared cache (the home page is the busiest page): the
     categories as `category_list_public` keeps them, the counts under PROVIDER_COUNTS_KEY,
-    which `directory_changed` clears whenever a provider is listed or unlisted.
+    which `directory_changed` clears whenever a provider is listed or unlisted. Each process
+    keeps the result until then (`catalog_memo`).
     """
+    return catalog_memo("catalog:categories-with-counts", _categories_with_counts)
+
+
+def _categories_with_counts() -> list[Category]:
     counts = cache.get(PROVIDER_COUNTS_KEY)
     if counts is None:
         listed = Provider.objects.listed().order_by().values_list("category_id").annotate(count=Count("id"))
@@ -92,6 +98,11 @@ def category_list_with_provider_counts() -> list[Category]:
 def directory_changed() -> None:
     """A provider was listed or unlisted (created, verified, lapsed, account switched): recount at once."""
     catalog_forget()
+
+
+def directory_memo(key, build):
+    """What `build()` answers about the public directory, kept in this process until `directory_changed`."""
+    return catalog_memo(key, build)
 
 
 def directory_category(*, name: str) -> Category | None:
