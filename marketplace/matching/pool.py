@@ -29,6 +29,7 @@ A pool is costly to build (the BM25 index of every profile) and cheap to rank wi
 import copy
 import heapq
 import math
+from array import array
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 
@@ -82,7 +83,7 @@ class CandidatePool:
         members = sorted((c for c in candidates if c.category_id == category.id), key=lambda c: c.id)
         # The index keeps the terms; the pool keeps no profile text (a category's bios are
         # most of its memory), only a digest of it to tell a new text from an old one.
-        self._text_digest = [hash((p.bio, p.certifications)) for p in members]
+        self._text_digest = array("q", (hash((p.bio, p.certifications)) for p in members))
         self.index = BM25Index(self._document(p) for p in members)
         self.providers: list[ProviderCandidate] = [_lean(p) for p in members]
         del members
