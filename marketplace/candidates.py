@@ -26,6 +26,7 @@ import logging
 import statistics
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -149,7 +150,7 @@ def _as_float(value) -> float | None:
     return None if value is None else float(value)
 
 
-def _load_candidates(category: Category, *, changed_since: datetime | None = None) -> list[ProviderCandidate]:
+def _load_candidates(category: Category, *, changed_since: datetime | None = None) -> Iterator[ProviderCandidate]:
     """The category's providers that can be matched, or all of them changed since a moment (two queries).
 
     Matchable: listed (`ProviderQuerySet.listed_in`) and accepting clients; an inactive
@@ -165,26 +166,32 @@ def _load_candidates(category: Category, *, changed_since: datetime | None = Non
     through = Provider.specialties.through.objects.filter(provider__in=providers.values("pk"))
     for provider_id, specialty_id in through.values_list("provider_id", "specialty_id"):
         specialties.setdefault(provider_id, set()).add(specialty_id)
-    rows = providers.values_list(
-        "id",
-        "user_id",
-        "bio",
-        "certifications",
-        "pricing_min",
-        "pricing_max",
-        "city",
-        "state",
-        "remote",
-        "accepting_clients",
-        "max_active_clients",
-        "license_verified",
-        "license_provisional",
-        "years_experience",
-        "rating_avg",
-        "rating_count",
-        "user__is_active",
-    ).iterator(chunk_size=2000)  # streamed: the rows (bios included) are never all in memory at once
-    return [
+    rows = (
+        providers.order_by("id")
+        .values_list(
+            "id",
+            "user_id",
+            "bio",
+            "certifications",
+            "pricing_min",
+            "pricing_max",
+            "city",
+            "state",
+            "remote",
+            "accepting_clients",
+            "max_active_clients",
+            "license_verified",
+            "license_provisional",
+            "years_experience",
+            "rating_avg",
+            "rating_count",
+            "user__is_active",
+        )
+        .iterator(chunk_size=2000)
+    )
+    # Streamed in id order: the pool indexes each profile as it comes, so the rows and their
+    # bios are never all in memory at once (at 100,000 providers that was most of a worker's).
+    return (
         ProviderCandidate(
             id=pid,
             user_id=user_id,
@@ -225,7 +232,7 @@ def _load_candidates(category: Category, *, changed_since: datetime | None = Non
             rating_count,
             user_active,
         ) in rows
-    ]
+    )
 
 
 def provider_loads(category: Category, *, now: datetime) -> tuple[dict[int, int], dict[int, int]]:
@@ -295,7 +302,7 @@ def _cached_pool(category: Category, rules: CategoryRules) -> CandidatePool:
         if cached.changed == changed and fresh:
             return cached.pool
         since = (cached.changed or changed) - REFRESH_LOOKBACK if (cached.changed or changed) else None
-        rows = _load_candidates(category, changed_since=since) if since else []
+        rows = list(_load_candidates(category, changed_since=since)) if since else []
         pool = None if any(row.id not in cached.provider_ids for row in rows) else cached.pool.replaced(rows)
         if pool is not None:
             _remember(category, _refreshed(cached, changed=changed, pool=pool))

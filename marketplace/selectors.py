@@ -283,7 +283,22 @@ def matches_visible_to(*, user: User) -> QuerySet[Match]:
     matches = Match.objects.select_related("seeker__user", "provider__user", "category").order_by("-created_at", "-id")
     if user.is_staff:
         return matches
-    return matches.filter(Q(seeker__user=user) | Q(provider__user=user, introduced_at__isnull=False))
+    return matches.filter(_sides_q(Match, user, provider_extra=Q(introduced_at__isnull=False)))
+
+
+def _sides_q(model, user: User, *, provider_extra: Q | None = None) -> Q:
+    """`model`'s rows of the person's seeker profiles, or of their provider profiles (and `provider_extra`).
+
+    The same rows as `Q(seeker__user=user) | Q(provider__user=user)`, written as
+    `id IN (rows by seeker UNION rows by provider)`: PostgreSQL estimates each half from its
+    index and joins a handful of rows, where the OR across two joins made it hash every
+    seeker, provider and user on each list (17 ms, against under 1 ms).
+    """
+    by_seeker = model.objects.filter(seeker_id__in=Seeker.objects.filter(user=user).values("id"))
+    by_provider = model.objects.filter(
+        Q(provider_id__in=Provider.objects.filter(user=user).values("id")) & (provider_extra or Q())
+    )
+    return Q(pk__in=by_seeker.order_by().values("id").union(by_provider.order_by().values("id")))
 
 
 def match_for_user(*, user: User, match_id: int) -> Match:
@@ -321,7 +336,7 @@ def engagements_visible_to(*, user: User) -> QuerySet[Engagement]:
     ).order_by("-created_at", "-id")
     if user.is_staff:
         return engagements
-    return engagements.filter(Q(seeker__user=user) | Q(provider__user=user))
+    return engagements.filter(_sides_q(Engagement, user))
 
 
 def engagement_for_user(*, user: User, engagement_id: int) -> Engagement:
