@@ -13,9 +13,7 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    DecimalField,
     Exists,
-    ExpressionWrapper,
     F,
     OuterRef,
     Prefetch,
@@ -59,6 +57,7 @@ from marketplace.models import (
     Referrer,
     Seeker,
     User,
+    directory_rank,
     match_live_q,
     provider_listed_q,
 )
@@ -127,10 +126,8 @@ def provider_directory(*, category: Category | None = None) -> QuerySet[Provider
 
 DIRECTORY_SORTS = ("best", "rating", "price")
 DIRECTORY_KEYWORDS_MAX = 8
-# "Best match" ranks by a Bayesian rating (as the matcher does): a few 5-star reviews do not
-# outrank many 4.8s. Keywords found in the business name come first.
-DIRECTORY_RATING_PRIOR = Decimal("3.5")
-DIRECTORY_RATING_PRIOR_WEIGHT = 5
+# "Best match" ranks by a Bayesian rating (`directory_rank`, which an index serves); keywords
+# found in the business name come first.
 
 
 def provider_directory_search(
@@ -149,11 +146,7 @@ def provider_directory_search(
         return providers.order_by("-rating_avg", "-rating_count", "id")
     if sort == "price":
         return providers.order_by(F("pricing_min").asc(nulls_last=True), "-rating_avg", "id")
-    bayesian = ExpressionWrapper(
-        (F("rating_avg") * F("rating_count") + Value(DIRECTORY_RATING_PRIOR * DIRECTORY_RATING_PRIOR_WEIGHT))
-        / (F("rating_count") + Value(DIRECTORY_RATING_PRIOR_WEIGHT)),
-        output_field=DecimalField(max_digits=6, decimal_places=4),
-    )
+    bayesian = directory_rank()
     order = [F("directory_rank").desc(), "-rating_count", "id"]
     if words:
         name_hit = Case(When(business_name__icontains=words[0], then=Value(1)), default=Value(0))
