@@ -4,6 +4,7 @@ Every value can be changed from the environment; command-line flags win over thi
 (`make run` passes --bind and --workers).
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -49,6 +50,9 @@ def when_ready(server):
 
     built = warm_pools()
     connections.close_all()  # a forked worker must not share the master's database connection
+    # Move everything loaded so far (Django, the indexes) out of the collector's reach: a
+    # worker's garbage collections then never write to those pages, which stay shared.
+    gc.freeze()
     server.log.info(
         "Matching indexes built: %s", ", ".join(f"{name} {count}" for name, count in built.items()) or "none"
     )

@@ -18,12 +18,15 @@ refreshed, or 3 (providers, their specialties, all provider ids) when it is rebu
 the same for 10 providers or 50,000 (an inactive category lists nobody: 1 to rebuild).
 """
 
+import contextlib
+import ctypes
 import dataclasses
 import json
 import logging
 import statistics
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -148,7 +151,7 @@ def _as_float(value) -> float | None:
     return None if value is None else float(value)
 
 
-def _load_candidates(category: Category, *, changed_since: datetime | None = None) -> list[ProviderCandidate]:
+def _load_candidates(category: Category, *, changed_since: datetime | None = None) -> Iterator[ProviderCandidate]:
     """The category's providers that can be matched, or all of them changed since a moment (two queries).
 
     Matchable: listed (`ProviderQuerySet.listed_in`) and accepting clients; an inactive
@@ -164,28 +167,34 @@ def _load_candidates(category: Category, *, changed_since: datetime | None = Non
     through = Provider.specialties.through.objects.filter(provider__in=providers.values("pk"))
     for provider_id, specialty_id in through.values_list("provider_id", "specialty_id"):
         specialties.setdefault(provider_id, set()).add(specialty_id)
-    rows = providers.values_list(
-        "id",
-        "user_id",
-        "bio",
-        "certifications",
-        "pricing_min",
-        "pricing_max",
-        "city",
-        "state",
-        "remote",
-        "latitude",
-        "longitude",
-        "accepting_clients",
-        "max_active_clients",
-        "license_verified",
-        "license_provisional",
-        "years_experience",
-        "rating_avg",
-        "rating_count",
-        "user__is_active",
+    rows = (
+        providers.order_by("id")
+        .values_list(
+            "id",
+            "user_id",
+            "bio",
+            "certifications",
+            "pricing_min",
+            "pricing_max",
+            "city",
+            "state",
+            "remote",
+            "latitude",
+            "longitude",
+            "accepting_clients",
+            "max_active_clients",
+            "license_verified",
+            "license_provisional",
+            "years_experience",
+            "rating_avg",
+            "rating_count",
+            "user__is_active",
+        )
+        .iterator(chunk_size=2000)
     )
-    return [
+    # Streamed in id order: the pool indexes each profile as it comes, so the rows and their
+    # bios are never all in memory at once (at 100,000 providers that was most of a worker's).
+    return (
         ProviderCandidate(
             id=pid,
             user_id=user_id,
@@ -230,7 +239,7 @@ def _load_candidates(category: Category, *, changed_since: datetime | None = Non
             rating_count,
             user_active,
         ) in rows
-    ]
+    )
 
 
 def provider_loads(category: Category, *, now: datetime) -> tuple[dict[int, int], dict[int, int]]:
@@ -300,13 +309,14 @@ def _cached_pool(category: Category, rules: CategoryRules) -> CandidatePool:
         if cached.changed == changed and fresh:
             return cached.pool
         since = (cached.changed or changed) - REFRESH_LOOKBACK if (cached.changed or changed) else None
-        rows = _load_candidates(category, changed_since=since) if since else []
+        rows = list(_load_candidates(category, changed_since=since)) if since else []
         pool = None if any(row.id not in cached.provider_ids for row in rows) else cached.pool.replaced(rows)
         if pool is not None:
             _remember(category, _refreshed(cached, changed=changed, pool=pool))
             return pool
     pool = CandidatePool(rules, _load_candidates(category))
-    provider_ids = frozenset(Provider.objects.filter(category=category).values_list("id", flat=True))
+    provider_ids = frozenset(Provider.objects.filter(category=category).values_list("id", flat=True).iterator())
+    _return_freed_memory()
     _remember(
         category,
         _CachedPool(
@@ -319,6 +329,16 @@ def _cached_pool(category: Category, rules: CategoryRules) -> CandidatePool:
         ),
     )
     return pool
+
+
+def _return_freed_memory() -> None:
+    """Hand the memory a build used and freed (rows, profile texts) back to the system.
+
+    glibc keeps freed memory for later; after building a large category's pool most of it
+    would stay resident in the worker for nothing. Linux (glibc) only; elsewhere a no-op.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _refreshed(cached: _CachedPool, *, changed: datetime | None, pool: CandidatePool) -> _CachedPool:

@@ -116,3 +116,13 @@ def test_two_processes_share_throttle_and_lockout_counters_in_redis(shared_redis
     login = client.post("/login/", {"username": email, "password": PASSWORD}, REMOTE_ADDR="198.51.100.3")
     assert login.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def test_the_api_throttle_counts_in_redis_with_one_round_trip(shared_redis_cache, monkeypatch):
+    """imatch.throttling: INCR and its expiry pipelined; the counter is the shared one."""
+    from imatch import throttling
+
+    key = "throttle:anon:192.0.2.1:1"
+    assert [throttling._count(key, 61) for _ in range(3)] == [1, 2, 3]
+    assert cache.get(key) == 3 or int(cache.client.get_client().get(cache.make_key(key))) == 3
+    assert 0 < cache.ttl(key) <= 61

@@ -273,6 +273,24 @@ class ProviderViewSet(
     def get_serializer_class(self):
         return ProviderPublicSerializer if self.action in ("list", "retrieve") else ProviderSerializer
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return self._public(request, lambda: super(ProviderViewSet, self).list(request, *args, **kwargs))
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        return self._public(request, lambda: super(ProviderViewSet, self).retrieve(request, *args, **kwargs))
+
+    def _public(self, request: Request, answer) -> Response:
+        """Anonymous callers get the directory as this process last built it for this URL.
+
+        What anyone may see changes only through services that call `directory_changed`
+        (`catalog_memo`: a new catalogue version drops every kept answer at once). Logged-in
+        callers are answered afresh (owners and staff see private fields).
+        """
+        if request.user.is_authenticated:
+            return answer()
+        key = ("api:providers", request.scheme, request.get_host(), request.get_full_path())
+        return Response(selectors.directory_memo(key, lambda: answer().data))
+
     def get_queryset(self) -> QuerySet[Provider]:
         user = self.request.user
         if self.action == "list" and user.is_authenticated and self.request.query_params.get("mine") in ("1", "true"):

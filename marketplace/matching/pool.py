@@ -30,7 +30,7 @@ import copy
 import heapq
 import math
 from array import array
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import replace
 
 from marketplace.matching.factors import EARTH_RADIUS_KM as _EARTH_KM
@@ -84,13 +84,13 @@ class CandidatePool:
         self.weights = category.weights.normalised()
         self.boost = category.weights.boost
         self.lexicon = Lexicon(category.synonyms)
-        members = sorted((c for c in candidates if c.category_id == category.id), key=lambda c: c.id)
         # The index keeps the terms; the pool keeps no profile text (a category's bios are
-        # most of its memory), only a digest of it to tell a new text from an old one.
-        self._text_digest = [hash((p.bio, p.certifications)) for p in members]
-        self.index = BM25Index(self._document(p) for p in members)
-        self.providers: list[ProviderCandidate] = [_lean(p) for p in members]
-        del members
+        # most of its memory), only a digest of it to tell a new text from an old one. Each
+        # profile is indexed as it comes: given an iterator in ascending id order (what the
+        # loader streams), no list of every profile's text is ever made.
+        self._text_digest = array("q")
+        self.providers: list[ProviderCandidate] = []
+        self.index = BM25Index(self._take(candidates))
         providers = self.providers
         self._position = {p.id: i for i, p in enumerate(providers)}
         self._positions_of_user: dict[int, list[int]] = {}
@@ -118,6 +118,20 @@ class CandidatePool:
             open_leads={p.id: p.open_leads for p in providers if p.open_leads},
             featured_user_ids={p.user_id for p in providers if p.featured},
         )
+
+    def _take(self, candidates: Iterable[ProviderCandidate]) -> Iterator[list[str]]:
+        """The category's candidates by id, each kept lean and its document given to the index."""
+        members = (c for c in candidates if c.category_id == self.category.id)
+        if not isinstance(candidates, Iterator):
+            members = iter(sorted(members, key=lambda c: c.id))
+        last_id = None
+        for candidate in members:
+            if last_id is not None and candidate.id <= last_id:
+                raise ValueError("A pool's candidates come in ascending id order (or as a list or a set).")
+            last_id = candidate.id
+            self._text_digest.append(hash((candidate.bio, candidate.certifications)))
+            self.providers.append(_lean(candidate))
+            yield self._document(candidate)
 
     def _document(self, provider: ProviderCandidate) -> list[str]:
         names = self.category.specialty_names

@@ -17,6 +17,7 @@ from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from imatch.errors import DomainError
+from marketplace import selectors
 from marketplace.errors import ErrorCode
 from marketplace.models import User
 
@@ -63,6 +64,7 @@ def user_photo_set(*, user: User, upload: UploadedFile) -> User:
     previous = user.photo.name
     user.photo.save(f"{uuid.uuid4().hex}.jpg", ContentFile(data), save=False)
     user.save(update_fields=["photo"])
+    selectors.directory_changed()  # the directory's cards show the photo
     if previous:
         transaction.on_commit(lambda: default_storage.delete(previous))
     return user
@@ -76,6 +78,7 @@ def user_photo_remove(*, user: User) -> User:
     if previous:
         user.photo = ""
         user.save(update_fields=["photo"])
+        selectors.directory_changed()  # the directory's cards show the initials again
         transaction.on_commit(lambda: default_storage.delete(previous))
     return user
 

@@ -501,6 +501,7 @@ def provider_unverify_license(*, provider: Provider, operator: User) -> Provider
     provider.license_verified_at = None
     provider.license_verified_by = None
     provider.save(update_fields=["license_verified", "license_verified_at", "license_verified_by", "updated_at"])
+    selectors.directory_changed()  # unlisted where the category requires a license
     return provider
 
 

@@ -33,8 +33,43 @@ from marketplace.web.forms import (
 )
 
 DIRECTORY_PAGE_SIZE = 20
+PUBLIC_PAGE_SECONDS = 60  # how long a process serves a public page it rendered (levels shown on it may lag so long)
 
 
+def public_page(view):
+    """Serve anonymous visitors the page as this process rendered it for the same URL.
+
+    For the catalogue's public pages (home, category directory, provider page): what they
+    show changes only through services that call `catalog_forget` (a new catalogue version
+    drops every kept page at once), except the providers' levels, which may lag
+    PUBLIC_PAGE_SECONDS. Not kept: logged-in visitors (their name, wallet and bell are on
+    the page), a request with messages to show, a page that used the CSRF token, an answer
+    other than 200.
+    """
+
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method != "GET" or request.user.is_authenticated or len(messages.get_messages(request)):
+            return view(request, *args, **kwargs)
+        key = ("public-page", request.get_host(), request.get_full_path())
+
+        def build():
+            response = view(request, *args, **kwargs)
+            if response.status_code != 200 or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+                return response  # an HttpResponse: served once, not kept (see below)
+            return (response.content, response["Content-Type"])
+
+        kept = category_selectors.catalog_memo(key, build, seconds=PUBLIC_PAGE_SECONDS)
+        if isinstance(kept, HttpResponse):
+            category_selectors.catalog_memo_drop(key)
+            return kept
+        content, content_type = kept
+        return HttpResponse(content, content_type=content_type)
+
+    wrapper.__name__, wrapper.__doc__ = view.__name__, view.__doc__
+    return wrapper
+
+
+@public_page
 def home(request: HttpRequest) -> HttpResponse:
     categories = selectors.category_list_with_provider_counts()
     return render(request, "marketplace/home.html", {"categories": categories})
@@ -47,6 +82,7 @@ def _public_category(name: str) -> Category:
     return category
 
 
+@public_page
 def category_detail(request: HttpRequest, name: str) -> HttpResponse:
     """A category, how it works, and its provider directory: filters, keywords, sort, pages."""
     category = _public_category(name)
@@ -78,6 +114,7 @@ def category_detail(request: HttpRequest, name: str) -> HttpResponse:
     )
 
 
+@public_page
 def provider_detail(request: HttpRequest, provider_id: int) -> HttpResponse:
     try:
         provider = selectors.provider_public_get(provider_id=provider_id)

@@ -209,6 +209,20 @@ def test_bm25_prefers_rare_terms_and_shorter_documents():
     assert all(0 <= s <= 1 for s in scores)
 
 
+def test_a_pool_streamed_in_id_order_ranks_as_one_built_from_a_list():
+    """The loader streams its rows (no list of every bio): the same pool as from a list, any order."""
+    bios = ["Retirement income for families.", "Tax returns and retirement plans.", "Debt help.", "Estates."]
+    candidates = [provider(pid, bio=bios[pid % 4], rating_count=pid) for pid in range(1, 40)]
+    from_list = CandidatePool(CATEGORY, list(reversed(candidates)))
+    streamed = CandidatePool(CATEGORY, iter(candidates))
+    assert streamed.index.postings == from_list.index.postings
+    assert [m.provider_id for m in streamed.rank(SEEKER, limit=10)] == [
+        m.provider_id for m in from_list.rank(SEEKER, limit=10)
+    ]
+    with pytest.raises(ValueError, match="ascending id order"):
+        CandidatePool(CATEGORY, iter(reversed(candidates)))
+
+
 def test_fewer_open_leads_rank_higher_so_leads_are_spread():
     assert ranked_ids([provider(1, open_leads=12), provider(2, open_leads=0)]) == [2, 1]
 

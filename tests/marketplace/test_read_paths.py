@@ -14,6 +14,7 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
+from categories import selectors as category_selectors
 from categories import services as category_services
 from marketplace import selectors
 from marketplace.models import Provider, User
@@ -54,7 +55,11 @@ def test_directory_is_two_queries_once_its_total_is_cached(licensed, django_asse
         ProviderFactory(category=licensed, license_verified=True)
     client = APIClient()
     url = f"/api/v1/providers/?category={licensed.name}"
-    assert client.get(url).json()["count"] == 32
+    first = client.get(url).json()
+    assert first["count"] == 32
+    with django_assert_num_queries(0):  # an anonymous visitor: the answer this process kept (catalog_memo)
+        assert client.get(url).json() == first
+    category_selectors._memo.clear()  # another process: the total and the catalogue are in the shared cache
     with django_assert_num_queries(2):  # the page of providers (user and category joined) and their specialties
         body = client.get(url).json()
     assert body["count"] == 32 and len(body["results"]) == 20
@@ -121,6 +126,57 @@ def test_directory_filters_keep_their_own_totals(licensed):
     assert client.get(base).json()["count"] == 3
 
 
+def test_public_pages_are_kept_per_process_for_anonymous_visitors(licensed, django_assert_num_queries):
+    """Home, category directory and provider page: built once per catalogue version, then no query."""
+    provider = Provider.objects.filter(category=licensed, license_verified=True).first()
+    client = Client()
+    for url in (
+        "/",
+        f"/categories/{licensed.name}/",
+        f"/categories/{licensed.name}/?state=CA",
+        f"/providers/{provider.pk}/",
+    ):
+        first = client.get(url)
+        assert first.status_code == 200
+        with django_assert_num_queries(0):
+            again = client.get(url)
+        assert again.content == first.content and again["Content-Type"] == first["Content-Type"]
+
+
+def test_a_kept_public_page_follows_every_directory_change_at_once(licensed, operator):
+    client = Client()
+    url = f"/categories/{licensed.name}/"
+    listed = Provider.objects.filter(category=licensed, license_verified=True).first()
+    assert listed.business_name in client.get(url).content.decode()
+    profiles.provider_update(provider=listed, changes={"business_name": "Renamed Advisory"})
+    assert "Renamed Advisory" in client.get(url).content.decode()
+    profiles.provider_unverify_license(provider=listed, operator=operator)
+    assert "Renamed Advisory" not in client.get(url).content.decode()
+    assert client.get(f"/providers/{listed.pk}/").status_code == 404
+    api = APIClient()
+    assert api.get(f"/api/v1/providers/{listed.pk}/").status_code == 404
+
+
+def test_logged_in_visitors_get_their_own_page(licensed, user):
+    """Their name, wallet and bell are on the page: never a page kept for someone else."""
+    url = f"/categories/{licensed.name}/"
+    assert "Log in" in Client().get(url).content.decode()
+    client = Client()
+    client.force_login(user)
+    page = client.get(url).content.decode()
+    assert user.name in page and "Log out" in page
+
+
+def test_an_owner_sees_private_fields_that_anonymous_visitors_never_get(licensed):
+    provider = Provider.objects.filter(category=licensed, license_verified=True).first()
+    url = f"/api/v1/providers/{provider.pk}/"
+    assert "license_number" not in APIClient().get(url).json()
+    owner = APIClient()
+    owner.force_authenticate(provider.user)
+    assert owner.get(url).json()["license_number"] == provider.license_number
+    assert "license_number" not in APIClient().get(url).json()
+
+
 @pytest.mark.postgres
 def test_the_default_directory_query_never_scans_every_provider():
     """Thousands of providers, fresh statistics: the page is read in order from an index, not sorted."""
@@ -147,11 +203,14 @@ def test_the_default_directory_query_never_scans_every_provider():
         cursor.execute("ANALYZE users")
 
     for category in (licensed, other):
-        nodes = _nodes(json.loads(selectors.provider_directory(category=category)[:20].explain(format="json")))
-        [providers_scan] = [node for node in nodes if node.get("Relation Name") == "providers"]
-        assert providers_scan["Node Type"] == "Index Scan", providers_scan  # never "Seq Scan"
-        assert providers_scan["Index Name"].startswith("provider_directory_")
-        assert not [node for node in nodes if node["Node Type"] == "Sort"]  # read in the directory's order
+        directory = selectors.provider_directory(category=category)
+        # The API's order, and the category page's default one ("best match", the Bayesian rank).
+        for query in (directory, selectors.provider_directory_search(directory, sort="best")):
+            nodes = _nodes(json.loads(query[:20].explain(format="json")))
+            [providers_scan] = [node for node in nodes if node.get("Relation Name") == "providers"]
+            assert providers_scan["Node Type"] == "Index Scan", providers_scan  # never "Seq Scan"
+            assert providers_scan["Index Name"].startswith("provider_directory_")
+            assert not [node for node in nodes if node["Node Type"] == "Sort"]  # read in the directory's order
 
 
 def _nodes(explained) -> list[dict]:
