@@ -13,7 +13,7 @@ from conversations.models import Message
 from conversations.selectors import threads_of
 from imatch.errors import DomainError, NotFound
 from marketplace.models import MatchStatus
-from marketplace.services import matches
+from marketplace.services import engagements, matches
 from notifications.models import Notification, NotificationKind
 from tests.conftest import client_for
 from tests.marketplace.factories import UserFactory
@@ -254,3 +254,12 @@ def test_operators_read_threads_in_the_admin_read_only(introduced):
     assert admin.get("/admin/conversations/message/add/").status_code == 403
     assert admin.post(f"/admin/conversations/message/{message.pk}/delete/", {"post": "yes"}).status_code == 403
     assert Message.objects.filter(pk=message.pk).exists()
+
+
+def test_an_engaged_match_still_links_to_its_thread_on_both_sides(introduced):
+    seeker, provider = sides(introduced)
+    matches.match_accept(match=introduced, user=provider)
+    engagements.engagement_report(match=introduced, user=seeker, deal_value_usd="900.00")
+    thread = reverse("thread", args=[introduced.pk])
+    assert thread in browser_of(seeker).get(reverse("matches")).content.decode()
+    assert thread in browser_of(provider).get(reverse("leads")).content.decode()

@@ -41,6 +41,12 @@ ACTIONS_OFF_SCREEN = """() => {
     .map(([name, box]) => `${name} (${Math.round(box.left)}..${Math.round(box.right)} of ${width})`);
   const pageWidth = document.documentElement.scrollWidth;
   if (pageWidth > width + 1) off.push(`page is ${pageWidth}px wide`);
+  // A table in a scrolling box hides its last columns (and their actions) behind a sideways scroll.
+  for (const box of document.querySelectorAll('.overflow-auto')) {
+    if (box.offsetParent !== null && box.scrollWidth > box.clientWidth + 1) {
+      off.push(`a box scrolls sideways (${box.scrollWidth}px in ${box.clientWidth}px)`);
+    }
+  }
   return off;
 }"""
 
