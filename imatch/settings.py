@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "growth",
     "notifications",
     "conversations",
+    "library",
     "operations",
 ]
 
@@ -411,6 +412,11 @@ POT_MIN_REDEMPTION = env.int("POT_MIN_REDEMPTION", default=500)
 POT_RULES_CACHE_SECONDS = env.int("POT_RULES_CACHE_SECONDS", default=30)
 # Referred people whose referral awards one referrer can earn per calendar month; beyond it nothing is paid.
 REFERRAL_MONTHLY_LIMIT = env.int("REFERRAL_MONTHLY_LIMIT", default=10)
+# Content library: the unlock price an author may set on a premium article (whole POT, bounds
+# included), and the author's share of each unlock in percent (the rest is burned).
+CONTENT_PRICE_MIN_POT = env.int("CONTENT_PRICE_MIN_POT", default=10)
+CONTENT_PRICE_MAX_POT = env.int("CONTENT_PRICE_MAX_POT", default=500)
+CONTENT_AUTHOR_SHARE_PERCENT = env.int("CONTENT_AUTHOR_SHARE_PERCENT", default=50)
 # Earning-rate experiments: users each arm needs before the results page gives a verdict.
 EXPERIMENT_MIN_USERS_PER_ARM = env.int("EXPERIMENT_MIN_USERS_PER_ARM", default=100)
 # The weekly report's month-2 goal lines (participation >= 30% and > 100 POT transactions a
