@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("growth.web.urls")),
     path("notifications/", include("notifications.web.urls")),
     path("conversations/", include("conversations.web.urls")),
+    path("library/", include("library.web.urls")),
     path("", include("marketplace.web.urls")),
 ]
 
