@@ -289,6 +289,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "referrals", "description": "The people you referred and what each step earned you."},
         {"name": "notifications", "description": "Your in-app notifications: read, mark read."},
         {"name": "threads", "description": "Conversations on introduced matches: messages between the two sides."},
+        {"name": "content", "description": "The content library: providers' articles; premium ones unlocked with POT."},
         {"name": "operations", "description": "Operators' figures: the weekly report."},
         {"name": "docs", "description": "Where the API is documented."},
     ],
@@ -297,7 +298,10 @@ SPECTACULAR_SETTINGS = {
         "imatch.api.error_code_enum_hook",
     ],
     # A match's status appears on matches and on threads: one named enum for both.
-    "ENUM_NAME_OVERRIDES": {"MatchStatusEnum": "marketplace.models.MatchStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "MatchStatusEnum": "marketplace.models.MatchStatus",
+        "ArticleStatusEnum": "library.models.ArticleStatus",
+    },
 }
 
 # --- Security (production: DJANGO_DEBUG off) ------------------------------------------

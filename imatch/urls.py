@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("currency.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("conversations.api.urls")),
+    path("", include("library.api.urls")),
     path("", include("operations.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (no inline script: CSP).
