@@ -16,6 +16,7 @@ RISING_STAR_DAYS = 90
 CONNECTOR_ACTIVATED_REFERRALS = 5
 MULTI_CATEGORY_CATEGORIES = 2
 EARLY_ADOPTER_DAYS = 30
+AUTHOR_PUBLISHED_ARTICLES = 3
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class PersonFacts:
     activated_referrals: int = 0
     categories: set[int] = field(default_factory=set)  # categories of their seeker and provider profiles
     early_adopter: bool = False  # a profile within EARLY_ADOPTER_DAYS of its category's launch
+    published_articles: int = 0  # articles of the content library published, all their provider profiles
 
 
 VERIFIED = Badge("verified", "Verified", "An operator verified the person's professional license.")
@@ -73,7 +75,12 @@ EARLY_ADOPTER = Badge(
     "Early Adopter",
     f"A profile created within {EARLY_ADOPTER_DAYS} days of its category's launch.",
 )
-BADGES: tuple[Badge, ...] = (VERIFIED, TOP_RATED, RISING_STAR, CONNECTOR, MULTI_CATEGORY, EARLY_ADOPTER)
+AUTHOR = Badge(
+    "author",
+    "Author",
+    f"{AUTHOR_PUBLISHED_ARTICLES} or more articles published in the content library.",
+)
+BADGES: tuple[Badge, ...] = (VERIFIED, TOP_RATED, RISING_STAR, CONNECTOR, MULTI_CATEGORY, EARLY_ADOPTER, AUTHOR)
 
 
 def _top_rated(facts: PersonFacts) -> bool:
@@ -92,5 +99,6 @@ def badges_earned(facts: PersonFacts) -> list[Badge]:
         CONNECTOR: facts.activated_referrals >= CONNECTOR_ACTIVATED_REFERRALS,
         MULTI_CATEGORY: len(facts.categories) >= MULTI_CATEGORY_CATEGORIES,
         EARLY_ADOPTER: facts.early_adopter,
+        AUTHOR: facts.published_articles >= AUTHOR_PUBLISHED_ARTICLES,
     }
     return [badge for badge in BADGES if held[badge]]

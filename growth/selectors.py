@@ -13,6 +13,7 @@ from growth.badges import (
     ProviderRating,
     badges_earned,
 )
+from library import selectors as library_selectors
 from marketplace.models import Engagement, EngagementStatus, Provider, Referral, ReferralStatus, Seeker
 
 # Engagements that count: confirmed (or past it), and not cancelled.
@@ -25,7 +26,7 @@ COUNTED_ENGAGEMENT_STATUSES = (
 
 
 def people_facts(*, user_ids: Iterable[int]) -> dict[int, PersonFacts]:
-    """The badge facts of these people (four queries however many people)."""
+    """The badge facts of these people (five queries however many people)."""
     ids = sorted(set(user_ids))
     facts = {user_id: PersonFacts() for user_id in ids}
     if not ids:
@@ -64,6 +65,8 @@ def people_facts(*, user_ids: Iterable[int]) -> dict[int, PersonFacts]:
     )
     for user_id, count in activated:
         facts[user_id].activated_referrals = count
+    for user_id, count in library_selectors.published_counts_by_author(user_ids=ids).items():
+        facts[user_id].published_articles = count
     return facts
 
 

@@ -129,10 +129,10 @@ def test_provider_page_lists_articles_in_one_query(client, seeded_categories, dj
     author = ProviderFactory(category=seeded_categories["financial_advisors"], license_verified=True)
     url = reverse("provider-detail", args=[author.pk])
     client.get(url)
-    with django_assert_num_queries(8):  # the provider page's seven, and its articles
+    with django_assert_num_queries(9):  # the provider page's (badges: published articles too), its articles
         client.get(url)
     for _ in range(4):
         PublishedArticleFactory(author=author)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         page = client.get(url).content.decode()
     assert page.count("/library/") >= 4
