@@ -38,7 +38,7 @@ class ArticleAdmin(ReadOnlyAdmin):
     @admin.display(description="Preview (as readers see it)")
     def preview(self, article: Article) -> str:
         # body_html was sanitized when it was saved (library.rendering): safe to show as is.
-        return format_html('<div class="content-preview" style="max-width:45em">{}</div>', mark_safe(article.body_html))  # noqa: S308
+        return format_html('<div class="content-preview">{}</div>', mark_safe(article.body_html))  # noqa: S308
 
     def has_review_permission(self, request: HttpRequest) -> bool:
         return request.user.is_staff and request.user.has_perm("library.change_article")

@@ -42,3 +42,4 @@ class ArticleForm(MarkInvalidMixin, forms.Form):
         self.fields["provider"].choices = [(p.pk, f"{p.category.display_name} — {p.business_name}") for p in providers]
         if len(self.fields["provider"].choices) == 1:
             self.fields["provider"].widget = forms.HiddenInput()
+            self.fields["provider"].initial = self.fields["provider"].choices[0][0]
