@@ -136,3 +136,17 @@ def test_provider_page_lists_articles_in_one_query(client, seeded_categories, dj
     with django_assert_num_queries(9):
         page = client.get(url).content.decode()
     assert page.count("/library/") >= 4
+
+
+def test_the_wallet_shows_an_unlock_and_does_not_sell_it(client, operator):
+    article = PublishedArticleFactory(premium=True, price_pot=30)
+    reader = UserFactory()
+    pot.pot_adjust(user=reader, operator=operator, amount=100, reason="test")
+    client.force_login(reader)
+    client.post(reverse("article-unlock", args=[article.pk]))
+    wallet = client.get(reverse("wallet"))
+    assert wallet.status_code == 200
+    page = wallet.content.decode()
+    assert "Buy premium article" not in page  # bought on the article's page, at its price
+    assert "A premium article of the library, unlocked for you" in page
+    assert client.get(reverse("wallet-spend", args=["content_unlock"])).status_code in (302, 404)
