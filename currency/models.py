@@ -52,6 +52,7 @@ class SpendEffect(models.TextChoices):
     PROFILE_BOOST = "profile_boost", "Profile boost"  # the provider is featured in matching for N days
     EXTRA_MATCHES = "extra_matches", "Extra matches"  # the seeker's next match run returns N more
     COMMISSION_CREDIT = "commission_credit", "Commission credit"  # POT pays commission at the redemption rate
+    CONTENT_UNLOCK = "content_unlock", "Content unlock"  # a premium article of the library, priced per article
 
 
 class RedemptionStatus(models.TextChoices):
@@ -382,6 +383,8 @@ class Purchase(models.Model):
         if self.effect == SpendEffect.EXTRA_MATCHES:
             used = "used" if self.matches_taken_at else "for your next match run"
             return f"{self.matches_granted} extra matches ({used})"
+        if self.effect == SpendEffect.CONTENT_UNLOCK:
+            return "A premium article of the library, unlocked for you"
         return f"${self.credit_usd} commission credit (${self.credit_remaining_usd} left)"
 
 

@@ -208,7 +208,8 @@ def usd_to_pot_floor(usd: Decimal) -> int:
 
 
 def spend_options_active() -> QuerySet[SpendOption]:
-    return SpendOption.objects.filter(active=True).order_by("cost", "key")
+    """What the wallet sells (a content unlock is bought on its article's page, at the article's price)."""
+    return SpendOption.objects.filter(active=True).exclude(effect=SpendEffect.CONTENT_UNLOCK).order_by("cost", "key")
 
 
 def spend_option_active(*, key: str) -> SpendOption:

@@ -104,6 +104,7 @@ __all__ = [  # noqa: RUF022 - grouped by use case, not sorted
     "pot_paid_engagement_record",
     "pot_promotional_release",
     "pot_spend",
+    "pot_spend_shared",
     "redemption_approve",
     "redemption_mark_paid",
     "redemption_reject",
@@ -130,6 +131,7 @@ EARNING_RULE_KEYS = frozenset(
         "referral_profile_created",
         "referral_first_engagement",
         "answer_accepted",
+        "content_published",
     }
 )
 
@@ -404,6 +406,8 @@ def _spend_option_for(*, user, option_key: str) -> SpendOption:
     option = pot_rules().spend_options.get(option_key)
     if option is None or not option.active:
         raise SpendOptionUnavailable(f"There is no spend option {option_key!r}.", field="option")
+    if option.effect == SpendEffect.CONTENT_UNLOCK:
+        raise SpendOptionUnavailable(f"{option.name} is bought on the article's page.", field="option")
     if not fits_audience(user, option.audience):
         raise WrongAudience(f"{option.name} is for {option.get_audience_display().lower()} only.", field="option")
     return option
@@ -471,6 +475,89 @@ def pot_spend(
             return SpendResult(transaction=row, purchase=row.purchase, replayed=True)
         raise
     return SpendResult(transaction=row, purchase=_purchase_effect(user=user, option=option, row=row))
+
+
+@dataclass(frozen=True)
+class SharedSpendResult:
+    spend: PotTransaction
+    share: PotTransaction | None
+    replayed: bool = False
+
+
+@ledger_atomic
+def pot_spend_shared(
+    *,
+    user,
+    payee,
+    option_key: str,
+    price: int,
+    share_percent: int,
+    share_reason: str,
+    cause: str,
+    reference_type: str,
+    reference_id: int,
+    note: str,
+) -> SharedSpendResult:
+    """Buy an item priced on its own (a premium article): a share goes to `payee`, the rest is burned.
+
+    At most once per `cause` (a retry returns the first rows). The payee's share is
+    promotional POT at least in the proportion of promotional POT in what the buyer spent
+    (promotional POT is spent first): one person with two accounts cannot turn promotional POT
+    into redeemable POT by buying from themselves.
+    """
+    price = _whole_pot(price, field="price")
+    if price <= 0 or not 0 <= share_percent <= 100:
+        raise ValueError("A shared spend has a positive price and a share between 0 and 100 percent.")
+    if payee.pk == user.pk:
+        raise ValueError("A shared spend pays someone else.")
+    option = pot_rules().spend_options.get(option_key)
+    if option is None or not option.active:
+        raise SpendOptionUnavailable(f"There is no spend option {option_key!r}.", field="option")
+    spend_key, share_key = f"spend-shared:{cause}", f"spend-share:{cause}"
+    wallets_lock([user.pk, payee.pk])
+    try:
+        spend = ledger_post(
+            user_id=user.pk,
+            amount=-price,
+            transaction_type=TransactionType.SPEND,
+            category=option.key,
+            idempotency_key=spend_key,
+            reference_type=reference_type,
+            reference_id=reference_id,
+            actor_id=user.pk,
+            note=note,
+        )
+    except IdempotencyKeyTaken:
+        spend = PotTransaction.objects.get(idempotency_key=spend_key)
+        return SharedSpendResult(
+            spend=spend, share=PotTransaction.objects.filter(idempotency_key=share_key).first(), replayed=True
+        )
+    Purchase.objects.create(
+        user=user, option=option, transaction=spend, effect=option.effect, cost=price, created_at=spend.created_at
+    )
+    share_amount = price * share_percent // 100
+    share = None
+    if share_amount > 0:
+        promotional_spent = -spend.promotional_amount
+        share = ledger_post(
+            user_id=payee.pk,
+            amount=share_amount,
+            transaction_type=TransactionType.EARN,
+            category=share_reason,
+            idempotency_key=share_key,
+            reference_type=reference_type,
+            reference_id=reference_id,
+            note=f"{share_percent}% of {price} POT: {note}",
+            # Rounded up: never less promotional than what paid for it.
+            promotional=min(share_amount, -(-share_amount * promotional_spent // price)),
+        )
+        notify(
+            user=payee,
+            kind=NotificationKind.POT_EARNED,
+            text=f"You earned {share_amount:,} POT: {note}.",
+            link=reverse("wallet"),
+        )
+    return SharedSpendResult(spend=spend, share=share)
 
 
 @transaction.atomic

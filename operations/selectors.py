@@ -25,6 +25,7 @@ from currency.models import (
 )
 from currency.selectors import PASSED_ON_REASONS, pot_liability_usd
 from imatch import formatting
+from library import selectors as library_selectors
 from marketplace import selectors as marketplace_selectors
 from marketplace.models import Engagement, EngagementStatus, Match, Provider, Seeker
 from marketplace.services.matches import INTRODUCTION_TIMEOUT
@@ -75,6 +76,13 @@ def work_queue(*, now: datetime | None = None) -> list[QueueItem]:
             Redemption.objects.filter(status=RedemptionStatus.PENDING).count(),
             reverse("admin:currency_redemption_changelist") + "?status__exact=pending",
             "Approve (pay in USD) or reject (the POT goes back).",
+        ),
+        QueueItem(
+            "content_review",
+            "Content waiting for review",
+            library_selectors.articles_waiting_for_review().count(),
+            reverse("admin:library_article_changelist") + "?status__exact=submitted",
+            "Articles providers submitted: read the preview, then publish (pays the author) or reject with a reason.",
         ),
         QueueItem(
             "under_review",

@@ -25,6 +25,7 @@ from marketplace.models import Engagement, Match, Provider, Rating, Seeker
 from marketplace.services import engagements, matches, ratings
 from tests.conftest import client_for
 from tests.currency.factories import pot_fund
+from tests.library.factories import ArticleFactory, PublishedArticleFactory
 from tests.marketplace.factories import UserFactory
 from tests.marketplace.loop import make_category, make_provider, make_seeker
 
@@ -49,6 +50,8 @@ class World:
     people: dict
     question_id: int = 0  # the seeker asked it in the first category
     answer_id: int = 0  # the provider answered it
+    article_id: int = 0  # the provider's published premium article (the seeker can unlock it)
+    draft_id: int = 0  # the provider's draft article
 
 
 def _world() -> World:
@@ -77,7 +80,11 @@ def _world() -> World:
     answer = community_services.answer_post(user=provider_user, question_id=question.pk, body="Hourly.")
     pot_fund(seeker_user, 1000)
     redemption = pot_services.redemption_request(user=seeker_user, pot_amount=500, payment_method="PayPal s@x.com")
+    article = PublishedArticleFactory(author=provider, premium=True, price_pot=20)
+    draft = ArticleFactory(author=provider)
     return World(
+        article_id=article.pk,
+        draft_id=draft.pk,
         seeker=seeker,
         provider=provider,
         suggested=suggested,
@@ -243,6 +250,23 @@ ROWS: dict[str, list[Case]] = {
     "api/v1/^pot/redemptions/(?P<pk>[0-9]{1,18})/paid/$": [
         case("post", "/api/v1/pot/redemptions/{redemption}/paid/", 401, 403, 403, 403, 409)
     ],
+    # --- API: the content library --------------------------------------------------------------
+    "api/v1/^content/$": [
+        case("get", "/api/v1/content/", 200, 200, 200, 200, 200),
+        case("post", "/api/v1/content/", 401, 400, 400, 400, 400),
+    ],
+    "api/v1/^content/(?P<pk>[0-9]{1,18})/$": [
+        case("get", "/api/v1/content/{article}/", 200, 200, 200, 200, 200),
+        case("get", "/api/v1/content/{draft}/", 404, 404, 200, 404, 200),
+        case("patch", "/api/v1/content/{draft}/", 401, 404, 200, 404, 404, title="New title"),
+    ],
+    "api/v1/^content/(?P<pk>[0-9]{1,18})/submit/$": [
+        case("post", "/api/v1/content/{draft}/submit/", 401, 404, 200, 404, 404)
+    ],
+    # Without an Idempotency-Key: 400 for everyone logged in (the key is checked first).
+    "api/v1/^content/(?P<pk>[0-9]{1,18})/unlock/$": [
+        case("post", "/api/v1/content/{article}/unlock/", 401, 400, 400, 400, 400)
+    ],
     # --- API: notifications and conversations (only one's own; staff too get 404) ---------------
     "api/v1/^notifications/$": [case("get", "/api/v1/notifications/", 401, 200, 200, 200, 200)],
     "api/v1/^notifications/(?P<pk>[0-9]{1,18})/read/$": [
@@ -355,6 +379,19 @@ ROWS: dict[str, list[Case]] = {
     "wallet/": [case("get", "/wallet/", LOGIN, 200, 200, 200, 200)],
     "wallet/spend/<slug:option_key>/": [case("get", "/wallet/spend/extra_matches/", LOGIN, 200, 200, 200, 200)],
     "wallet/redeem/": [case("post", "/wallet/redeem/", LOGIN, 200, 200, 200, 200)],
+    # --- Web: the content library (published articles for all; one's own drafts) -------------------
+    "library/": [case("get", "/library/", 200, 200, 200, 200, 200)],
+    "library/<id:article_id>/": [
+        case("get", "/library/{article}/", 200, 200, 200, 200, 200),
+        case("get", "/library/{draft}/", 404, 404, 200, 404, 200),
+    ],
+    # The seeker has POT and unlocks; the author may not (a message); the others have no POT.
+    "library/<id:article_id>/unlock/": [case("post", "/library/{article}/unlock/", LOGIN, 302, 302, 302, 302)],
+    "library/mine/": [case("get", "/library/mine/", LOGIN, 200, 200, 200, 200)],
+    # Without a provider profile the page sends you to create one.
+    "library/mine/new/": [case("get", "/library/mine/new/", LOGIN, 302, 200, 302, 302)],
+    "library/mine/<id:article_id>/edit/": [case("get", "/library/mine/{draft}/edit/", LOGIN, 404, 200, 404, 404)],
+    "library/mine/<id:article_id>/submit/": [case("post", "/library/mine/{draft}/submit/", LOGIN, 404, 302, 404, 404)],
     # --- Web: notifications and conversations (only one's own; staff too get 404) -------------
     "notifications/": [case("get", "/notifications/", LOGIN, 200, 200, 200, 200)],
     "notifications/<id:notification_id>/read/": [
@@ -459,6 +496,8 @@ def _filled(value, world: World):
         "provider_user": world.people["provider"].pk,
         "question": world.question_id,
         "answer": world.answer_id,
+        "article": world.article_id,
+        "draft": world.draft_id,
     }
     if isinstance(value, str):
         filled = value.format(**ids)

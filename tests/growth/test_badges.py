@@ -137,7 +137,7 @@ def test_the_badges_page_says_which_ones_the_person_holds(client):
     person = make_provider(make_category(name="licensed", requires_license=True), verified=True).user
     client.force_login(person)
     page = client.get(reverse("badges")).content.decode()
-    assert "You hold 2 of 7." in page
+    assert "You hold 2 of 8." in page
     verified_row = page.split('data-badge="verified"')[1].split("</tr>")[0]
     assert "<strong>Held</strong>" in verified_row
     connector_row = page.split('data-badge="connector"')[1].split("</tr>")[0]
@@ -153,3 +153,17 @@ def test_the_provider_page_and_the_dashboard_show_badges_with_their_rule_on_hove
     client.force_login(provider.user)
     dashboard = client.get(reverse("dashboard")).content.decode()
     assert 'data-testid="dashboard-badges"' in dashboard and 'data-badge="verified"' in dashboard
+
+
+@pytest.mark.django_db
+def test_author_badge_from_three_published_articles():
+    from library.models import ArticleStatus
+    from tests.library.factories import ArticleFactory, PublishedArticleFactory
+
+    author = make_provider(make_category(name="writers"))
+    PublishedArticleFactory(author=author)
+    PublishedArticleFactory(author=author)
+    ArticleFactory(author=author, status=ArticleStatus.SUBMITTED)
+    assert "author" not in [badge.key for badge in badges_of_people(user_ids=[author.user_id])[author.user_id]]
+    PublishedArticleFactory(author=author)
+    assert "author" in [badge.key for badge in badges_of_people(user_ids=[author.user_id])[author.user_id]]

@@ -77,8 +77,8 @@ def test_directory_query_count_is_pinned(client, advisors, django_assert_num_que
             advisors, verified=True, business_name=f"Planner {number:02}", specialties=["retirement-planning"]
         )
     # a visitor: the category (+ its specialties for the filter form), one page of providers
-    # (+ their specialties), their levels, the category's newest community questions
-    with django_assert_num_queries(6):
+    # (+ their specialties), their levels, the category's newest community questions and library articles
+    with django_assert_num_queries(7):
         response = directory(client, advisors, q="planner", sort="rating")
     assert response.content.decode().count('<article class="provider-card"') == 20
 

@@ -9,10 +9,12 @@ from django.utils import timezone
 
 from currency.models import Redemption
 from currency.services import redemption_request
+from library.models import ArticleStatus
 from marketplace.models import Engagement, Match, Provider, Seeker
 from marketplace.services import engagements, matches
 from operations import selectors
 from tests.currency.factories import pot_fund
+from tests.library.factories import ArticleFactory
 from tests.marketplace.factories import UserFactory
 from tests.marketplace.loop import accepted_match, make_category, make_provider, make_seeker
 
@@ -65,9 +67,12 @@ def test_work_queue_counts_and_links_to_the_filtered_lists(admin_client, setting
         matches.match_introduce(match=match, user=seeker.user)
         Match.objects.filter(pk=match.pk).update(introduced_at=timezone.now() - timedelta(hours=hours))
 
+    ArticleFactory(status=ArticleStatus.SUBMITTED, submitted_at=timezone.now())
+    ArticleFactory()  # a draft: nothing to review yet
     assert _queue() == {
         "licenses": 1,
         "redemptions": 1,
+        "content_review": 1,
         "under_review": 0,
         "disputes": 0,
         "stale_engagements": 1,
@@ -130,7 +135,7 @@ def test_the_index_costs_a_fixed_number_of_queries(admin_client, django_assert_n
         make_seeker(category)
         make_provider(category)
     admin_client.get(reverse("admin:index"))  # warm the session
-    with django_assert_num_queries(14):  # (14: one is the community reports waiting)
+    with django_assert_num_queries(15):  # (14: 15: the community reports and the content waiting for review)
         admin_client.get(reverse("admin:index"))
     for _ in range(3):
         make_seeker(category)
