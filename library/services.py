@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from categories.selectors import catalog_forget
 from currency.ledger import ledger_atomic
 from currency.services import pot_award, pot_spend_shared
 from imatch.errors import DomainError, NotFound
@@ -119,6 +120,7 @@ def article_publish(*, article_id: int, operator) -> Article:
     article.published_at = timezone.now()
     article.reviewed_by = operator
     article.save(update_fields=["status", "published_at", "reviewed_by"])
+    catalog_forget()  # the category and provider pages anonymous visitors get list it at once
     pot_award(
         user=article.author.user,
         rule_key=PUBLISHED_RULE,

@@ -36,10 +36,16 @@ def _redeem(user, amount: int):
 # --- Rules marked promotional ------------------------------------------------------------
 
 
-def test_sign_up_time_rules_are_promotional_in_data_and_the_others_are_not():
+def test_rules_no_revenue_pays_for_are_promotional_in_data_and_the_others_are_not():
     promotional = set(EarningRule.objects.filter(promotional=True).values_list("key", flat=True))
-    # Referral and rating awards are paid only from a paid commission's budget: earned POT.
-    assert promotional == {"profile_creation_seeker", "profile_creation_provider"}
+    # Sign-up, community and content awards come before any revenue: promotional. Referral,
+    # rating and engagement awards are paid only from a paid commission's budget: earned POT.
+    assert promotional == {
+        "profile_creation_seeker",
+        "profile_creation_provider",
+        "answer_accepted",
+        "content_published",
+    }
 
 
 def test_an_award_of_a_promotional_rule_is_promotional_pot(user):
