@@ -59,7 +59,7 @@ def article_create(
     """Start a draft in the category of one of the user's provider profiles."""
     provider = Provider.objects.filter(pk=provider_id, user=user).select_related("category").first()
     if provider is None:
-        raise NotFound("No such provider profile.", field="provider")
+        raise DomainError("Choose one of your provider profiles.", field="provider")
     article = Article(author=provider, category=provider.category)
     _fill(article, title=title, summary=summary, body=body, premium=premium, price_pot=price_pot)
     article.created_at = article.updated_at

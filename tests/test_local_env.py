@@ -21,6 +21,8 @@ COPIED = (
     "notifications",
     "conversations",
     "operations",
+    "library",
+    "community",
     "templates",
     "static",
     "fixtures",

@@ -77,7 +77,10 @@ def test_write_edit_submit_and_refusals():
     assert stranger.get(f"{URL}{article_id}/").status_code == 404
     assert stranger.patch(f"{URL}{article_id}/", {"title": "Mine"}, format="json").status_code == 404
     assert stranger.post(f"{URL}{article_id}/submit/").status_code == 404
-    assert stranger.post(URL, body, format="json").status_code == 404  # someone else's provider profile
+    refused = stranger.post(URL, body, format="json")  # someone else's provider profile: a field error, not a 404
+    assert refused.status_code == 400 and refused.json()["fields"]["provider"] == [
+        "Choose one of your provider profiles."
+    ]
     no_provider = stranger.post(URL, {k: v for k, v in body.items() if k != "provider"}, format="json")
     assert no_provider.status_code == 400 and no_provider.json()["fields"]["provider"]
     assert Article.objects.get().status == ArticleStatus.SUBMITTED
