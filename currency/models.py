@@ -359,6 +359,9 @@ class Purchase(models.Model):
     matches_taken_at = models.DateTimeField(null=True, blank=True, help_text="When a match run used them.")
     credit_usd = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
     credit_used_usd = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    expiry_notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="Pro: when the person was told this period ends soon (once per period)."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

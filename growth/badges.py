@@ -43,6 +43,7 @@ class PersonFacts:
     activated_referrals: int = 0
     categories: set[int] = field(default_factory=set)  # categories of their seeker and provider profiles
     early_adopter: bool = False  # a profile within EARLY_ADOPTER_DAYS of its category's launch
+    pro: bool = False  # a Pro period (bought with POT, renewed by hand) runs now
 
 
 VERIFIED = Badge("verified", "Verified", "An operator verified the person's professional license.")
@@ -73,7 +74,12 @@ EARLY_ADOPTER = Badge(
     "Early Adopter",
     f"A profile created within {EARLY_ADOPTER_DAYS} days of its category's launch.",
 )
-BADGES: tuple[Badge, ...] = (VERIFIED, TOP_RATED, RISING_STAR, CONNECTOR, MULTI_CATEGORY, EARLY_ADOPTER)
+PRO = Badge(
+    "pro",
+    "Pro",
+    "A provider with Pro running now: bought with POT for 30 days at a time, renewed by hand.",
+)
+BADGES: tuple[Badge, ...] = (PRO, VERIFIED, TOP_RATED, RISING_STAR, CONNECTOR, MULTI_CATEGORY, EARLY_ADOPTER)
 
 
 def _top_rated(facts: PersonFacts) -> bool:
@@ -86,6 +92,7 @@ def _top_rated(facts: PersonFacts) -> bool:
 def badges_earned(facts: PersonFacts) -> list[Badge]:
     """The badges these facts earn, in the order of BADGES."""
     held = {
+        PRO: facts.pro,
         VERIFIED: facts.license_verified,
         TOP_RATED: _top_rated(facts),
         RISING_STAR: facts.early_engagements >= RISING_STAR_ENGAGEMENTS,

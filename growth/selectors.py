@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.db.models import Count, F
 
+from currency.selectors import pro_user_ids
 from growth.badges import (
     EARLY_ADOPTER_DAYS,
     RISING_STAR_DAYS,
@@ -25,7 +26,7 @@ COUNTED_ENGAGEMENT_STATUSES = (
 
 
 def people_facts(*, user_ids: Iterable[int]) -> dict[int, PersonFacts]:
-    """The badge facts of these people (four queries however many people)."""
+    """The badge facts of these people (five queries however many people)."""
     ids = sorted(set(user_ids))
     facts = {user_id: PersonFacts() for user_id in ids}
     if not ids:
@@ -64,9 +65,11 @@ def people_facts(*, user_ids: Iterable[int]) -> dict[int, PersonFacts]:
     )
     for user_id, count in activated:
         facts[user_id].activated_referrals = count
+    for user_id in pro_user_ids(user_ids=ids):
+        facts[user_id].pro = True
     return facts
 
 
 def badges_of_people(*, user_ids: Iterable[int]) -> dict[int, list[Badge]]:
-    """Each person's badges, computed now from the facts (four queries however many people)."""
+    """Each person's badges, computed now from the facts (five queries however many people)."""
     return {user_id: badges_earned(person) for user_id, person in people_facts(user_ids=user_ids).items()}

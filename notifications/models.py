@@ -35,6 +35,7 @@ class NotificationKind(models.TextChoices):
     REDEMPTION_PAID = "redemption_paid", "Redemption paid"
     REDEMPTION_REJECTED = "redemption_rejected", "Redemption rejected"  # with the reason
     NEW_MESSAGE = "new_message", "New message"  # unread messages in a conversation
+    PRO_EXPIRING = "pro_expiring", "Pro ends soon"  # renew explicitly; nothing is charged automatically
 
 
 class Notification(models.Model):

@@ -40,5 +40,14 @@ class Migration(migrations.Migration):
             model_name='spendoption',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('effect', 'pro_tier'), _negated=True), ('duration_days__gte', 1), _connector='OR'), name='spend_option_pro_has_duration'),
         ),
+        migrations.AddField(
+            model_name="purchase",
+            name="expiry_notified_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Pro: when the person was told this period ends soon (once per period).",
+                null=True,
+            ),
+        ),
         migrations.RunPython(seed, migrations.RunPython.noop),
     ]

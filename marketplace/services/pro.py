@@ -13,11 +13,18 @@ never cuts more commission than the same POT would pay as a commission credit: b
 for one big deal saves no more than the POT is worth.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
 from categories.models import Category
-from currency.selectors import pro_ends_at
+from currency.models import Purchase, SpendEffect
 from currency.services import SpendResult, pot_spend, pro_saving_take
+from marketplace import emails
 from marketplace.errors import NoProCategory, NotAProvider
 from marketplace.models import Engagement, Provider, User
 
@@ -72,4 +79,33 @@ def pro_commission_apply(engagement: Engagement, *, full_commission: Decimal, co
     engagement.pro_saving_usd = saved
 
 
-__all__ = ["NoProCategory", "NotAProvider", "pro_buy", "pro_categories", "pro_commission_apply", "pro_ends_at"]
+def pro_expiry_notify(*, now=None) -> int:
+    """Tell each provider whose Pro ends within PRO_EXPIRY_NOTICE_DAYS (email + in-app), once per period.
+
+    Only the last of back-to-back periods counts (a renewed Pro is not ending). Each period is
+    claimed by an UPDATE of its `expiry_notified_at`: a task run twice (or two workers) tells
+    the person once. Returns how many were told.
+    """
+    now = now or timezone.now()
+    horizon = now + timedelta(days=settings.PRO_EXPIRY_NOTICE_DAYS)
+    renewed = Purchase.objects.filter(
+        user_id=OuterRef("user_id"), effect=SpendEffect.PRO_TIER, starts_at=OuterRef("ends_at")
+    )
+    ending = (
+        Purchase.objects.filter(
+            effect=SpendEffect.PRO_TIER, expiry_notified_at__isnull=True, ends_at__gt=now, ends_at__lte=horizon
+        )
+        .exclude(Exists(renewed))
+        .select_related("user")
+        .order_by("ends_at")
+    )
+    told = 0
+    for purchase in ending:
+        with transaction.atomic():
+            claimed = Purchase.objects.filter(pk=purchase.pk, expiry_notified_at__isnull=True).update(
+                expiry_notified_at=now
+            )
+            if claimed:
+                emails.pro_expiring(purchase.user, ends_at=purchase.ends_at)
+                told += claimed
+    return told
