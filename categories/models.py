@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F
 
 from categories.matching_weights import FACTORS, MAX_BOOST, MAX_RADIUS_KM, MAX_WEIGHT, MIN_RADIUS_KM
 
@@ -55,6 +56,14 @@ class Category(models.Model):
         default=Decimal("0.20"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
     )
+    pro_commission_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+        help_text="The commission rate of Pro providers' engagements (at most the normal rate). Empty: no Pro here.",
+    )
     requires_license = models.BooleanField(
         default=False, help_text="Providers are matched and listed only once an operator verified them."
     )
@@ -102,10 +111,24 @@ class Category(models.Model):
                 name="category_commission_rate_0_1",
             ),
             models.CheckConstraint(condition=models.Q(matches_per_request__gte=1), name="category_matches_min_1"),
+            models.CheckConstraint(
+                condition=models.Q(pro_commission_rate__isnull=True)
+                | (models.Q(pro_commission_rate__gte=0) & models.Q(pro_commission_rate__lte=F("commission_rate"))),
+                name="category_pro_rate_within_rate",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.display_name
+
+    def clean(self) -> None:
+        super().clean()
+        rate, pro = self.commission_rate, self.pro_commission_rate
+        if pro is not None and rate is not None and pro > rate:
+            percent = f"{(rate * 100).normalize():f}%"
+            raise ValidationError(
+                {"pro_commission_rate": f"The Pro rate must be at most the commission rate ({percent})."}
+            )
 
     def natural_key(self) -> tuple[str]:
         return (self.name,)

@@ -53,6 +53,7 @@ class SpendEffect(models.TextChoices):
     EXTRA_MATCHES = "extra_matches", "Extra matches"  # the seeker's next match run returns N more
     COMMISSION_CREDIT = "commission_credit", "Commission credit"  # POT pays commission at the redemption rate
     CONTENT_UNLOCK = "content_unlock", "Content unlock"  # a premium article of the library, priced per article
+    PRO_TIER = "pro_tier", "Pro tier"  # the provider is Pro for N days: lower commission, bounded matching lift
 
 
 class RedemptionStatus(models.TextChoices):
@@ -145,7 +146,9 @@ class SpendOption(models.Model):
     cost = models.BigIntegerField(help_text="POT.")
     audience = models.CharField(max_length=16, choices=Audience.choices)
     effect = models.CharField(max_length=32, choices=SpendEffect.choices)
-    duration_days = models.PositiveIntegerField(null=True, blank=True, help_text="Profile boost: days featured.")
+    duration_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Profile boost: days featured; Pro tier: days of one period."
+    )
     quantity = models.PositiveIntegerField(null=True, blank=True, help_text="Extra matches: how many more.")
     active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -160,6 +163,10 @@ class SpendOption(models.Model):
             models.CheckConstraint(
                 condition=~Q(effect=SpendEffect.PROFILE_BOOST) | Q(duration_days__gte=1),
                 name="spend_option_boost_has_duration",
+            ),
+            models.CheckConstraint(
+                condition=~Q(effect=SpendEffect.PRO_TIER) | Q(duration_days__gte=1),
+                name="spend_option_pro_has_duration",
             ),
             models.CheckConstraint(
                 condition=~Q(effect=SpendEffect.EXTRA_MATCHES) | Q(quantity__gte=1),
@@ -336,7 +343,11 @@ class PotTransaction(models.Model):
 
 
 class Purchase(models.Model):
-    """What a spend bought, with its effect: a boost's window, extra matches, a commission credit."""
+    """What a spend bought, with its effect: a boost's window, extra matches, a commission credit.
+
+    A Pro period (`pro_tier`) has a window and, in `credit_usd` / `credit_used_usd`, the most
+    commission its lower rate may save (its cost at the redemption rate) and what it saved.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pot_purchases")
     option = models.ForeignKey(SpendOption, on_delete=models.PROTECT, related_name="purchases")
@@ -349,6 +360,9 @@ class Purchase(models.Model):
     matches_taken_at = models.DateTimeField(null=True, blank=True, help_text="When a match run used them.")
     credit_usd = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
     credit_used_usd = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    expiry_notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="Pro: when the person was told this period ends soon (once per period)."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -380,6 +394,12 @@ class Purchase(models.Model):
         if self.effect == SpendEffect.PROFILE_BOOST:
             state = "active" if self.starts_at <= at < self.ends_at else ("ended" if at >= self.ends_at else "starts")
             return f"Featured in matching {self.starts_at:%b %-d} to {self.ends_at:%b %-d, %Y} ({state})"
+        if self.effect == SpendEffect.PRO_TIER:
+            state = "active" if self.starts_at <= at < self.ends_at else ("ended" if at >= self.ends_at else "starts")
+            return (
+                f"Pro {self.starts_at:%b %-d} to {self.ends_at:%b %-d, %Y} ({state}; "
+                f"${self.credit_used_usd} of ${self.credit_usd} commission saving used)"
+            )
         if self.effect == SpendEffect.EXTRA_MATCHES:
             used = "used" if self.matches_taken_at else "for your next match run"
             return f"{self.matches_granted} extra matches ({used})"

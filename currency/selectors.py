@@ -8,7 +8,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -233,6 +233,53 @@ def boosted_user_ids(*, user_ids: Iterable[int], at: datetime | None = None) -> 
             effect=SpendEffect.PROFILE_BOOST, user_id__in=ids, starts_at__lte=at, ends_at__gt=at
         ).values_list("user_id", flat=True)
     )
+
+
+def pro_user_ids(*, user_ids: Iterable[int], at: datetime | None = None) -> set[int]:
+    """Which of these users are Pro at `at` (default: now): a `pro_tier` period is running."""
+    at = at or timezone.now()
+    ids = list(user_ids)
+    if not ids:
+        return set()
+    return set(
+        Purchase.objects.filter(
+            effect=SpendEffect.PRO_TIER, user_id__in=ids, starts_at__lte=at, ends_at__gt=at
+        ).values_list("user_id", flat=True)
+    )
+
+
+def featured_or_pro_user_ids(*, user_ids: Iterable[int], at: datetime | None = None) -> set[int]:
+    """Who gets the matching engine's bounded near-tie lift: a profile boost or Pro running (one query).
+
+    The lift is the Featured rule of `marketplace.matching.factors.promote_featured`: it only
+    reorders providers within the category's `boost` band, never past a clearly better fit.
+    """
+    at = at or timezone.now()
+    ids = list(user_ids)
+    if not ids:
+        return set()
+    return set(
+        Purchase.objects.filter(
+            effect__in=(SpendEffect.PROFILE_BOOST, SpendEffect.PRO_TIER),
+            user_id__in=ids,
+            starts_at__lte=at,
+            ends_at__gt=at,
+        ).values_list("user_id", flat=True)
+    )
+
+
+def pro_periods(*, user) -> QuerySet[Purchase]:
+    """The person's Pro periods, latest first."""
+    return Purchase.objects.filter(user=user, effect=SpendEffect.PRO_TIER).order_by("-ends_at")
+
+
+def pro_ends_at(*, user_id: int, at: datetime | None = None) -> datetime | None:
+    """When the person's Pro ends (the last of back-to-back periods), or None when not Pro at `at`."""
+    at = at or timezone.now()
+    periods = Purchase.objects.filter(user_id=user_id, effect=SpendEffect.PRO_TIER, ends_at__gt=at)
+    if not periods.filter(starts_at__lte=at).exists():
+        return None
+    return periods.aggregate(end=Max("ends_at"))["end"]
 
 
 def extra_matches_available(*, user) -> int:

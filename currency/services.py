@@ -96,6 +96,7 @@ __all__ = [  # noqa: RUF022 - grouped by use case, not sorted
     "SpendOptionUnavailable",
     "WrongAudience",
     "commission_credit_apply",
+    "pro_saving_take",
     "extra_matches_take",
     "pot_adjust",
     "pot_award",
@@ -416,13 +417,15 @@ def _spend_option_for(*, user, option_key: str) -> SpendOption:
 def _purchase_effect(*, user, option: SpendOption, row: PotTransaction) -> Purchase:
     purchase = Purchase(user=user, option=option, transaction=row, effect=option.effect, cost=option.cost)
     now = row.created_at
-    if option.effect == SpendEffect.PROFILE_BOOST:
-        # Boosts bought back to back extend each other rather than overlap.
-        latest_end = Purchase.objects.filter(user=user, effect=SpendEffect.PROFILE_BOOST, ends_at__gt=now).aggregate(
+    if option.effect in (SpendEffect.PROFILE_BOOST, SpendEffect.PRO_TIER):
+        # Boosts (and Pro periods) bought back to back extend each other rather than overlap.
+        latest_end = Purchase.objects.filter(user=user, effect=option.effect, ends_at__gt=now).aggregate(
             end=Max("ends_at")
         )["end"]
         purchase.starts_at = max(now, latest_end) if latest_end else now
         purchase.ends_at = purchase.starts_at + timedelta(days=option.duration_days)
+        if option.effect == SpendEffect.PRO_TIER:
+            purchase.credit_usd = option.credit_usd()  # the most commission this period's Pro rate may save
     elif option.effect == SpendEffect.EXTRA_MATCHES:
         purchase.matches_granted = option.quantity
     elif option.effect == SpendEffect.COMMISSION_CREDIT:
@@ -434,7 +437,12 @@ def _purchase_effect(*, user, option: SpendOption, row: PotTransaction) -> Purch
 
 @ledger_atomic
 def pot_spend(
-    *, user, option_key: str, idempotency_key: str | None = None, confirmed_cost: int | None = None
+    *,
+    user,
+    option_key: str,
+    idempotency_key: str | None = None,
+    confirmed_cost: int | None = None,
+    allow_pro: bool = False,
 ) -> SpendResult:
     """Buy a spend option: its cost is burned and its effect recorded.
 
@@ -443,11 +451,16 @@ def pot_spend(
 
     With an `idempotency_key`, a retry of the same request returns the first result and
     charges nothing; the same key for a different option raises `IdempotencyConflict`.
+
+    Pro (`pro_tier`) is bought only through `marketplace.services.pro.pro_buy` (`allow_pro`),
+    which checks the person's provider profiles first.
     """
     request_fingerprint = fingerprint("spend", option=option_key)
     key, keyed = _request_key("spend", user.pk, idempotency_key)
     try:
         option = _spend_option_for(user=user, option_key=option_key)
+        if option.effect == SpendEffect.PRO_TIER and not allow_pro:
+            raise SpendOptionUnavailable("Pro is bought on the Pro page (Dashboard -> Pro).", field="option")
         if confirmed_cost is not None and confirmed_cost != option.cost:
             raise PriceChanged(
                 f"{option.name} now costs {option.cost} POT (you confirmed {confirmed_cost} POT). Nothing was charged.",
@@ -596,6 +609,31 @@ def commission_credit_apply(*, user, amount_usd: Decimal, reference_type: str, r
         )
         applied += take
     return applied
+
+
+@transaction.atomic
+def pro_saving_take(*, user_id: int, at, saving_usd: Decimal) -> Decimal:
+    """Use up to `saving_usd` of the commission saving of the Pro period running at `at`; returns what was used.
+
+    A Pro period saves at most its price at the redemption rate (`Purchase.credit_usd`), so
+    POT spent on Pro never cuts more commission than the same POT would pay as a commission
+    credit. 0 when the person is not Pro at `at` or the period's saving is used up.
+    """
+    saving_usd = Decimal(saving_usd).quantize(Decimal("0.01"))
+    if saving_usd <= 0:
+        return Decimal("0.00")
+    purchase = (
+        Purchase.objects.select_for_update()
+        .filter(user_id=user_id, effect=SpendEffect.PRO_TIER, starts_at__lte=at, ends_at__gt=at)
+        .order_by("starts_at")
+        .first()
+    )
+    if purchase is None:
+        return Decimal("0.00")
+    take = min(purchase.credit_remaining_usd, saving_usd)
+    if take > 0:
+        Purchase.objects.filter(pk=purchase.pk).update(credit_used_usd=F("credit_used_usd") + take)
+    return take
 
 
 # --- Redemption -----------------------------------------------------------------------

@@ -47,6 +47,7 @@ class PersonFacts:
     early_adopter: bool = False  # a profile within EARLY_ADOPTER_DAYS of its category's launch
     accepted_answers: int = 0  # community answers of theirs that the asker accepted
     published_articles: int = 0  # articles of the content library published, all their provider profiles
+    pro: bool = False  # a Pro period (bought with POT, renewed by hand) runs now
 
 
 VERIFIED = Badge("verified", "Verified", "An operator verified the person's professional license.")
@@ -88,7 +89,13 @@ AUTHOR = Badge(
     "Author",
     f"{AUTHOR_PUBLISHED_ARTICLES} or more articles published in the content library.",
 )
+PRO = Badge(
+    "pro",
+    "Pro",
+    "A provider with Pro running now: bought with POT for 30 days at a time, renewed by hand.",
+)
 BADGES: tuple[Badge, ...] = (
+    PRO,
     VERIFIED,
     TOP_RATED,
     RISING_STAR,
@@ -110,6 +117,7 @@ def _top_rated(facts: PersonFacts) -> bool:
 def badges_earned(facts: PersonFacts) -> list[Badge]:
     """The badges these facts earn, in the order of BADGES."""
     held = {
+        PRO: facts.pro,
         VERIFIED: facts.license_verified,
         TOP_RATED: _top_rated(facts),
         RISING_STAR: facts.early_engagements >= RISING_STAR_ENGAGEMENTS,

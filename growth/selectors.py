@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.db.models import Count, F
 
 from community.selectors import accepted_answer_counts
+from currency.selectors import pro_user_ids
 from growth.badges import (
     EARLY_ADOPTER_DAYS,
     RISING_STAR_DAYS,
@@ -70,6 +71,8 @@ def people_facts(*, user_ids: Iterable[int]) -> dict[int, PersonFacts]:
         facts[user_id].accepted_answers = count
     for user_id, count in library_selectors.published_counts_by_author(user_ids=ids).items():
         facts[user_id].published_articles = count
+    for user_id in pro_user_ids(user_ids=ids):
+        facts[user_id].pro = True
     return facts
 
 

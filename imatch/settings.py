@@ -389,6 +389,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0),
         "options": {"expires": 55 * 60},  # a run still queued when the next one is due is dropped
     },
+    # Pro periods ending within PRO_EXPIRY_NOTICE_DAYS: tell each provider once (marketplace.pro_expiry_notices).
+    "pro-expiry-notices": {
+        "task": "marketplace.pro_expiry_notices",
+        "schedule": crontab(minute=30),
+        "options": {"expires": 55 * 60},
+    },
     # The weekly report to the operators (= weekly_report --email), Monday morning.
     "weekly-report": {
         "task": "operations.weekly_report",
@@ -413,6 +419,8 @@ V1_INVITE_VALID_DAYS = env.int("V1_INVITE_VALID_DAYS", default=14)
 V1_LICENSE_DEADLINE_DAYS = env.int("V1_LICENSE_DEADLINE_DAYS", default=30)
 POT_USD_RATE = Decimal(env.str("POT_USD_RATE", default="0.80"))
 POT_MIN_REDEMPTION = env.int("POT_MIN_REDEMPTION", default=500)
+# Pro (README "Pro for providers"): a provider is told this many days before their Pro ends.
+PRO_EXPIRY_NOTICE_DAYS = env.int("PRO_EXPIRY_NOTICE_DAYS", default=3)
 # Each process keeps the earning rules and spend options this many seconds (0: read them on
 # every award and spend). An operator's edit in the admin is seen at once by the process that
 # saved it, and by the others within this time.

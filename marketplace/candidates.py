@@ -37,7 +37,7 @@ from django.db.models import Count, Q, Subquery
 from django.utils import timezone
 
 from categories.models import Category, Specialty
-from currency.selectors import boosted_user_ids
+from currency.selectors import featured_or_pro_user_ids
 from marketplace.matching.factors import (
     CategoryRules,
     Exclusions,
@@ -427,7 +427,7 @@ def candidate_pool(category: Category, *, now: datetime | None = None) -> Candid
     return pool.with_loads(
         active_clients=active_clients,
         open_leads=open_leads,
-        featured_lookup=lambda user_ids: boosted_user_ids(user_ids=sorted(user_ids), at=now),
+        featured_lookup=lambda user_ids: featured_or_pro_user_ids(user_ids=sorted(user_ids), at=now),
     )
 
 

@@ -41,6 +41,7 @@ NOTIFIED: dict[str, NotificationKind] = {
     "rating_received": Kind.RATING_RECEIVED,
     "license_verified": Kind.LICENSE_VERIFIED,
     "provisional_lapsed": Kind.PROVISIONAL_LAPSED,
+    "pro_expiring": Kind.PRO_EXPIRING,
 }
 SUBJECT_PREFIX = "I MATCH: "
 
@@ -253,3 +254,8 @@ def provisional_lapsed(provider: Provider) -> None:
         to=provider.user,
         context={"provider": provider, "link": site_url("provider-edit", provider.pk)},
     )
+
+
+def pro_expiring(user: User, *, ends_at) -> None:
+    """A provider's Pro ends in a few days: how to renew (nothing is charged automatically)."""
+    send_on_commit(template="pro_expiring", to=user, context={"ends_at": ends_at, "link": site_url("pro")})

@@ -37,6 +37,8 @@ class ErrorCode(StrEnum):
     UNKNOWN_TIME_ZONE = "unknown_time_zone"  # not an IANA time zone name
     # The core loop
     PROVIDER_UNAVAILABLE = "provider_unavailable"
+    NOT_A_PROVIDER = "not_a_provider"  # Pro: the person has no provider profile
+    NO_PRO_CATEGORY = "no_pro_category"  # Pro: none of the person's categories offers Pro
     INVALID_TRANSITION = "invalid_transition"
     WRONG_SIDE = "wrong_side"
     NOT_POSITIVE = "not_positive"  # a deal value of zero or less
@@ -142,3 +144,15 @@ class VerificationLinkInvalid(DomainError):
     """The email verification link is not one we sent (or no longer matches the account)."""
 
     code = ErrorCode.VERIFICATION_LINK_INVALID
+
+
+class NotAProvider(DomainError):
+    """Pro is for providers: the person has no provider profile."""
+
+    code = ErrorCode.NOT_A_PROVIDER
+
+
+class NoProCategory(DomainError):
+    """None of the person's provider categories offers Pro (no `pro_commission_rate`)."""
+
+    code = ErrorCode.NO_PRO_CATEGORY

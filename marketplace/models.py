@@ -602,9 +602,17 @@ class Engagement(models.Model):
     category_name = models.CharField(max_length=120, help_text="The category's display name when confirmed.")
     status = models.CharField(max_length=16, choices=EngagementStatus.choices, default=EngagementStatus.REPORTED)
     deal_value_usd = models.DecimalField(max_digits=12, decimal_places=2)
-    commission_rate = models.DecimalField(max_digits=5, decimal_places=4, help_text="The category's rate, snapshotted.")
+    commission_rate = models.DecimalField(
+        max_digits=5, decimal_places=4, help_text="The category's rate (its Pro rate for a Pro provider), snapshotted."
+    )
     commission_usd = models.DecimalField(
         max_digits=12, decimal_places=2, help_text="Deal value x rate; 0 once cancelled (nothing is owed)."
+    )
+    pro_saving_usd = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        help_text="Commission the provider's Pro saved (within the Pro period's cap), snapshotted at confirmation.",
     )
     commission_credit_usd = models.DecimalField(
         max_digits=12, decimal_places=2, default=0, help_text="Paid with the provider's POT commission credit."

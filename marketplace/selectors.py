@@ -37,7 +37,7 @@ from categories.selectors import (
     category_list,
     category_list_public,
 )
-from currency.models import PotTransaction, RedemptionStatus
+from currency.models import PotTransaction, Purchase, RedemptionStatus, SpendEffect, SpendOption
 from currency.selectors import commission_credit_available_usd, redemptions_in_progress
 from imatch.errors import NotFound
 from marketplace.matching.learning import Outcome, factors_of, grade
@@ -418,6 +418,45 @@ def commission_totals_by_category() -> QuerySet:
             paid=Sum("commission_usd", filter=Q(billing_status=BillingStatus.PAID)),
         )
         .order_by("category__display_name")
+    )
+
+
+@dataclass(frozen=True)
+class ProStatus:
+    """What the Pro page and `GET /api/v1/pot/pro/` show: offer, price, and the person's Pro."""
+
+    is_provider: bool
+    categories: list[Category]  # the person's provider categories that offer Pro (with both rates)
+    option: SpendOption | None  # the `pro_monthly` spend option (None: Pro is switched off)
+    active: bool
+    ends_at: datetime | None  # the end of the last back-to-back period (None: not Pro)
+    saving_left_usd: Decimal  # what the running period's Pro rate may still save
+
+    @property
+    def can_buy(self) -> bool:
+        return self.is_provider and bool(self.categories) and self.option is not None
+
+    @property
+    def saving_cap_usd(self) -> Decimal:
+        return self.option.credit_usd() if self.option else Decimal("0.00")
+
+
+def pro_status(*, user: User, now: datetime | None = None) -> ProStatus:
+    """The person's Pro: whether it runs, until when, and what it gives in their categories (3 queries)."""
+    now = now or timezone.now()
+    categories = list(Category.objects.filter(providers__user=user).distinct().order_by("display_name"))
+    running = list(
+        Purchase.objects.filter(user=user, effect=SpendEffect.PRO_TIER, ends_at__gt=now).order_by("starts_at")
+    )
+    current = next((p for p in running if p.starts_at <= now), None)
+    option = SpendOption.objects.filter(key="pro_monthly", active=True).first()
+    return ProStatus(
+        is_provider=bool(categories),
+        categories=[category for category in categories if category.pro_commission_rate is not None],
+        option=option,
+        active=current is not None,
+        ends_at=running[-1].ends_at if current else None,
+        saving_left_usd=current.credit_remaining_usd if current else Decimal("0.00"),
     )
 
 

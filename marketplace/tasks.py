@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from categories.errors import CategoryInactive
 from categories.models import Category
-from marketplace.services import matches, profiles
+from marketplace.services import matches, pro, profiles
 
 log = logging.getLogger(__name__)
 
@@ -41,3 +41,11 @@ def run_matching() -> dict[str, int]:
         extra={"matching": totals},
     )
     return totals
+
+
+@shared_task(name="marketplace.pro_expiry_notices")
+def pro_expiry_notices() -> int:
+    """Tell providers whose Pro ends within PRO_EXPIRY_NOTICE_DAYS, once per period (idempotent)."""
+    told = pro.pro_expiry_notify()
+    log.info("Pro expiry notices: %s sent", told)
+    return told

@@ -37,6 +37,7 @@ class NotificationKind(models.TextChoices):
     NEW_MESSAGE = "new_message", "New message"  # unread messages in a conversation
     NEW_ANSWER = "new_answer", "New answer"  # a provider answered the person's community question
     ANSWER_ACCEPTED = "answer_accepted", "Answer accepted"  # the asker accepted the provider's answer
+    PRO_EXPIRING = "pro_expiring", "Pro ends soon"  # renew explicitly; nothing is charged automatically
 
 
 class Notification(models.Model):

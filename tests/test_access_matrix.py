@@ -232,6 +232,8 @@ ROWS: dict[str, list[Case]] = {
         case("get", "/api/v1/pot/transactions/?user={seeker_user}", 401, 200, 403, 403, 200),
     ],
     "api/v1/pot/rates/": [case("get", "/api/v1/pot/rates/", 200, 200, 200, 200, 200)],
+    "api/v1/pot/pro/": [case("get", "/api/v1/pot/pro/", 401, 200, 200, 200, 200)],
+    "api/v1/pot/pro/purchase/": [case("post", "/api/v1/pot/pro/purchase/", 401, 400, 400, 400, 400)],
     "api/v1/pot/spend/": [case("post", "/api/v1/pot/spend/", 401, 201, 400, 400, 400, option="extra_matches")],
     "api/v1/pot/redeem/": [
         case("post", "/api/v1/pot/redeem/", 401, 400, 400, 400, 400, pot_amount=1, payment_method="PayPal")
@@ -375,6 +377,7 @@ ROWS: dict[str, list[Case]] = {
     ],
     "engagements/<id:engagement_id>/rate/": [case("get", "/engagements/{confirmed}/rate/", LOGIN, 200, 200, 404, 200)],
     "commission/": [case("get", "/commission/", LOGIN, 200, 200, 200, 200)],
+    "pro/": [case("get", "/pro/", LOGIN, 200, 200, 200, 200)],
     # --- Web: wallet -------------------------------------------------------------------------
     "wallet/": [case("get", "/wallet/", LOGIN, 200, 200, 200, 200)],
     "wallet/spend/<slug:option_key>/": [case("get", "/wallet/spend/extra_matches/", LOGIN, 200, 200, 200, 200)],

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from currency import selectors, services
+from currency.models import SpendEffect
 from currency.web.forms import RedeemForm, SpendConfirmForm
 from imatch.errors import DomainError, NotFound
 from imatch.web import add_domain_error
@@ -54,6 +55,8 @@ def spend_confirm(request: HttpRequest, option_key: str) -> HttpResponse:
         option = selectors.spend_option_active(key=option_key)
     except NotFound as error:
         raise Http404(error.message) from error
+    if option.effect == SpendEffect.PRO_TIER:
+        return redirect("pro")  # Pro has its own page: what it gives, your status, Renew
     form = SpendConfirmForm(request.POST or None, initial={"confirmed_cost": option.cost})
     if request.method == "POST" and form.is_valid():
         try:

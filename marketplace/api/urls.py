@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 import imatch.converters  # noqa: F401  (registers <id:…>)
-from marketplace.api import views
+from marketplace.api import pro, views
 
 router = SimpleRouter()
 router.register("seekers", views.SeekerViewSet, basename="seeker")
@@ -22,5 +22,7 @@ urlpatterns = [
     path("me/photo/", views.MePhotoView.as_view(), name="api-me-photo"),
     path("me/verify-email/resend/", views.EmailVerificationResendView.as_view(), name="api-verify-email-resend"),
     path("seekers/<id:seeker_id>/match/", views.SeekerMatchView.as_view(), name="api-seeker-match"),
+    path("pot/pro/", pro.ProStatusView.as_view(), name="api-pro"),
+    path("pot/pro/purchase/", pro.ProPurchaseView.as_view(), name="api-pro-purchase"),
     *router.urls,
 ]

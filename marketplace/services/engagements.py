@@ -59,6 +59,7 @@ from marketplace.models import (
     User,
 )
 from marketplace.services.budget import engagement_pot_budget_left
+from marketplace.services.pro import pro_commission_apply
 from marketplace.services.ratings import rating_awards_pay, ratings_of_cancelled_engagement
 from marketplace.services.referrals import REFERRAL_RULES, referral_awards_pay, referral_cause, referrals_engage
 from marketplace.services.states import check_transition
@@ -179,6 +180,8 @@ def engagement_confirm(*, engagement: Engagement, user: User) -> Engagement:
     engagement.commission_usd = commission_for(engagement.deal_value_usd, category.commission_rate)
     engagement.confirmed_by = user
     engagement.confirmed_at = timezone.now()
+    # A Pro provider's lower rate, within the Pro period's saving cap (marketplace.services.pro).
+    pro_commission_apply(engagement, full_commission=engagement.commission_usd, commission_for=commission_for)
     if above_threshold and by_operator:
         engagement.reviewed_by, engagement.reviewed_at = user, engagement.confirmed_at
     _plan_bonuses(engagement)

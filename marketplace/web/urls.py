@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 import imatch.converters  # noqa: F401  (registers <id:…>)
-from marketplace.web import account, engagements, matches, onboarding, views
+from marketplace.web import account, engagements, matches, onboarding, pro, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -47,4 +47,5 @@ urlpatterns = [
     path("engagements/<id:engagement_id>/dispute/", engagements.engagement_dispute, name="engagement-dispute"),
     path("engagements/<id:engagement_id>/rate/", engagements.engagement_rate, name="engagement-rate"),
     path("commission/", engagements.commission_statement_page, name="commission-statement"),
+    path("pro/", pro.pro_page, name="pro"),
 ]

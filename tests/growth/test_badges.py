@@ -113,10 +113,10 @@ def test_badges_for_a_page_of_people_take_a_fixed_number_of_queries(django_asser
     people = [make_provider(make_category(name=f"page{n}"), verified=True).user for n in range(6)]
     for person in people[1:]:
         make_seeker(make_category(name=f"also{person.pk}"), user=person)
-    # six queries however many people: four for the marketplace facts, community answers, library articles
-    with django_assert_num_queries(6):
+    # six queries however many people: four for the marketplace facts, Pro, community answers, library articles
+    with django_assert_num_queries(7):
         one = badges_of_people(user_ids=[people[0].pk])
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         many = badges_of_people(user_ids=[person.pk for person in people])
     assert [badge.key for badge in one[people[0].pk]] == ["verified", "early_adopter"]
     assert [badge.key for badge in many[people[1].pk]] == ["verified", "multi_category", "early_adopter"]
@@ -138,7 +138,7 @@ def test_the_badges_page_says_which_ones_the_person_holds(client):
     person = make_provider(make_category(name="licensed", requires_license=True), verified=True).user
     client.force_login(person)
     page = client.get(reverse("badges")).content.decode()
-    assert "You hold 2 of 8." in page
+    assert "You hold 2 of 9." in page
     verified_row = page.split('data-badge="verified"')[1].split("</tr>")[0]
     assert "<strong>Held</strong>" in verified_row
     connector_row = page.split('data-badge="connector"')[1].split("</tr>")[0]
