@@ -50,8 +50,9 @@ def test_only_the_author_edits_and_only_while_draft_or_rejected(operator):
     article = draft(provider)
     with pytest.raises(NotFound):
         services.article_edit(user=stranger.user, article_id=article.pk, **TEXT)
-    with pytest.raises(NotFound):
+    with pytest.raises(DomainError, match="Choose one of your provider profiles") as refused:
         services.article_create(user=stranger.user, provider_id=provider.pk, **TEXT)
+    assert refused.value.field == "provider" and not isinstance(refused.value, NotFound)
     services.article_submit(user=provider.user, article_id=article.pk)
     with pytest.raises(ArticleNotEditable):
         services.article_edit(user=provider.user, article_id=article.pk, **TEXT)

@@ -10,7 +10,7 @@ from library.services import article_publish, article_submit
 from tests.library.factories import ArticleFactory, PublishedArticleFactory
 from tests.marketplace.factories import ProviderFactory, UserFactory
 
-QUERIES = 11  # an anonymous provider page: the page's own, badges (articles and answers too), articles, answers
+QUERIES = 12  # an anonymous provider page: the page's own, badges (Pro, articles and answers too), articles, answers
 
 pytestmark = pytest.mark.django_db
 
