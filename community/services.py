@@ -209,7 +209,7 @@ def _reason(reason: str) -> str:
 
 @transaction.atomic
 def question_hide(*, operator, question_id: int, reason: str) -> Question:
-    """An operator hides a question (with the reason); its open reports are handled."""
+    """An operator hides a question (with the reason); its open reports are handled, its award taken back."""
     reason = _reason(reason)
     question = Question.objects.select_for_update().filter(pk=question_id).first()
     if question is None:
@@ -217,6 +217,8 @@ def question_hide(*, operator, question_id: int, reason: str) -> Question:
     question.hidden, question.hidden_reason = True, reason
     question.save(update_fields=["hidden", "hidden_reason", "updated_at"])
     _reports_handle(operator=operator, question=question)
+    if question.award_id is not None:
+        pot_award_reverse(cause=answer_accepted_cause(question.pk), reason=f"Question hidden: {reason}")
     return question
 
 

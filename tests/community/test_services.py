@@ -147,6 +147,15 @@ def test_hidden_question_is_gone_for_people(question, operator):
     assert (question.hidden, question.hidden_reason) == (True, "Personal data")
 
 
+def test_hiding_a_question_takes_its_award_back(question, answer, asker, provider, operator):
+    services.answer_accept(user=asker, answer_id=answer.pk)
+    assert balance(provider.user) == 25
+    services.question_hide(operator=operator, question_id=question.pk, reason="Farmed")
+    services.answer_hide(operator=operator, answer_id=answer.pk, reason="Farmed")  # reversed once only
+    assert balance(provider.user) == 0
+    call_command("verify_ledger", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
 def test_hiding_an_accepted_answer_takes_its_award_back(question, answer, asker, provider, operator):
     services.answer_accept(user=asker, answer_id=answer.pk)
     services.answer_hide(operator=operator, answer_id=answer.pk, reason="Farmed")

@@ -46,6 +46,7 @@ ANONYMOUS_PAGES = [
     ("category", "/categories/{category}/"),
     ("category-search-empty", "/categories/{category}/?q=zzzzzz#providers"),
     ("provider-public", "/providers/{provider_id}/"),
+    ("community-questions", "/categories/{category}/questions/"),
     ("guided-need", "/search/?need=retirement+planning&where=Austin%2C+TX"),
     ("provider-new", "/providers/new/?category={category}"),
     ("signup", "/signup/"),
@@ -64,6 +65,7 @@ SEEKER_PAGES = [
     ("seeker-conversations", "/conversations/"),
     ("seeker-thread", "/conversations/{match_id}/"),
     ("badges", "/badges/"),
+    ("seeker-ask-question", "/categories/{category}/questions/ask/"),
 ]
 PROVIDER_PAGES = [
     ("provider-dashboard", "/dashboard/"),
