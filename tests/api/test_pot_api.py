@@ -159,7 +159,8 @@ def test_rates_list_rules_options_and_usd_rate(api_client, django_assert_max_num
     rules = {rule["key"]: rule for rule in body["earning_rules"]}
     assert rules["profile_creation_seeker"]["amount"] == 50
     assert rules["engagement_bonus_provider"]["percent_of_deal_value"] == "5.00"
-    assert [option["key"] for option in body["spend_options"]] == ["extra_matches", "profile_boost"]
+    # Pro is listed with its price (bought at /api/v1/pot/pro/purchase/); an article unlock is priced per article
+    assert [option["key"] for option in body["spend_options"]] == ["extra_matches", "profile_boost", "pro_monthly"]
 
 
 # --- Spend ------------------------------------------------------------------------------

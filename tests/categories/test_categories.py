@@ -45,7 +45,7 @@ def test_catalog_fixture_loads_on_its_own_with_at_least_15_categories(db):
 def test_seeding_twice_changes_nothing_and_keeps_operator_changes(seeded_categories):
     coaches = seeded_categories["career_coaches"]
     services.category_launch(category=coaches)
-    Category.objects.filter(pk=coaches.pk).update(commission_rate="0.15")
+    Category.objects.filter(pk=coaches.pk).update(commission_rate="0.15", pro_commission_rate="0.12")
     before = list(Category.objects.order_by("id").values())
     specialties_before = Specialty.objects.count()
 
