@@ -444,21 +444,25 @@ def economy_statistics(*, now: datetime | None = None) -> dict:
 
 
 def economy_daily(*, days: int = 30, now: datetime | None = None) -> list[dict]:
-    """POT earned, spent and burned, redeemed, and in circulation at the day's end, per day over the
-    last `days` days (for charts). Two queries: the days' totals, and the circulation before them."""
+    """POT earned, burned (counted as `economy_statistics` counts it), redeemed, and in circulation
+    at the day's end (the ledger's running total), per day over the last `days` days, oldest first
+    (for charts). Two queries: the days' totals, and the circulation before them."""
     now = now or timezone.now()
     start = (now - timedelta(days=days - 1)).date()
     rows = (
         PotTransaction.objects.filter(created_at__date__gte=start)
         .annotate(day=TruncDate("created_at"))
         .values("day", "transaction_type")
-        .annotate(total=Sum("amount"))
+        .annotate(total=Sum("amount"), passed_on=Sum("amount", filter=Q(category__in=PASSED_ON_REASONS)))
         .order_by()
     )
     by_day = {start + timedelta(days=offset): dict.fromkeys(TransactionType.values, 0) for offset in range(days)}
+    passed_on = dict.fromkeys(by_day, 0)
     for row in rows:
         if row["day"] in by_day:
             by_day[row["day"]][row["transaction_type"]] = row["total"]
+            if row["transaction_type"] == TransactionType.EARN:
+                passed_on[row["day"]] = row["passed_on"] or 0
     # Every row moves circulation by its amount (a held redemption leaves it, a refund returns).
     circulation = PotTransaction.objects.filter(created_at__date__lt=start).aggregate(total=Sum("amount"))["total"] or 0
     result = []
@@ -468,7 +472,7 @@ def economy_daily(*, days: int = 30, now: datetime | None = None) -> list[dict]:
             {
                 "day": day.isoformat(),
                 "earned": totals[TransactionType.EARN],
-                "burned": -(totals[TransactionType.SPEND] + totals[TransactionType.BURN]),
+                "burned": -totals[TransactionType.SPEND] - passed_on[day],
                 "redeemed": -totals[TransactionType.REDEEM],
                 "circulation": circulation,
             }

@@ -20,7 +20,7 @@
       labels: days.map(d => d.day),
       datasets: [
         {label: "Earned", data: days.map(d => d.earned)},
-        {label: "Spent and burned", data: days.map(d => d.burned)},
+        {label: "Burned", data: days.map(d => d.burned)},
         {label: "Redeemed", data: days.map(d => d.redeemed)},
       ],
     },

@@ -1,5 +1,6 @@
-"""The economy page's weekly figures: flows, participation at each week's end, earning sources and
-spending patterns per reason, checked against hand-computed values, in a pinned number of queries."""
+"""The economy page's daily and weekly figures: flows, circulation at each day's end, participation at
+each week's end, earning sources and spending patterns per reason, checked against hand-computed
+values, in a pinned number of queries."""
 
 from contextlib import contextmanager
 from datetime import timedelta
@@ -10,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from currency.ledger import ledger_atomic, ledger_post
-from currency.selectors import economy_statistics, economy_weekly
+from currency.selectors import economy_daily, economy_statistics, economy_weekly
 from currency.services import pot_spend, redemption_request
 from marketplace.models import User
 from tests.currency.factories import pot_fund
@@ -48,7 +49,8 @@ def market(settings):
     with at(now - timedelta(days=2)):  # week 0 (the last 7 days)
         redemption_request(user=recent, pot_amount=50, payment_method="PayPal me@example.com")
     with at(now - timedelta(days=1)):
-        # A premium article's unlock passes part of a spend on to its author: spent, not burned.
+        pot_spend(user=old, option_key="extra_matches")  # 100 spent...
+        # ...of which a premium article's unlock would pass 30 on to its author: spent, not burned.
         ledger_atomic(ledger_post)(user_id=old.pk, amount=30, transaction_type="earn", category="content_author_share")
         pot_fund(operator, 500)  # staff: in no participation figure
     return now
@@ -59,8 +61,8 @@ def test_weekly_figures_match_hand_computed_values(market, django_assert_num_que
         weekly = economy_weekly(weeks=2, now=market)
     last_week, this_week = weekly["weeks"]
     assert (last_week["earned"], last_week["burned"], last_week["redeemed"]) == (0, 100, 0)
-    assert (this_week["earned"], this_week["burned"], this_week["redeemed"]) == (30, -30, 50)
-    # Week 1's end: old holds 200, recent 50 -> 2 of 2; week 0's end: old 230, recent 0 (held) -> 1 of 2.
+    assert (this_week["earned"], this_week["burned"], this_week["redeemed"]) == (30, 70, 50)
+    # Week 1's end: old holds 200, recent 50 -> 2 of 2; week 0's end: old 130, recent 0 (held) -> 1 of 2.
     assert (last_week["users_with_pot"], last_week["users"], last_week["participation_rate_display"]) == (
         2,
         2,
@@ -68,7 +70,7 @@ def test_weekly_figures_match_hand_computed_values(market, django_assert_num_que
     )
     assert (this_week["users_with_pot"], this_week["users"], this_week["participation_rate_display"]) == (1, 2, "50.0%")
     assert [(row["label"], row["pot"]) for row in weekly["earning"]] == [("Content author share", [0, 30])]
-    assert [(row["label"], row["pot"]) for row in weekly["spending"]] == [("Extra matches", [100, 0])]
+    assert [(row["label"], row["pot"]) for row in weekly["spending"]] == [("Extra matches", [100, 100])]
     assert this_week["participation_rate"] == economy_statistics()["participation_rate"]
 
 
@@ -76,3 +78,28 @@ def test_a_week_before_anyone_joined_reads_zero():
     weekly = economy_weekly(weeks=3)
     assert len(weekly["weeks"]) == 3 and weekly["earning"] == weekly["spending"] == []
     assert [week["participation_rate_display"] for week in weekly["weeks"]] == ["0.0%"] * 3
+
+
+def test_daily_figures_follow_the_ledger_day_by_day(market, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        days = economy_daily(days=30, now=market)
+    assert len(days) == 30 and days[-1]["day"] == market.date().isoformat()
+    by_day = {day["day"]: day for day in days}
+
+    def on(days_ago: int) -> tuple[int, int, int, int]:
+        day = by_day[(market - timedelta(days=days_ago)).date().isoformat()]
+        return day["earned"], day["burned"], day["redeemed"], day["circulation"]
+
+    assert on(21) == (0, 0, 0, 0)
+    assert on(20) == (0, 0, 0, 300)  # an operator's adjustment: in circulation, not earned
+    assert on(10) == (0, 100, 0, 200)
+    assert on(9) == (0, 0, 0, 250)
+    assert on(2) == (0, 0, 50, 200)  # a held redemption leaves circulation
+    assert on(1) == (30, 70, 0, 630)  # 100 spent, 30 of it passed on; the operator's 500 count in circulation
+    assert on(0)[3] == economy_statistics()["total_pot_in_circulation"] == 630
+    assert sum(day["burned"] for day in days) == economy_statistics()["total_pot_burned_all_time"] == 170
+
+
+def test_daily_circulation_starts_from_the_rows_before_the_window(market):
+    days = economy_daily(days=5, now=market)
+    assert days[0]["circulation"] == 250 and days[-1]["circulation"] == 630  # 4 days ago: the rows before it

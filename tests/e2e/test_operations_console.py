@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from currency.services import pot_spend
 from marketplace.services import engagements
 from tests.currency.factories import pot_fund
 from tests.marketplace.factories import PASSWORD, UserFactory
@@ -28,7 +29,9 @@ def operator_page(page):
     UserFactory(email="ops@example.com", name="Ops", is_staff=True, is_superuser=True)
     match = accepted_match(make_category())
     engagements.engagement_report(match=match, user=match.seeker.user, deal_value_usd="1500.00")
-    pot_fund(UserFactory(), 250)
+    spender = UserFactory()
+    pot_fund(spender, 250)
+    pot_spend(user=spender, option_key="extra_matches")  # bars in the burned and spending-pattern charts
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(reverse("admin:login"))
     page.get_by_label("Email").fill("ops@example.com")
@@ -52,10 +55,15 @@ def test_console_economy_and_report_draw_and_agree_with_the_api(operator_page):
     page.get_by_role("link", name="POT economy").first.click()
     page.wait_for_function(DRAWN, arg="daily-chart")
     page.wait_for_function(DRAWN, arg="circulation-chart")
-    for chart in ("weekly-flows-chart", "participation-chart", "weekly-earning-chart"):
+    for chart in ("weekly-flows-chart", "participation-chart", "weekly-earning-chart", "weekly-spending-chart"):
         page.wait_for_function(DRAWN, arg=chart)
-    newest_week = page.locator("#economy-weeks tbody tr").last
-    expect(newest_week.locator("td").last).to_have_text(economy["participation_rate_display"])
+    newest_week = page.locator("#economy-weeks tbody tr").last.locator("td")
+    expect(newest_week.last).to_have_text(economy["participation_rate_display"])
+    expect(newest_week.nth(2)).to_have_text(f"{economy['total_pot_burned_all_time']:,}")  # all of it this week
+    today = page.locator("#economy-days tbody tr").last.locator("td")
+    expect(today.last).to_have_text(f"{economy['total_pot_in_circulation']:,}")
+    spending = page.locator("#economy-weekly-reasons tbody tr", has_text="Spent: Extra matches").locator("td").last
+    expect(spending).to_have_text(f"{economy['total_pot_spent_all_time']:,}")
     expect(page.locator("#statistic-participation_rate td.number")).to_have_text(economy["participation_rate_display"])
     expect(page.locator("#statistic-burn_rate td.number")).to_have_text(economy["burn_rate_display"])
     expect(page.locator("#statistic-total_pot_in_circulation td.number")).to_have_text(
