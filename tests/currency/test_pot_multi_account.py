@@ -10,9 +10,10 @@ redemption, sometimes invoices and marks commissions paid, and decides disputes.
 After every step: the USD approved for redemptions is at most the commission paid in USD
 (commission minus POT commission credit) x a reward ratio of 1, and `verify_ledger` is clean.
 Profile-creation POT counts too: it becomes redeemable only as far as a paid commission pays
-for it. The test runs with a low redemption minimum, so that small gains are cashed out too.
+for it. The test runs with a low redemption minimum, so that small gains are cashed out too,
+and it fails if no example ever got a redemption approved (a property that was never tried).
 `test_both_accounts_cash_out_what_the_commission_paid_and_no_more` walks the same path to
-approved redemptions deterministically, so the redemption side is always exercised.
+approved redemptions deterministically as well.
 """
 
 import io
@@ -72,6 +73,7 @@ DECIDED_BY_OPERATORS = (EngagementStatus.UNDER_REVIEW, *ENGAGEMENT_CANCEL_PENDIN
 class MultiAccountMachine(RuleBasedStateMachine):
     categories: list = []
     operator = None
+    approved_redemptions = 0  # over every example: the property must have been tried
 
     def __init__(self):
         super().__init__()
@@ -244,6 +246,7 @@ class MultiAccountMachine(RuleBasedStateMachine):
         result = self._try(pot.redemption_request, user=user, pot_amount=amount, payment_method="PayPal: me")
         if result is not None:
             redemption = result.redemption
+            MultiAccountMachine.approved_redemptions += 1
             pot.redemption_approve(
                 redemption_id=redemption.pk, operator=self.operator, payout_reference=f"PP-{redemption.pk}"
             )
@@ -306,6 +309,7 @@ class MultiAccountMachine(RuleBasedStateMachine):
 def test_one_person_with_many_accounts_gets_no_more_usd_than_the_platform_received(db):
     # Transactional tests that ran before (live servers) flush the earning rules the migrations seeded.
     call_command("seed_pot", stdout=io.StringIO())
+    MultiAccountMachine.approved_redemptions = 0
     MultiAccountMachine.categories = [
         make_category(name="planners", commission_rate=Decimal("0.20")),
         make_category(name="coaches", display_name="Coaches", commission_rate=Decimal("0.03")),
@@ -321,6 +325,7 @@ def test_one_person_with_many_accounts_gets_no_more_usd_than_the_platform_receiv
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         ),
     )
+    assert MultiAccountMachine.approved_redemptions > 0, "no example reached a redemption: the property went untried"
 
 
 def test_profile_creation_pot_is_not_redeemable_beyond_the_commission_paid(operator):
