@@ -142,6 +142,19 @@ def refuses(*refusals: Refusal) -> Callable[[F], F]:
 
 
 # A row id in a path (`imatch.converters.ID_PATTERN`): an integer of at most 18 digits.
+def idempotency_key(request) -> str | None:
+    """The request's `Idempotency-Key` header (None when absent or empty)."""
+    return request.headers.get("Idempotency-Key") or None
+
+
+def created_response(data: dict, *, replayed: bool) -> Response:
+    """201 with the body; a replay of a retried `Idempotency-Key` says so (`Idempotent-Replayed: true`)."""
+    response = Response(data, status=status.HTTP_201_CREATED)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
 ID_SCHEMA = {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}
 RETRY_AFTER_HEADER = {
     "schema": {"type": "integer", "minimum": 0},

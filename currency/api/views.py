@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, mixins, permissions, status, viewsets
+from rest_framework import generics, mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -37,7 +37,7 @@ from currency.errors import (
     WrongAudience,
 )
 from currency.models import PotTransaction, Redemption
-from imatch.api import ID_SCHEMA, refuses
+from imatch.api import ID_SCHEMA, created_response, idempotency_key, refuses
 from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
 from imatch.errors import NotFound, PermissionDenied
@@ -65,17 +65,6 @@ IDEMPOTENT_REPLAYED = OpenApiParameter(
     enum=["true"],
     description="Present (`true`) when the answer replays the first result of a retried `Idempotency-Key`.",
 )
-
-
-def _idempotency_key(request: Request) -> str | None:
-    return request.headers.get("Idempotency-Key") or None
-
-
-def _created(data: dict, *, replayed: bool) -> Response:
-    response = Response(data, status=status.HTTP_201_CREATED)
-    if replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
 
 
 class BalanceView(APIView):
@@ -133,9 +122,9 @@ class SpendView(APIView):
             user=request.user,
             option_key=serializer.validated_data["option"],
             confirmed_cost=serializer.validated_data.get("expected_cost"),
-            idempotency_key=_idempotency_key(request),
+            idempotency_key=idempotency_key(request),
         )
-        return _created(SpendResultSerializer(result).data, replayed=result.replayed)
+        return created_response(SpendResultSerializer(result).data, replayed=result.replayed)
 
 
 class RedeemView(APIView):
@@ -160,9 +149,9 @@ class RedeemView(APIView):
         serializer = RedeemRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = services.redemption_request(
-            user=request.user, idempotency_key=_idempotency_key(request), **serializer.validated_data
+            user=request.user, idempotency_key=idempotency_key(request), **serializer.validated_data
         )
-        return _created(RedemptionSerializer(result.redemption).data, replayed=result.replayed)
+        return created_response(RedemptionSerializer(result.redemption).data, replayed=result.replayed)
 
 
 class RedemptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -257,6 +246,6 @@ class AdjustmentView(APIView):
             operator=request.user,
             amount=data["amount"],
             reason=data["reason"],
-            idempotency_key=_idempotency_key(request),
+            idempotency_key=idempotency_key(request),
         )
-        return _created(PotTransactionSerializer(row).data, replayed=False)
+        return created_response(PotTransactionSerializer(row).data, replayed=False)

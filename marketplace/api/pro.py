@@ -7,9 +7,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from currency.api.serializers import SpendResultSerializer
-from currency.api.views import IDEMPOTENCY_KEY, IDEMPOTENT_REFUSALS, IDEMPOTENT_REPLAYED, _created, _idempotency_key
+from currency.api.views import IDEMPOTENCY_KEY, IDEMPOTENT_REFUSALS, IDEMPOTENT_REPLAYED
 from currency.errors import InsufficientPot, PriceChanged, SpendOptionUnavailable, WrongAudience
-from imatch.api import refuses
+from imatch.api import created_response, idempotency_key, refuses
 from marketplace import selectors
 from marketplace.errors import NoProCategory, NotAProvider
 from marketplace.services import pro
@@ -81,6 +81,6 @@ class ProPurchaseView(APIView):
         result = pro.pro_buy(
             user=request.user,
             confirmed_cost=serializer.validated_data.get("expected_cost"),
-            idempotency_key=_idempotency_key(request),
+            idempotency_key=idempotency_key(request),
         )
-        return _created(SpendResultSerializer(result).data, replayed=result.replayed)
+        return created_response(SpendResultSerializer(result).data, replayed=result.replayed)
