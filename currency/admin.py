@@ -6,11 +6,14 @@ API's /pot/adjustments/), redemptions through `redemption_approve` / `redemption
 
 import csv
 from collections.abc import Iterator
+from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.response import TemplateResponse
@@ -20,7 +23,17 @@ from django.utils.html import format_html
 
 from currency import selectors, services
 from currency.levels import level_for
-from currency.models import EarningRule, PotTransaction, Redemption, SpendOption, Wallet, reason_label
+from currency.models import (
+    EarningRule,
+    PotTransaction,
+    ProPeriod,
+    Purchase,
+    Redemption,
+    SpendEffect,
+    SpendOption,
+    Wallet,
+    reason_label,
+)
 from imatch import formatting
 from imatch.admin import ReadOnlyAdmin, counted
 from imatch.errors import DomainError
@@ -414,4 +427,93 @@ class RedemptionAdmin(ReadOnlyAdmin):
             except DomainError as error:
                 self.message_user(request, f"Redemption #{redemption.pk}: {error.message}", messages.WARNING)
         if done:
-            self.message_user(request, f"Marked {done} redemptions paid.", messages.SUCCESS)
+            self.message_user(request, f"Marked {counted(done, 'redemption')} paid.", messages.SUCCESS)
+
+
+class ProStateFilter(admin.SimpleListFilter):
+    """Pro periods by where they stand now: running, about to end (not renewed), not started, ended."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("active", "Active now"),
+            ("ending", f"Ending within {settings.PRO_EXPIRY_NOTICE_DAYS} days, not renewed"),
+            ("upcoming", "Renewals not started yet"),
+            ("ended", "Ended"),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "active":
+            return queryset.filter(starts_at__lte=now, ends_at__gt=now)
+        if self.value() == "ending":
+            horizon = now + timedelta(days=settings.PRO_EXPIRY_NOTICE_DAYS)
+            return queryset.filter(starts_at__lte=now, ends_at__gt=now, ends_at__lte=horizon, renewed=False)
+        if self.value() == "upcoming":
+            return queryset.filter(starts_at__gt=now)
+        if self.value() == "ended":
+            return queryset.filter(ends_at__lte=now)
+        return queryset
+
+
+@admin.register(ProPeriod)
+class ProPeriodAdmin(ReadOnlyAdmin):
+    """Pro subscribers: every Pro period bought, who is Pro now, who is about to lapse, what Pro saved them.
+
+    Read-only: a period is bought (and renewed) only by the provider, through `pro_buy`.
+    """
+
+    list_display = [
+        "user",
+        "starts_at",
+        "ends_at",
+        "state",
+        "renewed_display",
+        "cost",
+        "saving",
+        "expiry_notified_at",
+    ]
+    list_filter = [ProStateFilter, ("ends_at", admin.DateFieldListFilter)]
+    search_fields = ["user__email", "user__name"]
+    list_select_related = ["user"]
+    fields = [
+        "user",
+        "starts_at",
+        "ends_at",
+        "cost",
+        "credit_usd",
+        "credit_used_usd",
+        "expiry_notified_at",
+        "transaction",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest):
+        renewed = Purchase.objects.filter(
+            user_id=OuterRef("user_id"), effect=SpendEffect.PRO_TIER, starts_at=OuterRef("ends_at")
+        )
+        return super().get_queryset(request).annotate(renewed=Exists(renewed))
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        now = timezone.now()
+        active = ProPeriod.objects.filter(starts_at__lte=now, ends_at__gt=now).values("user_id").distinct().count()
+        subtitle = f"{counted(active, 'provider')} Pro now."
+        return super().changelist_view(request, {**(extra_context or {}), "subtitle": subtitle})
+
+    @admin.display(description="state")
+    def state(self, period: ProPeriod) -> str:
+        now = timezone.now()
+        if period.starts_at > now:
+            return "Not started"
+        return "Active" if period.ends_at > now else "Ended"
+
+    @admin.display(description="renewed", boolean=True, ordering="renewed")
+    def renewed_display(self, period: ProPeriod) -> bool:
+        return period.renewed
+
+    @admin.display(description="commission saved", ordering="credit_used_usd")
+    def saving(self, period: ProPeriod) -> str:
+        return f"{formatting.usd(period.credit_used_usd)} of {formatting.usd(period.credit_usd)}"

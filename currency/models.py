@@ -408,6 +408,22 @@ class Purchase(models.Model):
         return f"${self.credit_usd} commission credit (${self.credit_remaining_usd} left)"
 
 
+class ProPeriodManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(effect=SpendEffect.PRO_TIER)
+
+
+class ProPeriod(Purchase):
+    """A Pro period: the `pro_tier` purchases, as operators list Pro subscribers in the admin."""
+
+    objects = ProPeriodManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "Pro period"
+        ordering = ["-ends_at", "-id"]
+
+
 class CommissionCreditUse(models.Model):
     """A commission credit applied to what a provider owes (e.g. one engagement's commission)."""
 

@@ -17,6 +17,7 @@ from library.errors import ArticleNotEditable, ArticleWrongStatus, NotPremium, O
 from library.models import Article, ArticleStatus, ArticleUnlock, ArticleView
 from library.rendering import markdown_to_html
 from library.selectors import article_owned
+from marketplace import emails
 from marketplace.models import Provider
 
 UNLOCK_OPTION = "content_unlock"
@@ -128,6 +129,7 @@ def article_publish(*, article_id: int, operator) -> Article:
         reference_type="content",
         reference_id=article.pk,
     )
+    emails.article_published(article.author.user, title=article.title, article_id=article.pk)
     return article
 
 
@@ -142,6 +144,7 @@ def article_reject(*, article_id: int, operator, reason: str) -> Article:
     article.rejection_reason = reason
     article.reviewed_by = operator
     article.save(update_fields=["status", "rejection_reason", "reviewed_by"])
+    emails.article_rejected(article.author.user, title=article.title, reason=reason, article_id=article.pk)
     return article
 
 

@@ -42,6 +42,8 @@ NOTIFIED: dict[str, NotificationKind] = {
     "license_verified": Kind.LICENSE_VERIFIED,
     "provisional_lapsed": Kind.PROVISIONAL_LAPSED,
     "pro_expiring": Kind.PRO_EXPIRING,
+    "article_published": Kind.ARTICLE_PUBLISHED,
+    "article_rejected": Kind.ARTICLE_REJECTED,
 }
 SUBJECT_PREFIX = "I MATCH: "
 
@@ -259,3 +261,19 @@ def provisional_lapsed(provider: Provider) -> None:
 def pro_expiring(user: User, *, ends_at) -> None:
     """A provider's Pro ends in a few days: how to renew (nothing is charged automatically)."""
     send_on_commit(template="pro_expiring", to=user, context={"ends_at": ends_at, "link": site_url("pro")})
+
+
+def article_published(author: User, *, title: str, article_id: int) -> None:
+    """An operator published the author's article: where readers find it."""
+    send_on_commit(
+        template="article_published", to=author, context={"title": title, "link": site_url("article", article_id)}
+    )
+
+
+def article_rejected(author: User, *, title: str, reason: str, article_id: int) -> None:
+    """An operator sent the author's article back: the reason, and the page to edit and resubmit it."""
+    send_on_commit(
+        template="article_rejected",
+        to=author,
+        context={"title": title, "reason": reason, "link": site_url("article-edit", article_id)},
+    )

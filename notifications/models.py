@@ -38,6 +38,8 @@ class NotificationKind(models.TextChoices):
     NEW_ANSWER = "new_answer", "New answer"  # a provider answered the person's community question
     ANSWER_ACCEPTED = "answer_accepted", "Answer accepted"  # the asker accepted the provider's answer
     PRO_EXPIRING = "pro_expiring", "Pro ends soon"  # renew explicitly; nothing is charged automatically
+    ARTICLE_PUBLISHED = "article_published", "Article published"  # an operator published the author's article
+    ARTICLE_REJECTED = "article_rejected", "Article sent back"  # with the operator's reason: edit and resubmit
 
 
 class Notification(models.Model):

@@ -105,6 +105,6 @@ def test_the_admin_action_marks_approved_redemptions_paid(operator):
         follow=True,
     )
     page = response.content.decode()
-    assert "Marked 1 redemptions paid." in page and f"Redemption #{pending.pk}: Only an approved" in page
+    assert "Marked 1 redemption paid." in page and f"Redemption #{pending.pk}: Only an approved" in page
     assert Redemption.objects.get(pk=approved.pk).status == RedemptionStatus.PAID
     assert Redemption.objects.get(pk=pending.pk).status == RedemptionStatus.PENDING

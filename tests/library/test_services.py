@@ -1,6 +1,7 @@
 """The content library's services: drafts, review, the `content_published` award, views and premium unlocks."""
 
 import pytest
+from django.core import mail
 from django.db.models import Sum
 from django.test import override_settings
 
@@ -10,6 +11,7 @@ from imatch.errors import DomainError, NotFound
 from library import services
 from library.errors import ArticleNotEditable, ArticleWrongStatus, NotPremium, OwnArticle
 from library.models import ArticleStatus, ArticleUnlock
+from notifications.models import Notification, NotificationKind
 from tests.library.factories import PublishedArticleFactory
 from tests.marketplace.factories import ProviderFactory, UserFactory
 
@@ -61,6 +63,31 @@ def test_only_the_author_edits_and_only_while_draft_or_rejected(operator):
     assert article.status == ArticleStatus.REJECTED and article.rejection_reason == "Add sources."
     edited = services.article_edit(user=provider.user, article_id=article.pk, **{**TEXT, "title": "Better"})
     assert edited.status == ArticleStatus.DRAFT and edited.title == "Better"
+
+
+def test_the_author_is_told_once_when_an_article_is_published_or_sent_back(
+    operator, django_capture_on_commit_callbacks
+):
+    provider = ProviderFactory()
+    published, rejected = draft(provider, title="Budget basics"), draft(provider, title="Taxes <b>101</b>")
+    for article in (published, rejected):
+        services.article_submit(user=provider.user, article_id=article.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.article_publish(article_id=published.pk, operator=operator)
+        services.article_publish(article_id=published.pk, operator=operator)  # a retry tells nobody again
+        services.article_reject(article_id=rejected.pk, operator=operator, reason="Cite the IRS page.")
+    subjects = [message.subject for message in mail.outbox]
+    assert subjects == [
+        "I MATCH: your article “Budget basics” is published",
+        "I MATCH: your article “Taxes <b>101</b>” needs changes",
+    ]
+    assert mail.outbox[0].to == [provider.user.email] and f"/library/{published.pk}/" in mail.outbox[0].body
+    assert "Cite the IRS page." in mail.outbox[1].body and f"/library/mine/{rejected.pk}/edit/" in mail.outbox[1].body
+    told = Notification.objects.filter(user=provider.user).exclude(kind=NotificationKind.POT_EARNED).order_by("pk")
+    assert [(note.kind, note.link) for note in told] == [
+        (NotificationKind.ARTICLE_PUBLISHED, f"/library/{published.pk}/"),
+        (NotificationKind.ARTICLE_REJECTED, f"/library/mine/{rejected.pk}/edit/"),
+    ]
 
 
 def test_publishing_pays_the_author_promotional_pot_once(operator):
