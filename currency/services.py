@@ -636,6 +636,26 @@ def pro_saving_take(*, user_id: int, at, saving_usd: Decimal) -> Decimal:
     return take
 
 
+def pro_saving_return(*, user_id: int, at, saving_usd: Decimal) -> Decimal:
+    """Give back to the Pro period running at `at` the saving an engagement used; returns what was given back.
+
+    For an engagement cancelled after its confirmation: it is charged nothing, so the saving
+    it took from the period's cap is free for the period's other engagements again.
+    """
+    saving_usd = Decimal(saving_usd).quantize(Decimal("0.01"))
+    purchase = (
+        Purchase.objects.select_for_update()
+        .filter(user_id=user_id, effect=SpendEffect.PRO_TIER, starts_at__lte=at, ends_at__gt=at)
+        .order_by("starts_at")
+        .first()
+    )
+    if purchase is None or saving_usd <= 0:
+        return Decimal("0.00")
+    given_back = min(saving_usd, purchase.credit_used_usd)
+    Purchase.objects.filter(pk=purchase.pk).update(credit_used_usd=F("credit_used_usd") - given_back)
+    return given_back
+
+
 # --- Redemption -----------------------------------------------------------------------
 
 

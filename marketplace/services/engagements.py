@@ -59,7 +59,7 @@ from marketplace.models import (
     User,
 )
 from marketplace.services.budget import engagement_pot_budget_left
-from marketplace.services.pro import pro_commission_apply
+from marketplace.services.pro import pro_commission_apply, pro_saving_release
 from marketplace.services.ratings import rating_awards_pay, ratings_of_cancelled_engagement
 from marketplace.services.referrals import REFERRAL_RULES, referral_awards_pay, referral_cause, referrals_engage
 from marketplace.services.states import check_transition
@@ -363,6 +363,7 @@ def _cancel_now(engagement: Engagement, *, by: User, reason: str) -> None:
     _move(engagement, EngagementStatus.CANCELLED, message="This engagement can no longer be cancelled.")
     engagement.commission_usd = Decimal("0.00")
     engagement.commission_credit_usd = Decimal("0.00")
+    pro_saving_release(engagement)
     engagement.cancelled_by = by
     engagement.cancelled_at = timezone.now()
     engagement.cancel_reason = reason

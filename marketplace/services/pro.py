@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from categories.models import Category
 from currency.models import Purchase, SpendEffect
-from currency.services import SpendResult, pot_spend, pro_saving_take
+from currency.services import SpendResult, pot_spend, pro_saving_return, pro_saving_take
 from marketplace import emails
 from marketplace.errors import NoProCategory, NotAProvider
 from marketplace.models import Engagement, Provider, User
@@ -77,6 +77,15 @@ def pro_commission_apply(engagement: Engagement, *, full_commission: Decimal, co
     engagement.commission_rate = pro_rate
     engagement.commission_usd = (full_commission - saved).quantize(CENT)
     engagement.pro_saving_usd = saved
+
+
+def pro_saving_release(engagement: Engagement) -> None:
+    """At cancellation: the engagement is charged nothing, so its Pro saving goes back to its period's cap."""
+    if engagement.pro_saving_usd > 0 and engagement.confirmed_at is not None:
+        pro_saving_return(
+            user_id=engagement.provider.user_id, at=engagement.confirmed_at, saving_usd=engagement.pro_saving_usd
+        )
+    engagement.pro_saving_usd = Decimal("0.00")
 
 
 def pro_expiry_notify(*, now=None) -> int:

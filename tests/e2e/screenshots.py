@@ -47,6 +47,7 @@ ANONYMOUS_PAGES = [
     ("category-search-empty", "/categories/{category}/?q=zzzzzz#providers"),
     ("provider-public", "/providers/{provider_id}/"),
     ("community-questions", "/categories/{category}/questions/"),
+    ("library", "/library/"),
     ("guided-need", "/search/?need=retirement+planning&where=Austin%2C+TX"),
     ("provider-new", "/providers/new/?category={category}"),
     ("signup", "/signup/"),
@@ -75,6 +76,10 @@ PROVIDER_PAGES = [
     ("provider-engagements", "/engagements/"),
     ("provider-commission", "/commission/"),
     ("provider-profile", "/providers/{provider_id}/edit/"),
+    ("provider-pro", "/pro/"),
+    ("provider-wallet", "/wallet/"),
+    ("provider-articles", "/library/mine/"),
+    ("provider-article-new", "/library/mine/new/"),
 ]
 
 

@@ -16,11 +16,11 @@ from currency.models import Purchase, SpendEffect
 from currency.selectors import featured_or_pro_user_ids, pro_ends_at, pro_user_ids
 from currency.services import pot_spend
 from marketplace.errors import NoProCategory, NotAProvider
-from marketplace.services import engagements
+from marketplace.services import engagements, matches
 from marketplace.services.pro import pro_buy
 from tests.currency.factories import balance_of, pot_fund
 from tests.marketplace.factories import UserFactory
-from tests.marketplace.loop import accepted_match, make_category, make_provider
+from tests.marketplace.loop import accepted_match, make_category, make_provider, make_seeker
 
 pytestmark = pytest.mark.django_db
 
@@ -182,6 +182,30 @@ def test_one_person_with_two_accounts_saves_at_most_the_pot_s_usd_value():
     assert engagement.commission_usd == Decimal("200000.00") - cap
     # The period's saving is used up: a second deal in the same period saves nothing more.
     assert Purchase.objects.get(user=match.provider.user, effect=SpendEffect.PRO_TIER).credit_remaining_usd == 0
+    _verify_ledger()
+
+
+def test_a_cancelled_engagement_gives_its_saving_back_to_the_period():
+    """Cancelled, an engagement is charged nothing: the saving it took is free for the period's next deal."""
+    category = _pro_category()
+    match = _report(category)
+    user = match.provider.user
+    pro_buy(user=user, idempotency_key="k")
+    engagement = engagements.engagement_confirm(engagement=_engagement(match, "1000000.00"), user=user)
+    period = Purchase.objects.get(user=user, effect=SpendEffect.PRO_TIER)
+    assert period.credit_remaining_usd == 0
+    engagements.engagement_cancel(engagement=engagement, user=match.seeker.user, reason="The deal fell through")
+    engagement = engagements.engagement_cancel(engagement=engagement, user=user)  # the other side agrees
+    period.refresh_from_db()
+    assert engagement.status == "cancelled" and engagement.pro_saving_usd == 0
+    assert period.credit_used_usd == 0  # given back once: cancelling cannot run twice
+    second = _pro_category(name="second", display_name="Second")
+    make_provider(second, user=user)
+    [next_match] = matches.match_run_for_seeker(seeker=make_seeker(second))
+    matches.match_introduce(match=next_match, user=next_match.seeker.user)
+    next_match = matches.match_accept(match=next_match, user=user)
+    again = engagements.engagement_confirm(engagement=_engagement(next_match, "1000000.00"), user=user)
+    assert again.pro_saving_usd == period.credit_usd  # the whole cap again
     _verify_ledger()
 
 
