@@ -7,7 +7,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
+from community.models import Answer, Question, Vote
 from currency.models import PotTransaction, Purchase, Redemption
+from library.models import Article, ArticleStatus
 from marketplace.candidates import clear_pool_cache
 from marketplace.demo import DEMO_DOMAIN
 from marketplace.models import AccountType, Engagement, Match, Provider, Rating, Seeker, User
@@ -69,6 +71,13 @@ def test_seed_demo_builds_every_part_of_the_marketplace_and_the_ledger_stays_cle
     for reason in ("profile_creation", "engagement_bonus", "rating_given", "referral", "profile_boost"):
         assert PotTransaction.objects.filter(category=reason).exists(), reason
 
+    # The library and the community: published articles (one premium per category), questions answered.
+    published = Article.objects.filter(status=ArticleStatus.PUBLISHED)
+    assert set(published.values_list("category__name", flat=True)) == set(categories)  # the four launched
+    assert published.filter(premium=True).exists()
+    assert PotTransaction.objects.filter(category="content_published").count() == published.count()
+    assert Question.objects.filter(accepted_answer__isnull=False).exists() and Vote.objects.exists()
+
     # The printed counts are the database's.
     counts = dict(line.rsplit(maxsplit=1) for line in output.splitlines() if line.startswith("  "))
     counts = {label.strip(): int(value) for label, value in counts.items()}
@@ -77,6 +86,7 @@ def test_seed_demo_builds_every_part_of_the_marketplace_and_the_ledger_stays_cle
     assert counts["engagements"] == Engagement.objects.count()
     assert counts["ratings"] == Rating.objects.count()
     assert counts["redemptions"] == Redemption.objects.count()
+    assert counts["articles"] == published.count() and counts["answers"] == Answer.objects.count()
     assert all(value > 0 for label, value in counts.items() if label not in {"categories launched", "redemptions"})
 
     ledger = StringIO()
