@@ -395,6 +395,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=30),
         "options": {"expires": 55 * 60},
     },
+    # The library's per-reader view rows once their day is over (the counts stay on the articles).
+    "prune-article-views": {
+        "task": "library.prune_article_views",
+        "schedule": crontab(minute=15, hour=3),
+        "options": {"expires": 6 * 60 * 60},
+    },
     # The weekly report to the operators (= weekly_report --email), Monday morning.
     "weekly-report": {
         "task": "operations.weekly_report",

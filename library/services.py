@@ -2,6 +2,7 @@
 
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -165,6 +166,18 @@ def article_view_count(*, article: Article, viewer: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def article_views_prune(*, today=None) -> int:
+    """Delete the view rows older than yesterday; returns how many.
+
+    A row only stops a second count of the same reader on the same day: once the day is over
+    it has done its job (the count lives on `Article.view_count`). Yesterday's rows stay, so a
+    day boundary between time zones never counts a reader twice. Run daily (library.prune_article_views).
+    """
+    today = today or timezone.localdate()
+    deleted, _ = ArticleView.objects.filter(day__lt=today - timedelta(days=1)).delete()
+    return deleted
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,20 @@
 """The content library's services: drafts, review, the `content_published` award, views and premium unlocks."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
 from django.db.models import Sum
 from django.test import override_settings
+from django.utils import timezone
 
 from currency import services as pot
 from currency.models import PotTransaction, Purchase, TransactionType, Wallet
 from imatch.errors import DomainError, NotFound
 from library import services
 from library.errors import ArticleNotEditable, ArticleWrongStatus, NotPremium, OwnArticle
-from library.models import ArticleStatus, ArticleUnlock
+from library.models import Article, ArticleStatus, ArticleUnlock, ArticleView
+from library.tasks import prune_article_views
 from notifications.models import Notification, NotificationKind
 from tests.library.factories import PublishedArticleFactory
 from tests.marketplace.factories import ProviderFactory, UserFactory
@@ -123,6 +127,20 @@ def test_views_count_once_per_viewer_and_day():
     assert services.article_view_count(article=article, viewer=anonymous)
     article.refresh_from_db()
     assert article.view_count == 2
+
+
+def test_the_daily_prune_keeps_today_and_yesterday_and_the_counts():
+    article = PublishedArticleFactory()
+    today = timezone.localdate()
+    for days_ago in (0, 1, 2, 30):
+        ArticleView.objects.create(article=article, viewer=f"reader-{days_ago}", day=today - timedelta(days_ago))
+    Article.objects.filter(pk=article.pk).update(view_count=4)
+    assert prune_article_views.delay().get() == 2  # the beat task, run as the worker would
+    assert sorted(ArticleView.objects.values_list("viewer", flat=True)) == ["reader-0", "reader-1"]
+    article.refresh_from_db()
+    assert article.view_count == 4
+    assert services.article_views_prune() == 0  # nothing left to prune
+    assert not services.article_view_count(article=article, viewer="reader-0")  # today's reader still counted once
 
 
 def fund(user, operator, *, earned=0, promotional=0):
