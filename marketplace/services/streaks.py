@@ -14,7 +14,7 @@ STREAK_BONUSES_PER_YEAR bonuses in any 365 days. The bonuses are promotional POT
 """
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -48,9 +48,9 @@ def streak_action_recorded(*, user: User) -> None:
 
 
 @transaction.atomic
-def streak_bonuses_pay(*, user: User, now: datetime | None = None) -> list[PotTransaction]:
+def streak_bonuses_pay(*, user: User) -> list[PotTransaction]:
     """Pay the bonuses the person's current streak reached and has not been paid; returns the new rows."""
-    now = now or timezone.now()
+    now = timezone.now()
     # One person's checks run one at a time: the yearly limit is counted, then awarded.
     User.objects.select_for_update().filter(pk=user.pk).first()
     streak = selectors.streaks_of_people(user_ids=[user.pk], now=now)[user.pk]
