@@ -8,7 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from unittest import mock
 
 import pytest
-from django.test import override_settings
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from community import services as community
@@ -297,3 +300,37 @@ def test_the_summary_says_what_keeps_it_going_and_what_comes_next(category, prov
     assert any("24 hours" in way for way in summary.ways)
     seeker_ways = streak_summary(user=UserFactory()).ways
     assert seeker_ways == ["Rate the other side of an engagement"]
+
+
+# --- The dashboard ------------------------------------------------------------------------
+
+
+def _dashboard(user) -> str:
+    browser = Client()
+    browser.force_login(user)
+    return browser.get(reverse("dashboard")).content.decode()
+
+
+def test_the_dashboard_shows_the_streak_what_keeps_it_and_the_next_bonus(category, provider):
+    page = _dashboard(UserFactory())
+    assert "No streak yet" in page and "Rate the other side of an engagement" in page and "50 POT" in page
+    streak_weeks(category, provider, [1, 2, 3])
+    page = _dashboard(provider.user)
+    assert "3 weeks in a row" in page and "This week does not count yet" in page
+    assert "within 24 hours" in page and "at 4 weeks" in page
+    streak_weeks(category, provider, range(4, 12))
+    streak_weeks(category, provider, [0])
+    page = _dashboard(provider.user)
+    assert "12 weeks in a row" in page and "This week counts already" in page and "earned both bonuses" in page
+
+
+def test_the_dashboards_queries_do_not_grow_with_the_streak(category, provider, django_assert_num_queries):
+    browser = Client()
+    browser.force_login(provider.user)
+    streak_weeks(category, provider, [0])
+    browser.get(reverse("dashboard"))
+    with CaptureQueriesContext(connection) as few:
+        browser.get(reverse("dashboard"))
+    streak_weeks(category, provider, range(1, 13))
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert "13 weeks in a row" in browser.get(reverse("dashboard")).content.decode()
