@@ -15,8 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from community import services as community
+from currency.errors import NotRedeemable
 from currency.models import EarningRule, PotTransaction
 from currency.selectors import pot_rules_forget, wallet_summary
+from currency.services import redemption_request
 from imatch.weeks import calendar_week, calendar_week_start
 from marketplace.models import Match, Rating
 from marketplace.selectors import streak_action_weeks, streak_summary, streaks_of_people
@@ -334,3 +336,32 @@ def test_the_dashboards_queries_do_not_grow_with_the_streak(category, provider, 
     streak_weeks(category, provider, range(1, 11))  # 11 weeks: the next bonus (12) is still read
     with django_assert_num_queries(len(few.captured_queries)):
         assert "11 weeks in a row" in browser.get(reverse("dashboard")).content.decode()
+
+
+# --- The money path -----------------------------------------------------------------------
+
+
+def test_one_person_with_own_seeker_accounts_gets_at_most_the_yearly_bonuses_all_promotional(category):
+    """One person: a provider account, and a new seeker account of their own each week (a seeker is
+    introduced to a provider once) whose introduction the provider declines within the hour. Over a
+    year they build 12-week streaks with one week off between them, the pattern that pays most.
+    Without the yearly limit that is 4 x (50 + 150) = 800 POT; with STREAK_BONUSES_PER_YEAR = 4 it
+    is 2 x (50 + 150) = 400 POT, all promotional: spendable on features, never redeemable for USD
+    until a paid commission covers it, so no USD leaves the platform that it did not receive."""
+    provider = make_provider(category, user=UserFactory(email_verified_at=timezone.now()))
+    start = balance_of(provider.user)
+    for weeks_ago in range(51, -1, -1):
+        if (51 - weeks_ago) % 13 == 12:
+            continue  # the week off between two streaks
+        lead(category, provider, answer="decline", weeks_ago=weeks_ago)
+        pay_as_of(provider.user, weeks_ago=weeks_ago)
+    rows = _bonus_rows(provider.user)
+    assert [row.amount for row in rows] == [50, 150, 50, 150]
+    assert all(row.promotional_amount == row.amount for row in rows)
+    assert balance_of(provider.user) - start == 400
+    summary = wallet_summary(user=provider.user)
+    assert summary.redeemable == 0
+    with pytest.raises(NotRedeemable):
+        redemption_request(user=provider.user, pot_amount=500, payment_method="PayPal: me@example.com")
+    # The seeker accounts earned nothing from streaks: asking for an introduction does not count.
+    assert not PotTransaction.objects.filter(category="streak_bonus").exclude(user=provider.user).exists()
