@@ -4,10 +4,12 @@ Facts in past weeks are made through the services and then moved back by whole w
 moves an action exactly one calendar week back). Money tests: also run on PostgreSQL.
 """
 
+import io
 from datetime import UTC, date, datetime, timedelta
 from unittest import mock
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -365,3 +367,38 @@ def test_one_person_with_own_seeker_accounts_gets_at_most_the_yearly_bonuses_all
         redemption_request(user=provider.user, pot_amount=500, payment_method="PayPal: me@example.com")
     # The seeker accounts earned nothing from streaks: asking for an introduction does not count.
     assert not PotTransaction.objects.filter(category="streak_bonus").exclude(user=provider.user).exists()
+
+
+# --- The rules: seeded, and the operators' amounts ------------------------------------------
+
+
+def test_seed_pot_knows_the_streak_rules_promotional(db):
+    EarningRule.objects.filter(key__startswith="streak_bonus_").delete()
+    call_command("seed_pot", stdout=io.StringIO())
+    rules = {rule.key: rule for rule in EarningRule.objects.filter(reason="streak_bonus")}
+    assert {key: (rule.amount, rule.promotional, rule.active) for key, rule in rules.items()} == {
+        "streak_bonus_4_weeks": (50, True, True),
+        "streak_bonus_12_weeks": (150, True, True),
+    }
+
+
+def test_an_operator_sets_the_4_week_amount_in_the_admin_and_the_next_bonus_pays_it(category, provider, admin_client):
+    rule = EarningRule.objects.get(key="streak_bonus_4_weeks")
+    form = {
+        "name": rule.name,
+        "description": rule.description,
+        "reason": rule.reason,
+        "audience": rule.audience,
+        "amount": "80",
+        "percent_of_deal_value": "",
+        "promotional": "on",
+        "active": "on",
+    }
+    response = admin_client.post(reverse("admin:currency_earningrule_change", args=[rule.pk]), form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert "80 POT" in _dashboard(provider.user)
+    streak_weeks(category, provider, range(4))
+    [row] = streak_bonuses_pay(user=provider.user)
+    assert (row.amount, row.promotional_amount) == (80, 80)
+    page = admin_client.get(reverse("admin:currency_pottransaction_changelist") + "?category=streak_bonus")
+    assert page.status_code == 200 and provider.user.email in page.content.decode()
