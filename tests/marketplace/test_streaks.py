@@ -402,3 +402,12 @@ def test_an_operator_sets_the_4_week_amount_in_the_admin_and_the_next_bonus_pays
     assert (row.amount, row.promotional_amount) == (80, 80)
     page = admin_client.get(reverse("admin:currency_pottransaction_changelist") + "?category=streak_bonus")
     assert page.status_code == 200 and provider.user.email in page.content.decode()
+
+
+def test_a_failing_check_is_logged_and_never_undoes_the_action(category, provider, django_capture_on_commit_callbacks):
+    failing = mock.patch("marketplace.services.streaks.streak_bonuses_pay", side_effect=RuntimeError("boom"))
+    with failing as check, django_capture_on_commit_callbacks(execute=True):
+        match = lead(category, provider, answer="accept")
+    assert check.called
+    match.refresh_from_db()
+    assert match.status == "accepted" and _bonus_rows(provider.user) == []
