@@ -41,6 +41,7 @@ from imatch.errors import ErrorCode as CommonCode
 from imatch.text import clean_text
 from marketplace.models import User
 from marketplace.services.referrals import email_canonical
+from marketplace.services.streaks import streak_action_recorded
 from notifications.models import NotificationKind
 from notifications.services import notify
 
@@ -151,6 +152,8 @@ def answer_accept(*, user, answer_id: int) -> Question:
             reference_id=question.pk,
         )
     question.save(update_fields=["accepted_answer", "accepted_at", "award", "award_withheld", "updated_at"])
+    if question.award is not None:  # an accepted answer counts for a streak when it earned POT
+        streak_action_recorded(user=provider_user)
     notify(
         user=provider_user,
         kind=NotificationKind.ANSWER_ACCEPTED,

@@ -233,6 +233,7 @@ REASON_LABELS = {
     "rating_given": "Thanks for rating",
     "rating_received": "5-star rating received",
     "referral": "Referral reward",
+    "streak_bonus": "Streak bonus",
     "award_reversal": "Award taken back",
     "debt_settlement": "Debt settled",
     "redemption": "Redemption",

@@ -3,16 +3,16 @@
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
-from currency.ledger import award_key
+from currency.ledger import AWARD_REVERSAL, award_key
 from currency.levels import Level, level_for
 from currency.models import (
     EarningRule,
@@ -161,6 +161,43 @@ class PotRules:
 
 
 _pot_rules: PotRules | None = None
+
+
+def award_weeks(*, user_ids: Iterable[int], rule_key: str) -> dict[int, set[date]]:
+    """The calendar weeks (Mondays, UTC) in which each person received an award of `rule_key` that
+    was not taken back (one query: one row per person and week)."""
+    ids = sorted(set(user_ids))
+    taken_back = PotTransaction.objects.filter(
+        user_id=OuterRef("user_id"),
+        category=AWARD_REVERSAL,
+        reference_type=OuterRef("reference_type"),
+        reference_id=OuterRef("reference_id"),
+    )
+    rows = (
+        PotTransaction.objects.filter(
+            user_id__in=ids,
+            transaction_type=TransactionType.EARN,
+            idempotency_key__startswith=award_key(f"{rule_key}:"),
+        )
+        .exclude(Exists(taken_back))
+        .order_by()
+        .values_list("user_id", TruncWeek("created_at", tzinfo=UTC))
+        .distinct()
+    )
+    weeks: dict[int, set[date]] = {user_id: set() for user_id in ids}
+    for user_id, week in rows:
+        weeks[user_id].add(week.date())
+    return weeks
+
+
+def awards_since(*, user_id: int, cause_prefix: str, since: datetime) -> int:
+    """How many awards whose cause starts with `cause_prefix` the person received since `since`."""
+    return PotTransaction.objects.filter(
+        user_id=user_id,
+        transaction_type=TransactionType.EARN,
+        idempotency_key__startswith=award_key(cause_prefix),
+        created_at__gte=since,
+    ).count()
 
 
 def pot_rules() -> PotRules:

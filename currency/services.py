@@ -133,6 +133,8 @@ EARNING_RULE_KEYS = frozenset(
         "referral_first_engagement",
         "answer_accepted",
         "content_published",
+        "streak_bonus_4_weeks",
+        "streak_bonus_12_weeks",
     }
 )
 

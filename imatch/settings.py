@@ -437,6 +437,9 @@ REFERRAL_MONTHLY_LIMIT = env.int("REFERRAL_MONTHLY_LIMIT", default=20)
 # old (days) the asker's account must be for an acceptance to pay (see README, Community answers).
 COMMUNITY_ANSWER_AWARDS_PER_MONTH = env.int("COMMUNITY_ANSWER_AWARDS_PER_MONTH", default=10)
 COMMUNITY_ASKER_MIN_AGE_DAYS = env.int("COMMUNITY_ASKER_MIN_AGE_DAYS", default=7)
+# Streaks: the most streak bonuses (4- and 12-week ones together) one person can earn in any 365
+# days; beyond it a streak goes on but pays nothing (see README, Streaks).
+STREAK_BONUSES_PER_YEAR = env.int("STREAK_BONUSES_PER_YEAR", default=4)
 # Content library: the unlock price an author may set on a premium article (whole POT, bounds
 # included), and the author's share of each unlock in percent (the rest is burned).
 CONTENT_PRICE_MIN_POT = env.int("CONTENT_PRICE_MIN_POT", default=10)

@@ -3,7 +3,7 @@ runbook's "last 7 days". Rows are put in their week by one SQL CASE, so a weekly
 grouped query however many weeks it spans."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
@@ -41,3 +41,22 @@ def week_index(field_name: str, weeks: list[Week], *, before: int | None = None)
 
 def in_weeks(field_name: str, weeks: list[Week]) -> Q:
     return Q(**{f"{field_name}__gte": weeks[-1].start, f"{field_name}__lt": weeks[0].end})
+
+
+# --- Calendar weeks (streaks) ---------------------------------------------------------
+# A person's streak needs weeks that stay put: a week "ending now" slides with the clock, so an
+# action would move from one week to the next while nobody does anything, and a streak (and the
+# bonus paid once per streak, keyed by its first week) would change by itself. Streak weeks are
+# calendar weeks, Monday 00:00 to Monday 00:00 UTC for everyone, so the same action falls in the
+# same week whichever time zone the page is shown in or the check runs in.
+
+
+def calendar_week(at: datetime) -> date:
+    """The Monday (UTC) of the calendar week that contains `at`."""
+    day = at.astimezone(UTC).date()
+    return day - timedelta(days=day.weekday())
+
+
+def calendar_week_start(week: date) -> datetime:
+    """When the calendar week of Monday `week` begins: that Monday at 00:00 UTC."""
+    return datetime(week.year, week.month, week.day, tzinfo=UTC)

@@ -2,8 +2,9 @@
 
 import hashlib
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -23,7 +24,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.functions import Cast, Coalesce, Concat, TruncWeek
 from django.urls import reverse
 from django.utils import timezone
 
@@ -38,13 +39,15 @@ from categories.selectors import (
     category_list_public,
 )
 from currency.models import PotTransaction, Purchase, RedemptionStatus, SpendEffect, SpendOption
-from currency.selectors import commission_credit_available_usd, redemptions_in_progress
+from currency.selectors import award_weeks, commission_credit_available_usd, pot_rules, redemptions_in_progress
 from imatch.errors import NotFound
+from imatch.weeks import calendar_week, calendar_week_start
 from marketplace.matching.learning import Outcome, factors_of, grade
 from marketplace.models import (
     ENGAGEMENT_RATEABLE_STATUSES,
     INTRODUCTION_TIMEOUT,
     PHASE1_CATEGORY,
+    AccountType,
     BillingStatus,
     Engagement,
     EngagementStatus,
@@ -62,6 +65,7 @@ from marketplace.models import (
     match_live_q,
     provider_listed_q,
 )
+from marketplace.streaks import NextBonus, Streak, streak_of
 
 
 def referrer_for_code(*, code: str) -> User | None:
@@ -876,3 +880,102 @@ def match_outcomes(*, category: Category, now: datetime) -> list[Outcome]:
         if factors is not None and value is not None:
             outcomes.append(Outcome(seeker_id=seeker_id, factors=factors, rank=rank, grade=value))
     return outcomes
+
+
+# --- Streaks --------------------------------------------------------------------------
+
+LEAD_ANSWER_WINDOW = timedelta(hours=24)  # a lead answered (accepted or declined) this soon counts for a streak
+ANSWER_ACCEPTED_RULE = "answer_accepted"  # community's earning rule: its unreversed awards count for a streak
+
+
+def _weeks_by_person(rows, weeks: dict[int, set[date]]) -> None:
+    for user_id, week in rows:
+        weeks[user_id].add(week.date())
+
+
+def streak_action_weeks(*, user_ids: Iterable[int]) -> dict[int, set[date]]:
+    """The calendar weeks (Mondays, UTC) in which each person did something that counts for a streak.
+
+    What counts: as a provider, answering (accepting or declining) an introduction within
+    LEAD_ANSWER_WINDOW of it being made; rating the other side of an engagement that was not
+    cancelled; a community answer the asker accepted with an `answer_accepted` award that was
+    not taken back (the award's own limits against farming apply). Three queries, one row per
+    person and week, however many people.
+    """
+    ids = sorted(set(user_ids))
+    weeks: dict[int, set[date]] = {user_id: set() for user_id in ids}
+    if not ids:
+        return weeks
+    answered_by_provider = Q(status__in=(MatchStatus.ACCEPTED, MatchStatus.ENGAGED)) | Q(
+        status=MatchStatus.DECLINED, declined_by_id=F("provider__user_id")
+    )
+    leads = (
+        Match.objects.filter(
+            answered_by_provider,
+            provider__user_id__in=ids,
+            introduced_at__isnull=False,
+            responded_at__lte=F("introduced_at") + LEAD_ANSWER_WINDOW,
+        )
+        .order_by()
+        .values_list("provider__user_id", TruncWeek("responded_at", tzinfo=UTC))
+        .distinct()
+    )
+    _weeks_by_person(leads, weeks)
+    ratings = (
+        Rating.objects.filter(rater_id__in=ids)
+        .exclude(engagement__status=EngagementStatus.CANCELLED)
+        .order_by()
+        .values_list("rater_id", TruncWeek("created_at", tzinfo=UTC))
+        .distinct()
+    )
+    _weeks_by_person(ratings, weeks)
+    for user_id, answer_weeks in award_weeks(user_ids=ids, rule_key=ANSWER_ACCEPTED_RULE).items():
+        weeks[user_id] |= answer_weeks
+    return weeks
+
+
+def streaks_of_people(*, user_ids: Iterable[int], now: datetime | None = None) -> dict[int, Streak]:
+    """Each person's current streak (three queries however many people)."""
+    this_week = calendar_week(now or timezone.now())
+    return {
+        user_id: streak_of(action_weeks=action_weeks, this_week=this_week)
+        for user_id, action_weeks in streak_action_weeks(user_ids=user_ids).items()
+    }
+
+
+@dataclass(frozen=True)
+class StreakSummary:
+    """What the dashboard and the API show of a person's streak: how long, what keeps it going, what comes next."""
+
+    streak: Streak
+    ways: list[str]  # what counts this week, in the person's roles
+    next_bonus: NextBonus | None
+    next_bonus_pot: int  # 0: the rule is inactive (or not seeded)
+    next_bonus_starts: datetime | None  # when the week of the next bonus begins
+    week_ends_at: datetime
+
+
+def streak_ways(*, user: User) -> list[str]:
+    """The actions that keep a streak going, for the roles the person holds."""
+    ways = []
+    if user.account_type in (AccountType.PROVIDER, AccountType.BOTH):
+        ways.append("Answer a lead (accept or decline) within 24 hours of the introduction")
+    ways.append("Rate the other side of an engagement")
+    if user.account_type in (AccountType.PROVIDER, AccountType.BOTH):
+        ways.append("Have a community answer accepted")
+    return ways
+
+
+def streak_summary(*, user: User, now: datetime | None = None) -> StreakSummary:
+    """The person's streak and its next bonus (three queries, and the earning rules when their copy expired)."""
+    streak = streaks_of_people(user_ids=[user.pk], now=now)[user.pk]
+    upcoming = streak.next_bonus
+    rule = pot_rules().earning_rules.get(upcoming.rule_key) if upcoming else None
+    return StreakSummary(
+        streak=streak,
+        ways=streak_ways(user=user),
+        next_bonus=upcoming,
+        next_bonus_pot=rule.pot_for() if rule is not None and rule.active else 0,
+        next_bonus_starts=calendar_week_start(upcoming.week) if upcoming else None,
+        week_ends_at=calendar_week_start(streak.week_ends),
+    )

@@ -234,6 +234,7 @@ ROWS: dict[str, list[Case]] = {
     "api/v1/pot/rates/": [case("get", "/api/v1/pot/rates/", 200, 200, 200, 200, 200)],
     "api/v1/pot/pro/": [case("get", "/api/v1/pot/pro/", 401, 200, 200, 200, 200)],
     "api/v1/pot/pro/purchase/": [case("post", "/api/v1/pot/pro/purchase/", 401, 400, 400, 400, 400)],
+    "api/v1/pot/streak/": [case("get", "/api/v1/pot/streak/", 401, 200, 200, 200, 200)],
     "api/v1/pot/spend/": [case("post", "/api/v1/pot/spend/", 401, 201, 400, 400, 400, option="extra_matches")],
     "api/v1/pot/redeem/": [
         case("post", "/api/v1/pot/redeem/", 401, 400, 400, 400, 400, pot_amount=1, payment_method="PayPal")

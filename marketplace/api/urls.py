@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 import imatch.converters  # noqa: F401  (registers <id:…>)
-from marketplace.api import pro, views
+from marketplace.api import pro, streaks, views
 
 router = SimpleRouter()
 router.register("seekers", views.SeekerViewSet, basename="seeker")
@@ -24,5 +24,6 @@ urlpatterns = [
     path("seekers/<id:seeker_id>/match/", views.SeekerMatchView.as_view(), name="api-seeker-match"),
     path("pot/pro/", pro.ProStatusView.as_view(), name="api-pro"),
     path("pot/pro/purchase/", pro.ProPurchaseView.as_view(), name="api-pro-purchase"),
+    path("pot/streak/", streaks.StreakView.as_view(), name="api-streak"),
     *router.urls,
 ]

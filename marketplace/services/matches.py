@@ -24,8 +24,9 @@ from marketplace.candidates import candidate_pool, seeker_exclusions, seeker_pro
 from marketplace.errors import AccountInactive, ProviderUnavailable, WrongSide
 from marketplace.matching.pool import CandidatePool
 from marketplace.models import INTRODUCTION_TIMEOUT, MATCH_TRANSITIONS, Match, MatchStatus, Seeker, User, match_live_q
-from marketplace.selectors import seekers_with_free_slots
+from marketplace.selectors import LEAD_ANSWER_WINDOW, seekers_with_free_slots
 from marketplace.services.states import check_transition
+from marketplace.services.streaks import streak_action_recorded
 
 DECLINE_REASON_MAX = 1000
 PROGRESS_EVERY = 100  # seekers between two progress reports of a batch run
@@ -156,6 +157,12 @@ def match_introduce(*, match: Match, user: User) -> Match:
     return match
 
 
+def _lead_answered(match: Match) -> None:
+    """A provider answered a lead: within 24 hours it counts for their streak."""
+    if match.introduced_at and match.responded_at - match.introduced_at <= LEAD_ANSWER_WINDOW:
+        streak_action_recorded(user=match.provider.user)
+
+
 @transaction.atomic
 def match_accept(*, match: Match, user: User) -> Match:
     """The provider accepts an introduction: each side gets the other's email; they can agree on an engagement."""
@@ -166,6 +173,7 @@ def match_accept(*, match: Match, user: User) -> Match:
     match.responded_at = timezone.now()
     match.save(update_fields=["status", "responded_at", "updated_at"])
     emails.match_accepted(match)
+    _lead_answered(match)
     return match
 
 
@@ -195,6 +203,8 @@ def match_decline(*, match: Match, user: User, reason: str = "") -> Match:
     match.save(update_fields=["status", "declined_by", "decline_reason", "responded_at", "updated_at"])
     if was_known_to_both:
         emails.match_declined(match, by=user)
+    if is_provider and not is_seeker:
+        _lead_answered(match)
     if is_provider and not is_seeker and match.category.active and match.seeker.user.is_active:
         match_run_for_seeker(seeker=match.seeker)
     return match

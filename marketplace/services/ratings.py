@@ -33,6 +33,7 @@ from marketplace.models import (
     User,
 )
 from marketplace.services.budget import engagement_pot_budget_left
+from marketplace.services.streaks import streak_action_recorded
 
 REVIEW_MAX = 5000
 
@@ -93,6 +94,7 @@ def rating_create(*, engagement: Engagement, user: User, stars, review: str = ""
     if engagement.billing_status == BillingStatus.PAID:
         _rating_award_pay(engagement=engagement, rating=rating)
     emails.rating_received(rating)
+    streak_action_recorded(user=user)
     return rating
 
 

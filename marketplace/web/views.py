@@ -268,6 +268,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "referral_link": referral_link,
             "referrals": selectors.referral_summary(user=user),
             "actions_needed": selectors.actions_needed(user=request.user),
+            "streak": selectors.streak_summary(user=request.user),
         },
     )
 

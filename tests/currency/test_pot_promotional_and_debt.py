@@ -38,13 +38,15 @@ def _redeem(user, amount: int):
 
 def test_rules_no_revenue_pays_for_are_promotional_in_data_and_the_others_are_not():
     promotional = set(EarningRule.objects.filter(promotional=True).values_list("key", flat=True))
-    # Sign-up, community and content awards come before any revenue: promotional. Referral,
+    # Sign-up, community, content and streak awards come before any revenue: promotional. Referral,
     # rating and engagement awards are paid only from a paid commission's budget: earned POT.
     assert promotional == {
         "profile_creation_seeker",
         "profile_creation_provider",
         "answer_accepted",
         "content_published",
+        "streak_bonus_4_weeks",
+        "streak_bonus_12_weeks",
     }
 
 
