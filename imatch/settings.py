@@ -293,6 +293,10 @@ SPECTACULAR_SETTINGS = {
             "description": "Community answers: public questions, providers' answers, votes, reports.",
         },
         {"name": "content", "description": "The content library: providers' articles; premium ones unlocked with POT."},
+        {
+            "name": "leaderboards",
+            "description": "Each category's monthly top providers, contributors and connectors (opted-in names only).",
+        },
         {"name": "operations", "description": "Operators' figures: the weekly report."},
         {"name": "docs", "description": "Where the API is documented."},
     ],
