@@ -252,8 +252,13 @@ COMPUTE = {PROVIDERS: providers_board, CONTRIBUTORS: contributors_board, CONNECT
 # --- The cache ------------------------------------------------------------------------------------
 
 
+# Part of every key: change it with the shape of `Board`, so that no process unpickles a board kept
+# by an older release.
+BOARD_VERSION = 1
+
+
 def board_key(kind: str, category: Category, month: Month) -> str:
-    return f"leaderboard:{kind}:{category.pk}:{month.key}"
+    return f"leaderboard:v{BOARD_VERSION}:{kind}:{category.pk}:{month.key}"
 
 
 def _fresh(board: Board | None, now: datetime) -> bool:
