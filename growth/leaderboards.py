@@ -32,6 +32,7 @@ from growth.badges import Badge
 from growth.errors import InvalidMonth, UnknownCategory
 from growth.ranking import FIRST_YEAR, Entry, Month, ranked
 from growth.selectors import COUNTED_ENGAGEMENT_STATUSES, badges_of_people
+from imatch.errors import DomainError
 from imatch.errors import ErrorCode as CommonCode
 from library.selectors import published_counts_by_author
 from marketplace.matching.factors import bayesian_rating
@@ -90,7 +91,7 @@ def leaderboard_category(*, name: str) -> Category:
     """The launched category of this machine name; a refusal on the `category` field otherwise."""
     name = (name or "").strip()
     if not name:
-        raise UnknownCategory("Choose a category, e.g. financial_advisors.", field="category", code=CommonCode.REQUIRED)
+        raise DomainError("Choose a category, e.g. financial_advisors.", field="category", code=CommonCode.REQUIRED)
     category = directory_category(name=name)
     if category is None:
         raise UnknownCategory("There is no launched category of that name.", field="category")
