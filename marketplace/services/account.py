@@ -109,20 +109,13 @@ def user_time_zone_set(*, user: User, time_zone: str) -> User:
 
 
 @transaction.atomic
-def user_leaderboard_opt_in_set(*, user: User, opt_in: bool) -> User:
-    """Record whether leaderboards show the person by name (True) or as "Anonymous" (False).
-
-    Leaderboards are kept for up to LEADERBOARD_CACHE_SECONDS (growth.leaderboards): the
-    change shows on them at their next recompute, within that time.
-    """
-    user.leaderboard_opt_in = bool(opt_in)
-    user.save(update_fields=["leaderboard_opt_in"])
-    return user
-
-
-@transaction.atomic
 def user_settings_update(*, user: User, time_zone: str | None = None, leaderboard_opt_in: bool | None = None) -> User:
-    """Change the settings given (None: unchanged); a refused one saves none of them."""
+    """Change the settings given (None: unchanged); a refused one saves none of them.
+
+    `leaderboard_opt_in`: True shows the person by name on leaderboards, False as "Anonymous".
+    Leaderboards are kept up to LEADERBOARD_CACHE_SECONDS (growth.leaderboards): the change shows
+    on them at their next recompute, within that time.
+    """
     fields = []
     if time_zone is not None:
         user.time_zone = time_zone_check(time_zone)

@@ -84,7 +84,7 @@ def leaderboard_name(request: HttpRequest) -> HttpResponse:
     form = LeaderboardOptInForm(request.POST)
     if not form.is_valid():
         return _page(request, leaderboard_form=form, status=400)
-    account.user_leaderboard_opt_in_set(user=request.user, opt_in=form.opt_in)
+    account.user_settings_update(user=request.user, leaderboard_opt_in=form.opt_in)
     minutes = settings.LEADERBOARD_CACHE_SECONDS // 60
     shown = "your name" if form.opt_in else "you as “Anonymous”"
     messages.success(request, f"Leaderboards show {shown} from their next update, within {minutes} minutes.")
