@@ -42,7 +42,7 @@ class LeaderboardsView(APIView):
         responses=LeaderboardsSerializer,
         tags=["leaderboards"],
     )
-    @refuses(CommonCode.REQUIRED, UnknownCategory, InvalidMonth)
+    @refuses(CommonCode.REQUIRED, CommonCode.NUL_CHARACTER, UnknownCategory, InvalidMonth)
     def get(self, request: Request) -> Response:
         category = leaderboards.leaderboard_category(name=request.query_params.get("category", ""))
         month = leaderboards.leaderboard_month(text=request.query_params.get("month", ""))
