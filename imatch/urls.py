@@ -21,6 +21,7 @@ api_v1 = [
     path("", include("conversations.api.urls")),
     path("", include("community.api.urls")),
     path("", include("library.api.urls")),
+    path("", include("growth.api.urls")),
     path("", include("operations.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (no inline script: CSP).

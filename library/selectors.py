@@ -74,9 +74,29 @@ def articles_waiting_for_review() -> QuerySet[Article]:
     return _articles().filter(status=ArticleStatus.SUBMITTED).order_by("submitted_at", "id")
 
 
-def published_counts_by_author(*, user_ids=None) -> dict[int, int]:
-    """Published articles per author's user id (all providers of a person count), in one query."""
+def published_counts_by_author(
+    *,
+    user_ids=None,
+    since=None,
+    until=None,
+    category_id: int | None = None,
+    active_accounts_only: bool = False,
+) -> dict[int, int]:
+    """Published articles per author's user id (all providers of a person count), in one query.
+
+    `since` / `until` count articles published in [since, until) (a month's leaderboard),
+    `category_id` those of one category, `active_accounts_only` leaves deactivated accounts out; `user_ids` None:
+    everyone's.
+    """
     rows = Article.objects.filter(status=ArticleStatus.PUBLISHED)
     if user_ids is not None:
         rows = rows.filter(author__user_id__in=list(user_ids))
+    if active_accounts_only:
+        rows = rows.filter(author__user__is_active=True)
+    if since is not None:
+        rows = rows.filter(published_at__gte=since)
+    if until is not None:
+        rows = rows.filter(published_at__lt=until)
+    if category_id is not None:
+        rows = rows.filter(category_id=category_id)
     return dict(rows.values_list("author__user_id").annotate(n=Count("id")).values_list("author__user_id", "n"))

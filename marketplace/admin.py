@@ -52,7 +52,13 @@ class AccountStatusChangeInline(admin.TabularInline):
 class UserAdmin(DjangoUserAdmin):
     ordering = ["id"]
     list_display = ["email", "name", "account_type", "is_active", "is_staff", "date_joined", "email_verified_at"]
-    list_filter = ["account_type", "is_staff", "is_active", ("email_verified_at", admin.EmptyFieldListFilter)]
+    list_filter = [
+        "account_type",
+        "is_staff",
+        "is_active",
+        ("email_verified_at", admin.EmptyFieldListFilter),
+        "leaderboard_opt_in",
+    ]
     search_fields = ["email", "name", "referral_code"]
     # is_active changes only through the actions: the services record why and make matching see it at once.
     readonly_fields = [
@@ -64,16 +70,24 @@ class UserAdmin(DjangoUserAdmin):
         "is_active",
         "email_verified_at",
         "referral_over_limit_at",
+        "leaderboard_opt_in",  # the person's own choice (account page, API); operators read it
+        "leaderboard_name",
     ]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Person", {"fields": ["name", "account_type", "referral_code", "referred_by", "referral_over_limit_at"]}),
+        ("Leaderboards", {"fields": ["leaderboard_opt_in", "leaderboard_name"]}),
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["date_joined", "last_login", "email_verified_at"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "name", "password1", "password2"]})]
     inlines = [AccountStatusChangeInline]
     actions = ["deactivate_accounts", "reactivate_accounts"]
+
+    @admin.display(description="Name on leaderboards", boolean=True)
+    def leaderboard_name(self, user: User) -> bool:
+        """What leaderboards do with the person's name now: their choice, else shown for providers."""
+        return user.leaderboard_name_shown
 
     def get_inlines(self, request: HttpRequest, obj=None):
         return self.inlines if obj is not None else []

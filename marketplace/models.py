@@ -43,6 +43,23 @@ class AccountType(models.TextChoices):
         return cls.PROVIDER if is_provider else cls.SEEKER
 
 
+# Whose name leaderboards show when the person made no choice: providers' names are public already
+# (their provider page shows them); a seeker appears as "Anonymous" until they opt in.
+LEADERBOARD_NAMED_BY_DEFAULT = (AccountType.PROVIDER, AccountType.BOTH)
+LEADERBOARD_OPT_IN_CHOICES = [
+    (None, "Not chosen: shown if a provider, else Anonymous"),
+    (True, "Shown by name"),
+    (False, "Anonymous"),
+]
+
+
+def leaderboard_name_shown(*, opt_in: bool | None, account_type: str) -> bool:
+    """Whether leaderboards show the person by name: their choice, else yes for providers only."""
+    if opt_in is not None:
+        return opt_in
+    return account_type in LEADERBOARD_NAMED_BY_DEFAULT
+
+
 # The category Phase 1's people are imported into (`import_v1`).
 PHASE1_CATEGORY = "financial_advisors"
 
@@ -110,6 +127,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         default="UTC",
         help_text="IANA name (e.g. America/Chicago): dates and times are shown in it. Set from the browser at sign-up.",
     )
+    leaderboard_opt_in = models.BooleanField(
+        null=True,
+        blank=True,
+        default=None,
+        choices=LEADERBOARD_OPT_IN_CHOICES,
+        help_text="The person's choice to appear by name on leaderboards (account page, PATCH /api/v1/me/); "
+        "not chosen: providers by name, seekers as Anonymous.",
+    )
 
     objects = UserManager()
 
@@ -133,6 +158,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name.split(" ")[0] if self.name else self.email
+
+    @property
+    def leaderboard_name_shown(self) -> bool:
+        """Whether leaderboards show this person by name (their choice, else yes for providers)."""
+        return leaderboard_name_shown(opt_in=self.leaderboard_opt_in, account_type=self.account_type)
 
     @property
     def initials(self) -> str:

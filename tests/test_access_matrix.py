@@ -140,6 +140,7 @@ ROWS: dict[str, list[Case]] = {
         case("get", "/api/v1/me/", 401, 200, 200, 200, 200),
         case("patch", "/api/v1/me/", 401, 200, 200, 200, 200, time_zone="Europe/Paris"),
         case("patch", "/api/v1/me/", 401, 400, 400, 400, 400, time_zone="Mars/Olympus"),
+        case("patch", "/api/v1/me/", 401, 200, 200, 200, 200, leaderboard_name_shown=True),
     ],
     # Only one's own photo: no id in the path; no file is a 400 for everyone logged in.
     "api/v1/me/photo/": [
@@ -323,6 +324,15 @@ ROWS: dict[str, list[Case]] = {
     "password-reset/done/": [case("get", "/password-reset/done/", 200, 200, 200, 200, 200)],
     "welcome/<uidb64>/<token>/": [case("get", "/welcome/MQ/not-a-token/", 200, 200, 200, 200, 200)],
     "badges/": [case("get", "/badges/", 200, 200, 200, 200, 200)],
+    # Leaderboards are public (names only of those who opted in); a bad month is a 400 for everyone.
+    "leaderboards/": [
+        case("get", "/leaderboards/?category=planners0", 200, 200, 200, 200, 200),
+        case("get", "/leaderboards/?category=planners0&month=2026-13", 400, 400, 400, 400, 400),
+    ],
+    "api/v1/leaderboards/": [
+        case("get", "/api/v1/leaderboards/?category=planners0", 200, 200, 200, 200, 200),
+        case("get", "/api/v1/leaderboards/?category=nothing", 400, 400, 400, 400, 400),
+    ],
     # --- Web: profiles -----------------------------------------------------------------------
     "verify-email/<str:token>/": [case("get", "/verify-email/not-a-token/", 400, 400, 400, 400, 400)],
     "verify-email/resend/": [case("post", "/verify-email/resend/", LOGIN, 302, 302, 302, 302)],
@@ -348,6 +358,10 @@ ROWS: dict[str, list[Case]] = {
     ],
     "account/photo/": [case("post", "/account/photo/", LOGIN, 400, 400, 400, 400)],  # no file: the form says so
     "account/photo/remove/": [case("post", "/account/photo/remove/", LOGIN, 302, 302, 302, 302)],
+    "account/leaderboards/": [
+        case("post", "/account/leaderboards/", LOGIN, 302, 302, 302, 302, leaderboard_name="anonymous"),
+        case("post", "/account/leaderboards/", LOGIN, 400, 400, 400, 400, leaderboard_name="everyone"),
+    ],
     "^media/(?P<path>photos/[0-9a-f]{32}\\.jpg)$": [
         case("get", "/media/photos/0123456789abcdef0123456789abcdef.jpg", 404, 404, 404, 404, 404)
     ],

@@ -4,4 +4,5 @@ from growth.web import views
 
 urlpatterns = [
     path("badges/", views.badges, name="badges"),
+    path("leaderboards/", views.leaderboards, name="leaderboards"),
 ]

@@ -133,6 +133,7 @@ class MeSerializer(serializers.ModelSerializer):
             "email_verified_at",
             "is_staff",
             "time_zone",
+            "leaderboard_name_shown",
             "photo_url",
             "seekers",
             "providers",
@@ -140,14 +141,39 @@ class MeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
         extra_kwargs = {"time_zone": {"help_text": "The IANA time zone dates and times are shown in."}}
 
+    leaderboard_name_shown = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether leaderboards show you by name (false: as Anonymous). Unless you chose, "
+        "true for providers and false for seekers.",
+    )
+
 
 @extend_schema_serializer(
-    examples=[OpenApiExample("Chicago", value={"time_zone": "America/Chicago"}, request_only=True)]
+    examples=[
+        OpenApiExample("Chicago", value={"time_zone": "America/Chicago"}, request_only=True),
+        OpenApiExample("Anonymous on leaderboards", value={"leaderboard_name_shown": False}, request_only=True),
+    ]
 )
 class MeUpdateSerializer(serializers.Serializer):
+    """Your settings: send one or both."""
+
     time_zone = serializers.CharField(
-        max_length=64, help_text="An IANA time zone name (e.g. America/Chicago); dates and times are shown in it."
+        max_length=64,
+        required=False,
+        help_text="An IANA time zone name (e.g. America/Chicago); dates and times are shown in it.",
     )
+    leaderboard_name_shown = serializers.BooleanField(
+        required=False,
+        help_text="true: leaderboards show your name; false: they show you as Anonymous (still ranked). "
+        "Shown at the boards' next update, within LEADERBOARD_CACHE_SECONDS (10 minutes).",
+    )
+
+    def validate(self, data: dict) -> dict:
+        if not data:
+            raise serializers.ValidationError(
+                {"time_zone": ["Send time_zone, leaderboard_name_shown, or both."]}, code="required"
+            )
+        return data
 
 
 class PhotoUploadSerializer(serializers.Serializer):

@@ -127,8 +127,10 @@ class MeView(APIView):
         return Response(self._me(request))
 
     @extend_schema(
-        summary="Set your time zone",
-        description="Dates and times (pages and emails) are shown in it; an IANA name such as America/Chicago.",
+        summary="Change your settings: time zone, name on leaderboards",
+        description="`time_zone`: dates and times (pages and emails) are shown in it; an IANA name such as "
+        "America/Chicago. `leaderboard_name_shown`: whether leaderboards show your name or Anonymous; the "
+        "boards show the change at their next update, within 10 minutes. Both are checked before either is saved.",
         request=MeUpdateSerializer,
         responses=MeSerializer,
     )
@@ -136,7 +138,12 @@ class MeView(APIView):
     def patch(self, request: Request) -> Response:
         serializer = MeUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        account.user_time_zone_set(user=request.user, time_zone=serializer.validated_data["time_zone"])
+        data = serializer.validated_data
+        account.user_settings_update(
+            user=request.user,
+            time_zone=data.get("time_zone"),
+            leaderboard_opt_in=data.get("leaderboard_name_shown"),
+        )
         return Response(self._me(request))
 
     @staticmethod

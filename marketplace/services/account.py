@@ -1,4 +1,4 @@
-"""A person's own account settings: profile photo and time zone.
+"""A person's own account settings: profile photo, time zone, and their name on leaderboards.
 
 Photos are decoded, resized and re-encoded here with Pillow, so that no byte of the upload is
 ever served: the stored file is a fresh JPEG without EXIF (no camera, no GPS position), and
@@ -105,4 +105,24 @@ def user_time_zone_set(*, user: User, time_zone: str) -> User:
     """Set the time zone the person's dates and times are shown in."""
     user.time_zone = time_zone_check(time_zone)
     user.save(update_fields=["time_zone"])
+    return user
+
+
+@transaction.atomic
+def user_settings_update(*, user: User, time_zone: str | None = None, leaderboard_opt_in: bool | None = None) -> User:
+    """Change the settings given (None: unchanged); a refused one saves none of them.
+
+    `leaderboard_opt_in`: True shows the person by name on leaderboards, False as "Anonymous".
+    Leaderboards are kept up to LEADERBOARD_CACHE_SECONDS (growth.leaderboards): the change shows
+    on them at their next recompute, within that time.
+    """
+    fields = []
+    if time_zone is not None:
+        user.time_zone = time_zone_check(time_zone)
+        fields.append("time_zone")
+    if leaderboard_opt_in is not None:
+        user.leaderboard_opt_in = bool(leaderboard_opt_in)
+        fields.append("leaderboard_opt_in")
+    if fields:
+        user.save(update_fields=fields)
     return user

@@ -1,5 +1,6 @@
-"""A person's own settings: profile photo and time zone."""
+"""A person's own settings: profile photo, time zone, and their name on leaderboards."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from imatch.errors import DomainError
 from imatch.web import add_domain_error
 from marketplace.services import account
-from marketplace.web.forms import PhotoForm, TimeZoneForm
+from marketplace.web.forms import LeaderboardOptInForm, PhotoForm, TimeZoneForm
 
 
 def _back(request: HttpRequest) -> HttpResponse:
@@ -21,13 +22,15 @@ def _back(request: HttpRequest) -> HttpResponse:
     return redirect("account")
 
 
-def _page(request: HttpRequest, *, photo_form=None, zone_form=None, status=200) -> HttpResponse:
+def _page(request: HttpRequest, *, photo_form=None, zone_form=None, leaderboard_form=None, status=200) -> HttpResponse:
     return render(
         request,
         "marketplace/account.html",
         {
             "photo_form": photo_form or PhotoForm(),
             "zone_form": zone_form or TimeZoneForm(initial={"time_zone": request.user.time_zone}),
+            "leaderboard_form": leaderboard_form or LeaderboardOptInForm.for_user(request.user),
+            "leaderboard_minutes": settings.LEADERBOARD_CACHE_SECONDS // 60,
         },
         status=status,
     )
@@ -71,4 +74,18 @@ def photo_upload(request: HttpRequest) -> HttpResponse:
 def photo_remove(request: HttpRequest) -> HttpResponse:
     account.user_photo_remove(user=request.user)
     messages.success(request, "Your photo is removed: your initials are shown instead.")
+    return _back(request)
+
+
+@login_required
+@require_POST
+def leaderboard_name(request: HttpRequest) -> HttpResponse:
+    """Choose to appear on leaderboards by name or as "Anonymous"; shown there at their next recompute."""
+    form = LeaderboardOptInForm(request.POST)
+    if not form.is_valid():
+        return _page(request, leaderboard_form=form, status=400)
+    account.user_settings_update(user=request.user, leaderboard_opt_in=form.opt_in)
+    minutes = settings.LEADERBOARD_CACHE_SECONDS // 60
+    shown = "your name" if form.opt_in else "you as “Anonymous”"
+    messages.success(request, f"Leaderboards show {shown} from their next update, within {minutes} minutes.")
     return _back(request)

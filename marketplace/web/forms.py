@@ -45,6 +45,25 @@ class TimeZoneForm(MarkInvalidMixin, forms.Form):
         self.fields["time_zone"].choices = [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
 
 
+class LeaderboardOptInForm(MarkInvalidMixin, forms.Form):
+    """How the person appears on leaderboards: by name, or as "Anonymous" (still ranked)."""
+
+    SHOWN, ANONYMOUS = "shown", "anonymous"
+    leaderboard_name = forms.ChoiceField(
+        label="On leaderboards, show me",
+        choices=[(SHOWN, "By my name"), (ANONYMOUS, "As “Anonymous”")],
+        widget=forms.RadioSelect,
+    )
+
+    @classmethod
+    def for_user(cls, user) -> "LeaderboardOptInForm":
+        return cls(initial={"leaderboard_name": cls.SHOWN if user.leaderboard_name_shown else cls.ANONYMOUS})
+
+    @property
+    def opt_in(self) -> bool:
+        return self.cleaned_data["leaderboard_name"] == self.SHOWN
+
+
 class PhotoForm(MarkInvalidMixin, forms.Form):
     """A profile photo upload: the service checks the type and size and re-encodes it."""
 

@@ -28,6 +28,7 @@ urlpatterns = [
     path("account/", account.account_settings, name="account"),
     path("account/photo/", account.photo_upload, name="account-photo"),
     path("account/photo/remove/", account.photo_remove, name="account-photo-remove"),
+    path("account/leaderboards/", account.leaderboard_name, name="account-leaderboards"),
     path("seekers/new/", onboarding.seeker_create, name="seeker-create"),
     path("seekers/<id:seeker_id>/edit/", views.seeker_edit, name="seeker-edit"),
     path("providers/new/", onboarding.provider_create, name="provider-create"),

@@ -36,6 +36,9 @@ people = {{"seeker": engagement.seeker.user, "provider": engagement.provider.use
 for user in people.values():
     user.set_password({PASSWORD!r})
     user.save(update_fields=["password"])
+# The provider chooses to appear as "Anonymous": the leaderboards show such a row (and it as theirs).
+people["provider"].leaderboard_opt_in = False
+people["provider"].save(update_fields=["leaderboard_opt_in"])
 print(json.dumps({{role: user.email for role, user in people.items()}}
                | {{"provider_id": engagement.provider_id, "category": engagement.provider.category.name,
                   "match_id": engagement.match_id}}))
@@ -48,6 +51,8 @@ ANONYMOUS_PAGES = [
     ("provider-public", "/providers/{provider_id}/"),
     ("community-questions", "/categories/{category}/questions/"),
     ("library", "/library/"),
+    ("leaderboards", "/leaderboards/?category={category}"),
+    ("leaderboards-empty", "/leaderboards/?category={category}&month=2020-01"),
     ("guided-need", "/search/?need=retirement+planning&where=Austin%2C+TX"),
     ("provider-new", "/providers/new/?category={category}"),
     ("signup", "/signup/"),
@@ -66,6 +71,7 @@ SEEKER_PAGES = [
     ("seeker-conversations", "/conversations/"),
     ("seeker-thread", "/conversations/{match_id}/"),
     ("badges", "/badges/"),
+    ("seeker-leaderboards", "/leaderboards/?category={category}"),
     ("seeker-ask-question", "/categories/{category}/questions/ask/"),
 ]
 PROVIDER_PAGES = [
@@ -80,6 +86,7 @@ PROVIDER_PAGES = [
     ("provider-wallet", "/wallet/"),
     ("provider-articles", "/library/mine/"),
     ("provider-article-new", "/library/mine/new/"),
+    ("provider-leaderboards", "/leaderboards/?category={category}"),
 ]
 
 
