@@ -414,7 +414,7 @@ class CandidatePool:
         self, seeker: SeekerProfile, position: int, *, seeker_mask: int, has_text: bool, relevance: float
     ) -> tuple[float, ...]:
         """The six factors of one provider for this seeker (the ranking loop inlines the same)."""
-        provider = self.current(position)
+        provider = self.providers[position]  # prices and place: the load and history are in the lists
         wanted = seeker_mask.bit_count()
         if wanted:
             coverage = (seeker_mask & self._mask_values[self._mask_kind[position]]).bit_count() / wanted
@@ -531,7 +531,10 @@ class CandidatePool:
         # A remote provider more than two radii away scores the remote path whatever the exact
         # distance (beyond two radii `distance_fit` is below LOCATION_REMOTE), and the difference
         # of latitudes alone proves it: no cosine needed. The margin covers the rounding of acos.
-        far = 2.0 * max(1.0, radius) / _EARTH_KM * (1.0 + 1e-6) if seeker.remote_ok and _FAR_IS_REMOTE else -1.0
+        south, north = -math.inf, math.inf  # the band of latitudes where the exact distance is needed
+        if placed and seeker.remote_ok and _FAR_IS_REMOTE:
+            far = 2.0 * max(1.0, radius) / _EARTH_KM * (1.0 + 1e-6)
+            south, north = seeker_lat - far, seeker_lat + far
         edge = max(1.0, radius)  # distance_fit's radius, inlined below
         near_slope = 1.0 - LOCATION_AT_RADIUS
         sin_lat, cos_lat, lat, lon, is_remote = self._sin_lat, self._cos_lat, self._lat, self._lon, self._is_remote
@@ -541,7 +544,7 @@ class CandidatePool:
         for p in positions:
             need = need_base[mask_kind[p]] + text_part * sqrt(relevance[p])
             if placed and sin_lat[p] != _NO_PLACE:
-                if is_remote[p] and far > 0.0 and abs(lat[p] - seeker_lat) > far:
+                if is_remote[p] and not south <= lat[p] <= north:
                     location = remote_path
                 else:
                     cos_angle = sin_seeker * sin_lat[p] + cos_seeker * cos_lat[p] * cos(lon_seeker - lon[p])
