@@ -8,13 +8,18 @@ shares the seeker's specialty, its bio names the seeker's concern in other words
 synonym or another form: "PTSD" ↔ "post-traumatic stress disorder"), its prices are inside
 the budget, it is in the seeker's city, well rated and answers quickly. The others are
 drawn at random (some rated higher, some Featured, some new, some who never answer).
+Seekers and providers live in five cities and, three in ten of each, in the town next
+to one (9 to 28 km away).
 It prints:
 
 - hard-filter and dominance violations (must be 0);
 - hit@3 and MRR of the planted ideal: the engine, the engine without the synonym file
   (words only), sorting by rating, and a random order;
 - lead spread over a sequential run (each match counts as a lead for the next seeker):
-  Gini of leads, share of providers without a lead;
+  Gini of leads, share of providers without a lead, and the same for leads drawn at
+  random among the compatible providers, and among those with the seeker's specialty
+  (what the market's supply and demand allow); the same over the longer run of the
+  learning part's seekers;
 - newcomers (no rating, 1 year of experience): seekers until their first lead;
 - providers who never answer: their share of leads before and after their expired
   introductions are known to the engine;
@@ -120,7 +125,7 @@ def market(rng: random.Random, providers: int, seekers: int):
         concern = rng.choice(list(CONCERNS))
         city, state = rng.choice(CITIES)
         if rng.random() < 0.3:
-            city = NEIGHBOURS[city]  # the next town: another city, a few km away
+            city = NEIGHBOURS[city]  # the next town: another city, 9 to 28 km away
         latitude, longitude = PLACES[(city, state)]
         low = rng.randrange(60, 260, 10)
         new = rng.random() < 0.08
@@ -152,6 +157,8 @@ def market(rng: random.Random, providers: int, seekers: int):
     for sid in range(1, seekers + 1):
         concern = rng.choice(list(CONCERNS))
         city, state = rng.choice(CITIES)
+        if rng.random() < 0.3:
+            city = NEIGHBOURS[city]  # seekers live in the next towns as often as providers work there
         budget_max = float(rng.randrange(150, 320, 10))
         seeker = SeekerProfile(
             id=sid,
@@ -265,6 +272,30 @@ def spread(people, asks, newcomers, silent, *, limit: int = 3) -> dict[str, floa
     }
 
 
+def spread_by_chance(people, asks, rng: random.Random, *, limit: int = 3) -> dict[str, float]:
+    """The same run with each seeker's leads drawn at random: what the market's supply and demand allow.
+
+    Two lotteries: among every provider that passes the hard filters, and among those of
+    them who also have the seeker's specialty (a lottery that still respects need). With
+    few leads per provider even a blind draw leaves many without one, so the engine's
+    spread is read against these, not against zero.
+    """
+    pool = CandidatePool(category(True), people)
+    specialties = {p.id: p.specialty_ids for p in people}
+    out = {}
+    for label in ("compatible", "specialty"):
+        leads = dict.fromkeys(specialties, 0)
+        for seeker, _ in asks:
+            drawn = [match.provider_id for match in pool.rank(seeker, limit=len(pool))]
+            if label == "specialty":
+                drawn = [pid for pid in drawn if specialties[pid] & seeker.specialty_ids]
+            for provider_id in rng.sample(drawn, min(limit, len(drawn))):
+                leads[provider_id] += 1
+        out[f"{label}_gini"] = gini(list(leads.values()))
+        out[f"{label}_no_lead"] = sum(1 for v in leads.values() if not v) / len(leads)
+    return out
+
+
 def boost_bridge() -> float:
     """The largest rating gap (stars, 40 reviews each) a Featured provider overcomes against an equal one."""
     rules = category(False)
@@ -350,6 +381,15 @@ def learning(people, asks, rng: random.Random, *, shown: int = 3) -> dict[str, o
     return {"outcomes": len(outcomes), "fit": fit, "ndcg_truth": ndcg(split(outcomes)[1], truth)}
 
 
+def print_spread(label: str, engine: dict[str, float], chance: dict[str, float]) -> None:
+    print(
+        f"  {label}: Gini {engine['gini']:.2f}, providers without a lead {engine['no_lead']:.0%}; drawn at random "
+        f"among the compatible providers: Gini {chance['compatible_gini']:.2f}, {chance['compatible_no_lead']:.0%}; "
+        f"among those with the seeker's specialty: Gini {chance['specialty_gini']:.2f}, "
+        f"{chance['specialty_no_lead']:.0%}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--providers", type=int, default=400)
@@ -372,7 +412,7 @@ def main() -> None:
     ):
         print(f"  {label:<30} {data[f'{name}_hit3']:6.2f} {data[f'{name}_mrr']:6.3f}")
     s = spread(people, asks, newcomers, silent)
-    print(f"  leads: Gini {s['gini']:.2f}, providers without a lead {s['no_lead']:.0%}")
+    print_spread(f"leads of {args.seekers} seekers", s, spread_by_chance(people, asks, random.Random(args.seed)))
     print(
         f"  newcomers ({s['newcomers']}): median wait for a first lead {s['newcomer_median_wait']:.0f} seekers, "
         f"{s['newcomers_within_50']:.0%} within the first 50"
@@ -390,6 +430,9 @@ def main() -> None:
         f"vs {d['strings_next_town']:.0%}"
     )
     simulated = [*asks, *extra_asks(args.seed, args.seekers * 7, args.providers)]
+    longer = spread(people, simulated, newcomers, silent)
+    chance = spread_by_chance(people, simulated, random.Random(args.seed))
+    print_spread(f"leads of {len(simulated)} seekers", longer, chance)
     learned = learning(people, simulated, random.Random(args.seed))
     fit = learned["fit"]
     print(f"  learning from {learned['outcomes']} simulated outcomes (3 shown per seeker, position-biased):")

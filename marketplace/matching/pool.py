@@ -36,6 +36,7 @@ from dataclasses import replace
 from marketplace.matching.factors import EARTH_RADIUS_KM as _EARTH_KM
 from marketplace.matching.factors import (
     FACTORS,
+    LOCATION_AT_RADIUS,
     LOCATION_REMOTE,
     LOCATION_SAME_CITY,
     LOCATION_SAME_STATE,
@@ -52,7 +53,6 @@ from marketplace.matching.factors import (
     capacity_fit,
     category_rating_prior,
     combine,
-    distance_fit,
     location_fit,
     order_key,
     passes_hard_filters,
@@ -68,6 +68,9 @@ from marketplace.matching.text import BM25Index, Lexicon, query_terms, tokenize
 
 _NO_HISTORY_FIT = responsiveness_fit(NO_HISTORY)
 _NO_PLACE = 2.0  # a sine no latitude has: the provider's place is unknown
+# Beyond two radii `distance_fit` is at most LOCATION_AT_RADIUS / 2: no better than working remotely.
+_FAR_IS_REMOTE = LOCATION_AT_RADIUS * 0.5 <= LOCATION_REMOTE
+_BUDGET_CACHE_SIZE = 64  # distinct seeker budgets remembered per pool (they repeat: round numbers)
 
 
 class CandidatePool:
@@ -97,7 +100,11 @@ class CandidatePool:
         for position, provider in enumerate(providers):
             self._positions_of_user.setdefault(provider.user_id, []).append(position)
         self._bit = {sid: 1 << i for i, sid in enumerate(sorted(category.specialty_names))}
-        self._masks = [self._mask(p.specialty_ids) for p in providers]
+        # Specialty bitmasks, each distinct one kept once: a provider holds the index of theirs,
+        # so a seeker's coverage is computed once per distinct mask, not once per provider.
+        kinds: dict[int, int] = {}
+        self._mask_kind = [kinds.setdefault(self._mask(p.specialty_ids), len(kinds)) for p in providers]
+        self._mask_values = list(kinds)
         # Seeker-independent parts, as parallel lists (the ranking loop reads lists, not objects).
         self._prior = category_rating_prior(providers)
         self._quality = [quality_fit(p, self._prior) for p in providers]
@@ -107,6 +114,7 @@ class CandidatePool:
         prices: dict[tuple[float | None, float | None], int] = {}
         self._price = [prices.setdefault((p.pricing_min, p.pricing_max), len(prices)) for p in providers]
         self._price_ranges = list(prices)
+        self._budget_cache: dict[tuple, array] = {}
         self._index_locations()
         # Parts that depend on the history and the load, first for none at all: most
         # providers of a large category have neither, so applying them only touches the few.
@@ -141,36 +149,38 @@ class CandidatePool:
         return tokenize(text, self.lexicon)
 
     def _set_coordinates(self) -> None:
-        """Sine and cosine of each provider's latitude and its longitude in radians (flat arrays).
+        """Sine, cosine and radians of each provider's latitude, and its longitude in radians (flat arrays).
 
         `_NO_PLACE` (an impossible sine) marks a place the gazetteer did not know; remote
-        providers are flagged in a bytearray. About 25 bytes per provider.
+        providers are flagged in a bytearray. About 33 bytes per provider.
         """
-        sines, cosines, longitudes = array("d"), array("d"), array("d")
+        sines, cosines, latitudes, longitudes = array("d"), array("d"), array("d"), array("d")
         for provider in self.providers:
             if provider.latitude is None or provider.longitude is None:
                 sines.append(_NO_PLACE)
                 cosines.append(0.0)
+                latitudes.append(0.0)
                 longitudes.append(0.0)
             else:
                 latitude = math.radians(provider.latitude)
                 sines.append(math.sin(latitude))
                 cosines.append(math.cos(latitude))
+                latitudes.append(latitude)
                 longitudes.append(math.radians(provider.longitude))
-        self._sin_lat, self._cos_lat, self._lon = sines, cosines, longitudes
+        self._sin_lat, self._cos_lat, self._lat, self._lon = sines, cosines, latitudes, longitudes
         self._is_remote = bytearray(1 if p.remote else 0 for p in self.providers)
 
     def _index_locations(self) -> None:
         """Index by state the providers that pass the filters that do not depend on the seeker or the load."""
         category = self.category
         self._by_state: dict[str, list[int]] = {}
-        self._remote: list[int] = []
+        self._remote_by_state: dict[str, list[int]] = {}  # the remote ones among them, by state
         for position, provider in enumerate(self.providers):
             if not (provider_matchable(category, provider) and provider.max_active_clients > 0):
                 continue
             self._by_state.setdefault(provider.state, []).append(position)
             if provider.remote:
-                self._remote.append(position)
+                self._remote_by_state.setdefault(provider.state, []).append(position)
 
     def __len__(self) -> int:
         return len(self.providers)
@@ -252,6 +262,7 @@ class CandidatePool:
         pool.providers = list(self.providers)
         pool._quality, pool._city, pool._state = list(self._quality), list(self._city), list(self._state)
         pool._price, pool._price_ranges = list(self._price), list(self._price_ranges)
+        pool._budget_cache = {}
         prices = {price: index for index, price in enumerate(pool._price_ranges)}
         for position, candidate in updates.items():
             pool.providers[position] = replace(candidate, history=self.providers[position].history)
@@ -386,8 +397,11 @@ class CandidatePool:
         same_state = self._by_state.get(seeker.state, []) if seeker.state else []
         if not seeker.remote_ok:
             return same_state
-        state = self._state
-        return same_state + [p for p in self._remote if not seeker.state or state[p] != seeker.state]
+        positions = list(same_state)
+        for state, remote in self._remote_by_state.items():
+            if not seeker.state or state != seeker.state:
+                positions.extend(remote)
+        return positions
 
     def _excluded_positions(self, seeker: SeekerProfile, exclusions: Exclusions) -> set[int]:
         excluded = {self._position[pid] for pid in exclusions.provider_ids if pid in self._position}
@@ -400,10 +414,10 @@ class CandidatePool:
         self, seeker: SeekerProfile, position: int, *, seeker_mask: int, has_text: bool, relevance: float
     ) -> tuple[float, ...]:
         """The six factors of one provider for this seeker (the ranking loop inlines the same)."""
-        provider = self.current(position)
+        provider = self.providers[position]  # prices and place: the load and history are in the lists
         wanted = seeker_mask.bit_count()
         if wanted:
-            coverage = (seeker_mask & self._masks[position]).bit_count() / wanted
+            coverage = (seeker_mask & self._mask_values[self._mask_kind[position]]).bit_count() / wanted
             need = 0.6 * coverage + 0.4 * math.sqrt(relevance) if has_text else coverage
         else:
             need = math.sqrt(relevance) if has_text else 0.5
@@ -419,11 +433,11 @@ class CandidatePool:
     def rank(self, seeker: SeekerProfile, *, limit: int, exclusions: Exclusions | None = None) -> list[ScoredMatch]:
         """The best `limit` providers for the seeker, best first, with breakdown and reasons.
 
-        A fast pass computes every compatible provider's score from precomputed lists;
-        the few within `boost` of the `limit`-th score (only they can reach the top, by
-        the boost) are then scored again factor by factor (the reference computation),
-        checked against every hard filter, ordered, and the Featured ones among them
-        promoted by `promote_featured`.
+        A fast pass (`quick_scores`) computes every compatible provider's score from
+        precomputed lists; the few within `boost` of the `limit`-th score (only they can
+        reach the top, by the boost) are then scored again factor by factor (the reference
+        computation), checked against every hard filter, ordered, and the Featured ones
+        among them promoted by `promote_featured`.
         """
         exclusions = exclusions or Exclusions()
         category = self.category
@@ -432,61 +446,12 @@ class CandidatePool:
         terms = query_terms(seeker.needs_description, self.lexicon)
         relevance = self.index.relevance(terms)
         seeker_mask = self._mask(seeker.specialty_ids)
-        wanted = seeker_mask.bit_count()
         has_text = bool(terms)
-        w_need, w_budget, w_location = self.weights[:3]
-        budgets = [budget_fit(seeker.budget_min, seeker.budget_max, low, high) for low, high in self._price_ranges]
-        excluded = self._excluded_positions(seeker, exclusions)
-        seeker_city, seeker_state = seeker.city.casefold(), seeker.state
-        masks, static, multiplier, price, city, state = (
-            self._masks,
-            self._static,
-            self._multiplier,
-            self._price,
-            self._city,
-            self._state,
-        )
-        # Distance (the same float as factors.great_circle_km), when the seeker's place is known.
-        placed = seeker.latitude is not None and seeker.longitude is not None
-        if placed:
-            seeker_lat = math.radians(seeker.latitude)
-            sin_seeker, cos_seeker, lon_seeker = (
-                math.sin(seeker_lat),
-                math.cos(seeker_lat),
-                math.radians(seeker.longitude),
-            )
-        radius = seeker_radius(seeker, category)
-        remote_path = LOCATION_REMOTE if seeker.remote_ok else 0.0
-        sin_lat, cos_lat, lon, is_remote = self._sin_lat, self._cos_lat, self._lon, self._is_remote
-        acos, cos = math.acos, math.cos
-        sqrt = math.sqrt
-        quick: list[tuple[float, int]] = []
-        append = quick.append
-        for p in self._compatible_positions(seeker):
-            if p in excluded:
-                continue
-            if wanted:
-                need = (seeker_mask & masks[p]).bit_count() / wanted
-                if has_text:
-                    need = 0.6 * need + 0.4 * sqrt(relevance[p])
-            else:
-                need = sqrt(relevance[p]) if has_text else 0.5
-            if placed and sin_lat[p] != _NO_PLACE:
-                cos_angle = sin_seeker * sin_lat[p] + cos_seeker * cos_lat[p] * cos(lon_seeker - lon[p])
-                location = distance_fit(_EARTH_KM * acos(min(1.0, max(-1.0, cos_angle))), radius)
-                if is_remote[p] and location < remote_path:
-                    location = remote_path
-            elif seeker_state and state[p] == seeker_state:
-                location = LOCATION_SAME_CITY if seeker_city and city[p] == seeker_city else LOCATION_SAME_STATE
-            else:
-                location = LOCATION_REMOTE
-            append(
-                ((static[p] + w_need * need + w_budget * budgets[price[p]] + w_location * location) * multiplier[p], p)
-            )
-        if not quick:
+        positions, scores = self.quick_scores(seeker, exclusions, relevance=relevance, has_text=has_text)
+        if not scores:
             return []
-        threshold = heapq.nlargest(limit, quick)[-1][0] - self.boost - 1e-9
-        contenders = [p for quick_score, p in quick if quick_score >= threshold]
+        threshold = heapq.nlargest(limit, scores)[-1] - self.boost - 1e-9
+        contenders = [p for score, p in zip(scores, positions, strict=True) if score >= threshold]
         self._look_up_featured(contenders)
         finalists = []
         for p in contenders:
@@ -512,6 +477,113 @@ class CandidatePool:
             self._result(seeker, rank, finalists[i][1], finalists[i][2], finalists[i][3], terms)
             for rank, i in enumerate(order, start=1)
         ]
+
+    def quick_scores(
+        self, seeker: SeekerProfile, exclusions: Exclusions, *, relevance: list[float], has_text: bool
+    ) -> tuple[list[int], list[float]]:
+        """The positions of the providers that may pass the hard filters, and their scores (parallel lists).
+
+        The score of each is `combine(factors(...))` up to float rounding (the sums are
+        grouped differently), from lists computed once per pool: this loop is most of a
+        ranking's time, so it allocates nothing per provider but its score, computes the
+        specialty coverage once per distinct mask and the budget fit once per price range,
+        and skips the trigonometry of remote providers that are too far for distance to
+        matter. `rank` scores the few that can reach the top again by the reference code.
+        """
+        seeker_mask = self._mask(seeker.specialty_ids)
+        wanted = seeker_mask.bit_count()
+        category = self.category
+        w_need, w_budget, w_location = self.weights[:3]
+        # Need fit is `base + text * sqrt(relevance)`: the same floats as `factors` (adding 0.0 or
+        # multiplying by 1.0 changes none), with the specialty part computed once per distinct mask.
+        if wanted:
+            share = 0.6 if has_text else 1.0
+            need_base = [share * ((seeker_mask & mask).bit_count() / wanted) for mask in self._mask_values]
+            text_part = 0.4 if has_text else 0.0
+        else:
+            need_base = [0.0 if has_text else 0.5] * len(self._mask_values)
+            text_part = 1.0 if has_text else 0.0
+        budgets = self._weighted_budgets(seeker.budget_min, seeker.budget_max, w_budget)
+        positions = self._compatible_positions(seeker)
+        excluded = self._excluded_positions(seeker, exclusions)
+        if excluded:
+            positions = [p for p in positions if p not in excluded]
+        seeker_city, seeker_state = seeker.city.casefold(), seeker.state
+        mask_kind, static, multiplier, price, city, state = (
+            self._mask_kind,
+            self._static,
+            self._multiplier,
+            self._price,
+            self._city,
+            self._state,
+        )
+        # Distance (the same float as factors.great_circle_km), when the seeker's place is known.
+        placed = seeker.latitude is not None and seeker.longitude is not None
+        if placed:
+            seeker_lat = math.radians(seeker.latitude)
+            sin_seeker, cos_seeker, lon_seeker = (
+                math.sin(seeker_lat),
+                math.cos(seeker_lat),
+                math.radians(seeker.longitude),
+            )
+        radius = seeker_radius(seeker, category)
+        remote_path = LOCATION_REMOTE if seeker.remote_ok else 0.0
+        # A remote provider more than two radii away scores the remote path whatever the exact
+        # distance (beyond two radii `distance_fit` is below LOCATION_REMOTE), and the difference
+        # of latitudes alone proves it: no cosine needed. The margin covers the rounding of acos.
+        south, north = -math.inf, math.inf  # the band of latitudes where the exact distance is needed
+        if placed and seeker.remote_ok and _FAR_IS_REMOTE:
+            far = 2.0 * max(1.0, radius) / _EARTH_KM * (1.0 + 1e-6)
+            south, north = seeker_lat - far, seeker_lat + far
+        edge = max(1.0, radius)  # distance_fit's radius, inlined below
+        near_slope = 1.0 - LOCATION_AT_RADIUS
+        sin_lat, cos_lat, lat, lon, is_remote = self._sin_lat, self._cos_lat, self._lat, self._lon, self._is_remote
+        acos, cos, sqrt = math.acos, math.cos, math.sqrt
+        scores: list[float] = []
+        append = scores.append
+        for p in positions:
+            need = need_base[mask_kind[p]] + text_part * sqrt(relevance[p])
+            if placed and sin_lat[p] != _NO_PLACE:
+                if is_remote[p] and not south <= lat[p] <= north:
+                    location = remote_path
+                else:
+                    cos_angle = sin_seeker * sin_lat[p] + cos_seeker * cos_lat[p] * cos(lon_seeker - lon[p])
+                    if cos_angle > 1.0:
+                        cos_angle = 1.0
+                    elif cos_angle < -1.0:
+                        cos_angle = -1.0
+                    km = _EARTH_KM * acos(cos_angle)
+                    if km <= edge:
+                        location = 1.0 - near_slope * km / edge
+                    else:
+                        location = LOCATION_AT_RADIUS * 0.5 ** ((km - edge) / edge)
+                    if is_remote[p] and location < remote_path:
+                        location = remote_path
+            elif seeker_state and state[p] == seeker_state:
+                location = LOCATION_SAME_CITY if seeker_city and city[p] == seeker_city else LOCATION_SAME_STATE
+            else:
+                location = LOCATION_REMOTE
+            append((static[p] + w_need * need + budgets[price[p]] + w_location * location) * multiplier[p])
+        return positions, scores
+
+    def _weighted_budgets(self, budget_min: float | None, budget_max: float | None, weight: float) -> array:
+        """`weight x budget_fit` of each distinct price range for this budget, remembered per budget.
+
+        Seekers' budgets repeat (round numbers), and a category has hundreds of distinct
+        price ranges: computing them once per budget, not once per seeker, saves most of
+        the budget part of a ranking. The cache belongs to the price ranges (a refreshed
+        pool with other prices starts a new one); at 64 budgets of 5,000 ranges it holds 2.5 MB.
+        """
+        key = (budget_min, budget_max, weight)
+        cache = self._budget_cache
+        budgets = cache.get(key)
+        if budgets is None:
+            fits = (budget_fit(budget_min, budget_max, low, high) for low, high in self._price_ranges)
+            budgets = array("d", (weight * fit for fit in fits))  # 8 bytes a range, not a float object
+            if len(cache) >= _BUDGET_CACHE_SIZE:
+                cache.clear()
+            cache[key] = budgets
+        return budgets
 
     def _rating(self, position: int) -> float:
         provider = self.providers[position]
