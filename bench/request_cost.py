@@ -12,10 +12,10 @@ as with 13 matches, 10 engagements and ~200 ledger rows; PostgreSQL, Redis cache
 a call of the WSGI application (`imatch.wsgi`, every middleware) with the same headers as
 `bench/load.py`'s, and per endpoint:
 
-- CPU ms: `time.process_time()` of this process per request (Python's own work: Django, DRF,
+- CPU ms: the median over requests of `time.process_time()` of this process (Python's own work: Django, DRF,
   templates, the database driver), the number that bounds req/s per core;
-- wall ms: elapsed time per request (adds the database's and Redis's time and the round trips);
-- queries per request and their wall ms (measured around each `cursor.execute`);
+- wall ms: the median elapsed time of a request (adds the database's and Redis's time and the round trips);
+- queries per request and their wall ms (measured around each `cursor.execute`; means);
 - the ratio of the endpoint's CPU ms to the bare view's, and the share of the bare view's
   req/s it implies (bare CPU ms / endpoint CPU ms): issue 11's targets are stated in shares.
 
@@ -146,7 +146,7 @@ def measure(application, endpoint, seeded, state, *, requests: int, warmup: int,
         call(application, environ_for(endpoint, seeded, state))
     timer = QueryTimer()
     statuses = set()
-    cpu = wall = 0.0
+    cpu, wall = [], []
     with connection.execute_wrapper(timer):
         for _ in range(requests):
             environ = environ_for(endpoint, seeded, state)
@@ -156,12 +156,14 @@ def measure(application, endpoint, seeded, state, *, requests: int, warmup: int,
             statuses.add(call(application, environ))
             if profiler is not None:
                 profiler.disable()
-            cpu += time.process_time() - started_cpu
-            wall += time.perf_counter() - started_wall
+            cpu.append(time.process_time() - started_cpu)
+            wall.append(time.perf_counter() - started_wall)
     bad = sorted(s for s in statuses if not 200 <= s < 300)
+    # Medians per request: a request that lost the CPU to another process (the machine is
+    # shared) moves a mean, not a median.
     return Cost(
-        cpu_ms=cpu * 1000 / requests,
-        wall_ms=wall * 1000 / requests,
+        cpu_ms=statistics.median(cpu) * 1000,
+        wall_ms=statistics.median(wall) * 1000,
         queries=timer.count / requests,
         query_ms=timer.seconds * 1000 / requests,
         status=bad[0] if bad else min(statuses),
@@ -208,6 +210,7 @@ def main() -> int:
     parser.add_argument("--only", default="", help="Only endpoints whose name or kind contains this (bare always).")
     parser.add_argument("--profile", action="store_true", help="cProfile the chosen endpoints (use with --only).")
     parser.add_argument("--queries", action="store_true", help="Print the SQL of one request per endpoint.")
+    parser.add_argument("--dump", default="", help="With --profile: write each profile to DUMP-<n>.prof as well.")
     parser.add_argument("--top", type=int, default=35, help="Rows of each profile listing.")
     parser.add_argument("--reuse", action="store_true", help="Keep the database seeded by the previous run.")
     args = parser.parse_args()
@@ -270,7 +273,9 @@ def main() -> int:
             f"| {median(endpoint.name, 'queries'):.1f} | {median(endpoint.name, 'query_ms'):.2f} "
             f"| {ratio:.1f} | {share:.0%} | {verdict} |"
         )
-    for name, profiler in profiles.items():
+    for number, (name, profiler) in enumerate(profiles.items()):
+        if args.dump:
+            profiler.dump_stats(f"{args.dump}-{number}.prof")
         for order in ("cumulative", "tottime"):
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(args.top)

@@ -423,7 +423,7 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     filterset_class = MatchFilter
 
     def get_queryset(self) -> QuerySet[Match]:
-        return selectors.matches_visible_to(user=self.request.user)
+        return selectors.match_list_for(user=self.request.user)
 
     def get_object(self) -> Match:
         return selectors.match_for_user(user=self.request.user, match_id=int(self.kwargs["pk"]))
@@ -478,7 +478,7 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     filterset_class = EngagementFilter
 
     def get_queryset(self) -> QuerySet[Engagement]:
-        return selectors.engagements_visible_to(user=self.request.user)
+        return selectors.engagement_list_for(user=self.request.user)
 
     def get_object(self) -> Engagement:
         return selectors.engagement_for_user(user=self.request.user, engagement_id=int(self.kwargs["pk"]))

@@ -178,7 +178,7 @@ def test_the_dashboard_query_count_is_pinned(category, django_assert_num_queries
         return match
 
     lead()
-    with django_assert_num_queries(21) as few:
+    with django_assert_num_queries(19) as few:
         browser.get(reverse("dashboard"))
     for number in range(6):
         match = lead()
