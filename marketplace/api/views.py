@@ -429,7 +429,8 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return selectors.match_for_user(user=self.request.user, match_id=int(self.kwargs["pk"]))
 
     def _answer(self, match: Match) -> Response:
-        match = selectors.match_for_user(user=self.request.user, match_id=match.pk)
+        """The match as the service left it: locked and saved with both sides and the category
+        loaded (`marketplace.services.matches._locked`), so it is not read a third time."""
         return Response(MatchSerializer(match, context={"request": self.request}).data)
 
     @extend_schema(request=None, responses=MatchSerializer)
