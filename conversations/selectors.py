@@ -25,8 +25,13 @@ def threads_of(*, user) -> QuerySet[Match]:
 
 
 def threads_with_unread(*, user) -> QuerySet[Match]:
-    """The threads holding messages the person has not read, latest activity first."""
-    return threads_of(user=user).filter(unread__gt=0)
+    """The threads holding messages the person has not read, latest activity first.
+
+    Only the matches of the person's unread messages are grouped (the messages' recipient
+    index), not every thread of theirs with every message.
+    """
+    unread = Message.objects.filter(recipient=user, read_at__isnull=True).values("match_id")
+    return threads_of(user=user).filter(pk__in=unread, unread__gt=0)
 
 
 def thread_for_user(*, user, match_id: int) -> Match:

@@ -130,8 +130,8 @@ def pot_balance(*, user_id: int) -> int:
 
 
 def transactions_visible(*, user) -> QuerySet[PotTransaction]:
-    """The ledger rows a person may read, newest first: their own; staff read all."""
-    rows = PotTransaction.objects.select_related("user", "purchase").order_by("-id")
+    """The ledger rows a person may read, newest first: their own; staff read all (the user as an id)."""
+    rows = PotTransaction.objects.select_related("purchase").order_by("-id")
     return rows if user.is_staff else rows.filter(user=user)
 
 

@@ -142,6 +142,11 @@ else:
         }
     }
 
+# Sessions are read from the shared cache and written to the database too (Django's
+# "cached_db"): a logged-in page reads its session with one cache round trip instead of a
+# query; a session the cache lost is read from the database. Logging out deletes both.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # --- Identity -------------------------------------------------------------------------
 AUTH_USER_MODEL = "marketplace.User"
 LOGIN_URL = "login"

@@ -57,7 +57,16 @@ class PotTransactionSerializer(serializers.ModelSerializer):
     @extend_schema_field(PurchaseEffectSerializer(allow_null=True, help_text="What a spend bought; null otherwise."))
     def get_effect(self, row: PotTransaction) -> dict | None:
         purchase = getattr(row, "purchase", None) if row.transaction_type == "spend" else None
-        return PurchaseEffectSerializer(purchase).data if purchase else None
+        if purchase is None:
+            return None
+        # One effect serializer for all the rows of a list (building one per row was most of its time).
+        if self._effect is None:
+            self._effect = PurchaseEffectSerializer()
+        return self._effect.to_representation(purchase)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._effect: PurchaseEffectSerializer | None = None
 
 
 class LevelSerializer(serializers.Serializer):

@@ -28,6 +28,7 @@ def _wallet_page(request: HttpRequest, *, redeem_form: RedeemForm | None = None)
         option.for_you = services.fits_audience(user, option.audience)
     context = {
         "summary": summary,
+        "nav_pot": summary,  # the navigation bar's balance: not read a second time
         "level": summary.level,
         "page": history.get_page(request.GET.get("page")),
         "options": options,

@@ -361,10 +361,21 @@ class MatchSeekerSerializer(serializers.Serializer):
     remote_ok = serializers.BooleanField()
 
 
+class CategoryNameField(serializers.CharField):
+    """The category's machine name: `category_key` where a list annotated it (no join), else `category.name`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value) -> str:
+        key = getattr(value, "category_key", None)
+        return key if key is not None else value.category.name
+
+
 class MatchSerializer(serializers.ModelSerializer):
     """A match as its two sides see it; `contact` is the other side's email once the provider accepted."""
 
-    category = serializers.CharField(source="category.name")
+    category = CategoryNameField()
     provider = MatchProviderSerializer()
     seeker = MatchSeekerSerializer()
     contact = serializers.SerializerMethodField()
@@ -476,7 +487,7 @@ class EngagementSerializer(serializers.ModelSerializer):
     `provider_bonus_pot` / `seeker_bonus_pot` are planned while pending, final once paid.
     """
 
-    category = serializers.CharField(source="category.name")
+    category = CategoryNameField()
     seeker = serializers.IntegerField(source="seeker_id")
     seeker_name = serializers.CharField(source="seeker.user.name")
     provider = serializers.IntegerField(source="provider_id")

@@ -430,13 +430,14 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     filterset_class = MatchFilter
 
     def get_queryset(self) -> QuerySet[Match]:
-        return selectors.matches_visible_to(user=self.request.user)
+        return selectors.match_list_for(user=self.request.user)
 
     def get_object(self) -> Match:
         return selectors.match_for_user(user=self.request.user, match_id=int(self.kwargs["pk"]))
 
     def _answer(self, match: Match) -> Response:
-        match = selectors.match_for_user(user=self.request.user, match_id=match.pk)
+        """The match as the service left it: locked and saved with both sides and the category
+        loaded (`marketplace.services.matches._locked`), so it is not read a third time."""
         return Response(MatchSerializer(match, context={"request": self.request}).data)
 
     @extend_schema(request=None, responses=MatchSerializer)
@@ -485,7 +486,7 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     filterset_class = EngagementFilter
 
     def get_queryset(self) -> QuerySet[Engagement]:
-        return selectors.engagements_visible_to(user=self.request.user)
+        return selectors.engagement_list_for(user=self.request.user)
 
     def get_object(self) -> Engagement:
         return selectors.engagement_for_user(user=self.request.user, engagement_id=int(self.kwargs["pk"]))

@@ -147,9 +147,9 @@ def test_page_query_counts_are_pinned(introduced, category, django_assert_num_qu
     browser = browser_of(provider)
     browser.get(reverse("threads"))  # warm the session
     services.message_post(match_id=introduced.pk, user=seeker, body="One")
-    with django_assert_num_queries(11) as thread_queries:
+    with django_assert_num_queries(10) as thread_queries:
         browser.get(reverse("thread", args=[introduced.pk]))
-    with django_assert_num_queries(5) as list_queries:
+    with django_assert_num_queries(4) as list_queries:
         browser.get(reverse("threads"))
     for number in range(15):
         services.message_post(match_id=introduced.pk, user=seeker, body=f"Message {number}")

@@ -107,7 +107,7 @@ def test_economy_page_shows_the_statistics_in_operators_words(admin_client, djan
     pot_fund(UserFactory(), 2000)
     admin_client.get(reverse("admin:currency_economy"))
     # the weekly charts add 3 grouped queries (economy_weekly), whatever the data
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         page = admin_client.get(reverse("admin:currency_economy")).content.decode()
     for label in ("Marketplace users", "Participation rate", "POT in circulation", "Burn rate"):
         assert label in page

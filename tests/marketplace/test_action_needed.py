@@ -178,7 +178,7 @@ def test_the_dashboard_query_count_is_pinned(category, django_assert_num_queries
         return match
 
     lead()
-    with django_assert_num_queries(26) as few:  # 21, and the streak: its three facts, the rules and options
+    with django_assert_num_queries(24) as few:  # 19, and the streak: its three facts, the rules and options
         browser.get(reverse("dashboard"))
     for number in range(6):
         match = lead()

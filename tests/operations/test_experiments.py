@@ -239,7 +239,7 @@ def test_ending_from_the_admin_and_the_results_page(admin_client, django_assert_
         _assign(experiment, UserFactory(), arm)
     url = reverse("admin:currency_experiment_results", args=[experiment.pk])
     admin_client.get(url)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         page = admin_client.get(url).content.decode()
     assert 'id="experiment-results"' in page and "Not enough data yet" in page and "(control)" in page
     done = admin_client.post(

@@ -239,7 +239,7 @@ def test_the_staff_api_returns_the_report(marketplace_weeks, operator_api, user_
 def test_the_report_page_in_the_admin(marketplace_weeks, admin_client, client, user, django_assert_num_queries):
     url = reverse("admin:operations_weekly_report")
     admin_client.get(url)
-    with django_assert_num_queries(13):  # session and user, then the report's eleven
+    with django_assert_num_queries(12):  # the user (the session is in the cache), then the report's eleven
         page = admin_client.get(url + "?weeks=2").content.decode()
     assert 'id="commission-chart"' in page and 'id="weekly-report-data"' in page and "js/weekly-report-chart.js" in page
     assert "Commission, last 4 weeks" in page and "$400.00" in page
