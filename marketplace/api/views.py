@@ -124,7 +124,7 @@ class MeView(APIView):
 
     @extend_schema(summary="Get the logged-in person", responses=MeSerializer)
     def get(self, request: Request) -> Response:
-        return Response(self._me(request))
+        return Response(self._me(request, request.user))
 
     @extend_schema(
         summary="Change your settings: time zone, name on leaderboards",
@@ -139,16 +139,17 @@ class MeView(APIView):
         serializer = MeUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        account.user_settings_update(
+        user = account.user_settings_update(
             user=request.user,
             time_zone=data.get("time_zone"),
             leaderboard_opt_in=data.get("leaderboard_name_shown"),
         )
-        return Response(self._me(request))
+        return Response(self._me(request, user))
 
     @staticmethod
-    def _me(request: Request) -> dict:
-        return MeSerializer(selectors.user_with_profiles(user=request.user), context={"request": request}).data
+    def _me(request: Request, user: User) -> dict:
+        """The person as the service left them (a write answers with what it saved, not the request's copy)."""
+        return MeSerializer(selectors.user_with_profiles(user=user), context={"request": request}).data
 
 
 class MePhotoView(APIView):
@@ -165,8 +166,8 @@ class MePhotoView(APIView):
     def post(self, request: Request) -> Response:
         serializer = PhotoUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        account.user_photo_set(user=request.user, upload=serializer.validated_data["photo"])
-        return Response(MeView._me(request))
+        user = account.user_photo_set(user=request.user, upload=serializer.validated_data["photo"])
+        return Response(MeView._me(request, user))
 
     @extend_schema(summary="Remove your profile photo", request=None, responses={204: None})
     def delete(self, request: Request) -> Response:

@@ -235,7 +235,7 @@ def test_page_queries_are_pinned_and_do_not_grow_with_the_rows(category, people,
     with django_assert_num_queries(0):  # kept: the cache only
         assert _browser().get(f"{PAGE}?category=planners").status_code == 200
     browser = _browser(viewer)
-    with django_assert_num_queries(4):  # session, user, the nav wallet, the bell; the boards are kept
+    with django_assert_num_queries(3):  # user, the nav wallet, the bell (the session is cached); the boards are kept
         assert browser.get(f"{PAGE}?category=planners").status_code == 200
 
 
