@@ -2,10 +2,11 @@
 
 from collections.abc import Iterable
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from categories.models import Category
 from community.models import Answer, Question, Report, ReportStatus, Vote
+from imatch.db import counts_per_person
 from imatch.errors import NotFound
 from marketplace.models import Provider
 
@@ -78,19 +79,16 @@ def accepted_answer_counts(
     `since` / `until` count acceptances in [since, until) (a month's leaderboard), `category_id`
     those in one category, `active_accounts_only` leaves deactivated accounts out; `user_ids` None: everyone's.
     """
-    accepted = Question.objects.filter(accepted_answer__isnull=False, accepted_answer__hidden=False, hidden=False)
-    if user_ids is not None:
-        accepted = accepted.filter(accepted_answer__provider__user_id__in=list(user_ids))
-    if active_accounts_only:
-        accepted = accepted.filter(accepted_answer__provider__user__is_active=True)
-    if since is not None:
-        accepted = accepted.filter(accepted_at__gte=since)
-    if until is not None:
-        accepted = accepted.filter(accepted_at__lt=until)
-    if category_id is not None:
-        accepted = accepted.filter(category_id=category_id)
-    rows = accepted.values("accepted_answer__provider__user_id").annotate(n=Count("id"))
-    return {row["accepted_answer__provider__user_id"]: row["n"] for row in rows}
+    return counts_per_person(
+        Question.objects.filter(accepted_answer__isnull=False, accepted_answer__hidden=False, hidden=False),
+        person="accepted_answer__provider__user_id",
+        at="accepted_at",
+        user_ids=user_ids,
+        since=since,
+        until=until,
+        category_id=category_id,
+        active_accounts_only=active_accounts_only,
+    )
 
 
 def question_count_in(*, category: Category) -> int:

@@ -1,7 +1,8 @@
 """Reads of the content library: published articles, an author's own, the review queue, unlocks."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
+from imatch.db import counts_per_person
 from imatch.errors import NotFound
 from library.models import Article, ArticleStatus, ArticleUnlock
 
@@ -88,15 +89,13 @@ def published_counts_by_author(
     `category_id` those of one category, `active_accounts_only` leaves deactivated accounts out; `user_ids` None:
     everyone's.
     """
-    rows = Article.objects.filter(status=ArticleStatus.PUBLISHED)
-    if user_ids is not None:
-        rows = rows.filter(author__user_id__in=list(user_ids))
-    if active_accounts_only:
-        rows = rows.filter(author__user__is_active=True)
-    if since is not None:
-        rows = rows.filter(published_at__gte=since)
-    if until is not None:
-        rows = rows.filter(published_at__lt=until)
-    if category_id is not None:
-        rows = rows.filter(category_id=category_id)
-    return dict(rows.values_list("author__user_id").annotate(n=Count("id")).values_list("author__user_id", "n"))
+    return counts_per_person(
+        Article.objects.filter(status=ArticleStatus.PUBLISHED),
+        person="author__user_id",
+        at="published_at",
+        user_ids=user_ids,
+        since=since,
+        until=until,
+        category_id=category_id,
+        active_accounts_only=active_accounts_only,
+    )
