@@ -13,8 +13,9 @@ What it does, in order:
 2. starts gunicorn (`--workers`, default 3) with the production settings (`DJANGO_DEBUG` off,
    Redis cache, persistent connections, whitenoise) and `bench/load_settings.py`, which only
    adds `/bench/bare`: a Django JSON view that reads nothing, behind the same middleware;
-3. runs `wrk -t2 -c16` on every endpoint, bare view included, for `--rounds` alternating rounds
-   and prints the medians: requests per second, their share of the bare view's, p99 latency,
+3. runs `wrk -t2 -c16` on every endpoint, for `--rounds` rounds, with a run of the bare view
+   before and after each endpoint's, and prints the medians: requests per second, their share of
+   the bare view's (each run against the mean of its two neighbouring bare runs), p99 latency,
    and the target of issue 11 for the kind of endpoint (API read >= 50 %, page >= 35 %,
    write >= 25 %, p99 < 100 ms for reads).
 
@@ -283,6 +284,7 @@ class Endpoint:
 class Result:
     rps: list[float] = field(default_factory=list)
     p99_ms: list[float] = field(default_factory=list)
+    shares: list[float] = field(default_factory=list)  # of the bare runs beside each of its runs
     failed: int = 0
     requests: int = 0
 
@@ -447,7 +449,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers.")
     parser.add_argument("--providers", type=int, default=10_000)
     parser.add_argument("--seekers", type=int, default=1_000)
-    parser.add_argument("--rounds", type=int, default=3, help="Alternating rounds over every endpoint (medians).")
+    parser.add_argument("--rounds", type=int, default=3, help="Rounds over every endpoint (medians).")
     parser.add_argument("--duration", type=int, default=5, help="Seconds of wrk per endpoint and round.")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
@@ -507,43 +509,56 @@ def main() -> int:
             if problem:
                 print(f"!! {endpoint.name} {problem}")
         with tempfile.TemporaryDirectory() as folder:
+
+            def measure(endpoint: Endpoint, round_number: int) -> float:
+                """One wrk run on the endpoint; records it and returns its req/s."""
+                script = wrk_script(
+                    endpoint, seeded, round_number=round_number, threads=args.threads, folder=Path(folder)
+                )
+                output = subprocess.run(
+                    [
+                        "wrk",
+                        f"-t{args.threads}",
+                        f"-c{args.connections}",
+                        f"-d{args.duration}s",
+                        f"--timeout={args.timeout}s",
+                        "--latency",
+                        "-s",
+                        str(script),
+                        base + (endpoint.path or "/"),
+                    ],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                rps, p99_ms, failed, requests = parse_wrk(output)
+                result = results[endpoint.name]
+                result.rps.append(rps)
+                result.p99_ms.append(p99_ms)
+                result.failed += failed
+                result.requests += requests
+                return rps
+
+            # Bare, endpoint, bare, endpoint, …, bare: each endpoint's share is taken against the
+            # bare runs just before and after it, so a machine whose load drifts during the run
+            # (other work starting or stopping) moves both sides of the ratio alike.
             for round_number in range(args.rounds):
-                for endpoint in chosen:
-                    script = wrk_script(
-                        endpoint, seeded, round_number=round_number, threads=args.threads, folder=Path(folder)
-                    )
-                    output = subprocess.run(
-                        [
-                            "wrk",
-                            f"-t{args.threads}",
-                            f"-c{args.connections}",
-                            f"-d{args.duration}s",
-                            f"--timeout={args.timeout}s",
-                            "--latency",
-                            "-s",
-                            str(script),
-                            base + (endpoint.path or "/"),
-                        ],
-                        check=True,
-                        capture_output=True,
-                        text=True,
-                    ).stdout
-                    rps, p99_ms, failed, requests = parse_wrk(output)
-                    result = results[endpoint.name]
-                    result.rps.append(rps)
-                    result.p99_ms.append(p99_ms)
-                    result.failed += failed
-                    result.requests += requests
+                bare_before = measure(chosen[0], round_number)
+                for endpoint in chosen[1:]:
+                    rps = measure(endpoint, round_number)
+                    bare_after = measure(chosen[0], round_number)
+                    neighbours = (bare_before + bare_after) / 2
+                    results[endpoint.name].shares.append(rps / neighbours if neighbours else 0.0)
+                    bare_before = bare_after
                 print(f"round {round_number + 1} of {args.rounds} done", file=sys.stderr)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
-    bare = statistics.median(results[chosen[0].name].rps)
     print(
         f"\n{args.providers:,} providers, {args.seekers:,} seekers, PostgreSQL; gunicorn {args.workers} workers, "
         f"production settings; wrk -t{args.threads} -c{args.connections}, {args.rounds} rounds of "
-        f"{args.duration} s, medians\n"
+        f"{args.duration} s, medians; each share against the bare runs just before and after\n"
     )
     print("| endpoint | req/s | share of bare | p99 ms | target | failed |")
     print("|---|---:|---:|---:|---|---:|")
@@ -551,7 +566,7 @@ def main() -> int:
     for endpoint in chosen:
         result = results[endpoint.name]
         rps, p99 = statistics.median(result.rps), statistics.median(result.p99_ms)
-        share = rps / bare if bare else 0.0
+        share = statistics.median(result.shares) if result.shares else 1.0
         target = TARGETS[endpoint.kind]
         verdict = ""
         if target is not None:
