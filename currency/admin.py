@@ -298,6 +298,13 @@ class EarningRuleAdmin(NoDeleteAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         selectors.pot_rules_forget()  # this process awards with the edit at once, others within the cache time
+        if change and "promotional" in form.changed_data and not obj.promotional:
+            # Unticking it is allowed (a rule may start being paid for by revenue), never silent.
+            messages.warning(
+                request,
+                f"“{obj.name}” is no longer promotional: what it awards from now on can be redeemed for USD "
+                "at once, without a paid commission behind it. Tick “promotional” again if that was not meant.",
+            )
 
 
 @admin.register(SpendOption)

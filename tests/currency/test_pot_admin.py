@@ -144,6 +144,25 @@ def test_earning_rules_are_editable_but_not_deletable(admin_client):
     assert admin_client.get(reverse("admin:currency_earningrule_delete", args=[rule.pk])).status_code == 403
 
 
+def test_unticking_promotional_on_a_rule_warns_the_operator(admin_client):
+    rule = EarningRule.objects.get(key="rating_given")
+    EarningRule.objects.filter(pk=rule.pk).update(promotional=True)
+    fields = {"name": rule.name, "description": "", "reason": rule.reason, "audience": rule.audience}
+    url = reverse("admin:currency_earningrule_change", args=[rule.pk])
+    response = admin_client.post(url, {**fields, "amount": rule.amount, "active": "on"}, follow=True)
+    assert response.status_code == 200
+    assert "no longer promotional" in response.content.decode()
+    rule.refresh_from_db()
+    assert not rule.promotional
+
+    # Ticking it back, or saving with it unchanged, says nothing of the kind.
+    for _ in range(2):
+        response = admin_client.post(
+            url, {**fields, "amount": rule.amount, "active": "on", "promotional": "on"}, follow=True
+        )
+        assert "no longer promotional" not in response.content.decode()
+
+
 def test_spend_options_are_editable(admin_client):
     assert admin_client.get(reverse("admin:currency_spendoption_changelist")).status_code == 200
 
