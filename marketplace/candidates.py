@@ -26,6 +26,8 @@ import logging
 import statistics
 import threading
 import time
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -286,7 +288,7 @@ class _CachedPool:
     settings: tuple  # what of the category the pool depends on
     count: int  # the category's providers, matchable or not
     changed: datetime | None  # their latest updated_at
-    provider_ids: frozenset[int]  # all of them, to tell an update from an insert
+    provider_ids: array  # all of their ids, ascending, to tell an update from an insert (8 bytes each)
     refreshed_at: float  # time.monotonic()
     pool: CandidatePool
 
@@ -310,12 +312,15 @@ def _cached_pool(category: Category, rules: CategoryRules) -> CandidatePool:
             return cached.pool
         since = (cached.changed or changed) - REFRESH_LOOKBACK if (cached.changed or changed) else None
         rows = list(_load_candidates(category, changed_since=since)) if since else []
-        pool = None if any(row.id not in cached.provider_ids for row in rows) else cached.pool.replaced(rows)
+        known = cached.provider_ids
+        joined = any((at := bisect_left(known, row.id)) == len(known) or known[at] != row.id for row in rows)
+        pool = None if joined else cached.pool.replaced(rows)
         if pool is not None:
             _remember(category, _refreshed(cached, changed=changed, pool=pool))
             return pool
     pool = CandidatePool(rules, _load_candidates(category))
-    provider_ids = frozenset(Provider.objects.filter(category=category).values_list("id", flat=True).iterator())
+    ids = Provider.objects.filter(category=category).order_by("id").values_list("id", flat=True)
+    provider_ids = array("q", ids.iterator())
     _return_freed_memory()
     _remember(
         category,

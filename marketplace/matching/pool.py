@@ -29,7 +29,9 @@ A pool is costly to build (the BM25 index of every profile) and cheap to rank wi
 import copy
 import heapq
 import math
+import sys
 from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import replace
 
@@ -95,10 +97,8 @@ class CandidatePool:
         self.providers: list[ProviderCandidate] = []
         self.index = BM25Index(self._take(candidates))
         providers = self.providers
-        self._position = {p.id: i for i, p in enumerate(providers)}
-        self._positions_of_user: dict[int, list[int]] = {}
-        for position, provider in enumerate(providers):
-            self._positions_of_user.setdefault(provider.user_id, []).append(position)
+        self._position = _Positions((p.id, i) for i, p in enumerate(providers))
+        self._positions_of_user = _Positions((p.user_id, i) for i, p in enumerate(providers))
         self._bit = {sid: 1 << i for i, sid in enumerate(sorted(category.specialty_names))}
         # Specialty bitmasks, each distinct one kept once: a provider holds the index of theirs,
         # so a seeker's coverage is computed once per distinct mask, not once per provider.
@@ -108,7 +108,7 @@ class CandidatePool:
         # Seeker-independent parts, as parallel lists (the ranking loop reads lists, not objects).
         self._prior = category_rating_prior(providers)
         self._quality = [quality_fit(p, self._prior) for p in providers]
-        self._city = [p.city.casefold() for p in providers]
+        self._city = [sys.intern(p.city.casefold()) for p in providers]  # a few hundred distinct: kept once each
         self._state = [p.state for p in providers]
         self._set_coordinates()
         prices: dict[tuple[float | None, float | None], int] = {}
@@ -218,9 +218,8 @@ class CandidatePool:
     def _set_histories(self, histories: Mapping[int, Responsiveness]) -> None:
         """Replace every provider's history (keys: provider ids; others have none)."""
         old = set(self._history)
-        self._history = {
-            self._position[pid]: h for pid, h in histories.items() if pid in self._position and h != NO_HISTORY
-        }
+        positions = ((self._position.get(pid), h) for pid, h in histories.items() if h != NO_HISTORY)
+        self._history = {position: h for position, h in positions if position is not None}
         for position in old | set(self._history):
             self._rebase(position)
 
@@ -266,7 +265,7 @@ class CandidatePool:
         prices = {price: index for index, price in enumerate(pool._price_ranges)}
         for position, candidate in updates.items():
             pool.providers[position] = replace(candidate, history=self.providers[position].history)
-            pool._city[position] = candidate.city.casefold()
+            pool._city[position] = sys.intern(candidate.city.casefold())
             pool._state[position] = candidate.state
             price = (candidate.pricing_min, candidate.pricing_max)
             if price not in prices:
@@ -337,17 +336,16 @@ class CandidatePool:
         self._featured_lookup: Callable[[Collection[int]], Iterable[int]] | None = None
         self._looked_up: set[int] = set()  # user ids featured_lookup was asked about
         self._full: set[int] = set()  # at capacity: fails the hard filter
-        position_of = self._position
-        for provider_id, count in active_clients.items():
-            if count and provider_id in position_of:
-                self._active[position_of[provider_id]] = count
-        for provider_id, count in open_leads.items():
-            if count and provider_id in position_of:
-                self._leads[position_of[provider_id]] = count
+        position_of = self._position.get
+        for counts, loads in ((active_clients, self._active), (open_leads, self._leads)):
+            for provider_id, count in counts.items():
+                position = position_of(provider_id) if count else None
+                if position is not None:
+                    loads[position] = count
         for position in self._active.keys() | self._leads.keys():
             self._recompute_load(position)
         for user_id in featured_user_ids:
-            self._featured.update(self._positions_of_user.get(user_id, ()))
+            self._featured.update(self._positions_of_user.all(user_id))
 
     def _recompute_load(self, position: int) -> None:
         provider = self.providers[position]
@@ -404,10 +402,11 @@ class CandidatePool:
         return positions
 
     def _excluded_positions(self, seeker: SeekerProfile, exclusions: Exclusions) -> set[int]:
-        excluded = {self._position[pid] for pid in exclusions.provider_ids if pid in self._position}
+        excluded = {self._position.get(pid) for pid in exclusions.provider_ids}
+        excluded.discard(None)
         excluded |= self._full
         for user_id in (seeker.user_id, *exclusions.user_ids):
-            excluded.update(self._positions_of_user.get(user_id, ()))
+            excluded.update(self._positions_of_user.all(user_id))
         return excluded
 
     def factors(
@@ -598,7 +597,7 @@ class CandidatePool:
             return
         self._looked_up |= users
         for user_id in self._featured_lookup(users):
-            self._featured.update(self._positions_of_user.get(user_id, ()))
+            self._featured.update(self._positions_of_user.all(user_id))
 
     def _result(
         self,
@@ -632,21 +631,66 @@ class CandidatePool:
         )
 
 
+class _Positions:
+    """Positions by key (a provider's id, or its user's), as two arrays sorted by key.
+
+    What a dict of ints would do for the lookups a pool makes (a few per seeker, and per
+    provider with a load or a history), in 16 bytes per provider instead of about 100 for
+    a dict and its int objects (issue 11: a worker's memory at 100,000 providers).
+    """
+
+    __slots__ = ("_keys", "_positions")
+
+    def __init__(self, pairs: Iterable[tuple[int, int]]):
+        ordered = sorted(pairs)
+        self._keys = array("q", [key for key, _ in ordered])
+        self._positions = array("q", [position for _, position in ordered])
+
+    def get(self, key: int) -> int | None:
+        """The first position of the key, None if it has none."""
+        at = bisect_left(self._keys, key)
+        return self._positions[at] if at < len(self._keys) and self._keys[at] == key else None
+
+    def __getitem__(self, key: int) -> int:
+        position = self.get(key)
+        if position is None:
+            raise KeyError(key)
+        return position
+
+    def all(self, key: int) -> array:
+        """Every position of the key (a user may have several providers in a category), in order."""
+        return self._positions[bisect_left(self._keys, key) : bisect_right(self._keys, key)]
+
+
 _SHARED: dict[object, object] = {}
 
 
 def _lean(candidate: ProviderCandidate) -> ProviderCandidate:
-    """The candidate without its profile text, its repeated values shared (memory of a large category)."""
+    """The candidate without its profile text, its repeated values shared (memory of a large category).
+
+    Prices, places and ratings repeat too (round prices, a city's coordinates): each float
+    object is kept once. Only strings, frozensets and floats share the table: no int or
+    bool, which would compare equal to a float and come back as one.
+    """
     shared = _SHARED
     if len(shared) > 100_000:
         shared.clear()
+
+    def once(value):
+        return shared.setdefault(value, value) if value is not None else None
+
     return replace(
         candidate,
         bio="",
         certifications="",
-        specialty_ids=shared.setdefault(candidate.specialty_ids, candidate.specialty_ids),
-        city=shared.setdefault(candidate.city, candidate.city),
-        state=shared.setdefault(candidate.state, candidate.state),
+        specialty_ids=once(candidate.specialty_ids),
+        city=once(candidate.city),
+        state=once(candidate.state),
+        pricing_min=once(candidate.pricing_min),
+        pricing_max=once(candidate.pricing_max),
+        latitude=once(candidate.latitude),
+        longitude=once(candidate.longitude),
+        rating_avg=once(candidate.rating_avg),
     )
 
 
