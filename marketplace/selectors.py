@@ -262,6 +262,24 @@ def user_with_profiles(*, user: User) -> User:
     return user
 
 
+def user_for_dashboard(*, user: User) -> User:
+    """`user_with_profiles`, and what the dashboard's "Action needed" reads of each provider profile.
+
+    The providers carry their category, their specialties and (set by the prefetch) the same
+    user instance: `provider_strength` reads nothing more, and a person without provider
+    profiles is known to have no leads, answered or not (see `actions_needed`, `streak_summary`).
+    """
+    prefetch_related_objects(
+        [user],
+        Prefetch("seekers", queryset=Seeker.objects.select_related("category").order_by("id")),
+        Prefetch(
+            "providers",
+            queryset=Provider.objects.select_related("category").prefetch_related("specialties").order_by("id"),
+        ),
+    )
+    return user
+
+
 # --- The core loop: matches, engagements, ratings ------------------------------------
 
 
@@ -740,13 +758,15 @@ class ActionItem:
     hours_left: int | None = None
 
 
-def actions_needed(*, user: User, now=None) -> list[ActionItem]:
+def actions_needed(*, user: User, now=None, providers: list[Provider] | None = None) -> list[ActionItem]:
     """What waits for the person, computed from facts: most urgent first (leads by time left).
 
     Leads waiting for an answer (with the hours left before the 72-hour expiry), engagements
     waiting for their confirmation or their answer to a cancellation, ratings they can give,
     provider profiles that are incomplete or wait for a license verification, redemptions in
-    progress. A fixed number of queries, whatever the number of rows.
+    progress. A fixed number of queries, whatever the number of rows. `providers`: the person's
+    provider profiles already read as `user_for_dashboard` reads them (not read again; none:
+    no leads to read either).
     """
     now = now or timezone.now()
     items: list[ActionItem] = []
@@ -755,6 +775,8 @@ def actions_needed(*, user: User, now=None) -> list[ActionItem]:
         .select_related("seeker__user", "category")
         .order_by("introduced_at", "id")
     )
+    if providers is not None and not providers:
+        leads = []  # a lead is a match of one of the person's provider profiles
     for lead in leads:
         left = lead.introduced_at + INTRODUCTION_TIMEOUT - now
         hours = max(0, math.ceil(left.total_seconds() / 3600))
@@ -806,12 +828,13 @@ def actions_needed(*, user: User, now=None) -> list[ActionItem]:
                     "Rate",
                 )
             )
-    providers = (
-        Provider.objects.filter(user=user)
-        .select_related("category", "user")
-        .prefetch_related("specialties")
-        .order_by("id")
-    )
+    if providers is None:
+        providers = (
+            Provider.objects.filter(user=user)
+            .select_related("category", "user")
+            .prefetch_related("specialties")
+            .order_by("id")
+        )
     for provider in providers:
         strength = provider_strength(provider=provider)
         edit = reverse("provider-edit", args=[provider.pk])
@@ -926,14 +949,17 @@ def _weeks_by_person(rows, weeks: dict[int, set[date]]) -> None:
         weeks[user_id].add(week.date())
 
 
-def streak_action_weeks(*, user_ids: Iterable[int]) -> dict[int, set[date]]:
+def streak_action_weeks(
+    *, user_ids: Iterable[int], provider_user_ids: Iterable[int] | None = None
+) -> dict[int, set[date]]:
     """The calendar weeks (Mondays, UTC) in which each person did something that counts for a streak.
 
     What counts: as a provider, answering (accepting or declining) an introduction within
     LEAD_ANSWER_WINDOW of it being made; rating the other side of an engagement that was not
     cancelled; a community answer the asker accepted with an `answer_accepted` award that was
     not taken back (the award's own limits against farming apply). Three queries, one row per
-    person and week, however many people.
+    person and week, however many people; two when `provider_user_ids` (those of them known to
+    hold provider profiles) is given and empty: only a provider profile's matches are leads.
     """
     ids = sorted(set(user_ids))
     weeks: dict[int, set[date]] = {user_id: set() for user_id in ids}
@@ -942,10 +968,11 @@ def streak_action_weeks(*, user_ids: Iterable[int]) -> dict[int, set[date]]:
     answered_by_provider = Q(status__in=(MatchStatus.ACCEPTED, MatchStatus.ENGAGED)) | Q(
         status=MatchStatus.DECLINED, declined_by_id=F("provider__user_id")
     )
+    lead_ids = ids if provider_user_ids is None else sorted(set(provider_user_ids) & set(ids))
     leads = (
         Match.objects.filter(
             answered_by_provider,
-            provider__user_id__in=ids,
+            provider__user_id__in=lead_ids,
             introduced_at__isnull=False,
             responded_at__lte=F("introduced_at") + LEAD_ANSWER_WINDOW,
         )
@@ -953,7 +980,8 @@ def streak_action_weeks(*, user_ids: Iterable[int]) -> dict[int, set[date]]:
         .values_list("provider__user_id", TruncWeek("responded_at", tzinfo=UTC))
         .distinct()
     )
-    _weeks_by_person(leads, weeks)
+    if lead_ids:
+        _weeks_by_person(leads, weeks)
     ratings = (
         Rating.objects.filter(rater_id__in=ids)
         .exclude(engagement__status=EngagementStatus.CANCELLED)
@@ -967,13 +995,13 @@ def streak_action_weeks(*, user_ids: Iterable[int]) -> dict[int, set[date]]:
     return weeks
 
 
-def streaks_of_people(*, user_ids: Iterable[int], now: datetime | None = None) -> dict[int, Streak]:
-    """Each person's current streak (three queries however many people)."""
+def streaks_of_people(
+    *, user_ids: Iterable[int], now: datetime | None = None, provider_user_ids: Iterable[int] | None = None
+) -> dict[int, Streak]:
+    """Each person's current streak (three queries however many people; see `streak_action_weeks`)."""
     this_week = calendar_week(now or timezone.now())
-    return {
-        user_id: streak_of(action_weeks=action_weeks, this_week=this_week)
-        for user_id, action_weeks in streak_action_weeks(user_ids=user_ids).items()
-    }
+    weeks = streak_action_weeks(user_ids=user_ids, provider_user_ids=provider_user_ids)
+    return {user_id: streak_of(action_weeks=days, this_week=this_week) for user_id, days in weeks.items()}
 
 
 @dataclass(frozen=True)
@@ -999,9 +1027,14 @@ def streak_ways(*, user: User) -> list[str]:
     return ways
 
 
-def streak_summary(*, user: User, now: datetime | None = None) -> StreakSummary:
-    """The person's streak and its next bonus (three queries, and the earning rules when their copy expired)."""
-    streak = streaks_of_people(user_ids=[user.pk], now=now)[user.pk]
+def streak_summary(*, user: User, now: datetime | None = None, holds_provider: bool | None = None) -> StreakSummary:
+    """The person's streak and its next bonus (three queries, and the earning rules when their copy expired).
+
+    `holds_provider`: whether the person has a provider profile, when the caller knows (False:
+    their answered leads are not looked for, there are none).
+    """
+    providers = None if holds_provider is None else ([user.pk] if holds_provider else [])
+    streak = streaks_of_people(user_ids=[user.pk], now=now, provider_user_ids=providers)[user.pk]
     upcoming = streak.next_bonus
     rule = pot_rules().earning_rules.get(upcoming.rule_key) if upcoming else None
     return StreakSummary(
