@@ -999,8 +999,10 @@ def streak_action_weeks(
     LEAD_ANSWER_WINDOW of it being made; rating the other side of an engagement that was not
     cancelled; a community answer the asker accepted with an `answer_accepted` award that was
     not taken back (the award's own limits against farming apply). Three queries, one row per
-    person and week, however many people; two when `provider_user_ids` (those of them known to
-    hold provider profiles) is given and empty: only a provider profile's matches are leads.
+    person and week, however many people; one when `provider_user_ids` (those of them known to
+    hold provider profiles) is given and empty: only a provider profile's matches are leads, and
+    only a provider answers in the community (`community.services.answer_accept` awards the
+    answer's provider).
     """
     ids = sorted(set(user_ids))
     weeks: dict[int, set[date]] = {user_id: set() for user_id in ids}
@@ -1009,6 +1011,7 @@ def streak_action_weeks(
     answered_by_provider = Q(status__in=(MatchStatus.ACCEPTED, MatchStatus.ENGAGED)) | Q(
         status=MatchStatus.DECLINED, declined_by_id=F("provider__user_id")
     )
+    # Leads and accepted answers are a provider's: looked for among those who hold a provider profile.
     lead_ids = ids if provider_user_ids is None else sorted(set(provider_user_ids) & set(ids))
     leads = (
         Match.objects.filter(
@@ -1031,7 +1034,8 @@ def streak_action_weeks(
         .distinct()
     )
     _weeks_by_person(ratings, weeks)
-    for user_id, answer_weeks in award_weeks(user_ids=ids, rule_key=ANSWER_ACCEPTED_RULE).items():
+    answered = award_weeks(user_ids=lead_ids, rule_key=ANSWER_ACCEPTED_RULE) if lead_ids else {}
+    for user_id, answer_weeks in answered.items():
         weeks[user_id] |= answer_weeks
     return weeks
 
