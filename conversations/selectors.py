@@ -1,5 +1,7 @@
 """Reads of conversations: only the two sides of a match reach its thread (operators read it in the admin)."""
 
+from dataclasses import dataclass
+
 from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import Coalesce
 
@@ -32,6 +34,31 @@ def threads_with_unread(*, user) -> QuerySet[Match]:
     """
     unread = Message.objects.filter(recipient=user, read_at__isnull=True).values("match_id")
     return threads_of(user=user).filter(pk__in=unread, unread__gt=0)
+
+
+@dataclass(frozen=True)
+class UnreadThread:
+    """A thread holding messages the person has not read, as the dashboard names it."""
+
+    match_id: int
+    unread: int
+    other_name: str  # the other side's name
+    category_display_name: str
+
+
+def unread_threads_of(*, user) -> list[UnreadThread]:
+    """`threads_with_unread`, only what the dashboard's "Action needed" shows of each (one query).
+
+    The same rows and order; the columns of the two sides' names and the category's, not their
+    every column grouped (the thread's row of each joined table).
+    """
+    rows = threads_with_unread(user=user).values_list(
+        "pk", "unread", "seeker__user_id", "seeker__user__name", "provider__user__name", "category__display_name"
+    )
+    return [
+        UnreadThread(pk, unread, provider_name if user.pk == seeker_user_id else seeker_name, category)
+        for pk, unread, seeker_user_id, seeker_name, provider_name, category in rows
+    ]
 
 
 def thread_for_user(*, user, match_id: int) -> Match:

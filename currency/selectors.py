@@ -335,6 +335,32 @@ def commission_credit_available_usd(*, user) -> Decimal:
     return Decimal(total or 0).quantize(Decimal("0.01"))
 
 
+@dataclass(frozen=True)
+class PurchasesReady:
+    """What a person bought and has not used yet, as the wallet shows it."""
+
+    extra_matches: int  # as `extra_matches_available`
+    credit_usd: Decimal  # as `commission_credit_available_usd`
+
+
+def purchases_ready(*, user) -> PurchasesReady:
+    """Extra matches and commission credit not used yet, in one query (the two selectors above, together)."""
+    totals = Purchase.objects.filter(user=user).aggregate(
+        matches=Sum(
+            "matches_granted", filter=Q(effect=SpendEffect.EXTRA_MATCHES, matches_taken_at__isnull=True), default=0
+        ),
+        credit=Sum(F("credit_usd") - F("credit_used_usd"), filter=Q(effect=SpendEffect.COMMISSION_CREDIT)),
+    )
+    return PurchasesReady(
+        extra_matches=totals["matches"], credit_usd=Decimal(totals["credit"] or 0).quantize(Decimal("0.01"))
+    )
+
+
+def transactions_of_user(*, user) -> QuerySet[PotTransaction]:
+    """The person's own ledger rows with what each spend bought, newest first (the wallet's history)."""
+    return PotTransaction.objects.filter(user=user).select_related("purchase").order_by("-id")
+
+
 def purchases_of_user(*, user) -> QuerySet[Purchase]:
     return Purchase.objects.filter(user=user).select_related("option").order_by("-id")
 
@@ -346,6 +372,11 @@ def redemptions_visible(*, user) -> QuerySet[Redemption]:
     """Redemptions a person may read, newest first: their own; staff read all."""
     rows = Redemption.objects.select_related("user", "decided_by").order_by("-id")
     return rows if user.is_staff else rows.filter(user=user)
+
+
+def redemptions_of_user(*, user) -> QuerySet[Redemption]:
+    """The person's own redemptions, newest first (the wallet shows them; no one's name on it to join)."""
+    return Redemption.objects.filter(user=user).order_by("-id")
 
 
 def redemptions_in_progress(*, user) -> QuerySet[Redemption]:

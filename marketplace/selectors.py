@@ -262,6 +262,24 @@ def user_with_profiles(*, user: User) -> User:
     return user
 
 
+def user_for_dashboard(*, user: User) -> User:
+    """`user_with_profiles`, and what the dashboard's "Action needed" reads of each provider profile.
+
+    The providers carry their category, their specialties and (set by the prefetch) the same
+    user instance: `provider_strength` reads nothing more, and a person without provider
+    profiles is known to have no leads, answered or not (see `actions_needed`, `streak_summary`).
+    """
+    prefetch_related_objects(
+        [user],
+        Prefetch("seekers", queryset=Seeker.objects.select_related("category").order_by("id")),
+        Prefetch(
+            "providers",
+            queryset=Provider.objects.select_related("category").prefetch_related("specialties").order_by("id"),
+        ),
+    )
+    return user
+
+
 # --- The core loop: matches, engagements, ratings ------------------------------------
 
 
@@ -646,6 +664,10 @@ def provider_strength(*, provider: Provider) -> ProfileStrength:
 REFERRAL_REACHED_ACTIVATION = (ReferralStatus.ACTIVATED, ReferralStatus.ENGAGED)
 
 
+# The keys of the rows `currency.services.pot_award_reverse` writes for an award's cause.
+REFERRAL_AWARD_REVERSAL_PREFIXES = ("award-reversal:", "award-reversal-debt:")
+
+
 def _referral_award_kept(rule_key: str, award_field: str):
     """The POT of a referral's award for `rule_key`, 0 when none was paid or it was reversed since.
 
@@ -653,9 +675,9 @@ def _referral_award_kept(rule_key: str, award_field: str):
     (`<rule>:user:<referred id>`, see `marketplace.services.referrals.referral_cause`).
     """
     cause = Concat(Value(f"{rule_key}:user:"), Cast(OuterRef("referred_id"), output_field=CharField()))
+    reversal_key, debt_key = REFERRAL_AWARD_REVERSAL_PREFIXES
     reversal = PotTransaction.objects.filter(
-        Q(idempotency_key=Concat(Value("award-reversal:"), cause))
-        | Q(idempotency_key=Concat(Value("award-reversal-debt:"), cause))
+        Q(idempotency_key=Concat(Value(reversal_key), cause)) | Q(idempotency_key=Concat(Value(debt_key), cause))
     )
     kept = Coalesce(f"{award_field}__amount", Value(0), output_field=BigIntegerField())
     return Case(When(Exists(reversal), then=Value(0)), default=kept, output_field=BigIntegerField())
@@ -696,17 +718,43 @@ class ReferralSummary:
 
 
 def referral_summary(*, user: User) -> ReferralSummary:
-    """The dashboard's referral figures for `user`, in one query (one row per person they referred)."""
+    """The dashboard's referral figures for `user`: one query (one row per person they referred),
+    and one more for the awards those referrals earned, if any (what `_referral_award_kept` says
+    of each: its amount, 0 once reversed). Built from plain rows: the annotated query of
+    `referrals_with_pot` cost ~2 ms of CPU to compile on every dashboard."""
     rows = list(
-        _referrals_pot_annotated().filter(referrer=user).values_list("status", "activation_pot", "engagement_pot")
+        Referral.objects.filter(referrer=user).values_list(
+            "status", "referred_id", "activation_award_id", "engagement_award_id"
+        )
     )
-    statuses = [status for status, _, _ in rows]
+    statuses = [status for status, _, _, _ in rows]
+    awards = [
+        (award_id, f"{rule_key}:user:{referred_id}", step)
+        for _, referred_id, activation_id, engagement_id in rows
+        for award_id, rule_key, step in (
+            (activation_id, "referral_profile_created", "activation"),
+            (engagement_id, "referral_first_engagement", "engagement"),
+        )
+        if award_id is not None
+    ]
+    pot = {"activation": 0, "engagement": 0}
+    if awards:
+        reversals = {f"{prefix}{cause}" for _, cause, _ in awards for prefix in REFERRAL_AWARD_REVERSAL_PREFIXES}
+        amounts, reversed_keys = {}, set()
+        for pk, amount, key in PotTransaction.objects.filter(
+            Q(pk__in=[award_id for award_id, _, _ in awards]) | Q(idempotency_key__in=reversals)
+        ).values_list("pk", "amount", "idempotency_key"):
+            amounts[pk] = amount
+            reversed_keys.add(key)
+        for award_id, cause, step in awards:
+            if not any(f"{prefix}{cause}" in reversed_keys for prefix in REFERRAL_AWARD_REVERSAL_PREFIXES):
+                pot[step] += amounts.get(award_id, 0)
     return ReferralSummary(
         signed_up=len(statuses),
         activated=sum(status in REFERRAL_REACHED_ACTIVATION for status in statuses),
         engaged=statuses.count(ReferralStatus.ENGAGED),
-        activation_pot=sum(pot for _, pot, _ in rows),
-        engagement_pot=sum(pot for _, _, pot in rows),
+        activation_pot=pot["activation"],
+        engagement_pot=pot["engagement"],
     )
 
 
@@ -740,28 +788,33 @@ class ActionItem:
     hours_left: int | None = None
 
 
-def actions_needed(*, user: User, now=None) -> list[ActionItem]:
+def actions_needed(*, user: User, now=None, providers: list[Provider] | None = None) -> list[ActionItem]:
     """What waits for the person, computed from facts: most urgent first (leads by time left).
 
     Leads waiting for an answer (with the hours left before the 72-hour expiry), engagements
     waiting for their confirmation or their answer to a cancellation, ratings they can give,
     provider profiles that are incomplete or wait for a license verification, redemptions in
-    progress. A fixed number of queries, whatever the number of rows.
+    progress. A fixed number of queries, whatever the number of rows. `providers`: the person's
+    provider profiles already read as `user_for_dashboard` reads them (not read again; none:
+    no leads to read either).
     """
     now = now or timezone.now()
     items: list[ActionItem] = []
+    # Only the columns shown are read (values, not instances of every joined row).
     leads = (
         Match.objects.filter(provider__user=user, status=MatchStatus.INTRODUCED)
-        .select_related("seeker__user", "category")
         .order_by("introduced_at", "id")
+        .values_list("introduced_at", "seeker__user__name", "category__display_name")
     )
-    for lead in leads:
-        left = lead.introduced_at + INTRODUCTION_TIMEOUT - now
+    if providers is not None and not providers:
+        leads = []  # a lead is a match of one of the person's provider profiles
+    for introduced_at, seeker_name, category_name in leads:
+        left = introduced_at + INTRODUCTION_TIMEOUT - now
         hours = max(0, math.ceil(left.total_seconds() / 3600))
         items.append(
             ActionItem(
                 "lead",
-                f"{lead.seeker.user.name} asked to be introduced ({lead.category.display_name}): "
+                f"{seeker_name} asked to be introduced ({category_name}): "
                 f"answer within {hours} hour{'' if hours == 1 else 's'}.",
                 reverse("leads"),
                 "Answer",
@@ -770,29 +823,39 @@ def actions_needed(*, user: User, now=None) -> list[ActionItem]:
         )
     # Only the two sides' names are shown: the nine-table join of the engagements page took
     # PostgreSQL ~8 ms to plan.
-    mine = engagements_with_my_ratings(user=user).select_related(None).select_related("seeker__user", "provider__user")
-    engagements = mine.filter(
-        Q(status=EngagementStatus.REPORTED, reported_by__isnull=False) & ~Q(reported_by=user)
-        | Q(status=EngagementStatus.CANCEL_REQUESTED) & ~Q(cancel_requested_by=user)
-        | Q(status__in=ENGAGEMENT_RATEABLE_STATUSES, rated_by_me=False)
+    engagements = (
+        engagements_with_my_ratings(user=user)
+        .filter(
+            Q(status=EngagementStatus.REPORTED, reported_by__isnull=False) & ~Q(reported_by=user)
+            | Q(status=EngagementStatus.CANCEL_REQUESTED) & ~Q(cancel_requested_by=user)
+            | Q(status__in=ENGAGEMENT_RATEABLE_STATUSES, rated_by_me=False)
+        )
+        .values_list(
+            "pk",
+            "status",
+            "category_name",
+            "deal_value_usd",
+            "seeker__user_id",
+            "seeker__user__name",
+            "provider__user__name",
+        )
     )
-    for engagement in engagements:
-        other = engagement.provider.user if user.pk == engagement.seeker.user_id else engagement.seeker.user
-        if engagement.status == EngagementStatus.REPORTED:
+    for pk, status, category_name, deal_value_usd, seeker_user_id, seeker_name, provider_name in engagements:
+        other_name = provider_name if user.pk == seeker_user_id else seeker_name
+        if status == EngagementStatus.REPORTED:
             items.append(
                 ActionItem(
                     "confirm",
-                    f"{other.name} reported engagement #{engagement.pk} ({engagement.category_name}, "
-                    f"${engagement.deal_value_usd:,}): confirm it.",
+                    f"{other_name} reported engagement #{pk} ({category_name}, ${deal_value_usd:,}): confirm it.",
                     reverse("engagements"),
                     "Confirm",
                 )
             )
-        elif engagement.status == EngagementStatus.CANCEL_REQUESTED:
+        elif status == EngagementStatus.CANCEL_REQUESTED:
             items.append(
                 ActionItem(
                     "cancel_request",
-                    f"{other.name} asked to cancel engagement #{engagement.pk}: agree or dispute.",
+                    f"{other_name} asked to cancel engagement #{pk}: agree or dispute.",
                     reverse("engagements"),
                     "Answer",
                 )
@@ -801,17 +864,18 @@ def actions_needed(*, user: User, now=None) -> list[ActionItem]:
             items.append(
                 ActionItem(
                     "rate",
-                    f"Rate {other.name} for engagement #{engagement.pk} ({engagement.category_name}).",
-                    reverse("engagement-rate", args=[engagement.pk]),
+                    f"Rate {other_name} for engagement #{pk} ({category_name}).",
+                    reverse("engagement-rate", args=[pk]),
                     "Rate",
                 )
             )
-    providers = (
-        Provider.objects.filter(user=user)
-        .select_related("category", "user")
-        .prefetch_related("specialties")
-        .order_by("id")
-    )
+    if providers is None:
+        providers = (
+            Provider.objects.filter(user=user)
+            .select_related("category", "user")
+            .prefetch_related("specialties")
+            .order_by("id")
+        )
     for provider in providers:
         strength = provider_strength(provider=provider)
         edit = reverse("provider-edit", args=[provider.pk])
@@ -926,14 +990,19 @@ def _weeks_by_person(rows, weeks: dict[int, set[date]]) -> None:
         weeks[user_id].add(week.date())
 
 
-def streak_action_weeks(*, user_ids: Iterable[int]) -> dict[int, set[date]]:
+def streak_action_weeks(
+    *, user_ids: Iterable[int], provider_user_ids: Iterable[int] | None = None
+) -> dict[int, set[date]]:
     """The calendar weeks (Mondays, UTC) in which each person did something that counts for a streak.
 
     What counts: as a provider, answering (accepting or declining) an introduction within
     LEAD_ANSWER_WINDOW of it being made; rating the other side of an engagement that was not
     cancelled; a community answer the asker accepted with an `answer_accepted` award that was
     not taken back (the award's own limits against farming apply). Three queries, one row per
-    person and week, however many people.
+    person and week, however many people; one when `provider_user_ids` (those of them known to
+    hold provider profiles) is given and empty: only a provider profile's matches are leads, and
+    only a provider answers in the community (`community.services.answer_accept` awards the
+    answer's provider).
     """
     ids = sorted(set(user_ids))
     weeks: dict[int, set[date]] = {user_id: set() for user_id in ids}
@@ -942,10 +1011,12 @@ def streak_action_weeks(*, user_ids: Iterable[int]) -> dict[int, set[date]]:
     answered_by_provider = Q(status__in=(MatchStatus.ACCEPTED, MatchStatus.ENGAGED)) | Q(
         status=MatchStatus.DECLINED, declined_by_id=F("provider__user_id")
     )
+    # Leads and accepted answers are a provider's: looked for among those who hold a provider profile.
+    lead_ids = ids if provider_user_ids is None else sorted(set(provider_user_ids) & set(ids))
     leads = (
         Match.objects.filter(
             answered_by_provider,
-            provider__user_id__in=ids,
+            provider__user_id__in=lead_ids,
             introduced_at__isnull=False,
             responded_at__lte=F("introduced_at") + LEAD_ANSWER_WINDOW,
         )
@@ -953,7 +1024,8 @@ def streak_action_weeks(*, user_ids: Iterable[int]) -> dict[int, set[date]]:
         .values_list("provider__user_id", TruncWeek("responded_at", tzinfo=UTC))
         .distinct()
     )
-    _weeks_by_person(leads, weeks)
+    if lead_ids:
+        _weeks_by_person(leads, weeks)
     ratings = (
         Rating.objects.filter(rater_id__in=ids)
         .exclude(engagement__status=EngagementStatus.CANCELLED)
@@ -962,18 +1034,19 @@ def streak_action_weeks(*, user_ids: Iterable[int]) -> dict[int, set[date]]:
         .distinct()
     )
     _weeks_by_person(ratings, weeks)
-    for user_id, answer_weeks in award_weeks(user_ids=ids, rule_key=ANSWER_ACCEPTED_RULE).items():
+    answered = award_weeks(user_ids=lead_ids, rule_key=ANSWER_ACCEPTED_RULE) if lead_ids else {}
+    for user_id, answer_weeks in answered.items():
         weeks[user_id] |= answer_weeks
     return weeks
 
 
-def streaks_of_people(*, user_ids: Iterable[int], now: datetime | None = None) -> dict[int, Streak]:
-    """Each person's current streak (three queries however many people)."""
+def streaks_of_people(
+    *, user_ids: Iterable[int], now: datetime | None = None, provider_user_ids: Iterable[int] | None = None
+) -> dict[int, Streak]:
+    """Each person's current streak (three queries however many people; see `streak_action_weeks`)."""
     this_week = calendar_week(now or timezone.now())
-    return {
-        user_id: streak_of(action_weeks=action_weeks, this_week=this_week)
-        for user_id, action_weeks in streak_action_weeks(user_ids=user_ids).items()
-    }
+    weeks = streak_action_weeks(user_ids=user_ids, provider_user_ids=provider_user_ids)
+    return {user_id: streak_of(action_weeks=days, this_week=this_week) for user_id, days in weeks.items()}
 
 
 @dataclass(frozen=True)
@@ -999,9 +1072,14 @@ def streak_ways(*, user: User) -> list[str]:
     return ways
 
 
-def streak_summary(*, user: User, now: datetime | None = None) -> StreakSummary:
-    """The person's streak and its next bonus (three queries, and the earning rules when their copy expired)."""
-    streak = streaks_of_people(user_ids=[user.pk], now=now)[user.pk]
+def streak_summary(*, user: User, now: datetime | None = None, holds_provider: bool | None = None) -> StreakSummary:
+    """The person's streak and its next bonus (three queries, and the earning rules when their copy expired).
+
+    `holds_provider`: whether the person has a provider profile, when the caller knows (False:
+    their answered leads are not looked for, there are none).
+    """
+    providers = None if holds_provider is None else ([user.pk] if holds_provider else [])
+    streak = streaks_of_people(user_ids=[user.pk], now=now, provider_user_ids=providers)[user.pk]
     upcoming = streak.next_bonus
     rule = pot_rules().earning_rules.get(upcoming.rule_key) if upcoming else None
     return StreakSummary(

@@ -6,7 +6,7 @@ marketplace, which cannot import conversations; this tag adds what only conversa
 from django import template
 from django.urls import reverse
 
-from conversations.selectors import other_side, threads_with_unread
+from conversations.selectors import unread_threads_of
 from marketplace.selectors import ActionItem
 
 register = template.Library()
@@ -19,11 +19,11 @@ def with_unread_messages(actions: list[ActionItem], user) -> list[ActionItem]:
         ActionItem(
             "message",
             f"{thread.unread} unread message{'' if thread.unread == 1 else 's'} from "
-            f"{other_side(thread, user).name} ({thread.category.display_name}).",
-            reverse("thread", args=[thread.pk]),
+            f"{thread.other_name} ({thread.category_display_name}).",
+            reverse("thread", args=[thread.match_id]),
             "Read",
         )
-        for thread in threads_with_unread(user=user)
+        for thread in unread_threads_of(user=user)
     ]
     leads = [item for item in actions if item.kind == "lead"]
     return leads + messages + [item for item in actions if item.kind != "lead"]

@@ -21,7 +21,8 @@ REDEMPTIONS_SHOWN = 10
 def _wallet_page(request: HttpRequest, *, redeem_form: RedeemForm | None = None) -> HttpResponse:
     user = request.user
     summary = selectors.wallet_summary(user=user)
-    history = Paginator(selectors.transactions_visible(user=user).filter(user=user), HISTORY_PAGE_SIZE)
+    history = Paginator(selectors.transactions_of_user(user=user), HISTORY_PAGE_SIZE)
+    ready = selectors.purchases_ready(user=user)
     options = list(selectors.spend_options_active())
     for option in options:
         option.affordable = option.cost <= summary.balance
@@ -35,10 +36,10 @@ def _wallet_page(request: HttpRequest, *, redeem_form: RedeemForm | None = None)
         "redeem_form": redeem_form or RedeemForm(),
         "min_redemption": settings.POT_MIN_REDEMPTION,
         "usd_rate": settings.POT_USD_RATE,
-        "redemptions": selectors.redemptions_visible(user=user).filter(user=user)[:REDEMPTIONS_SHOWN],
+        "redemptions": selectors.redemptions_of_user(user=user)[:REDEMPTIONS_SHOWN],
         "purchases": selectors.purchases_of_user(user=user)[:10],
-        "credit_usd": selectors.commission_credit_available_usd(user=user),
-        "extra_matches": selectors.extra_matches_available(user=user),
+        "credit_usd": ready.credit_usd,
+        "extra_matches": ready.extra_matches,
     }
     return render(request, "currency/wallet.html", context)
 

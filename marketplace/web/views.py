@@ -257,18 +257,18 @@ def join(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    user = selectors.user_with_profiles(user=request.user)
+    user = selectors.user_for_dashboard(user=request.user)
+    providers = list(user.providers.all())
     referral_link = request.build_absolute_uri(f"{reverse('join')}?{urlencode({'ref': user.referral_code})}")
     return render(
         request,
         "marketplace/dashboard.html",
         {
             "profile_user": user,
-            "categories": category_selectors.category_list(),
             "referral_link": referral_link,
             "referrals": selectors.referral_summary(user=user),
-            "actions_needed": selectors.actions_needed(user=request.user),
-            "streak": selectors.streak_summary(user=request.user),
+            "actions_needed": selectors.actions_needed(user=user, providers=providers),
+            "streak": selectors.streak_summary(user=user, holds_provider=bool(providers)),
         },
     )
 

@@ -1,12 +1,14 @@
 """The wallet pages and the navigation balance, through Django's test client."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from currency import selectors, services
 from currency.models import Purchase, Redemption, SpendOption
 from currency.services import pot_award
 from tests.currency.factories import balance_of, funded_user, pot_fund, rows_of
@@ -146,3 +148,25 @@ def test_dashboard_shows_wallet_and_level(client):
     client.force_login(person)
     page = client.get(reverse("dashboard")).content.decode()
     assert "Your wallet" in page and "Newcomer, level 1" in page and "$40.00" in page
+
+
+def test_the_wallet_shows_what_is_ready_to_use_from_one_query(client):
+    """Extra matches and commission credit not used yet: `purchases_ready` (one query) agrees with
+    the two selectors that matching and engagements use, and the page shows it."""
+    person = funded_user(2000, account_type="both")
+    client.force_login(person)
+    assert "Ready to use" not in client.get(reverse("wallet")).content.decode()
+    services.pot_spend(user=person, option_key="extra_matches")
+    services.pot_spend(user=person, option_key="extra_matches")
+    services.pot_spend(user=person, option_key="commission_credit")
+    services.commission_credit_apply(
+        user=person, amount_usd=Decimal("50.00"), reference_type="engagement", reference_id=1
+    )
+    ready = selectors.purchases_ready(user=person)
+    assert ready.extra_matches == selectors.extra_matches_available(user=person) == 6
+    assert ready.credit_usd == selectors.commission_credit_available_usd(user=person) == Decimal("150.00")
+    page = client.get(reverse("wallet")).content.decode()
+    assert "6 extra matches for your next match run." in page and "$150.00 commission credit." in page
+    services.extra_matches_take(user=person)
+    page = client.get(reverse("wallet")).content.decode()
+    assert "extra matches for your next match run" not in page and "$150.00 commission credit." in page

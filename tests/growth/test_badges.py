@@ -1,9 +1,11 @@
 """Badges: computed from facts (rules at their thresholds), for a page of people in fixed queries, shown with rules."""
 
 import itertools
+import re
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -106,6 +108,11 @@ def test_facts_come_from_profiles_engagements_and_referrals():
     assert held[connector.pk] == ["connector"]
     assert held[early_bird.pk] == ["early_adopter"] and held[latecomer.pk] == []
     assert "verified" in held[verified.pk]
+    for user_id, keys in held.items():  # the dashboard reads them from its own profiles and referrals
+        browser = Client()
+        browser.force_login(User.objects.get(pk=user_id))
+        panel = browser.get(reverse("dashboard")).content.decode().split('data-testid="dashboard-badges"')[1]
+        assert re.findall(r'data-badge="([a-z_]+)"', panel.split("</section>")[0]) == keys
 
 
 @pytest.mark.django_db

@@ -178,7 +178,9 @@ def test_the_dashboard_query_count_is_pinned(category, django_assert_num_queries
         return match
 
     lead()
-    with django_assert_num_queries(24) as few:  # 19, and the streak: its three facts, the rules and options
+    # 15, and the streak: its three facts, the rules and options (the profiles are read once for
+    # the page: badges and "Action needed" reuse them, and the referral count)
+    with django_assert_num_queries(20) as few:
         browser.get(reverse("dashboard"))
     for number in range(6):
         match = lead()
@@ -190,3 +192,18 @@ def test_the_dashboard_query_count_is_pinned(category, django_assert_num_queries
     page = response.content.decode()
     assert page.count('data-testid="action-lead"') == 4 and page.count('data-testid="action-confirm"') == 3
     assert page.count('data-testid="action-message"') == 7 and page.count('data-testid="action-profile"') == 1
+
+
+def test_a_seekers_dashboard_skips_what_only_a_provider_has(category, django_assert_num_queries):
+    """Someone without a provider profile has no leads, answered leads, early engagements,
+    accepted answers or articles: those queries are not made, and the page says the same."""
+    match = accepted_match(category)
+    browser = browser_of(match.seeker.user)
+    browser.get(reverse("dashboard"))  # warm the session
+    conversation_services.message_post(match_id=match.pk, user=match.provider.user, body="Hello")
+    # user, profiles (2), referrals, engagements, redemptions, the streak's ratings, the rules and
+    # options, the wallet, the bell, unread threads, Pro
+    with django_assert_num_queries(13):
+        page = browser.get(reverse("dashboard")).content.decode()
+    assert page.count('data-testid="action-message"') == 1 and "No streak yet" in page
+    assert "Leads to answer" not in page and "No provider profile yet." in page

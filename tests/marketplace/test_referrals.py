@@ -107,6 +107,9 @@ def test_a_reversed_referral_award_no_longer_counts_in_the_summary(operator):
     pot_award_reverse(cause=referral_cause("referral_first_engagement", friend.pk), reason="Operator correction")
     summary = selectors.referral_summary(user=referrer)
     assert (summary.activation_pot, summary.engagement_pot) == (50, 0)
+    # the same figures as the annotated rows the admin and the API list show
+    shown = selectors.referrals_visible_to(user=referrer)
+    assert [(row.activation_pot, row.engagement_pot) for row in shown] == [(50, 0)]
     referral.refresh_from_db()
     assert referral.engagement_award is not None  # the link to the ledger row stays
 

@@ -152,6 +152,11 @@ def test_a_rating_counts_for_the_rater_unless_the_engagement_is_cancelled(db):
     Match.objects.filter(pk=engagement.match_id).update(introduced_at=None)  # keep the lead out of the picture
     weeks = streak_action_weeks(user_ids=[seeker.pk, provider_user.pk])
     assert weeks == {seeker.pk: {this_week}, provider_user.pk: set()}
+    # someone known to hold no provider profile: one query, their ratings still count
+    with CaptureQueriesContext(connection) as one:
+        assert streak_action_weeks(user_ids=[seeker.pk], provider_user_ids=[]) == {seeker.pk: {this_week}}
+    assert len(one) == 1
+    assert "1 week in a row" in _dashboard(seeker)
     engagements.engagement_cancel(engagement=engagement, user=UserFactory(is_staff=True), reason="Never happened.")
     assert streak_action_weeks(user_ids=[seeker.pk])[seeker.pk] == set()
 
@@ -162,6 +167,9 @@ def test_an_accepted_answer_counts_when_it_earned_pot_and_not_once_hidden(catego
     answer = community.answer_post(user=provider.user, question_id=question.pk, body="15% of income.")
     community.answer_accept(user=asker, answer_id=answer.pk)
     assert streak_action_weeks(user_ids=[provider.user_id])[provider.user_id] == {this_week}
+    # the dashboard says who holds a provider profile: the same weeks
+    known = streak_action_weeks(user_ids=[provider.user_id, asker.pk], provider_user_ids=[provider.user_id])
+    assert known == {provider.user_id: {this_week}, asker.pk: set()}
     community.answer_hide(operator=UserFactory(is_staff=True), answer_id=answer.pk, reason="Spam")
     assert streak_action_weeks(user_ids=[provider.user_id])[provider.user_id] == set()
 
