@@ -1,6 +1,6 @@
 """Reads of conversations: only the two sides of a match reach its thread (operators read it in the admin)."""
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from conversations.models import Message
@@ -45,6 +45,31 @@ def thread_for_user(*, user, match_id: int) -> Match:
         .first()
     )
     if match is None:
+        raise NotFound("No such conversation.")
+    return match
+
+
+def thread_to_post_in(*, user, match_id: int) -> Match:
+    """The match of a thread the person writes in, as `thread_for_user` decides it, else NotFound.
+
+    For `message_post`: one read by the match's id, with its category, the two sides' user ids
+    (`seeker_user_id`, `provider_user_id`: the side is checked here, on the row) and whether the
+    other side has not read some of the person's messages yet (`others_unread`). The access
+    read with both sides' joins and users, then a query for the unread messages, cost twice as much.
+    """
+    mine_unread = Message.objects.filter(match=OuterRef("pk"), sender=user, read_at__isnull=True)
+    match = (
+        Match.objects.filter(pk=match_id, introduced_at__isnull=False)
+        .select_related("category")
+        .annotate(
+            seeker_user_id=F("seeker__user_id"),
+            provider_user_id=F("provider__user_id"),
+            others_unread=Exists(mine_unread),
+        )
+        .order_by()
+        .first()
+    )
+    if match is None or user.pk not in (match.seeker_user_id, match.provider_user_id):
         raise NotFound("No such conversation.")
     return match
 

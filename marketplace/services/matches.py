@@ -17,14 +17,14 @@ from categories.errors import CategoryInactive
 from categories.models import Category
 from currency.selectors import extra_matches_available
 from currency.services import extra_matches_take
-from imatch.errors import DomainError, ErrorCode
+from imatch.errors import DomainError, ErrorCode, NotFound
 from imatch.text import clean_text
 from marketplace import emails
 from marketplace.candidates import candidate_pool, seeker_exclusions, seeker_profile
 from marketplace.errors import AccountInactive, ProviderUnavailable, WrongSide
 from marketplace.matching.pool import CandidatePool
 from marketplace.models import INTRODUCTION_TIMEOUT, MATCH_TRANSITIONS, Match, MatchStatus, Seeker, User, match_live_q
-from marketplace.selectors import LEAD_ANSWER_WINDOW, seekers_with_free_slots
+from marketplace.selectors import LEAD_ANSWER_WINDOW, match_visible, seekers_with_free_slots
 from marketplace.services.states import check_transition
 from marketplace.services.streaks import streak_action_recorded
 
@@ -38,12 +38,24 @@ def _category_matching_check(*, category: Category) -> None:
         raise CategoryInactive(f"{category.display_name} is not open: no matches are made.", field="category")
 
 
-def _locked(match: Match) -> Match:
-    return (
-        Match.objects.select_for_update(of=("self",))
-        .select_related("seeker__user", "provider__user", "category")
-        .get(pk=match.pk)
-    )
+def _locked(match: Match | int, *, user: User) -> Match:
+    """The match row-locked, with both sides and the category.
+
+    Given an id (the API), this is the only read of the match: NotFound unless `user` may see
+    it (`match_visible`, checked on the locked row instead of by a query of its own before).
+    Given a match, the caller has already checked that.
+    """
+    try:
+        locked = (
+            Match.objects.select_for_update(of=("self",))
+            .select_related("seeker__user", "provider__user", "category")
+            .get(pk=match if isinstance(match, int) else match.pk)
+        )
+    except Match.DoesNotExist:
+        locked = None
+    if locked is None or (isinstance(match, int) and not match_visible(locked, user=user)):
+        raise NotFound("No such match.")
+    return locked
 
 
 def _move(match: Match, target: str, *, message: str) -> None:
@@ -140,9 +152,12 @@ def match_run_for_category(
 
 
 @transaction.atomic
-def match_introduce(*, match: Match, user: User) -> Match:
-    """The seeker asks to be introduced: a conversation opens; emails are shared once the provider accepts."""
-    match = _locked(match)
+def match_introduce(*, match: Match | int, user: User) -> Match:
+    """The seeker asks to be introduced: a conversation opens; emails are shared once the provider accepts.
+
+    `match` is the match or its id (NotFound if the person may not see it).
+    """
+    match = _locked(match, user=user)
     if user.pk != match.seeker.user_id:
         raise WrongSide("Only the seeker asks for an introduction.")
     _move(match, MatchStatus.INTRODUCED, message="Only a suggested match can be introduced.")
@@ -164,9 +179,12 @@ def _lead_answered(match: Match) -> None:
 
 
 @transaction.atomic
-def match_accept(*, match: Match, user: User) -> Match:
-    """The provider accepts an introduction: each side gets the other's email; they can agree on an engagement."""
-    match = _locked(match)
+def match_accept(*, match: Match | int, user: User) -> Match:
+    """The provider accepts an introduction: each side gets the other's email; they can agree on an engagement.
+
+    `match` is the match or its id (NotFound if the person may not see it).
+    """
+    match = _locked(match, user=user)
     if user.pk != match.provider.user_id:
         raise WrongSide("Only the provider accepts an introduction.")
     _move(match, MatchStatus.ACCEPTED, message="Only an introduction waiting for an answer can be accepted.")
@@ -183,7 +201,7 @@ def match_decline(*, match: Match, user: User, reason: str = "") -> Match:
 
     When the provider declines, the seeker gets the next-best provider at once.
     """
-    match = _locked(match)
+    match = _locked(match, user=user)
     is_seeker = user.pk == match.seeker.user_id
     is_provider = user.pk == match.provider.user_id
     if not (is_seeker or is_provider):
