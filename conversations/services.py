@@ -40,7 +40,7 @@ def message_post(*, match_id: int, user, body: str) -> Message:
     message = Message.objects.create(match=match, sender=user, recipient_id=recipient_id, body=body)
     if not match.others_unread:
         notify(
-            user=User(pk=recipient_id),
+            user=User(pk=recipient_id),  # the notification needs only their id
             kind=NotificationKind.NEW_MESSAGE,
             text=f"{user.name} sent you a message about your {match.category.display_name} match.",
             link=thread_path(match),
