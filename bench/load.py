@@ -556,7 +556,7 @@ def main() -> int:
         cwd=ROOT,
         env=environment,
         start_new_session=True,
-        stdout=server_log.open("w"),  # the JSON logs of the run (the emails of the introductions, …)
+        stdout=server_log.open("w"),  # the JSON logs of the run (warnings and errors)
         stderr=subprocess.STDOUT,
     )
     results = {endpoint.name: Result() for endpoint in chosen}
