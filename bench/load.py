@@ -23,7 +23,9 @@ API throttles are raised (`API_THROTTLE_*`) so the bench measures the work, not 
 throttles still run (a Redis round trip per request, as in production). Requests carry
 `X-Forwarded-Proto: https` as nginx would. Writes: `POST /api/v1/pot/spend/` with a new
 Idempotency-Key each time, `POST /api/v1/matches/{id}/introduce/` each on a different
-suggested match of one of the seekers. A bench, not a test: never run in CI. Needs `wrk`
+suggested match of one of the seekers, `POST /api/v1/threads/{id}/messages/` by a seeker in one of
+300 accepted conversations in turn (each holds an unread message of theirs: the post continues
+the streak, see `message_post`). A bench, not a test: never run in CI. Needs `wrk`
 (Debian: `apt-get install -y wrk`) and Redis (`--redis-url`).
 """
 
@@ -56,6 +58,7 @@ STATES = ["CA", "NY", "TX", "FL", "WA", "IL", "MA", "CO", "GA", "OR"]
 CITIES = {"CA": "San Francisco", "NY": "New York", "TX": "Austin", "FL": "Miami", "WA": "Seattle"}
 TARGETS = {"bare": None, "api": 0.50, "page": 0.35, "write": 0.25}
 P99_LIMIT_MS = 100.0
+CONVERSATION_SEEKERS = 100  # the last seekers' matches are the threads of the message posts
 
 
 def server_environment(database_url: str, redis_url: str) -> dict[str, str]:
@@ -71,6 +74,9 @@ def server_environment(database_url: str, redis_url: str) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_LOG_LEVEL": "WARNING",
         "EMAIL_URL": "dummymail://",
+        # As in production, tasks (the emails) go to a broker for a worker: the web process renders
+        # and queues them. Without one they would run inline, each logged with its arguments.
+        "CELERY_BROKER_URL": redis_url,
         "API_THROTTLE_ANON": "100000000/minute",
         "API_THROTTLE_USER": "100000000/minute",
         "GUNICORN_LOG_LEVEL": "warning",
@@ -94,6 +100,7 @@ def seed(providers: int, seekers: int) -> dict:
     from django.utils import timezone
 
     from categories.models import Category, Specialty
+    from conversations.models import Message
     from currency.services import pot_adjust, pot_award
     from marketplace.models import (
         AccountType,
@@ -243,16 +250,40 @@ def seed(providers: int, seekers: int) -> dict:
     session[HASH_SESSION_KEY] = first.user.get_session_auth_hash()
     session.create()
 
-    # Introductions: every other seeker's suggested matches, each asked for once, with its seeker's token.
-    introductions = []
+    # Introductions: the suggested matches of every other seeker but the last 100, each asked for
+    # once, with its seeker's token. Conversations: the last 100 seekers' matches, accepted, each
+    # with a message from the seeker the provider has not read yet (so a post continues the unread
+    # streak: the steady state of a thread, the same on every run; the first unread message also
+    # notifies, see `message_post`).
+    introductions, conversations = [], []
     tokens = {}
+    talking = seeker_rows[-CONVERSATION_SEEKERS:]
     for seeker in seeker_rows[1:]:
         tokens[seeker.pk] = api_token_issue(user=seeker.user)
     for match_id, seeker_id in (
-        Match.objects.filter(seeker__in=seeker_rows[1:]).order_by("id").values_list("pk", "seeker_id")
+        Match.objects.filter(seeker__in=seeker_rows[1:-CONVERSATION_SEEKERS])
+        .order_by("id")
+        .values_list("pk", "seeker_id")
     ):
         introductions.append([tokens[seeker_id], match_id])
     rng.shuffle(introductions)
+    talks = list(Match.objects.filter(seeker__in=talking).select_related("seeker", "provider").order_by("id"))
+    Match.objects.filter(pk__in=[m.pk for m in talks]).update(
+        status=MatchStatus.ACCEPTED, introduced_at=now, responded_at=now
+    )
+    Message.objects.bulk_create(
+        [
+            Message(
+                match=m,
+                sender_id=m.seeker.user_id,
+                recipient_id=m.provider.user_id,
+                body="Hello! Are you free on Thursday?",
+            )
+            for m in talks
+        ]
+    )
+    conversations = [[tokens[m.seeker_id], m.pk] for m in talks]
+    rng.shuffle(conversations)
     listed_provider = Provider.objects.filter(category=main, license_verified=True).order_by("id").first()
     call_command("collectstatic", interactive=False, verbosity=0)
     with connection.cursor() as cursor:
@@ -263,6 +294,7 @@ def seed(providers: int, seekers: int) -> dict:
         "session_cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
         "provider_id": listed_provider.pk,
         "introductions": introductions,
+        "conversations": conversations,
     }
 
 
@@ -277,7 +309,9 @@ class Endpoint:
     method: str = "GET"
     auth: str = ""  # "", "token", "session"
     body: str = ""
-    dynamic: str = ""  # "spend" (a new Idempotency-Key each time) or "introduce" (a new match each time)
+    # "spend" (a new Idempotency-Key each time), "introduce" (a new match each time) or
+    # "message" (a post in the next of the seeded conversations, as its seeker)
+    dynamic: str = ""
 
 
 @dataclass
@@ -322,6 +356,14 @@ def endpoints(provider_id: int) -> list[Endpoint]:
             dynamic="spend",
         ),
         Endpoint("POST /api/v1/matches/{id}/introduce/", "write", "", method="POST", dynamic="introduce"),
+        Endpoint(
+            "POST /api/v1/threads/{id}/messages/",
+            "write",
+            "",
+            method="POST",
+            body=json.dumps({"body": "Thursday at three works for me. Shall I bring last year's statements?"}),
+            dynamic="message",
+        ),
     ]
 
 
@@ -371,6 +413,19 @@ def wrk_script(endpoint: Endpoint, seeded: dict, *, round_number: int, threads: 
             "  return wrk.format('POST', '/api/v1/matches/' .. pair[2] .. '/introduce/', nil, '')\n"
             "end"
         )
+    elif endpoint.dynamic == "message":
+        # Each thread posts in the conversations in turn, starting at its own place.
+        pairs = seeded["conversations"]
+        lines.append("local pairs = {" + ",".join(f"{{{_lua(t)},{m}}}" for t, m in pairs) + "}")
+        lines.append(
+            "request = function()\n"
+            f"  local index = (tid * 7919 + counter) % {len(pairs)} + 1\n"
+            "  counter = counter + 1\n"
+            "  local pair = pairs[index]\n"
+            "  wrk.headers['Authorization'] = 'Token ' .. pair[1]\n"
+            "  return wrk.format('POST', '/api/v1/threads/' .. pair[2] .. '/messages/')\n"
+            "end"
+        )
     script = folder / f"{re.sub(r'[^a-z0-9]+', '-', endpoint.name.lower())}-{round_number}.lua"
     script.write_text("\n".join(line for line in lines if line) + "\n")
     return script
@@ -399,11 +454,16 @@ def preflight(base: str, endpoint: Endpoint, seeded: dict) -> str:
         headers["Authorization"] = f"Token {seeded['token']}"
     if endpoint.auth == "session":
         headers["Cookie"] = seeded["session_cookie"]
+    if endpoint.body:
+        headers["Content-Type"] = "application/json"
     if endpoint.dynamic == "spend":
-        headers |= {"Idempotency-Key": "preflight", "Content-Type": "application/json"}
+        headers["Idempotency-Key"] = "preflight"
     if endpoint.dynamic == "introduce":
         token, match_id = seeded["introductions"][0]
         path, headers["Authorization"] = f"/api/v1/matches/{match_id}/introduce/", f"Token {token}"
+    if endpoint.dynamic == "message":
+        token, match_id = seeded["conversations"][0]
+        path, headers["Authorization"] = f"/api/v1/threads/{match_id}/messages/", f"Token {token}"
     data = endpoint.body.encode() if endpoint.method == "POST" else None
     request = urllib.request.Request(base + path, data=data, headers=headers, method=endpoint.method)  # noqa: S310
 
@@ -498,7 +558,7 @@ def main() -> int:
         cwd=ROOT,
         env=environment,
         start_new_session=True,
-        stdout=server_log.open("w"),  # the JSON logs of the run (the emails of the introductions, …)
+        stdout=server_log.open("w"),  # the JSON logs of the run (warnings and errors)
         stderr=subprocess.STDOUT,
     )
     results = {endpoint.name: Result() for endpoint in chosen}

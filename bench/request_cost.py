@@ -24,10 +24,11 @@ a call of the WSGI application (`imatch.wsgi`, every middleware) with the same h
   req/s it implies (bare CPU ms / endpoint CPU ms): issue 11's targets are stated in shares.
 
 `--profile` runs cProfile over the requests of each endpoint chosen by `--only` and prints the
-functions with the most cumulative and own time. Writes go through the API as `bench/load.py`
-makes them: a spend with a new Idempotency-Key each time, an introduction of a different
-suggested match each time (the seeded ones are used up after ~3,000 introductions in all: seed
-again without `--reuse`). A bench, not a test: never run in CI.
+functions with the most cumulative and own CPU time (not wall: waits for the database are not
+in it). Writes go through the API as `bench/load.py` makes them: a spend with a new
+Idempotency-Key each time, an introduction of a different suggested match each time (the seeded
+ones are used up after ~2,700 introductions in all: seed again without `--reuse`), a message by a
+seeker in the next of the seeded conversations. A bench, not a test: never run in CI.
 """
 
 import argparse
@@ -99,6 +100,10 @@ def environ_for(endpoint: "load.Endpoint", seeded: dict, state: dict) -> dict:
         state["introduced"] = index + 1
         token, match_id = seeded["introductions"][index]
         path = f"/api/v1/matches/{match_id}/introduce/"
+    if endpoint.dynamic == "message":
+        index = state["posted"] = state.get("posted", -1) + 1
+        token, match_id = seeded["conversations"][index % len(seeded["conversations"])]
+        path = f"/api/v1/threads/{match_id}/messages/"
     path, _, query = path.partition("?")
     body = endpoint.body.encode() if endpoint.method == "POST" else b""
     environ = {
@@ -124,7 +129,7 @@ def environ_for(endpoint: "load.Endpoint", seeded: dict, state: dict) -> dict:
     }
     if body:
         environ |= {"CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body))}
-    if endpoint.auth == "token" or endpoint.dynamic == "introduce":
+    if endpoint.auth == "token" or endpoint.dynamic in ("introduce", "message"):
         environ["HTTP_AUTHORIZATION"] = f"Token {token}"
     if endpoint.auth == "session":
         environ["HTTP_COOKIE"] = seeded["session_cookie"]
@@ -247,7 +252,7 @@ def main() -> int:
         for endpoint in chosen:
             profiler = None
             if args.profile and endpoint.kind != "bare":
-                profiler = profiles.setdefault(endpoint.name, cProfile.Profile())
+                profiler = profiles.setdefault(endpoint.name, cProfile.Profile(time.process_time))
             warmup = args.warmup if round_number == 0 else 2
             costs[endpoint.name].append(
                 measure(application, endpoint, seeded, state, requests=args.requests, warmup=warmup, profiler=profiler)

@@ -1,13 +1,15 @@
 """Reads of conversations: only the two sides of a match reach its thread (operators read it in the admin)."""
 
+import functools
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from conversations.models import Message
 from imatch.errors import NotFound
-from marketplace.models import Match, MatchStatus
+from marketplace.models import Match, MatchStatus, Provider, Seeker
 
 # The two may write while the match is alive; a declined or expired match keeps its thread read-only.
 OPEN_STATUSES = (MatchStatus.INTRODUCED, MatchStatus.ACCEPTED, MatchStatus.ENGAGED)
@@ -73,6 +75,51 @@ def thread_for_user(*, user, match_id: int) -> Match:
     )
     if match is None:
         raise NotFound("No such conversation.")
+    return match
+
+
+@functools.cache
+def _post_statement() -> str:
+    """The SQL of `thread_to_post_in`, written out once per process (names from the models)."""
+    quote = connection.ops.quote_name
+    matches, messages = quote(Match._meta.db_table), quote(Message._meta.db_table)
+    seekers, providers = quote(Seeker._meta.db_table), quote(Provider._meta.db_table)
+    categories = quote(Match._meta.get_field("category").related_model._meta.db_table)
+    return (
+        "SELECT m.id, m.status, m.category_id, m.seeker_id, m.provider_id, s.user_id, p.user_id, "  # noqa: S608
+        f"EXISTS (SELECT 1 FROM {messages} u WHERE u.match_id = m.id AND u.sender_id = %s AND u.read_at IS NULL), "
+        f"c.name, c.display_name FROM {matches} m JOIN {seekers} s ON s.id = m.seeker_id "
+        f"JOIN {providers} p ON p.id = m.provider_id JOIN {categories} c ON c.id = m.category_id "
+        "WHERE m.id = %s AND m.introduced_at IS NOT NULL"
+    )
+
+
+def _partial(model, **values):
+    """An instance of `model` loaded with these fields only (`from_db` takes them in the model's field order)."""
+    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
+
+
+def thread_to_post_in(*, user, match_id: int) -> Match:
+    """The match of a thread the person writes in, as `thread_for_user` decides it, else NotFound.
+
+    For `message_post`: one query by the match's id, written out (built by the ORM, it cost more
+    CPU than the rest of the post), that loads what a post needs: the match's status and sides,
+    the category's name, the two sides' user ids (`seeker_user_id`, `provider_user_id`: the side
+    is checked here, on the row) and whether the other side has not read some of the person's
+    messages yet (`others_unread`). Other fields of the match load on access.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_post_statement(), [user.pk, match_id])
+        row = cursor.fetchone()
+    if row is None or user.pk not in (row[5], row[6]):
+        raise NotFound("No such conversation.")
+    pk, status, category_id, seeker_id, provider_id, seeker_user_id, provider_user_id, unread, name, display = row
+    match = _partial(Match, id=pk, status=status, category_id=category_id, seeker_id=seeker_id, provider_id=provider_id)
+    match.category = _partial(
+        Match._meta.get_field("category").related_model, id=category_id, name=name, display_name=display
+    )
+    match.seeker_user_id, match.provider_user_id, match.others_unread = seeker_user_id, provider_user_id, bool(unread)
     return match
 
 

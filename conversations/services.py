@@ -6,12 +6,12 @@ from django.utils import timezone
 
 from conversations.errors import ThreadClosed
 from conversations.models import Message
-from conversations.selectors import can_post, other_side, thread_for_user
+from conversations.selectors import can_post, thread_for_user, thread_to_post_in
 from conversations.tasks import unread_message_email_schedule
 from imatch.errors import DomainError
 from imatch.errors import ErrorCode as CommonCode
 from imatch.text import clean_text
-from marketplace.models import Match
+from marketplace.models import Match, User
 from notifications.models import NotificationKind
 from notifications.services import notifications_mark_read_about, notify
 
@@ -23,7 +23,7 @@ def thread_path(match: Match) -> str:
 @transaction.atomic
 def message_post(*, match_id: int, user, body: str) -> Message:
     """One side writes to the other; the first unread message notifies them (and emails after a delay)."""
-    match = thread_for_user(user=user, match_id=match_id)
+    match = thread_to_post_in(user=user, match_id=match_id)
     body = clean_text(body)
     if not body:
         raise DomainError("Write a message.", field="body", code=CommonCode.REQUIRED)
@@ -33,14 +33,14 @@ def message_post(*, match_id: int, user, body: str) -> Message:
         )
     if not can_post(match):
         raise ThreadClosed(f"This match was {match.get_status_display().lower()}: the conversation is closed.")
-    recipient = other_side(match, user)
+    recipient_id = match.provider_user_id if user.pk == match.seeker_user_id else match.seeker_user_id
     # The first message the recipient has not read starts an unread streak: one notification
     # and one (delayed) email for the streak, however many messages follow before they read.
-    streak_starts = not Message.objects.filter(match=match, recipient=recipient, read_at__isnull=True).exists()
-    message = Message.objects.create(match=match, sender=user, recipient=recipient, body=body)
-    if streak_starts:
+    # (The recipient's unread messages in the thread are the person's own: `others_unread`.)
+    message = Message.objects.create(match=match, sender=user, recipient_id=recipient_id, body=body)
+    if not match.others_unread:
         notify(
-            user=recipient,
+            user=User(pk=recipient_id),  # the notification needs only their id
             kind=NotificationKind.NEW_MESSAGE,
             text=f"{user.name} sent you a message about your {match.category.display_name} match.",
             link=thread_path(match),

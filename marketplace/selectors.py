@@ -307,6 +307,13 @@ def matches_visible_to(*, user: User) -> QuerySet[Match]:
     return matches.filter(_sides_q(Match, user, provider_introduced_only=True))
 
 
+def match_visible(match: Match, *, user: User) -> bool:
+    """Whether the person may see this loaded match: `matches_visible_to`'s rule, checked on one row."""
+    if user.is_staff or user.pk == match.seeker.user_id:
+        return True
+    return user.pk == match.provider.user_id and match.introduced_at is not None
+
+
 def _sides_q(model, user: User, *, provider_introduced_only: bool = False) -> Q:
     """`model`'s rows of the person's seeker profiles, or of their provider profiles (introduced ones only if asked).
 

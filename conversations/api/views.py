@@ -24,6 +24,9 @@ from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
 from marketplace.models import Match
 
+# A posted message's answer needs no request: one serializer per process, its fields built once.
+MESSAGE = MessageSerializer()
+
 
 @extend_schema_view(
     list=extend_schema(summary="List your conversations, latest activity first"),
@@ -64,7 +67,7 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         serializer = MessagePostSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         message = services.message_post(match_id=int(pk), user=request.user, body=serializer.validated_data["body"])
-        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+        return Response(MESSAGE.to_representation(message), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=ThreadReadSerializer)
     @action(detail=True, methods=["post"])

@@ -446,14 +446,15 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def introduce(self, request: Request, pk: str) -> Response:
         """Ask for an introduction to the matched provider (seeker)."""
-        return self._answer(matches.match_introduce(match=self.get_object(), user=request.user))
+        # The service reads the match once, locked, and answers 404 for someone else's.
+        return self._answer(matches.match_introduce(match=int(pk), user=request.user))
 
     @extend_schema(request=None, responses=MatchSerializer)
     @refuses(InvalidTransition, WrongSide)
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str) -> Response:
         """Accept an introduction (provider); each side then sees the other's email."""
-        return self._answer(matches.match_accept(match=self.get_object(), user=request.user))
+        return self._answer(matches.match_accept(match=int(pk), user=request.user))
 
     @extend_schema(request=DeclineSerializer, responses=MatchSerializer)
     @refuses(InvalidTransition, WrongSide, CommonCode.TOO_LONG)

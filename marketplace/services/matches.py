@@ -4,12 +4,13 @@ Statuses follow `MATCH_TRANSITIONS` (models.py); every move is checked here.
 Emails go out after commit (`marketplace.emails`).
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -17,14 +18,23 @@ from categories.errors import CategoryInactive
 from categories.models import Category
 from currency.selectors import extra_matches_available
 from currency.services import extra_matches_take
-from imatch.errors import DomainError, ErrorCode
+from imatch.errors import DomainError, ErrorCode, NotFound
 from imatch.text import clean_text
 from marketplace import emails
 from marketplace.candidates import candidate_pool, seeker_exclusions, seeker_profile
 from marketplace.errors import AccountInactive, ProviderUnavailable, WrongSide
 from marketplace.matching.pool import CandidatePool
-from marketplace.models import INTRODUCTION_TIMEOUT, MATCH_TRANSITIONS, Match, MatchStatus, Seeker, User, match_live_q
-from marketplace.selectors import LEAD_ANSWER_WINDOW, seekers_with_free_slots
+from marketplace.models import (
+    INTRODUCTION_TIMEOUT,
+    MATCH_TRANSITIONS,
+    Match,
+    MatchStatus,
+    Provider,
+    Seeker,
+    User,
+    match_live_q,
+)
+from marketplace.selectors import LEAD_ANSWER_WINDOW, match_visible, seekers_with_free_slots
 from marketplace.services.states import check_transition
 from marketplace.services.streaks import streak_action_recorded
 
@@ -38,12 +48,78 @@ def _category_matching_check(*, category: Category) -> None:
         raise CategoryInactive(f"{category.display_name} is not open: no matches are made.", field="category")
 
 
-def _locked(match: Match) -> Match:
-    return (
-        Match.objects.select_for_update(of=("self",))
-        .select_related("seeker__user", "provider__user", "category")
-        .get(pk=match.pk)
+# The locked read of a match with both sides, their users and the category, as one SQL statement
+# written out once per process. Built by the ORM (select_related over five tables, ~90 columns),
+# compiling it cost more CPU per introduction than the rest of the service.
+# (alias, model, the alias it hangs from and by which field; None for the match itself)
+_LOCKED_TABLES = (
+    ("m", Match, None, None),
+    ("s", Seeker, "m", "seeker"),
+    ("su", User, "s", "user"),
+    ("p", Provider, "m", "provider"),
+    ("pu", User, "p", "user"),
+    ("c", Category, "m", "category"),
+)
+
+
+@functools.cache
+def _locked_statement(vendor: str) -> tuple[str, list]:
+    """The SQL of `_locked` for a database vendor, and per table its fields and their converters."""
+    quote = connection.ops.quote_name
+    columns, joins, tables = [], [], []
+    for alias, model, parent, via in _LOCKED_TABLES:
+        fields = model._meta.concrete_fields
+        columns += [f"{alias}.{quote(field.column)}" for field in fields]
+        converters = []
+        for field in fields:
+            expression = field.get_col(alias)
+            converters.append(
+                (expression, connection.ops.get_db_converters(expression) + expression.get_db_converters(connection))
+            )
+        tables.append((alias, model, parent, via, [field.attname for field in fields], converters))
+        if parent is not None:
+            column, key = quote(_LOCKED_MODELS[parent]._meta.get_field(via).column), quote(model._meta.pk.column)
+            joins.append(f"JOIN {quote(model._meta.db_table)} {alias} ON {alias}.{key} = {parent}.{column}")
+    lock = " FOR UPDATE OF m" if connection.features.has_select_for_update_of else ""
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quote(Match._meta.db_table)} m {' '.join(joins)} "  # noqa: S608 - names from the models
+        f"WHERE m.{quote(Match._meta.pk.column)} = %s{lock}"
     )
+    return sql, tables
+
+
+_LOCKED_MODELS = {alias: model for alias, model, _, _ in _LOCKED_TABLES}
+
+
+def _locked(match: Match | int, *, user: User) -> Match:
+    """The match row-locked (`FOR UPDATE OF` the match), with both sides, their users and the category.
+
+    Given an id (the API), this is the only read of the match: NotFound unless `user` may see
+    it (`match_visible`, checked on the locked row instead of by a query of its own before).
+    Given a match, the caller has already checked that.
+    """
+    sql, tables = _locked_statement(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [match if isinstance(match, int) else match.pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound("No such match.")
+    loaded, start = {}, 0
+    for alias, model, parent, via, attnames, converters in tables:
+        values = []
+        for value, (expression, functions) in zip(row[start : start + len(attnames)], converters, strict=True):
+            for function in functions:
+                value = function(value, expression, connection)
+            values.append(value)
+        start += len(attnames)
+        loaded[alias] = model.from_db(connection.alias, attnames, values)
+        if parent is not None:
+            model_field = loaded[parent]._meta.get_field(via)
+            model_field.set_cached_value(loaded[parent], loaded[alias])
+    locked = loaded["m"]
+    if isinstance(match, int) and not match_visible(locked, user=user):
+        raise NotFound("No such match.")
+    return locked
 
 
 def _move(match: Match, target: str, *, message: str) -> None:
@@ -140,9 +216,12 @@ def match_run_for_category(
 
 
 @transaction.atomic
-def match_introduce(*, match: Match, user: User) -> Match:
-    """The seeker asks to be introduced: a conversation opens; emails are shared once the provider accepts."""
-    match = _locked(match)
+def match_introduce(*, match: Match | int, user: User) -> Match:
+    """The seeker asks to be introduced: a conversation opens; emails are shared once the provider accepts.
+
+    `match` is the match or its id (NotFound if the person may not see it).
+    """
+    match = _locked(match, user=user)
     if user.pk != match.seeker.user_id:
         raise WrongSide("Only the seeker asks for an introduction.")
     _move(match, MatchStatus.INTRODUCED, message="Only a suggested match can be introduced.")
@@ -164,9 +243,12 @@ def _lead_answered(match: Match) -> None:
 
 
 @transaction.atomic
-def match_accept(*, match: Match, user: User) -> Match:
-    """The provider accepts an introduction: each side gets the other's email; they can agree on an engagement."""
-    match = _locked(match)
+def match_accept(*, match: Match | int, user: User) -> Match:
+    """The provider accepts an introduction: each side gets the other's email; they can agree on an engagement.
+
+    `match` is the match or its id (NotFound if the person may not see it).
+    """
+    match = _locked(match, user=user)
     if user.pk != match.provider.user_id:
         raise WrongSide("Only the provider accepts an introduction.")
     _move(match, MatchStatus.ACCEPTED, message="Only an introduction waiting for an answer can be accepted.")
@@ -183,7 +265,7 @@ def match_decline(*, match: Match, user: User, reason: str = "") -> Match:
 
     When the provider declines, the seeker gets the next-best provider at once.
     """
-    match = _locked(match)
+    match = _locked(match, user=user)
     is_seeker = user.pk == match.seeker.user_id
     is_provider = user.pk == match.provider.user_id
     if not (is_seeker or is_provider):

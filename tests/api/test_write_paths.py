@@ -1,0 +1,93 @@
+"""The writes of issue 11 stay cheap (bench/request_cost.py): an introduction reads its match once,
+locked, and checks access on that row; a message post reads its thread and the unread streak in
+one query. Query counts are pinned; who may write and what they are told do not change."""
+
+import pytest
+from django.core import mail
+
+from conversations.models import Message
+from marketplace.models import MatchStatus
+from marketplace.services import matches
+from notifications.models import Notification, NotificationKind
+from tests.conftest import client_for
+from tests.marketplace.factories import UserFactory
+from tests.marketplace.loop import make_category, make_provider, make_seeker
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def suggested():
+    category = make_category(display_name="Retirement Planners")
+    seeker = make_seeker(category)
+    make_provider(category, business_name="Reyes Planning")
+    [match] = matches.match_run_for_seeker(seeker=seeker)
+    return match
+
+
+def test_an_introduction_reads_its_match_once_and_refuses_others(
+    suggested, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    seeker, provider = suggested.seeker.user, suggested.provider.user
+    path = f"/api/v1/matches/{suggested.pk}/introduce/"
+    # The provider does not see a suggestion yet, a stranger never: 404 for both, nothing changes.
+    for person in (provider, UserFactory()):
+        response = client_for(person).post(path)
+        assert response.status_code == 404 and response.json()["code"] == "not_found"
+    assert client_for(seeker).post("/api/v1/matches/999999/introduce/").status_code == 404
+    suggested.refresh_from_db()
+    assert suggested.status == MatchStatus.SUGGESTED
+    assert not Notification.objects.filter(kind=NotificationKind.INTRODUCTION).exists()
+
+    api = client_for(seeker)
+    # token and user, the match locked with both sides and the category, its update, two notifications
+    # (plus the savepoint and its release of the service's transaction inside the test's)
+    with django_capture_on_commit_callbacks(execute=True), django_assert_num_queries(7):
+        response = api.post(path)
+    assert response.status_code == 200
+    assert response.json()["status"] == MatchStatus.INTRODUCED and response.json()["id"] == suggested.pk
+    assert {n.user_id for n in Notification.objects.filter(kind=NotificationKind.INTRODUCTION)} == {
+        seeker.pk,
+        provider.pk,
+    }
+    subjects = sorted(message.subject for message in mail.outbox)
+    assert subjects == ["I MATCH: a new lead in Retirement Planners", "I MATCH: you asked to meet Reyes Planning"]
+    assert "Reyes Planning (Retirement Planners)" in next(m.body for m in mail.outbox if m.to == [seeker.email])
+    again = client_for(seeker).post(path)  # introduced once
+    assert again.status_code == 400 and again.json()["code"] == "invalid_transition"
+
+
+def test_a_message_post_reads_its_thread_once_and_notifies_once_per_unread_streak(
+    suggested, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    seeker, provider = suggested.seeker.user, suggested.provider.user
+    matches.match_introduce(match=suggested, user=seeker)
+    Notification.objects.all().delete()
+    path = f"/api/v1/threads/{suggested.pk}/messages/"
+    for person in (UserFactory(), UserFactory(is_staff=True)):
+        assert client_for(person).post(path, {"body": "Let me in"}, format="json").status_code == 404
+    assert not Message.objects.exists()
+
+    api = client_for(seeker)
+    # token and user, the thread with the streak, the message, its notification (+ savepoint, release)
+    with django_capture_on_commit_callbacks(execute=True), django_assert_num_queries(6):
+        first = api.post(path, {"body": "Hello! Thursday?"}, format="json")
+    assert first.status_code == 201
+    body = first.json()
+    assert body["sender"] == seeker.pk and body["sender_name"] == seeker.name and body["body"] == "Hello! Thursday?"
+    assert set(body) == {"id", "sender", "sender_name", "body", "created_at", "read_at"} and body["read_at"] is None
+    [notice] = Notification.objects.all()
+    assert notice.user_id == provider.pk and notice.kind == NotificationKind.NEW_MESSAGE
+    assert "Retirement Planners" in notice.text and seeker.name in notice.text
+    message = Message.objects.get(pk=body["id"])
+    assert (message.sender_id, message.recipient_id) == (seeker.pk, provider.pk)
+
+    # The streak goes on (the provider has not read): no second notification, one query less.
+    with django_assert_num_queries(5):
+        assert api.post(path, {"body": "Or Friday?"}, format="json").status_code == 201
+    assert Notification.objects.count() == 1
+
+    # The provider answers: their first unread message to the seeker notifies the seeker.
+    reply = client_for(provider).post(path, {"body": "Thursday 4 pm."}, format="json")
+    assert reply.status_code == 201 and Message.objects.get(pk=reply.json()["id"]).recipient_id == seeker.pk
+    assert Notification.objects.filter(user=seeker).count() == 1
