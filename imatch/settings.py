@@ -385,6 +385,11 @@ LOGGING = {
 # broker, no worker); with it, `make worker` runs the worker and the hourly schedule.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if CELERY_TASK_ALWAYS_EAGER:
+    # Inline, Celery's trace would log each task's real arguments at INFO (`kwargsrepr` only
+    # applies to a queued task): an email's address and body, with its links' tokens. Its
+    # success lines are left out; failures still show, and `imatch.mail` logs each email sent.
+    LOGGING["loggers"]["celery.app.trace"] = {"handlers": [], "level": "WARNING", "propagate": True}
 CELERY_TASK_EAGER_PROPAGATES = True  # inline, a task fails like the function call it is
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"

@@ -41,6 +41,16 @@ def test_the_email_is_queued_only_once_the_transaction_commits():
     assert len(mail.outbox) == 1  # a rolled-back action sends nothing
 
 
+@pytest.mark.django_db(transaction=True)
+def test_inline_an_email_task_logs_neither_its_address_nor_its_body(caplog):
+    # Celery's trace logs a task's arguments; kwargsrepr hides them only for a queued task.
+    caplog.set_level(logging.DEBUG)
+    send_email_on_commit(**{**MESSAGE, "body": "Your link: https://example.com/reset/secret-token/"})
+    assert len(mail.outbox) == 1
+    assert "Sent the greeting email" in caplog.text
+    assert "dana@example.com" not in caplog.text and "secret-token" not in caplog.text
+
+
 def test_a_failing_mail_server_inline_is_logged_not_raised(caplog):
     with mock.patch("imatch.mail.EmailMessage.send", side_effect=ConnectionRefusedError("smtp down")):
         send_email.delay(**MESSAGE)
