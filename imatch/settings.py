@@ -62,14 +62,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "imatch.request_id.RequestIdMiddleware",  # first: every line of the request carries its id
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "imatch.cheap_middleware.ContentSecurityPolicyMiddleware",  # django-csp's, policy built once
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "imatch.middleware.BadInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "imatch.cheap_middleware.MessageMiddleware",  # Django's, storage made on first use
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "imatch.time_zones.UserTimeZoneMiddleware",
     "imatch.error_pages.ErrorPagesMiddleware",
