@@ -1,0 +1,154 @@
+"""What every request pays, made cheaper without changing an answer (README "Performance").
+
+The settings' Content-Security-Policy built once per process (imatch.cheap_middleware), the
+message storage made on first use, the token check's SQL worked out once per connection
+(imatch.authentication), the balance's representation without DRF's per-call field copies,
+/health's cache check in one Redis round trip.
+"""
+
+import pytest
+from csp.constants import HEADER, HEADER_REPORT_ONLY, NONCE, NONE, SELF
+from csp.utils import build_policy
+from django.contrib import messages
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.cache import SessionStore
+from django.http import HttpResponse
+from django.test import RequestFactory, override_settings
+from django.utils.functional import empty
+from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
+
+from currency.api.serializers import BalanceSerializer
+from currency.selectors import WalletSummary
+from imatch.cheap_middleware import ContentSecurityPolicyMiddleware, MessageMiddleware
+from marketplace.services.tokens import api_tokens_revoke_all
+from tests.conftest import client_for
+from tests.marketplace.factories import UserFactory
+from tests.test_shared_cache import shared_redis_cache  # noqa: F401 - a fixture
+
+pytestmark = pytest.mark.django_db
+
+
+# --- The Content-Security-Policy --------------------------------------------------------
+
+
+def test_a_plain_answer_carries_the_settings_policy_as_django_csp_builds_it(client):
+    response = client.get("/api/v1/categories/")
+    assert response[HEADER] == build_policy()
+    assert not response.has_header(HEADER_REPORT_ONLY)
+
+
+def test_an_answer_that_changes_the_policy_gets_django_csps_own(client):
+    redoc = client.get("/api/v1/redoc/")  # csp_update: inline styles and blob: workers
+    assert redoc.status_code == 200
+    assert "'unsafe-inline'" in redoc[HEADER] and "blob:" in redoc[HEADER]
+    assert "'unsafe-inline'" not in client.get("/api/v1/categories/")[HEADER]
+
+
+def test_a_changed_setting_is_the_new_policy_and_report_only_is_sent_when_set(client):
+    policy = {"DIRECTIVES": {"default-src": [NONE]}}
+    report_only = {"DIRECTIVES": {"default-src": [SELF], "report-uri": ["/csp-report"]}}
+    with override_settings(CONTENT_SECURITY_POLICY=policy, CONTENT_SECURITY_POLICY_REPORT_ONLY=report_only):
+        response = client.get("/api/v1/categories/")
+        assert response[HEADER] == "default-src 'none'"
+        assert response[HEADER_REPORT_ONLY] == "default-src 'self'; report-uri /csp-report"
+    assert client.get("/api/v1/categories/")[HEADER] == build_policy()
+
+
+def test_exempt_answers_and_a_header_already_set_are_left_alone():
+    request = RequestFactory().get("/")
+    middleware = ContentSecurityPolicyMiddleware(lambda request: HttpResponse())
+    exempt = HttpResponse()
+    exempt._csp_exempt = True
+    assert not middleware.process_response(request, exempt).has_header(HEADER)
+    own = HttpResponse()
+    own[HEADER] = "default-src 'none'"
+    assert middleware.process_response(request, own)[HEADER] == "default-src 'none'"
+
+
+def test_a_nonce_asked_for_is_in_the_policy():
+    request = RequestFactory().get("/")
+    middleware = ContentSecurityPolicyMiddleware(lambda request: HttpResponse())
+    middleware.process_request(request)
+    nonce = str(request.csp_nonce)
+    with override_settings(CONTENT_SECURITY_POLICY={"DIRECTIVES": {"script-src": [SELF, NONCE]}}):
+        response = middleware.process_response(request, HttpResponse())
+    assert f"script-src 'self' 'nonce-{nonce}'" in response[HEADER]
+
+
+# --- Messages ---------------------------------------------------------------------------
+
+
+def _request_with_session():
+    request = RequestFactory().get("/")
+    request.session = SessionStore()
+    request.user = AnonymousUser()
+    return request
+
+
+def test_messages_are_stored_when_added_and_nothing_is_done_otherwise():
+    middleware = MessageMiddleware(lambda request: HttpResponse())
+    untouched = _request_with_session()
+    middleware.process_request(untouched)
+    response = middleware.process_response(untouched, HttpResponse())
+    assert "messages" not in response.cookies and untouched._messages._wrapped is empty  # never made
+
+    added = _request_with_session()
+    middleware.process_request(added)
+    messages.success(added, "Saved.")
+    response = middleware.process_response(added, HttpResponse())
+    assert "messages" in response.cookies  # the cookie storage holds it for the next page
+    assert [str(message) for message in messages.get_messages(added)] == ["Saved."]
+
+
+# --- The token check --------------------------------------------------------------------
+
+
+def test_a_revoked_token_and_a_deactivated_account_are_refused_on_the_next_call():
+    user = UserFactory()
+    api = client_for(user)
+    assert api.get("/api/v1/pot/balance/").status_code == 200
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert api.get("/api/v1/pot/balance/").status_code == 401
+    other = UserFactory()
+    other_api = client_for(other)
+    assert other_api.get("/api/v1/pot/balance/").status_code == 200
+    api_tokens_revoke_all(user=other)
+    assert other_api.get("/api/v1/pot/balance/").status_code == 401
+
+
+# --- The balance ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        WalletSummary(user_id=1, balance=0, lifetime_earned=0),
+        WalletSummary(user_id=2, balance=1234, lifetime_earned=99, email_verified=True),
+        WalletSummary(user_id=3, balance=777, lifetime_earned=100, promotional_balance=50, email_verified=True),
+        WalletSummary(user_id=4, balance=3, lifetime_earned=15_000, debt=12, paid_engagement=True),
+        WalletSummary(user_id=5, balance=10**12, lifetime_earned=4_999, email_verified=True, paid_engagement=True),
+    ],
+)
+def test_the_balance_answers_what_drfs_generic_serializer_answers(summary):
+    generic = serializers.Serializer.to_representation(BalanceSerializer(summary), summary)
+    fast = BalanceSerializer(summary).data
+    assert fast == generic
+    assert JSONRenderer().render(fast) == JSONRenderer().render(generic)  # the same bytes: order and types
+
+
+# --- /health on Redis -------------------------------------------------------------------
+
+
+def test_health_checks_redis_in_one_round_trip_and_leaves_no_key(shared_redis_cache, client):  # noqa: F811
+    from django.core.cache import cache
+
+    from imatch.health import cache_check
+
+    client_redis = cache.client.get_client(write=True)
+    before = set(client_redis.keys("*health:*"))
+    assert cache_check() == "ok"
+    assert set(client_redis.keys("*health:*")) == before
+    response = client.get("/health")
+    assert response.status_code == 200 and response.json()["cache"] == "ok"
