@@ -152,3 +152,48 @@ def test_health_checks_redis_in_one_round_trip_and_leaves_no_key(shared_redis_ca
     assert set(client_redis.keys("*health:*")) == before
     response = client.get("/health")
     assert response.status_code == 200 and response.json()["cache"] == "ok"
+
+
+# --- The connection health check (PostgreSQL) --------------------------------------------
+
+
+def _request(wrapper, sql: str = "SELECT 1") -> None:
+    """What a request does to the connection: Django's check at its start and end, a query between."""
+    wrapper.close_if_unusable_or_obsolete()
+    try:
+        with wrapper.cursor() as cursor:
+            cursor.execute(sql)
+    finally:
+        wrapper.close_if_unusable_or_obsolete()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_that_answered_a_moment_ago_is_not_checked_again(monkeypatch):
+    from django.db import DatabaseError, connections
+
+    from imatch.postgresql import base
+
+    wrapper = connections["default"]
+    assert isinstance(wrapper, base.DatabaseWrapper)
+    wrapper.ensure_connection()
+    monkeypatch.setattr(wrapper, "health_check_enabled", True)
+    wrapper.fresh_until, wrapper.used_in_request = 0.0, False  # as after an idle while
+    checks = []
+    is_usable = wrapper.is_usable
+    monkeypatch.setattr(wrapper, "is_usable", lambda: checks.append(1) or is_usable())
+
+    _request(wrapper)
+    assert len(checks) == 1  # nothing known of it: checked as Django checks
+    _request(wrapper)
+    _request(wrapper)
+    assert len(checks) == 1  # it answered a moment ago
+    now = base.time.monotonic()
+    monkeypatch.setattr(base.time, "monotonic", lambda: now + base.FRESH_SECONDS + 1)
+    _request(wrapper)
+    assert len(checks) == 2  # idle longer than FRESH_SECONDS: checked again
+    with pytest.raises(DatabaseError):
+        _request(wrapper, "SELECT * FROM no_such_table")
+    checks.clear()
+    _request(wrapper)
+    assert len(checks) == 1  # after an error: checked again
