@@ -6,6 +6,8 @@ message storage made on first use, the token check's SQL worked out once per con
 /health's cache check in one Redis round trip.
 """
 
+from unittest import mock
+
 import pytest
 from csp.constants import HEADER, HEADER_REPORT_ONLY, NONCE, NONE, SELF
 from csp.utils import build_policy
@@ -197,3 +199,51 @@ def test_a_connection_that_answered_a_moment_ago_is_not_checked_again(monkeypatc
     checks.clear()
     _request(wrapper)
     assert len(checks) == 1  # after an error: checked again
+
+
+# --- The catalogue's version read with the throttle count (Redis) ------------------------
+
+
+def test_an_anonymous_catalogue_read_makes_one_redis_round_trip(shared_redis_cache, client, seeded_categories):  # noqa: F811
+    import redis
+
+    client.get("/api/v1/categories/")  # warm: the version and the categories are in the cache
+    trips = []
+    execute_command, pipeline_execute = redis.Redis.execute_command, redis.client.Pipeline.execute
+
+    def counted_command(self, *args, **kwargs):
+        trips.append(args[0])
+        return execute_command(self, *args, **kwargs)
+
+    def counted_pipeline(self, *args, **kwargs):
+        trips.append("pipeline")
+        return pipeline_execute(self, *args, **kwargs)
+
+    with (
+        mock.patch.object(redis.Redis, "execute_command", counted_command),
+        mock.patch.object(redis.client.Pipeline, "execute", counted_pipeline),
+    ):
+        response = client.get("/api/v1/categories/")
+    assert response.status_code == 200 and trips == ["pipeline"]
+
+
+def test_a_catalogue_change_in_the_request_that_read_the_version_is_seen_at_once(shared_redis_cache, seeded_categories):  # noqa: F811
+    from categories.selectors import CATALOG_VERSION_KEY, catalog_forget, catalog_version
+    from imatch import throttling
+
+    first = catalog_version()
+    throttling._count("throttle:anon:192.0.2.9:1", 61)  # what the API's throttle does first
+    assert throttling.read_alongside(CATALOG_VERSION_KEY) == first == catalog_version()
+    catalog_forget()
+    assert throttling.read_alongside(CATALOG_VERSION_KEY) is None
+    assert catalog_version() != first
+    throttling._forget_all()  # the end of the request
+
+
+def test_a_catalogue_change_through_a_service_shows_on_the_next_api_read(shared_redis_cache, client, seeded_categories):  # noqa: F811
+    from categories.services import category_deactivate
+
+    names = {category["name"] for category in client.get("/api/v1/categories/").json()["results"]}
+    gone = sorted(names)[0]
+    category_deactivate(category=seeded_categories[gone])
+    assert gone not in {category["name"] for category in client.get("/api/v1/categories/").json()["results"]}
