@@ -247,3 +247,32 @@ def test_a_catalogue_change_through_a_service_shows_on_the_next_api_read(shared_
     gone = sorted(names)[0]
     category_deactivate(category=seeded_categories[gone])
     assert gone not in {category["name"] for category in client.get("/api/v1/categories/").json()["results"]}
+
+
+# --- The URL patterns -------------------------------------------------------------------
+
+
+def test_empty_prefix_includes_are_flattened_in_order_and_others_kept():
+    from django.urls import include, path
+
+    from imatch.urls import _flat
+
+    def view(request):
+        return HttpResponse()
+
+    inner = [path("a/", view, name="a"), path("", include([path("b/", view, name="b")]))]
+    namespaced = path("", include(([path("c/", view, name="c")], "app"), namespace="app"))
+    prefixed = path("d/", include([path("e/", view, name="e")]))
+    flat = _flat([path("", include(inner)), namespaced, prefixed, path("f/", view, name="f")])
+    assert [getattr(pattern, "name", None) for pattern in flat] == ["a", "b", None, None, "f"]
+    assert flat[2] is namespaced and flat[3] is prefixed
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [("/api/v1/categories/", "category-list"), ("/api/v1/pot/balance/", "api-pot-balance"), ("/", "home")],
+)
+def test_addresses_resolve_to_their_views(path, name):
+    from django.urls import resolve, reverse
+
+    assert resolve(path).url_name == name and reverse(name) == path
