@@ -276,3 +276,25 @@ def test_addresses_resolve_to_their_views(path, name):
     from django.urls import resolve, reverse
 
     assert resolve(path).url_name == name and reverse(name) == path
+
+
+# --- One row by a unique column, written out (imatch.db.row_values) ---------------------
+
+
+def test_row_values_answers_what_the_orm_answers_converted_alike():
+    from django.utils import timezone
+
+    from currency.models import Wallet
+    from imatch.db import row_values
+    from tests.currency.factories import pot_fund
+
+    user = UserFactory()
+    fields = ("balance", "lifetime_earned", "promotional_balance", "debt", "paid_engagement_at")
+    assert row_values(Wallet, fields, unique="user", value=user.pk) is None
+    pot_fund(user, 120)
+    Wallet.objects.filter(user=user).update(paid_engagement_at=timezone.now())
+    orm = Wallet.objects.filter(user_id=user.pk).values_list(*fields).first()
+    written = row_values(Wallet, fields, unique="user", value=user.pk)
+    assert written == orm and isinstance(written[4], type(orm[4])) and written[4].tzinfo is not None
+    with pytest.raises(ValueError, match="not unique"):
+        row_values(Wallet, fields, unique="balance", value=0)
