@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 
 from categories.models import Category, Specialty
+from imatch.throttling import forget_read_along, read_along, read_alongside
 
 
 def category_list(*, include_inactive: bool = False) -> QuerySet[Category]:
@@ -47,9 +48,13 @@ _memo: dict[Hashable, tuple[str, float, object]] = {}
 T = TypeVar("T")
 
 
+# An API request reads it with its throttle count, in the same round trip (imatch.throttling).
+read_along(CATALOG_VERSION_KEY)
+
+
 def catalog_version() -> str:
     """The current version of the public catalogue (a new one after each `catalog_forget`)."""
-    version = cache.get(CATALOG_VERSION_KEY)
+    version = read_alongside(CATALOG_VERSION_KEY) or cache.get(CATALOG_VERSION_KEY)
     if version is None:
         version = uuid4().hex
         if not cache.add(CATALOG_VERSION_KEY, version, CATALOG_SECONDS):
@@ -102,5 +107,6 @@ def catalog_forget() -> None:
     """
     keys = [CATEGORIES_KEY, PROVIDER_COUNTS_KEY, DIRECTORY_COUNTS_KEY, CATALOG_VERSION_KEY]
     _memo.clear()
+    forget_read_along(CATALOG_VERSION_KEY)
     cache.delete_many(keys)
     transaction.on_commit(lambda: (_memo.clear(), cache.delete_many(keys)))

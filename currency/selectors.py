@@ -26,6 +26,7 @@ from currency.models import (
     Wallet,
     reason_label,
 )
+from imatch.db import row_values
 from imatch.errors import DomainError, NotFound, PermissionDenied
 from imatch.weeks import in_weeks, report_weeks, week_index
 
@@ -107,11 +108,8 @@ class WalletSummary:
 
 def wallet_summary(*, user) -> WalletSummary:
     """A person's balances and earned POT in one query; 0 for someone who never had POT."""
-    row = (
-        Wallet.objects.filter(user_id=user.pk)
-        .values_list("balance", "lifetime_earned", "promotional_balance", "debt", "paid_engagement_at")
-        .first()
-    )
+    fields = ("balance", "lifetime_earned", "promotional_balance", "debt", "paid_engagement_at")
+    row = row_values(Wallet, fields, unique="user", value=user.pk)  # the ORM's query, written out once
     balance, earned, promotional, debt, paid_at = row or (0, 0, 0, 0, None)
     return WalletSummary(
         user_id=user.pk,

@@ -1,10 +1,13 @@
 """API token authentication: django-rest-knox's tokens, one lean query per request."""
 
 import binascii
+import weakref
+from dataclasses import dataclass
 from hmac import compare_digest
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -58,12 +61,51 @@ def tokens_with_users(token_key: str) -> list[Model]:
     """The tokens whose key starts so (knox's lookup), each with its user loaded, in one query.
 
     Every column is converted with the database's own converters, as the ORM converts it
-    (e.g. SQLite's datetimes), and the rows become model instances with `from_db`.
+    (e.g. SQLite's datetimes), and the rows become model instances with `from_db`. The SQL and
+    the converters are worked out once per database connection (`_token_plan`).
     """
+    plan = _token_plan(connections[DEFAULT_DB_ALIAS])
+    with connection.cursor() as cursor:
+        cursor.execute(plan.sql, [token_key])
+        rows = cursor.fetchall()
+    found = []
+    for row in rows:
+        values = list(row)
+        for index, expression, converters in plan.converted:
+            value = values[index]
+            for converter in converters:
+                value = converter(value, expression, connection)
+            values[index] = value
+        user = plan.user_model.from_db(connection.alias, plan.user_names, values[: plan.user_count])
+        auth_token = plan.token_model.from_db(connection.alias, plan.token_names, values[plan.user_count :])
+        auth_token.user = user
+        found.append(auth_token)
+    return found
+
+
+@dataclass(frozen=True)
+class _TokenPlan:
+    sql: str
+    user_model: type[Model]
+    token_model: type[Model]
+    user_names: list[str]
+    token_names: list[str]
+    user_count: int
+    converted: list[tuple[int, object, list]]  # (column index, expression, converters): columns that have any
+
+
+_plans: "weakref.WeakKeyDictionary[BaseDatabaseWrapper, _TokenPlan]" = weakref.WeakKeyDictionary()
+
+
+def _token_plan(wrapper: BaseDatabaseWrapper) -> _TokenPlan:
+    """The token check's SQL and per-column converters for this connection, made on its first use."""
+    plan = _plans.get(wrapper)
+    if plan is not None:
+        return plan
     token_model, user_model = get_token_model(), get_user_model()
     users, tokens = user_model._meta.concrete_fields, token_model._meta.concrete_fields
     columns = [("u", user_model, field) for field in users] + [("t", token_model, field) for field in tokens]
-    quote = connection.ops.quote_name
+    quote = wrapper.ops.quote_name
     user_table, token_table = quote(user_model._meta.db_table), quote(token_model._meta.db_table)
     token_user = quote(token_model._meta.get_field("user").column)
     token_key_column = quote(token_model._meta.get_field("token_key").column)
@@ -72,30 +114,23 @@ def tokens_with_users(token_key: str) -> list[Model]:
         f"FROM {token_table} t JOIN {user_table} u ON u.{quote(user_model._meta.pk.column)} = t.{token_user} "
         f"WHERE t.{token_key_column} = %s"
     )
-    converters = [_converters(model, field) for _, model, field in columns]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [token_key])
-        rows = cursor.fetchall()
-    found = []
-    for row in rows:
-        values = [_convert(value, field_converters) for value, field_converters in zip(row, converters, strict=True)]
-        user = user_model.from_db(connection.alias, [f.attname for f in users], values[: len(users)])
-        auth_token = token_model.from_db(connection.alias, [f.attname for f in tokens], values[len(users) :])
-        auth_token.user = user
-        found.append(auth_token)
-    return found
-
-
-def _converters(model: type[Model], field) -> tuple:
-    expression = field.get_col(model._meta.db_table)
-    return expression, connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
-
-
-def _convert(value, field_converters: tuple):
-    expression, converters = field_converters
-    for converter in converters:
-        value = converter(value, expression, connection)
-    return value
+    converted = []
+    for index, (_alias, model, field) in enumerate(columns):
+        expression = field.get_col(model._meta.db_table)
+        converters = wrapper.ops.get_db_converters(expression) + expression.get_db_converters(wrapper)
+        if converters:
+            converted.append((index, expression, converters))
+    plan = _TokenPlan(
+        sql=sql,
+        user_model=user_model,
+        token_model=token_model,
+        user_names=[field.attname for field in users],
+        token_names=[field.attname for field in tokens],
+        user_count=len(users),
+        converted=converted,
+    )
+    _plans[wrapper] = plan
+    return plan
 
 
 class TokenScheme(OpenApiAuthenticationExtension):

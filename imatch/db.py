@@ -1,9 +1,11 @@
 """Database helpers for the whole project, for any model; nothing here imports an app."""
 
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count, Field, Model, QuerySet
 from django.utils import timezone
 
@@ -90,3 +92,53 @@ def counts_per_person(
     if category_id is not None:
         rows = rows.filter(category_id=category_id)
     return dict(rows.values_list(person).annotate(n=Count("id")).values_list(person, "n"))
+
+
+# --- One row by a unique column, the query written out ----------------------------------
+_row_plans: "weakref.WeakKeyDictionary[BaseDatabaseWrapper, dict]" = weakref.WeakKeyDictionary()
+
+
+def row_values(model: type[Model], fields: tuple[str, ...], *, unique: str, value: int | str) -> tuple | None:
+    """`fields` (attribute names) of the row of `model` whose unique column `unique` is `value`; None when none is.
+
+    What `model.objects.filter(**{unique: value}).values_list(*fields).first()` answers, for reads
+    made on every request: building and compiling that query cost the ORM ~0.2 ms of CPU, more
+    than the round trip. The SQL and each column's converters are worked out once per model,
+    fields and connection; values are converted as the ORM converts them (e.g. SQLite's
+    datetimes). `value` goes to the driver as it is: a plain int or str.
+    """
+    connection = connections[router.db_for_read(model)]
+    plans = _row_plans.setdefault(connection, {})
+    plan = plans.get((model, fields, unique))
+    if plan is None:
+        plan = plans[(model, fields, unique)] = _row_plan(connection, model, fields, unique)
+    sql, converted = plan
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value])
+        row = cursor.fetchone()
+    if row is None or not converted:
+        return row
+    values = list(row)
+    for index, expression, converters in converted:
+        for converter in converters:
+            values[index] = converter(values[index], expression, connection)
+    return tuple(values)
+
+
+def _row_plan(connection: BaseDatabaseWrapper, model: type[Model], fields: tuple[str, ...], unique: str) -> tuple:
+    meta, quote = model._meta, connection.ops.quote_name
+    key = meta.get_field(unique)
+    if not (key.unique or key.primary_key):
+        raise ValueError(f"{meta.label}.{unique} is not unique: row_values reads one row by a unique column.")
+    columns = [meta.get_field(name) for name in fields]
+    sql = (
+        f"SELECT {', '.join(quote(column.column) for column in columns)} FROM {quote(meta.db_table)} "  # noqa: S608 - names from the model
+        f"WHERE {quote(key.column)} = %s LIMIT 1"
+    )
+    converted = []
+    for index, column in enumerate(columns):
+        expression = column.get_col(meta.db_table)
+        converters = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+        if converters:
+            converted.append((index, expression, converters))
+    return sql, converted

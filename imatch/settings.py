@@ -62,14 +62,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "imatch.request_id.RequestIdMiddleware",  # first: every line of the request carries its id
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "imatch.cheap_middleware.ContentSecurityPolicyMiddleware",  # django-csp's, policy built once
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "imatch.middleware.BadInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "imatch.cheap_middleware.MessageMiddleware",  # Django's, storage made on first use
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "imatch.time_zones.UserTimeZoneMiddleware",
     "imatch.error_pages.ErrorPagesMiddleware",
@@ -117,6 +117,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's, minus the health check of a connection that answered a moment ago (imatch/postgresql).
+        DATABASES["default"]["ENGINE"] = "imatch.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: throttles, lockouts and rate limits are counted here -----------------------

@@ -8,12 +8,49 @@ callers per user under the `user` rate, anonymous ones per client address under 
 `add` and `incr`. A caller may make up to twice the rate across a window's boundary —
 the usual trade of fixed windows, fine for a limit that protects capacity. Refusals are
 DRF's: 429 with `Retry-After` (the seconds left in the window).
+
+Keys that most API requests read anyway (`read_along`: the public catalogue's version) are
+read in the same round trip on Redis and kept for the rest of the request (`read_alongside`):
+an anonymous catalogue read makes one round trip instead of two. Whoever changes such a key
+drops the copy (`forget_read_along`); it is dropped at the end of every request.
 """
 
 import time
+from contextvars import ContextVar
 
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from rest_framework.throttling import SimpleRateThrottle
+
+_read_along_keys: list[str] = []
+_read_along: ContextVar[dict | None] = ContextVar("throttle_read_along", default=None)
+
+
+def read_along(key: str) -> None:
+    """Read the cache key `key` in the throttle's round trip from now on (an app registers it once)."""
+    if key not in _read_along_keys:
+        _read_along_keys.append(key)
+
+
+def read_alongside(key: str):
+    """The value of `key` read with this request's throttle count, or None (not read, or not in the cache)."""
+    values = _read_along.get()
+    return None if values is None else values.get(key)
+
+
+def forget_read_along(key: str) -> None:
+    """Drop this request's copy of `key` (its owner changed or deleted it)."""
+    values = _read_along.get()
+    if values is not None:
+        values.pop(key, None)
+
+
+def _forget_all(**kwargs) -> None:
+    _read_along.set(None)
+
+
+request_started.connect(_forget_all, dispatch_uid="imatch.throttling.started")
+request_finished.connect(_forget_all, dispatch_uid="imatch.throttling.finished")
 
 
 def _count(key: str, seconds: int) -> int:
@@ -24,7 +61,13 @@ def _count(key: str, seconds: int) -> int:
         pipe = client.get_client(write=True).pipeline(transaction=False)
         pipe.incr(redis_key)
         pipe.expire(redis_key, seconds)
-        return int(pipe.execute()[0])
+        keys = list(_read_along_keys)
+        for name in keys:
+            pipe.get(cache.make_and_validate_key(name))
+        results = pipe.execute()
+        read = zip(keys, results[2:], strict=True)
+        _read_along.set({name: client.decode(raw) for name, raw in read if raw is not None})
+        return int(results[0])
     cache.add(key, 0, seconds)
     try:
         return cache.incr(key)
