@@ -44,6 +44,8 @@ from marketplace.api.serializers import (
     SeekerSerializer,
     TokenRequestSerializer,
     TokenSerializer,
+    engagement_rows,
+    match_rows,
 )
 from marketplace.errors import (
     AccountInactive,
@@ -433,6 +435,13 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self) -> QuerySet[Match]:
         return selectors.match_list_for(user=self.request.user)
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        # The page's rows as `MatchSerializer` writes them, from one values query (`imatch.api_rows`).
+        # No docstring here: the schema describes the list with the class's.
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginator.paginate_rows(queryset, request, rows=lambda rows: match_rows(rows, viewer=request.user))
+        return self.get_paginated_response(page)
+
     def get_object(self) -> Match:
         return selectors.match_for_user(user=self.request.user, match_id=int(self.kwargs["pk"]))
 
@@ -488,6 +497,12 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_queryset(self) -> QuerySet[Engagement]:
         return selectors.engagement_list_for(user=self.request.user)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        # The page's rows as `EngagementSerializer` writes them, from one values query (`imatch.api_rows`).
+        # No docstring here: the schema describes the list with the class's.
+        queryset = self.filter_queryset(self.get_queryset())
+        return self.get_paginated_response(self.paginator.paginate_rows(queryset, request, rows=engagement_rows))
 
     def get_object(self) -> Engagement:
         return selectors.engagement_for_user(user=self.request.user, engagement_id=int(self.kwargs["pk"]))
