@@ -314,6 +314,11 @@ def _category_key() -> Subquery:
     return Subquery(Category.objects.filter(pk=OuterRef("category_id")).values("name")[:1])
 
 
+def list_annotations() -> dict:
+    """The annotations `match_list_for` and `engagement_list_for` give their rows (for `imatch.db.page_values`)."""
+    return {"category_key": _category_key()}
+
+
 def match_list_for(*, user: User) -> QuerySet[Match]:
     """`matches_visible_to` joined only to what a list shows (both sides' names), the category name
     as `category_key`: with the categories joined too, PostgreSQL took 6-14 ms to plan the list

@@ -18,6 +18,7 @@ from currency.models import (
 )
 from currency.selectors import ECONOMY_DEFINITIONS
 from imatch.api_rows import api_datetime, api_decimal, current_zone
+from imatch.db import page_values
 
 # POT amounts are whole numbers; this bound keeps them far inside a 64-bit column.
 POT_MAX = 10**12
@@ -130,7 +131,7 @@ def transaction_rows(transactions: QuerySet[PotTransaction]) -> list[dict]:
         matches_taken_at,
         credit_usd,
         credit_used_usd,
-    ) in transactions.values_list(*TRANSACTION_ROW_COLUMNS):
+    ) in page_values(transactions, TRANSACTION_ROW_COLUMNS):
         bought = None
         if purchase_id is not None and kind == TransactionType.SPEND:
             bought = {

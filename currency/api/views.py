@@ -39,6 +39,7 @@ from currency.errors import (
 )
 from currency.models import PotTransaction, Redemption
 from imatch.api import ID_SCHEMA, created_response, idempotency_key, refuses
+from imatch.api_input import RowsListMixin
 from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
 from imatch.errors import NotFound, PermissionDenied
@@ -79,7 +80,7 @@ class BalanceView(APIView):
 
 
 @extend_schema(summary="List POT transactions")
-class TransactionListView(generics.ListAPIView):
+class TransactionListView(RowsListMixin, generics.ListAPIView):
     """The wallet's ledger rows, newest first (staff: everyone's, or `?user=ID`)."""
 
     serializer_class = PotTransactionSerializer
@@ -94,11 +95,8 @@ class TransactionListView(generics.ListAPIView):
         selectors.wallet_owner_for(viewer=self.request.user, user_id=self.request.query_params.get("user"))
         return selectors.transactions_visible(user=self.request.user)
 
-    def list(self, request: Request, *args, **kwargs) -> Response:
-        # The page's rows as `PotTransactionSerializer` writes them, from one values query (`imatch.api_rows`).
-        # No docstring here: the schema describes the list with the class's.
-        queryset = self.filter_queryset(self.get_queryset())
-        return self.get_paginated_response(self.paginator.paginate_rows(queryset, request, rows=transaction_rows))
+    def list_rows(self, page: QuerySet[PotTransaction]) -> list[dict]:
+        return transaction_rows(page)
 
 
 class RatesView(APIView):

@@ -7,6 +7,8 @@ from rest_framework import serializers
 
 from categories.models import Category
 from imatch.api_rows import TEN_THOUSANDTHS, api_datetime, api_decimal, current_zone
+from imatch.db import page_values
+from marketplace import selectors
 from marketplace.errors import LoginLocked
 from marketplace.models import (
     AccountStatusChange,
@@ -503,7 +505,7 @@ def match_rows(matches: QuerySet[Match], *, viewer: User) -> list[dict]:
         responded_at,
         decline_reason,
         created_at,
-    ) in matches.values_list(*MATCH_ROW_COLUMNS):
+    ) in page_values(matches, MATCH_ROW_COLUMNS, annotations=selectors.list_annotations):
         contact = None
         if contact_shared(status):
             contact = seeker_email if viewer.pk == provider_user_id else provider_email
@@ -727,7 +729,7 @@ def engagement_rows(engagements: QuerySet[Engagement]) -> list[dict]:
         dispute_reason,
         cancelled_at,
         created_at,
-    ) in engagements.values_list(*ENGAGEMENT_ROW_COLUMNS):
+    ) in page_values(engagements, ENGAGEMENT_ROW_COLUMNS, annotations=selectors.list_annotations):
         rows.append(
             {
                 "id": pk,
