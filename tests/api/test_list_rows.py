@@ -12,8 +12,9 @@ from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
 from currency import selectors as pot_selectors
-from currency.api.serializers import PotTransactionSerializer, transaction_rows
+from currency.api.serializers import TRANSACTION_ROW_COLUMNS, PotTransactionSerializer, transaction_rows
 from currency.models import PotTransaction, Purchase, SpendEffect, SpendOption, TransactionType
+from imatch.db import page_values
 from marketplace import selectors
 from marketplace.api.serializers import EngagementSerializer, MatchSerializer, engagement_rows, match_rows
 from marketplace.models import (
@@ -137,6 +138,15 @@ def test_the_transactions_api_answers_the_serializers_rows_and_counts_past_one_p
     assert beyond["count"] == 18 and beyond["results"] == []
     spends = api.get("/api/v1/pot/transactions/?transaction_type=spend").json()
     assert spends["count"] == 9 and {row["transaction_type"] for row in spends["results"]} == {"spend"}
+
+
+def test_page_values_reads_what_values_list_reads(user, operator):
+    _every_kind_of_transaction(user, operator)
+    rows = PotTransaction.objects.filter(user=user).order_by("-created_at", "id")
+    pages = [rows[3:9], rows.filter(transaction_type="spend")[0:4], rows[40:60], rows.order_by()[0:5]]
+    for page in pages:
+        assert page_values(page, TRANSACTION_ROW_COLUMNS) == list(page.values_list(*TRANSACTION_ROW_COLUMNS))
+    assert len(page_values(rows[3:9], TRANSACTION_ROW_COLUMNS)) == 6
 
 
 # --- Matches ------------------------------------------------------------------------------
