@@ -110,7 +110,7 @@ def page_values(
     ORDER BY (the page's order)`, compiled once per process for these columns and that order.
     The same rows in the same order with the same values as `values_list`'s (the ORM's
     converters apply). `annotations` makes the annotations the columns name (e.g. a scalar
-    subquery); the page's own annotations are not read (it must carry the same ones).
+    subquery): the page's ids need none, so the page's queryset need not carry them.
     """
     query = page.query
     connection = connections[page.db]
@@ -123,7 +123,9 @@ def page_values(
         or not all(isinstance(term, str) for term in ordering)
         or not connection.features.allow_sliced_subqueries_with_in
     ):
-        return list(page.values_list(*columns))
+        wanted = annotations() if annotations else {}
+        missing = {name: value for name, value in wanted.items() if name not in query.annotations}
+        return list((page.annotate(**missing) if missing else page).values_list(*columns))
     key = (page.model, tuple(columns), ordering, page.db)
     if key not in _page_columns_queries:
         template = page.model._base_manager.using(page.db).annotate(**(annotations() if annotations else {}))

@@ -434,7 +434,7 @@ class MatchSerializer(serializers.ModelSerializer):
         return match.provider.user.email
 
 
-# The columns `match_rows` reads (the list's queryset annotates `category_key`), in its order.
+# The columns `match_rows` reads (`category_key`: `selectors.list_annotations`), in its order.
 MATCH_ROW_COLUMNS = (
     "id",
     "category_key",
@@ -664,7 +664,7 @@ class EngagementSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-# The columns `engagement_rows` reads (the list's queryset annotates `category_key`), in its order.
+# The columns `engagement_rows` reads (`category_key`: `selectors.list_annotations`), in its order.
 ENGAGEMENT_ROW_COLUMNS = (
     "id",
     "match_id",

@@ -16,7 +16,13 @@ from currency.api.serializers import TRANSACTION_ROW_COLUMNS, PotTransactionSeri
 from currency.models import PotTransaction, Purchase, SpendEffect, SpendOption, TransactionType
 from imatch.db import page_values
 from marketplace import selectors
-from marketplace.api.serializers import EngagementSerializer, MatchSerializer, engagement_rows, match_rows
+from marketplace.api.serializers import (
+    MATCH_ROW_COLUMNS,
+    EngagementSerializer,
+    MatchSerializer,
+    engagement_rows,
+    match_rows,
+)
 from marketplace.models import (
     BillingStatus,
     BonusStatus,
@@ -203,6 +209,17 @@ def test_match_rows_are_what_the_serializer_gives_each_side(zone):
     assert {row["status"] for row in as_seeker} == set(MatchStatus.values)
     assert {row["contact"] is None for row in as_seeker} == {True, False}
     assert {row["seeker"]["budget_min"] is None for row in as_seeker} == {True, False}
+
+
+def test_page_values_makes_the_annotations_the_columns_name():
+    seeker, _ = _matches_in_every_state()
+    listed = selectors.match_list_for(user=seeker.user)  # not annotated: the page's ids need no category
+    named = listed.annotate(**selectors.list_annotations())
+    fast = page_values(listed[1:4], MATCH_ROW_COLUMNS, annotations=selectors.list_annotations)
+    assert fast == list(named[1:4].values_list(*MATCH_ROW_COLUMNS)) and len(fast) == 3
+    unordered = page_values(listed.order_by()[0:9], MATCH_ROW_COLUMNS, annotations=selectors.list_annotations)
+    assert sorted(unordered) == sorted(named.values_list(*MATCH_ROW_COLUMNS))
+    assert {row[1] for row in unordered} == {"field_0", "field_1", "field_2"}
 
 
 def test_staff_see_every_match_as_the_serializer_writes_it(operator):
