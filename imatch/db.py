@@ -120,7 +120,7 @@ def page_values(
         or query.distinct
         or query.extra_order_by
         or not ordering
-        or not all(isinstance(term, str) for term in ordering)
+        or not all(isinstance(term, str) and term != "?" for term in ordering)
         or not connection.features.allow_sliced_subqueries_with_in
     ):
         wanted = annotations() if annotations else {}
