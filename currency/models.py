@@ -337,10 +337,15 @@ class PotTransaction(models.Model):
     @property
     def reason_text(self) -> str:
         """The reason in plain words, as the wallet history shows it."""
-        label = reason_label(self.category)
-        if self.transaction_type == TransactionType.ADJUST:
-            return f"{label}: {self.note}" if self.note else label
-        return self.note or label
+        return reason_text(self.transaction_type, self.category, self.note)
+
+
+def reason_text(transaction_type: str, reason: str, note: str) -> str:
+    """A ledger row's reason in plain words (`PotTransaction.reason_text`, from its columns)."""
+    label = reason_label(reason)
+    if transaction_type == TransactionType.ADJUST:
+        return f"{label}: {note}" if note else label
+    return note or label
 
 
 class Purchase(models.Model):
@@ -391,22 +396,37 @@ class Purchase(models.Model):
 
     def describe(self, at=None) -> str:
         """The effect in plain words, as the wallet shows it."""
-        at = at or timezone.now()
-        if self.effect == SpendEffect.PROFILE_BOOST:
-            state = "active" if self.starts_at <= at < self.ends_at else ("ended" if at >= self.ends_at else "starts")
-            return f"Featured in matching {self.starts_at:%b %-d} to {self.ends_at:%b %-d, %Y} ({state})"
-        if self.effect == SpendEffect.PRO_TIER:
-            state = "active" if self.starts_at <= at < self.ends_at else ("ended" if at >= self.ends_at else "starts")
-            return (
-                f"Pro {self.starts_at:%b %-d} to {self.ends_at:%b %-d, %Y} ({state}; "
-                f"${self.credit_used_usd} of ${self.credit_usd} commission saving used)"
-            )
-        if self.effect == SpendEffect.EXTRA_MATCHES:
-            used = "used" if self.matches_taken_at else "for your next match run"
-            return f"{self.matches_granted} extra matches ({used})"
-        if self.effect == SpendEffect.CONTENT_UNLOCK:
-            return "A premium article of the library, unlocked for you"
-        return f"${self.credit_usd} commission credit (${self.credit_remaining_usd} left)"
+        return purchase_description(
+            effect=self.effect,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            matches_granted=self.matches_granted,
+            matches_taken_at=self.matches_taken_at,
+            credit_usd=self.credit_usd,
+            credit_used_usd=self.credit_used_usd,
+            at=at or timezone.now(),
+        )
+
+
+def purchase_description(
+    *, effect, starts_at, ends_at, matches_granted, matches_taken_at, credit_usd, credit_used_usd, at
+) -> str:
+    """What a purchase does, in plain words at `at` (`Purchase.describe`, from its columns)."""
+    if effect == SpendEffect.PROFILE_BOOST:
+        state = "active" if starts_at <= at < ends_at else ("ended" if at >= ends_at else "starts")
+        return f"Featured in matching {starts_at:%b %-d} to {ends_at:%b %-d, %Y} ({state})"
+    if effect == SpendEffect.PRO_TIER:
+        state = "active" if starts_at <= at < ends_at else ("ended" if at >= ends_at else "starts")
+        return (
+            f"Pro {starts_at:%b %-d} to {ends_at:%b %-d, %Y} ({state}; "
+            f"${credit_used_usd} of ${credit_usd} commission saving used)"
+        )
+    if effect == SpendEffect.EXTRA_MATCHES:
+        used = "used" if matches_taken_at else "for your next match run"
+        return f"{matches_granted} extra matches ({used})"
+    if effect == SpendEffect.CONTENT_UNLOCK:
+        return "A premium article of the library, unlocked for you"
+    return f"${credit_usd} commission credit (${credit_usd - credit_used_usd} left)"
 
 
 class ProPeriodManager(models.Manager):

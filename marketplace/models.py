@@ -549,7 +549,12 @@ class Match(models.Model):
     @property
     def contact_shared(self) -> bool:
         """Each side sees the other's email only once the provider accepted (before, they talk in the thread)."""
-        return self.status in (MatchStatus.ACCEPTED, MatchStatus.ENGAGED)
+        return contact_shared(self.status)
+
+
+def contact_shared(match_status: str) -> bool:
+    """Whether a match in this status shows each side the other's email (`Match.contact_shared`)."""
+    return match_status in (MatchStatus.ACCEPTED, MatchStatus.ENGAGED)
 
 
 class EngagementStatus(models.TextChoices):
@@ -710,14 +715,24 @@ class Engagement(models.Model):
     @property
     def amount_due_usd(self):
         """What the provider owes for this engagement after any POT commission credit."""
-        return self.commission_usd - self.commission_credit_usd
+        return amount_due_usd(self.commission_usd, self.commission_credit_usd)
 
     @property
     def pending_bonus_pot(self) -> int:
         """The engagement bonuses (both sides) still waiting for the commission to be paid."""
-        if self.bonus_status != BonusStatus.PENDING:
-            return 0
-        return self.provider_bonus_pot + self.seeker_bonus_pot
+        return pending_bonus_pot(self.bonus_status, self.provider_bonus_pot, self.seeker_bonus_pot)
+
+
+def amount_due_usd(commission_usd: Decimal, commission_credit_usd: Decimal) -> Decimal:
+    """What a provider owes for an engagement (`Engagement.amount_due_usd`, from its columns)."""
+    return commission_usd - commission_credit_usd
+
+
+def pending_bonus_pot(bonus_status: str, provider_bonus_pot: int, seeker_bonus_pot: int) -> int:
+    """An engagement's bonuses still waiting for its commission (`Engagement.pending_bonus_pot`, from its columns)."""
+    if bonus_status != BonusStatus.PENDING:
+        return 0
+    return provider_bonus_pot + seeker_bonus_pot
 
 
 class RatedRole(models.TextChoices):

@@ -1,11 +1,24 @@
 """API shapes of POT: validation of types and sizes only (rules live in currency.services)."""
 
 from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from currency.models import EarningRule, PotTransaction, Purchase, Redemption, SpendOption
+from currency.models import (
+    EarningRule,
+    PotTransaction,
+    Purchase,
+    Redemption,
+    SpendOption,
+    TransactionType,
+    purchase_description,
+    reason_text,
+)
 from currency.selectors import ECONOMY_DEFINITIONS
+from imatch.api_rows import api_datetime, api_decimal, current_zone
+from imatch.db import page_values
 
 # POT amounts are whole numbers; this bound keeps them far inside a 64-bit column.
 POT_MAX = 10**12
@@ -67,6 +80,96 @@ class PotTransactionSerializer(serializers.ModelSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._effect: PurchaseEffectSerializer | None = None
+
+
+# The columns `transaction_rows` reads, in the order it unpacks them.
+TRANSACTION_ROW_COLUMNS = (
+    "id",
+    "user_id",
+    "transaction_type",
+    "category",
+    "note",
+    "amount",
+    "balance_after",
+    "reference_type",
+    "reference_id",
+    "actor_id",
+    "created_at",
+    "purchase__id",
+    "purchase__effect",
+    "purchase__starts_at",
+    "purchase__ends_at",
+    "purchase__matches_granted",
+    "purchase__matches_taken_at",
+    "purchase__credit_usd",
+    "purchase__credit_used_usd",
+)
+
+
+def transaction_rows(transactions: QuerySet[PotTransaction]) -> list[dict]:
+    """What `PotTransactionSerializer(many=True)` gives for these rows, from one values query
+    (the purchase joined): the list's rows without DRF's per-field work (`imatch.api_rows`)."""
+    zone, now = current_zone(), timezone.now()
+    rows = []
+    for (
+        pk,
+        user_id,
+        kind,
+        reason,
+        note,
+        amount,
+        balance_after,
+        reference_type,
+        reference_id,
+        actor_id,
+        created_at,
+        purchase_id,
+        effect,
+        starts_at,
+        ends_at,
+        matches_granted,
+        matches_taken_at,
+        credit_usd,
+        credit_used_usd,
+    ) in page_values(transactions, TRANSACTION_ROW_COLUMNS):
+        bought = None
+        if purchase_id is not None and kind == TransactionType.SPEND:
+            bought = {
+                "effect": effect,
+                "starts_at": api_datetime(starts_at, zone),
+                "ends_at": api_datetime(ends_at, zone),
+                "matches_granted": matches_granted,
+                "matches_taken_at": api_datetime(matches_taken_at, zone),
+                "credit_usd": api_decimal(credit_usd),
+                "credit_used_usd": api_decimal(credit_used_usd),
+                "description": purchase_description(
+                    effect=effect,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    matches_granted=matches_granted,
+                    matches_taken_at=matches_taken_at,
+                    credit_usd=credit_usd,
+                    credit_used_usd=credit_used_usd,
+                    at=now,
+                ),
+            }
+        rows.append(
+            {
+                "id": pk,
+                "user": user_id,
+                "transaction_type": kind,
+                "category": reason,
+                "reason": reason_text(kind, reason, note),
+                "amount": amount,
+                "balance_after": balance_after,
+                "reference_type": reference_type,
+                "reference_id": reference_id,
+                "actor": actor_id,
+                "created_at": api_datetime(created_at, zone),
+                "effect": bought,
+            }
+        )
+    return rows
 
 
 class LevelSerializer(serializers.Serializer):

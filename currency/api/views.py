@@ -23,6 +23,7 @@ from currency.api.serializers import (
     RedemptionSerializer,
     SpendRequestSerializer,
     SpendResultSerializer,
+    transaction_rows,
 )
 from currency.errors import (
     AlreadyDecided,
@@ -38,6 +39,7 @@ from currency.errors import (
 )
 from currency.models import PotTransaction, Redemption
 from imatch.api import ID_SCHEMA, created_response, idempotency_key, refuses
+from imatch.api_input import RowsListMixin
 from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
 from imatch.errors import NotFound, PermissionDenied
@@ -78,7 +80,7 @@ class BalanceView(APIView):
 
 
 @extend_schema(summary="List POT transactions")
-class TransactionListView(generics.ListAPIView):
+class TransactionListView(RowsListMixin, generics.ListAPIView):
     """The wallet's ledger rows, newest first (staff: everyone's, or `?user=ID`)."""
 
     serializer_class = PotTransactionSerializer
@@ -92,6 +94,9 @@ class TransactionListView(generics.ListAPIView):
         # Refuses `?user=` of someone else for non-staff (403) before any filtering.
         selectors.wallet_owner_for(viewer=self.request.user, user_id=self.request.query_params.get("user"))
         return selectors.transactions_visible(user=self.request.user)
+
+    def list_rows(self, page: QuerySet[PotTransaction]) -> list[dict]:
+        return transaction_rows(page)
 
 
 class RatesView(APIView):

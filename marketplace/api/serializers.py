@@ -1,12 +1,28 @@
 """API shapes of people and profiles; validation of types and sizes only (rules live in services)."""
 
 from django.contrib.auth import authenticate
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from categories.models import Category
+from imatch.api_rows import TEN_THOUSANDTHS, api_datetime, api_decimal, current_zone
+from imatch.db import page_values
+from marketplace import selectors
 from marketplace.errors import LoginLocked
-from marketplace.models import AccountStatusChange, Engagement, Match, Provider, Rating, Referral, Seeker, User
+from marketplace.models import (
+    AccountStatusChange,
+    Engagement,
+    Match,
+    Provider,
+    Rating,
+    Referral,
+    Seeker,
+    User,
+    amount_due_usd,
+    contact_shared,
+    pending_bonus_pot,
+)
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0, "allow_null": True, "required": False}
 
@@ -418,6 +434,120 @@ class MatchSerializer(serializers.ModelSerializer):
         return match.provider.user.email
 
 
+# The columns `match_rows` reads (`category_key`: `selectors.list_annotations`), in its order.
+MATCH_ROW_COLUMNS = (
+    "id",
+    "category_key",
+    "seeker_id",
+    "seeker__user__name",
+    "seeker__user__email",
+    "seeker__needs_description",
+    "seeker__budget_min",
+    "seeker__budget_max",
+    "seeker__location",
+    "seeker__remote_ok",
+    "provider_id",
+    "provider__business_name",
+    "provider__user_id",
+    "provider__user__name",
+    "provider__user__email",
+    "provider__location",
+    "provider__remote",
+    "provider__license_verified",
+    "provider__rating_avg",
+    "provider__rating_count",
+    "status",
+    "score",
+    "rank",
+    "reasons",
+    "breakdown",
+    "featured",
+    "introduced_at",
+    "responded_at",
+    "decline_reason",
+    "created_at",
+)
+
+
+def match_rows(matches: QuerySet[Match], *, viewer: User) -> list[dict]:
+    """What `MatchSerializer(many=True)` gives `viewer` for these matches (`match_list_for`), from
+    one values query: the list's rows without DRF's per-field work (`imatch.api_rows`)."""
+    zone = current_zone()
+    rows = []
+    for (
+        pk,
+        category,
+        seeker_id,
+        seeker_name,
+        seeker_email,
+        needs,
+        budget_min,
+        budget_max,
+        seeker_location,
+        remote_ok,
+        provider_id,
+        business_name,
+        provider_user_id,
+        provider_name,
+        provider_email,
+        provider_location,
+        remote,
+        license_verified,
+        rating_avg,
+        rating_count,
+        status,
+        score,
+        rank,
+        reasons,
+        breakdown,
+        featured,
+        introduced_at,
+        responded_at,
+        decline_reason,
+        created_at,
+    ) in page_values(matches, MATCH_ROW_COLUMNS, annotations=selectors.list_annotations):
+        contact = None
+        if contact_shared(status):
+            contact = seeker_email if viewer.pk == provider_user_id else provider_email
+        rows.append(
+            {
+                "id": pk,
+                "category": category,
+                "seeker": {
+                    "id": seeker_id,
+                    "name": seeker_name,
+                    "needs_description": needs,
+                    "budget_min": api_decimal(budget_min),
+                    "budget_max": api_decimal(budget_max),
+                    "location": seeker_location,
+                    "remote_ok": remote_ok,
+                },
+                "provider": {
+                    "id": provider_id,
+                    "business_name": business_name,
+                    "name": provider_name,
+                    "location": provider_location,
+                    "remote": remote,
+                    "license_verified": license_verified,
+                    "rating_avg": api_decimal(rating_avg),
+                    "rating_count": rating_count,
+                },
+                "status": status,
+                "score": api_decimal(score, TEN_THOUSANDTHS),
+                "rank": rank,
+                "reasons": [None if reason is None else str(reason) for reason in reasons],
+                "breakdown": {str(key): None if value is None else float(value) for key, value in breakdown.items()},
+                "featured": featured,
+                "contact": contact,
+                "introduced_at": api_datetime(introduced_at, zone),
+                "responded_at": api_datetime(responded_at, zone),
+                "decline_reason": decline_reason,
+                "created_at": api_datetime(created_at, zone),
+            }
+        )
+    return rows
+
+
 class MatchRunSerializer(serializers.Serializer):
     matches = MatchSerializer(many=True)
 
@@ -532,6 +662,108 @@ class EngagementSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+# The columns `engagement_rows` reads (`category_key`: `selectors.list_annotations`), in its order.
+ENGAGEMENT_ROW_COLUMNS = (
+    "id",
+    "match_id",
+    "category_key",
+    "category_name",
+    "seeker_id",
+    "seeker__user__name",
+    "provider_id",
+    "provider__business_name",
+    "status",
+    "deal_value_usd",
+    "commission_rate",
+    "commission_usd",
+    "commission_credit_usd",
+    "billing_status",
+    "bonus_status",
+    "provider_bonus_pot",
+    "seeker_bonus_pot",
+    "reported_by_id",
+    "confirmed_at",
+    "reviewed_at",
+    "completed_at",
+    "cancel_requested_by_id",
+    "cancel_requested_at",
+    "cancel_reason",
+    "dispute_reason",
+    "cancelled_at",
+    "created_at",
+)
+
+
+def engagement_rows(engagements: QuerySet[Engagement]) -> list[dict]:
+    """What `EngagementSerializer(many=True)` gives for these engagements (`engagement_list_for`),
+    from one values query: the list's rows without DRF's per-field work (`imatch.api_rows`)."""
+    zone = current_zone()
+    rows = []
+    for (
+        pk,
+        match_id,
+        category,
+        category_name,
+        seeker_id,
+        seeker_name,
+        provider_id,
+        business_name,
+        status,
+        deal_value,
+        commission_rate,
+        commission,
+        commission_credit,
+        billing_status,
+        bonus_status,
+        provider_bonus,
+        seeker_bonus,
+        reported_by_id,
+        confirmed_at,
+        reviewed_at,
+        completed_at,
+        cancel_requested_by_id,
+        cancel_requested_at,
+        cancel_reason,
+        dispute_reason,
+        cancelled_at,
+        created_at,
+    ) in page_values(engagements, ENGAGEMENT_ROW_COLUMNS, annotations=selectors.list_annotations):
+        rows.append(
+            {
+                "id": pk,
+                "match": match_id,
+                "category": category,
+                "category_name": category_name,
+                "seeker": seeker_id,
+                "seeker_name": seeker_name,
+                "provider": provider_id,
+                "provider_business_name": business_name,
+                "status": status,
+                "deal_value_usd": api_decimal(deal_value),
+                "commission_rate": api_decimal(commission_rate, TEN_THOUSANDTHS),
+                "commission_usd": api_decimal(commission),
+                "commission_credit_usd": api_decimal(commission_credit),
+                "amount_due_usd": api_decimal(amount_due_usd(commission, commission_credit)),
+                "billing_status": billing_status,
+                "bonus_status": bonus_status,
+                "provider_bonus_pot": provider_bonus,
+                "seeker_bonus_pot": seeker_bonus,
+                "pending_bonus_pot": pending_bonus_pot(bonus_status, provider_bonus, seeker_bonus),
+                "reported_by": reported_by_id,
+                "confirmed_at": api_datetime(confirmed_at, zone),
+                "reviewed_at": api_datetime(reviewed_at, zone),
+                "completed_at": api_datetime(completed_at, zone),
+                "cancel_requested_by": cancel_requested_by_id,
+                "cancel_requested_at": api_datetime(cancel_requested_at, zone),
+                "cancel_reason": cancel_reason,
+                "dispute_reason": dispute_reason,
+                "cancelled_at": api_datetime(cancelled_at, zone),
+                "created_at": api_datetime(created_at, zone),
+            }
+        )
+    return rows
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": 5})

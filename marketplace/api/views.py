@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from categories.errors import CategoryInactive
 from imatch.api import refuses
-from imatch.api_input import BoundedLimitOffsetPagination
+from imatch.api_input import BoundedLimitOffsetPagination, RowsListMixin
 from imatch.authentication import TokenAuthentication
 from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
@@ -44,6 +44,8 @@ from marketplace.api.serializers import (
     SeekerSerializer,
     TokenRequestSerializer,
     TokenSerializer,
+    engagement_rows,
+    match_rows,
 )
 from marketplace.errors import (
     AccountInactive,
@@ -418,7 +420,7 @@ class SeekerMatchView(APIView):
         return Response(data, status=status.HTTP_201_CREATED if new else status.HTTP_200_OK)
 
 
-class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class MatchViewSet(RowsListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Matches of the user (as seeker; as provider once introduced). Staff see all.
 
     Actions: introduce (seeker), accept (provider), decline (either, optional reason),
@@ -432,6 +434,9 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def get_queryset(self) -> QuerySet[Match]:
         return selectors.match_list_for(user=self.request.user)
+
+    def list_rows(self, page: QuerySet[Match]) -> list[dict]:
+        return match_rows(page, viewer=self.request.user)
 
     def get_object(self) -> Match:
         return selectors.match_for_user(user=self.request.user, match_id=int(self.kwargs["pk"]))
@@ -479,7 +484,7 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(EngagementSerializer(engagement).data, status=status.HTTP_201_CREATED)
 
 
-class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class EngagementViewSet(RowsListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Engagements the user is a side of (staff: all). Actions: confirm, complete, cancel, dispute."""
 
     serializer_class = EngagementSerializer
@@ -489,6 +494,9 @@ class EngagementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_queryset(self) -> QuerySet[Engagement]:
         return selectors.engagement_list_for(user=self.request.user)
+
+    def list_rows(self, page: QuerySet[Engagement]) -> list[dict]:
+        return engagement_rows(page)
 
     def get_object(self) -> Engagement:
         return selectors.engagement_for_user(user=self.request.user, engagement_id=int(self.kwargs["pk"]))

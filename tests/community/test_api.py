@@ -17,7 +17,7 @@ def test_list_is_public_sorted_and_pinned(api_client, category, asker, provider,
         services.question_ask(user=asker, category=category, title=f"Q{n}", body="b", anonymous=n == 0)
     url = f"/api/v1/questions/?category={category.name}"
     api_client.get(url)
-    with django_assert_num_queries(2):  # the count and the page (asker and category joined)
+    with django_assert_num_queries(1):  # the page (asker and category joined); a short page is its own count
         body = api_client.get(url).json()
     assert body["count"] == 5 and [row["title"] for row in body["results"]][:2] == ["Q4", "Q3"]
     assert body["results"][-1]["asker_name"] == "Anonymous"
