@@ -58,22 +58,19 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         # What django-csp does for a response without its own policy, in the same order.
         if response.status_code in _DEBUG_EXEMPT and settings.DEBUG:
             return response
-        (policy, excluded), (policy_ro, excluded_ro) = _settings_policies()
+        enforced, report_only = _settings_policies()
         path = request.path_info
-        if (
-            policy
-            and HEADER not in response
-            and getattr(response, "_csp_exempt", False) is False
-            and not path.startswith(excluded)
+        for header, (policy, excluded), exempt in (
+            (HEADER, enforced, "_csp_exempt"),
+            (HEADER_REPORT_ONLY, report_only, "_csp_exempt_ro"),
         ):
-            response[HEADER] = policy
-        if (
-            policy_ro
-            and HEADER_REPORT_ONLY not in response
-            and getattr(response, "_csp_exempt_ro", False) is False
-            and not path.startswith(excluded_ro)
-        ):
-            response[HEADER_REPORT_ONLY] = policy_ro
+            if (
+                policy
+                and header not in response
+                and getattr(response, exempt, False) is False
+                and not path.startswith(excluded)
+            ):
+                response[header] = policy
         request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
         return response
 
