@@ -19,6 +19,8 @@ from knox.models import get_token_model
 from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
 
+from imatch.db import column_converters, converted_row
+
 
 class TokenAuthentication(KnoxTokenAuthentication):
     """knox's `Authorization: Token <token>` check, minus its sweep of the person's other tokens.
@@ -70,12 +72,7 @@ def tokens_with_users(token_key: str) -> list[Model]:
         rows = cursor.fetchall()
     found = []
     for row in rows:
-        values = list(row)
-        for index, expression, converters in plan.converted:
-            value = values[index]
-            for converter in converters:
-                value = converter(value, expression, connection)
-            values[index] = value
+        values = converted_row(row, plan.converted, connection)
         user = plan.user_model.from_db(connection.alias, plan.user_names, values[: plan.user_count])
         auth_token = plan.token_model.from_db(connection.alias, plan.token_names, values[plan.user_count :])
         auth_token.user = user
@@ -114,12 +111,7 @@ def _token_plan(wrapper: BaseDatabaseWrapper) -> _TokenPlan:
         f"FROM {token_table} t JOIN {user_table} u ON u.{quote(user_model._meta.pk.column)} = t.{token_user} "
         f"WHERE t.{token_key_column} = %s"
     )
-    converted = []
-    for index, (_alias, model, field) in enumerate(columns):
-        expression = field.get_col(model._meta.db_table)
-        converters = wrapper.ops.get_db_converters(expression) + expression.get_db_converters(wrapper)
-        if converters:
-            converted.append((index, expression, converters))
+    converted = column_converters(wrapper, [field.get_col(model._meta.db_table) for _alias, model, field in columns])
     plan = _TokenPlan(
         sql=sql,
         user_model=user_model,

@@ -117,7 +117,7 @@ def row_values(model: type[Model], fields: tuple[str, ...], *, unique: str, valu
     with connection.cursor() as cursor:
         cursor.execute(sql, [value])
         row = cursor.fetchone()
-    return row if row is None or not converters else _converted(row, converters, connection)
+    return row if row is None or not converters else converted_row(row, converters, connection)
 
 
 def _row_plan(connection: BaseDatabaseWrapper, model: type[Model], fields: tuple[str, ...], unique: str) -> tuple:
@@ -130,11 +130,14 @@ def _row_plan(connection: BaseDatabaseWrapper, model: type[Model], fields: tuple
         f"SELECT {', '.join(quote(column.column) for column in columns)} FROM {quote(meta.db_table)} "  # noqa: S608 - names from the model
         f"WHERE {quote(key.column)} = %s LIMIT 1"
     )
-    return sql, _column_converters(connection, [column.get_col(meta.db_table) for column in columns])
+    return sql, column_converters(connection, [column.get_col(meta.db_table) for column in columns])
 
 
-def _column_converters(connection: BaseDatabaseWrapper, expressions: Sequence) -> list[tuple]:
-    """(index, expression, converters) of each selected column the ORM converts (the backend's, then the field's)."""
+def column_converters(connection: BaseDatabaseWrapper, expressions: Sequence) -> list[tuple]:
+    """(index, expression, converters) of each selected column the ORM converts (the backend's, then the field's).
+
+    For SQL written out once and run often (`row_values`, `page_values`, the token check, the
+    locked match): work these out with the SQL, then give each row to `converted_row`."""
     return [
         (index, expression, converters)
         for index, expression in enumerate(expressions)
@@ -142,7 +145,7 @@ def _column_converters(connection: BaseDatabaseWrapper, expressions: Sequence) -
     ]
 
 
-def _converted(row: Sequence, converters: list[tuple], connection: BaseDatabaseWrapper) -> tuple:
+def converted_row(row: Sequence, converters: list[tuple], connection: BaseDatabaseWrapper) -> tuple:
     """The row's values as the ORM would give them."""
     values = list(row)
     for index, expression, field_converters in converters:
@@ -199,5 +202,5 @@ def page_values(
     with connection.cursor() as cursor:
         cursor.execute(sql.replace(_PAGE_IDS, ids_sql), ids_params)
         rows = cursor.fetchall()
-    converters = _column_converters(connection, expressions)
-    return [_converted(row, converters, connection) for row in rows] if converters else rows
+    converters = column_converters(connection, expressions)
+    return [converted_row(row, converters, connection) for row in rows] if converters else rows

@@ -18,6 +18,7 @@ from categories.errors import CategoryInactive
 from categories.models import Category
 from currency.selectors import extra_matches_available
 from currency.services import extra_matches_take
+from imatch.db import column_converters, converted_row
 from imatch.errors import DomainError, ErrorCode, NotFound
 from imatch.text import clean_text
 from marketplace import emails
@@ -63,20 +64,15 @@ _LOCKED_TABLES = (
 
 
 @functools.cache
-def _locked_statement(vendor: str) -> tuple[str, list]:
-    """The SQL of `_locked` for a database vendor, and per table its fields and their converters."""
+def _locked_statement(vendor: str) -> tuple[str, list, list]:
+    """The SQL of `_locked` for a database vendor, per table its fields, and the columns' converters."""
     quote = connection.ops.quote_name
-    columns, joins, tables = [], [], []
+    columns, expressions, joins, tables = [], [], [], []
     for alias, model, parent, via in _LOCKED_TABLES:
         fields = model._meta.concrete_fields
         columns += [f"{alias}.{quote(field.column)}" for field in fields]
-        converters = []
-        for field in fields:
-            expression = field.get_col(alias)
-            converters.append(
-                (expression, connection.ops.get_db_converters(expression) + expression.get_db_converters(connection))
-            )
-        tables.append((alias, model, parent, via, [field.attname for field in fields], converters))
+        expressions += [field.get_col(alias) for field in fields]
+        tables.append((alias, model, parent, via, [field.attname for field in fields]))
         if parent is not None:
             column, key = quote(_LOCKED_MODELS[parent]._meta.get_field(via).column), quote(model._meta.pk.column)
             joins.append(f"JOIN {quote(model._meta.db_table)} {alias} ON {alias}.{key} = {parent}.{column}")
@@ -85,7 +81,7 @@ def _locked_statement(vendor: str) -> tuple[str, list]:
         f"SELECT {', '.join(columns)} FROM {quote(Match._meta.db_table)} m {' '.join(joins)} "  # noqa: S608 - names from the models
         f"WHERE m.{quote(Match._meta.pk.column)} = %s{lock}"
     )
-    return sql, tables
+    return sql, tables, column_converters(connection, expressions)
 
 
 _LOCKED_MODELS = {alias: model for alias, model, _, _ in _LOCKED_TABLES}
@@ -98,21 +94,17 @@ def _locked(match: Match | int, *, user: User) -> Match:
     it (`match_visible`, checked on the locked row instead of by a query of its own before).
     Given a match, the caller has already checked that.
     """
-    sql, tables = _locked_statement(connection.vendor)
+    sql, tables, converters = _locked_statement(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, [match if isinstance(match, int) else match.pk])
         row = cursor.fetchone()
     if row is None:
         raise NotFound("No such match.")
+    values = converted_row(row, converters, connection)
     loaded, start = {}, 0
-    for alias, model, parent, via, attnames, converters in tables:
-        values = []
-        for value, (expression, functions) in zip(row[start : start + len(attnames)], converters, strict=True):
-            for function in functions:
-                value = function(value, expression, connection)
-            values.append(value)
+    for alias, model, parent, via, attnames in tables:
+        loaded[alias] = model.from_db(connection.alias, attnames, values[start : start + len(attnames)])
         start += len(attnames)
-        loaded[alias] = model.from_db(connection.alias, attnames, values)
         if parent is not None:
             model_field = loaded[parent]._meta.get_field(via)
             model_field.set_cached_value(loaded[parent], loaded[alias])
