@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from currency.errors import InsufficientPot
 from currency.models import PotTransaction, TransactionType, Wallet
+from imatch.person_cache import Scope, person_forget
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -384,6 +385,7 @@ def ledger_post_many(postings: Sequence[Posting], *, skip_taken: bool = False) -
         rows.append(row)
     for user_id in sorted({p.user_id for p in postings}):
         _update_wallet(wallets[user_id], locked_balance=locked_balances[user_id], now=now)
+    person_forget(wallets, Scope.LEDGER)
     return rows
 
 
@@ -397,6 +399,7 @@ def wallet_paid_engagement_record(*, user_id: int, at) -> bool:
     wallet = wallets_lock([user_id])[user_id]
     if wallet.paid_engagement_at is not None:
         return False
+    person_forget([user_id], Scope.LEDGER)
     return bool(Wallet.objects.filter(pk=wallet.id, paid_engagement_at__isnull=True).update(paid_engagement_at=at))
 
 

@@ -447,6 +447,9 @@ PRO_EXPIRY_NOTICE_DAYS = env.int("PRO_EXPIRY_NOTICE_DAYS", default=3)
 # Each process keeps the earning rules and spend options this many seconds (0: read them on
 # every award and spend). An operator's edit in the admin is seen at once by the process that
 # saved it, and by the others within this time.
+# imatch.person_cache: build every kept per-person answer again when serving it and fail if it
+# changed (the test settings turn it on; it doubles the cost of those reads).
+PERSON_CACHE_VERIFY = env.bool("PERSON_CACHE_VERIFY", default=False)
 POT_RULES_CACHE_SECONDS = env.int("POT_RULES_CACHE_SECONDS", default=30)
 # Referred people whose referral awards one referrer can earn per calendar month; beyond it nothing is paid.
 REFERRAL_MONTHLY_LIMIT = env.int("REFERRAL_MONTHLY_LIMIT", default=20)

@@ -1,0 +1,88 @@
+"""Answers kept per person: served while their scopes stand, rebuilt once a service forgets them."""
+
+import pytest
+from django.db import transaction
+from django.test import override_settings
+
+from currency.services import pot_adjust
+from imatch.person_cache import Scope, StaleAnswer, person_answer, person_forget
+
+
+class Counter:
+    """A build that counts its calls and answers what `value` holds."""
+
+    def __init__(self, value):
+        self.value = value
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        return self.value
+
+
+def answer(build, *, user_id=1, name="balance"):
+    return person_answer(user_id=user_id, scopes=[Scope.LEDGER], name=name, build=build)
+
+
+@override_settings(PERSON_CACHE_VERIFY=False)
+@pytest.mark.django_db
+def test_an_answer_is_built_once_and_served_until_its_scope_is_forgotten():
+    build = Counter(10)
+    assert answer(build) == 10
+    build.value = 11  # changed behind the cache's back: still the kept answer
+    assert answer(build) == 10
+    assert build.calls == 1
+
+    person_forget([1], Scope.LEDGER)
+
+    assert answer(build) == 11
+    assert build.calls == 2
+
+
+@override_settings(PERSON_CACHE_VERIFY=False)
+@pytest.mark.django_db
+def test_forgetting_one_person_keeps_the_others_answers():
+    first, second = Counter("one"), Counter("two")
+    answer(first, user_id=1)
+    answer(second, user_id=2)
+
+    person_forget([2], Scope.LEDGER)
+    answer(first, user_id=1)
+    answer(second, user_id=2)
+
+    assert (first.calls, second.calls) == (1, 2)
+
+
+@override_settings(PERSON_CACHE_VERIFY=False)
+def test_each_name_is_its_own_answer():
+    assert answer(Counter("page 1"), name=("transactions", 1)) == "page 1"
+    assert answer(Counter("page 2"), name=("transactions", 2)) == "page 2"
+
+
+@override_settings(PERSON_CACHE_VERIFY=False)
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_rebuilt_before_the_commit_is_not_served_after_it():
+    """A reader that rebuilt from the old rows while the change was uncommitted keeps nothing that counts."""
+    build = Counter("old")
+    with transaction.atomic():
+        person_forget([1], Scope.LEDGER)
+        answer(build)  # another request, reading before the commit: the old rows
+        build.value = "new"  # the rows the commit makes visible
+    assert answer(build) == "new"
+
+
+def test_verify_mode_catches_a_write_that_did_not_forget():
+    build = Counter(10)
+    answer(build)
+    build.value = 11
+    with pytest.raises(StaleAnswer):
+        answer(build)
+
+
+@override_settings(PERSON_CACHE_VERIFY=False)
+def test_every_ledger_posting_forgets_the_persons_ledger_answers(user, operator):
+    build = Counter("before")
+    answer(build, user_id=user.pk)
+    pot_adjust(user=user, operator=operator, amount=50, reason="correction")
+    answer(build, user_id=user.pk)
+    assert build.calls == 2
