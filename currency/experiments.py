@@ -49,9 +49,17 @@ class AwardAmount:
     arm: ExperimentArm | None = None
 
 
-def award_amount(*, rule: EarningRule, user, deal_value_usd: Decimal | None = None) -> AwardAmount:
-    """What `rule` pays `user` now: the arm's amount in a running experiment varying it, else the rule's. One query."""
+def award_amount(
+    *, rule: EarningRule, user, deal_value_usd: Decimal | None = None, experiment_rule_ids: frozenset[int] | None = None
+) -> AwardAmount:
+    """What `rule` pays `user` now: the arm's amount in a running experiment varying it, else the rule's.
+
+    One query, none when `experiment_rule_ids` (the rules that experiments not ended vary, see
+    `selectors.PotRules.experiment_rule_ids`) is given and does not hold the rule.
+    """
     normal = rule.pot_for(deal_value_usd)
+    if experiment_rule_ids is not None and rule.pk not in experiment_rule_ids:
+        return AwardAmount(amount=normal, normal=normal)
     assignment = (
         ExperimentAssignment.objects.filter(user_id=user.pk, experiment__rules=rule)
         .filter(Experiment.running_q(timezone.now(), prefix="experiment__"))

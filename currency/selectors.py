@@ -2,7 +2,7 @@
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
@@ -16,6 +16,7 @@ from currency.ledger import AWARD_REVERSAL, award_key
 from currency.levels import Level, level_for
 from currency.models import (
     EarningRule,
+    Experiment,
     PotTransaction,
     Purchase,
     Redemption,
@@ -156,6 +157,27 @@ class PotRules:
     earning_rules: dict[str, EarningRule]
     spend_options: dict[str, SpendOption]
     loaded_at: float
+    _read_once: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def experiment_rule_ids(self) -> frozenset[int]:
+        """Ids of the earning rules that an experiment not ended yet varies (read once per copy, on first use).
+
+        An award asks the database which arm pays the person (`experiments.award_amount`) only
+        for these rules: most awards are of rules no experiment varies, and their amount is the
+        rule's. Experiments that have not started are in it (the lookup then finds no running
+        one); an experiment ended since stays in it until the copy is read again (the lookup
+        sees the end at once). What another process's operator creates is seen when this copy
+        expires, like an edit of a rule: an experiment planned more than `POT_RULES_CACHE_SECONDS`
+        ahead is never missed.
+        """
+        if "experiment_rule_ids" not in self._read_once:
+            now = timezone.now()
+            self._read_once["experiment_rule_ids"] = frozenset(
+                Experiment.rules.through.objects.filter(experiment__ended_at__isnull=True)
+                .filter(Q(experiment__ends_at__isnull=True) | Q(experiment__ends_at__gt=now))
+                .values_list("earningrule_id", flat=True)
+            )
+        return self._read_once["experiment_rule_ids"]
 
 
 _pot_rules: PotRules | None = None
@@ -199,12 +221,12 @@ def awards_since(*, user_id: int, cause_prefix: str, since: datetime) -> int:
 
 
 def pot_rules() -> PotRules:
-    """The earning rules and spend options, kept per process for `POT_RULES_CACHE_SECONDS`.
+    """The earning rules, spend options and experimented rules, kept per process for `POT_RULES_CACHE_SECONDS`.
 
     Every award and spend reads its rule: two tables of a few rows that operators edit
     rarely, so a process reads them once instead of once per posting (bench/ledger.py).
-    The admin clears the copy of the process that saved an edit (`pot_rules_forget`); other
-    processes read the edit when their copy expires.
+    The admin clears the copy of the process that saved an edit (`pot_rules_forget`; also for
+    experiments); other processes read the edit when their copy expires.
     """
     global _pot_rules
     seconds = settings.POT_RULES_CACHE_SECONDS

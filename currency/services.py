@@ -246,6 +246,7 @@ def pot_award(
     Returns the new row; None when the rule is inactive (or not seeded), grants 0 POT (also
     once capped), or this cause was already awarded. Joins the caller's transaction.
     """
+    rules = pot_rules()
     posting, pays = _award_posting(
         AwardRequest(
             user_id=user.pk,
@@ -256,8 +257,10 @@ def pot_award(
             reference_id=reference_id,
             max_amount=max_amount,
         ),
-        pot_rules(),
-        amount_of=lambda rule: experiments.award_amount(rule=rule, user=user, deal_value_usd=deal_value_usd),
+        rules,
+        amount_of=lambda rule: experiments.award_amount(
+            rule=rule, user=user, deal_value_usd=deal_value_usd, experiment_rule_ids=rules.experiment_rule_ids()
+        ),
     )
     if posting is None:
         return None

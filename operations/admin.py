@@ -17,6 +17,7 @@ from django.utils.html import format_html
 
 from currency import services
 from currency.models import Experiment, ExperimentArm
+from currency.selectors import pot_rules_forget
 from imatch.admin import counted
 from imatch.errors import DomainError
 from imatch.web import add_domain_error
@@ -109,6 +110,12 @@ class ExperimentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # assignments and awards point at it: end it instead
+
+    def save_related(self, request: HttpRequest, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        # Awards look arms up only for rules that experiments vary (kept with the rules per process):
+        # this process sees the edit at once, others within the rules' cache time.
+        pot_rules_forget()
 
     @admin.display(description="status")
     def status(self, experiment: Experiment) -> str:

@@ -24,12 +24,12 @@ def rules_kept(settings):
 
 def test_an_award_is_three_statements_once_the_rules_are_read(user, rules_kept, django_assert_num_queries):
     pot_award(user=user, rule_key="rating_given", cause="warm-up")
-    # The service's savepoint (the test runs in a transaction), the earning-rate experiment lookup
-    # (`currency.experiments.award_amount`), lock, insert, wallet update, the "POT earned"
-    # notification, release: no rule lookup, no savepoint around the insert.
-    with django_assert_num_queries(7):
+    # The service's savepoint (the test runs in a transaction), lock, insert, wallet update, the
+    # "POT earned" notification, release: no rule lookup, no experiment lookup (no experiment
+    # varies the rule), no savepoint around the insert.
+    with django_assert_num_queries(6):
         assert pot_award(user=user, rule_key="rating_given", cause="second").amount == 10
-    with django_assert_num_queries(5):  # a cause already awarded: the insert claims nothing, the wallet is not updated
+    with django_assert_num_queries(4):  # a cause already awarded: the insert claims nothing, the wallet is not updated
         assert pot_award(user=user, rule_key="rating_given", cause="second") is None
     assert balance_of(user) == 20
 

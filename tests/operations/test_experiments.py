@@ -11,6 +11,7 @@ from django.utils import timezone
 from currency import experiments, services
 from currency.errors import ErrorCode
 from currency.models import EarningRule, Experiment, ExperimentArm, ExperimentAssignment, ExperimentAward
+from currency.selectors import pot_rules_forget
 from currency.services import ArmPlan, pot_award
 from marketplace.services.profiles import user_register
 from operations import selectors
@@ -251,3 +252,34 @@ def test_ending_from_the_admin_and_the_results_page(admin_client, django_assert_
     experiment.refresh_from_db()
     assert experiment.ended_at is not None
     assert admin_client.get(reverse("admin:currency_experiment_results", args=[999999])).status_code == 404
+
+
+# --- Kept with the rules per process -------------------------------------------------------
+
+
+@pytest.fixture
+def rules_kept(settings):
+    """Production's per-process copy of the rules and of the rules experiments vary (tests read them each time)."""
+    settings.POT_RULES_CACHE_SECONDS = 30
+    pot_rules_forget()
+    yield
+    pot_rules_forget()
+
+
+def test_an_experiment_saved_in_the_admin_changes_this_process_s_awards_at_once(admin_client, rules_kept):
+    person = UserFactory()
+    assert pot_award(user=person, rule_key="rating_given", cause="before").amount == 10  # no experiment: no lookup
+    start = timezone.localtime() - timedelta(minutes=1)
+    form = _add_form(**{"starts_at_0": start.strftime("%Y-%m-%d"), "starts_at_1": start.strftime("%H:%M:%S")})
+    assert admin_client.post(reverse("admin:currency_experiment_add"), form).status_code == 302
+    _assign(Experiment.objects.get(name="Rating thanks x2"), person, "double")
+    assert pot_award(user=person, rule_key="rating_given", cause="after").amount == 20
+
+
+def test_an_experiment_ended_by_another_process_pays_the_normal_amount_at_once(rules_kept):
+    experiment = _experiment("rating_given")
+    person = UserFactory()
+    _assign(experiment, person, "double")
+    assert pot_award(user=person, rule_key="rating_given", cause="during").amount == 20
+    Experiment.objects.filter(pk=experiment.pk).update(ended_at=timezone.now())  # another process's operator
+    assert pot_award(user=person, rule_key="rating_given", cause="after").amount == 10
