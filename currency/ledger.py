@@ -25,7 +25,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import ParamSpec, TypeVar
 
@@ -197,6 +197,18 @@ UPDATE_SQL = (
     "updated_at = %s WHERE id = %s AND balance = %s"
 )
 
+# PostgreSQL: a lone posting (nearly all of them: an award, a spend) claims its key and moves
+# its wallet in one round trip instead of two. The wallet's numbers are the ones the general
+# path would write (worked out by the same Python); the UPDATE runs only if the INSERT claimed
+# the key, so a taken key moves nothing, as on the general path.
+CLAIM_AND_MOVE_SQL = (
+    f"WITH claimed AS ({INSERT_SQL}), "  # noqa: S608 - the statements above, values are parameters
+    f"moved AS ({UPDATE_SQL} AND EXISTS (SELECT 1 FROM claimed) RETURNING id) "
+    "SELECT (SELECT id FROM claimed), (SELECT count(*) FROM moved)"
+)
+# The tests switch it off to run the general path on PostgreSQL and compare the two.
+ONE_STATEMENT_POSTINGS = True
+
 
 @dataclass
 class LockedWallet:
@@ -242,10 +254,9 @@ def wallets_lock(user_ids: Sequence[int]) -> dict[int, LockedWallet]:
     return wallets
 
 
-def _insert(posting: Posting, balance_after: int, now, *, promotional_amount: int, debt_change: int) -> PotTransaction:
-    """Insert the row; its unique idempotency key is claimed right here (ON CONFLICT DO NOTHING)."""
-    connection = transaction.get_connection()
-    row = PotTransaction(
+def _new_row(posting: Posting, balance_after: int, now, *, promotional_amount: int, debt_change: int) -> PotTransaction:
+    """The row of a posting, not saved yet."""
+    return PotTransaction(
         user_id=posting.user_id,
         transaction_type=posting.transaction_type,
         category=posting.category,
@@ -261,42 +272,62 @@ def _insert(posting: Posting, balance_after: int, now, *, promotional_amount: in
         request_fingerprint=posting.request_fingerprint,
         created_at=now,
     )
+
+
+def _insert_values(row: PotTransaction, connection) -> list:
     values = [getattr(row, column) for column in INSERT_COLUMNS]
-    values[-1] = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        cursor.execute(INSERT_SQL, values)
-        inserted = cursor.fetchone()
-    if inserted is None:
+    values[-1] = connection.ops.adapt_datetimefield_value(row.created_at)
+    return values
+
+
+def _saved(row: PotTransaction, inserted_id, connection) -> PotTransaction:
+    if inserted_id is None:
         # Nothing else raised: the key was taken (a random key of `new_key` never is).
         raise IdempotencyKeyTaken(row.idempotency_key)
-    row.pk = inserted[0]
+    row.pk = inserted_id
     row._state.adding = False
     row._state.db = connection.alias
     return row
+
+
+def _insert(posting: Posting, balance_after: int, now, *, promotional_amount: int, debt_change: int) -> PotTransaction:
+    """Insert the row; its unique idempotency key is claimed right here (ON CONFLICT DO NOTHING)."""
+    connection = transaction.get_connection()
+    row = _new_row(posting, balance_after, now, promotional_amount=promotional_amount, debt_change=debt_change)
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT_SQL, _insert_values(row, connection))
+        inserted = cursor.fetchone()
+    return _saved(row, inserted[0] if inserted else None, connection)
+
+
+def _update_values(wallet: LockedWallet, *, locked_balance: int, now, connection) -> list:
+    return [
+        wallet.balance,
+        wallet.promotional_balance,
+        wallet.debt,
+        wallet.lifetime_earned,
+        connection.ops.adapt_datetimefield_value(now),
+        wallet.id,
+        locked_balance,
+    ]
+
+
+def _wallet_changed_while_locked(wallet: LockedWallet) -> DatabaseError:
+    return DatabaseError(f"Wallet {wallet.id} changed while locked; the posting is rolled back.")
 
 
 def _update_wallet(wallet: LockedWallet, *, locked_balance: int, now) -> None:
     connection = transaction.get_connection()
     with connection.cursor() as cursor:
         # The lock makes the balance guard always true; it is there so a lost update can never pass silently.
-        cursor.execute(
-            UPDATE_SQL,
-            [
-                wallet.balance,
-                wallet.promotional_balance,
-                wallet.debt,
-                wallet.lifetime_earned,
-                connection.ops.adapt_datetimefield_value(now),
-                wallet.id,
-                locked_balance,
-            ],
-        )
+        values = _update_values(wallet, locked_balance=locked_balance, now=now, connection=connection)
+        cursor.execute(UPDATE_SQL, values)
         if cursor.rowcount != 1:
-            raise DatabaseError(f"Wallet {wallet.id} changed while locked; the posting is rolled back.")
+            raise _wallet_changed_while_locked(wallet)
 
 
-def _apply(wallet: LockedWallet, posting: Posting, now) -> PotTransaction:
-    """Insert one posting's row and move the locked wallet's numbers with it."""
+def _change(wallet: LockedWallet, posting: Posting) -> tuple[int, int]:
+    """The balance after `posting` and its signed promotional part; refuses what the balance cannot pay."""
     balance_after = wallet.balance + posting.amount
     if balance_after < 0:
         # A retried request whose first run succeeded (and spent the POT) is a replay,
@@ -315,13 +346,46 @@ def _apply(wallet: LockedWallet, posting: Posting, now) -> PotTransaction:
         balance=wallet.balance,
         promotional_balance=wallet.promotional_balance,
     )
-    row = _insert(posting, balance_after, now, promotional_amount=promotional, debt_change=posting.debt)
-    wallet.balance = balance_after
+    return balance_after, promotional
+
+
+def _move(wallet: LockedWallet, posting: Posting, *, promotional: int, debt_change: int) -> None:
+    """Move the locked wallet's numbers (in memory) by a posting whose row was written."""
+    wallet.balance += posting.amount
     wallet.promotional_balance += promotional
-    wallet.debt += posting.debt
+    wallet.debt += debt_change
     wallet.lifetime_earned += lifetime_earned_delta(
         transaction_type=posting.transaction_type, category=posting.category, amount=posting.amount
     )
+
+
+def _apply(wallet: LockedWallet, posting: Posting, now) -> PotTransaction:
+    """Insert one posting's row and move the locked wallet's numbers with it."""
+    balance_after, promotional = _change(wallet, posting)
+    row = _insert(posting, balance_after, now, promotional_amount=promotional, debt_change=posting.debt)
+    _move(wallet, posting, promotional=promotional, debt_change=posting.debt)
+    return row
+
+
+def _apply_in_one_statement(wallet: LockedWallet, posting: Posting, now) -> PotTransaction:
+    """`_apply` and `_update_wallet` of a lone posting as one statement (PostgreSQL; see `CLAIM_AND_MOVE_SQL`).
+
+    The wallet's new numbers are worked out here by the same functions as `_apply`'s; the
+    statement only writes them, and moves the wallet only if the row's key was claimed.
+    """
+    connection = transaction.get_connection()
+    balance_after, promotional = _change(wallet, posting)
+    row = _new_row(posting, balance_after, now, promotional_amount=promotional, debt_change=posting.debt)
+    moved = replace(wallet)
+    _move(moved, posting, promotional=promotional, debt_change=posting.debt)
+    update_values = _update_values(moved, locked_balance=wallet.balance, now=now, connection=connection)
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM_AND_MOVE_SQL, [*_insert_values(row, connection), *update_values])
+        inserted_id, wallets_moved = cursor.fetchone()
+    row = _saved(row, inserted_id, connection)  # a taken key: raised, and the wallet did not move
+    if wallets_moved != 1:
+        raise _wallet_changed_while_locked(wallet)
+    _move(wallet, posting, promotional=promotional, debt_change=posting.debt)
     return row
 
 
@@ -348,12 +412,7 @@ def _settle_debt(wallet: LockedWallet, credit: PotTransaction, now) -> None:
         promotional_balance=wallet.promotional_balance,
     )
     _insert(posting, wallet.balance - settle, now, promotional_amount=promotional, debt_change=-settle)
-    wallet.balance -= settle
-    wallet.promotional_balance += promotional
-    wallet.debt -= settle
-    wallet.lifetime_earned += lifetime_earned_delta(
-        transaction_type=posting.transaction_type, category=posting.category, amount=posting.amount
-    )
+    _move(wallet, posting, promotional=promotional, debt_change=-settle)
 
 
 def ledger_post_many(postings: Sequence[Posting], *, skip_taken: bool = False) -> list[PotTransaction | None]:
@@ -369,6 +428,15 @@ def ledger_post_many(postings: Sequence[Posting], *, skip_taken: bool = False) -
         return []
     wallets = wallets_lock([p.user_id for p in postings])
     now = timezone.now()
+    if len(postings) == 1 and _in_one_statement(wallets[postings[0].user_id], postings[0]):
+        try:
+            row = _apply_in_one_statement(wallets[postings[0].user_id], postings[0], now)
+        except IdempotencyKeyTaken:
+            if not skip_taken:
+                raise
+            return [None]
+        person_forget(wallets, Scope.LEDGER)
+        return [row]
     locked_balances = {user_id: wallet.balance for user_id, wallet in wallets.items()}
     rows = []
     for posting in postings:
@@ -387,6 +455,17 @@ def ledger_post_many(postings: Sequence[Posting], *, skip_taken: bool = False) -
         _update_wallet(wallets[user_id], locked_balance=locked_balances[user_id], now=now)
     person_forget(wallets, Scope.LEDGER)
     return rows
+
+
+def _in_one_statement(wallet: LockedWallet, posting: Posting) -> bool:
+    """Whether this lone posting can claim its key and move its wallet in one statement.
+
+    PostgreSQL only (SQLite has no data-modifying CTE), and only when no debt settlement follows
+    it (a settlement is a second row, posted by the general path).
+    """
+    if not ONE_STATEMENT_POSTINGS or transaction.get_connection().vendor != "postgresql":
+        return False
+    return posting.transaction_type not in SETTLING_TYPES or wallet.debt == 0
 
 
 def wallet_paid_engagement_record(*, user_id: int, at) -> bool:

@@ -166,7 +166,10 @@ def test_database_refuses_a_negative_balance_after(user):
 # --- A fault in the middle leaves nothing behind ---------------------------------------
 
 
-def test_fault_after_the_row_is_written_leaves_nothing(user):
+def test_fault_after_the_row_is_written_leaves_nothing(user, monkeypatch):
+    # The general path writes the row and the balance in two statements (on PostgreSQL a lone
+    # posting writes both in one: see the next test).
+    monkeypatch.setattr(ledger, "ONE_STATEMENT_POSTINGS", False)
     pot_fund(user, 100)
     written = []
     real_insert = ledger._insert
@@ -183,6 +186,26 @@ def test_fault_after_the_row_is_written_leaves_nothing(user):
     assert not PotTransaction.objects.filter(idempotency_key="spend:fault").exists()
     # The key was never claimed: the retry goes through.
     assert _post(user_id=user.pk, amount=-40, transaction_type="adjust", category="x", idempotency_key="spend:fault")
+
+
+@pytest.mark.postgres
+def test_fault_after_the_one_statement_posting_leaves_nothing(user):
+    pot_fund(user, 100)
+    real_move = ledger._move
+    moves = []
+
+    def crash_after_the_statement(*args, **kwargs):
+        moves.append(args)
+        if len(moves) == 1:  # the in-memory copy, worked out before the statement: the statement runs next
+            return real_move(*args, **kwargs)
+        raise RuntimeError("power cut after the statement")
+
+    with mock.patch.object(ledger, "_move", side_effect=crash_after_the_statement), pytest.raises(RuntimeError):
+        _post(user_id=user.pk, amount=-40, transaction_type="adjust", category="x", idempotency_key="spend:fault")
+    assert balance_of(user) == 100
+    assert [row.amount for row in rows_of(user)] == [100]
+    assert _post(user_id=user.pk, amount=-40, transaction_type="adjust", category="x", idempotency_key="spend:fault")
+    assert balance_of(user) == 60
 
 
 def test_fault_in_a_service_after_posting_rolls_the_posting_back(user):

@@ -1,0 +1,94 @@
+"""The two ways a posting is written agree: one statement (PostgreSQL, a lone posting) and the general path.
+
+On PostgreSQL a lone posting that no debt settlement follows claims its key and moves its
+wallet in one statement (`ledger.CLAIM_AND_MOVE_SQL`); everything else, and every posting on
+SQLite, goes the general way (insert, then update). The same story of awards, spends,
+reversals, debts, settlements, releases and redemptions is told both ways here, and every row
+and wallet must come out the same.
+"""
+
+import re
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from currency import ledger, services
+from currency.errors import InsufficientPot
+from currency.models import PotTransaction, Wallet
+from tests.currency.factories import pot_fund
+from tests.marketplace.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ROW_FIELDS = (
+    "transaction_type",
+    "category",
+    "amount",
+    "balance_after",
+    "promotional_amount",
+    "debt_change",
+    "reference_type",
+    "note",
+)
+WALLET_FIELDS = ("balance", "promotional_balance", "debt", "lifetime_earned")
+
+
+def _story(tag: str, operator) -> tuple[list, list]:
+    """Awards (promotional and earned), a redemption, spends, a refused spend, a replay, a shared spend, a
+    reversal into debt, its settlement by an award and by the redemption's refund, a release; what it leaves."""
+    person = UserFactory(email=f"story-{tag}@example.com", account_type="both", verified=True)
+    payee = UserFactory(email=f"payee-{tag}@example.com")
+    pot_fund(person, 600)
+    services.pot_award(user=person, rule_key="profile_creation_seeker", cause=f"{tag}:profile")
+    services.pot_award(user=person, rule_key="rating_given", cause=f"{tag}:rating")
+    assert services.pot_award(user=person, rule_key="rating_given", cause=f"{tag}:rating") is None  # once per cause
+    redemption = services.redemption_request(user=person, pot_amount=settings.POT_MIN_REDEMPTION, payment_method="bank")
+    services.pot_spend(user=person, option_key="extra_matches", idempotency_key="first")
+    assert services.pot_spend(user=person, option_key="extra_matches", idempotency_key="first").replayed
+    with pytest.raises(InsufficientPot):
+        services.pot_spend(user=person, option_key="profile_boost", idempotency_key="too-dear")
+    services.pot_spend_shared(
+        user=person,
+        payee=payee,
+        option_key="content_unlock",
+        price=40,
+        share_percent=50,
+        share_reason="content_sale",
+        cause=f"{tag}:article",
+        reference_type="content",
+        reference_id=1,
+        note="An article",
+    )
+    services.pot_award(user=person, rule_key="rating_five_star_received", cause=f"{tag}:five-stars")
+    services.pot_spend(user=person, option_key="extra_matches", idempotency_key="second")
+    services.pot_award_reverse(cause=f"{tag}:five-stars", reason="Rating removed")  # more than is left: a debt
+    services.pot_award(user=person, rule_key="rating_given", cause=f"{tag}:rating-2")  # settles part of the debt
+    services.redemption_reject(redemption_id=redemption.redemption.pk, operator=operator, reason="Wrong account")
+    services.pot_promotional_release(user=person, cause=f"{tag}:engagement", max_amount=20)
+    rows = [
+        [re.sub(r"#\d+", "#", str(getattr(row, field))) for field in ROW_FIELDS]  # the redemption's number differs
+        for row in PotTransaction.objects.filter(user__in=[person, payee]).order_by("id")
+    ]
+    wallets = [list(Wallet.objects.filter(user=who).values_list(*WALLET_FIELDS).get()) for who in (person, payee)]
+    return rows, wallets
+
+
+def test_one_statement_postings_write_what_the_general_path_writes(operator, monkeypatch):
+    one_statement = _story("one", operator)
+    monkeypatch.setattr(ledger, "ONE_STATEMENT_POSTINGS", False)
+    general = _story("general", operator)
+    assert one_statement == general
+    rows, _ = one_statement
+    kinds = {(row[0], row[1]) for row in rows}
+    assert ("burn", "debt_settlement") in kinds and ("debt", "award_reversal") in kinds  # the story covers them
+
+
+def test_lone_postings_take_one_statement_on_postgresql_only(user, django_assert_num_queries):
+    pot_fund(user, 500)
+    with django_assert_num_queries(4 if connection.vendor == "postgresql" else 5) as captured:
+        # savepoint, lock, (insert and update | insert, update), release
+        ledger.ledger_atomic(
+            lambda: ledger.ledger_post(user_id=user.pk, amount=-10, transaction_type="adjust", category="x")
+        )()
+    assert any("WITH claimed AS" in query["sql"] for query in captured) == (connection.vendor == "postgresql")
