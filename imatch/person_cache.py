@@ -7,10 +7,12 @@ scopes it was built from (`person_answer`); it is served again only while every 
 tokens is unchanged, so one `get_many` round trip reads the tokens and the answer at once.
 
 Every service that changes what a scope covers calls `person_forget(user_ids, scope)`, which
-drops the tokens now (the request reads its own change) and again when the transaction
-commits (a request that rebuilt an answer from the old rows while the change was not yet
-committed keeps it under a token that no longer counts). `SCOPE_SECONDS` is the backstop for
-changes made outside the services (operators' SQL in the runbook): no answer outlives it.
+drops the tokens when the transaction commits (a request that rebuilt an answer from the old
+rows while the change was not yet committed keeps it under a token that no longer counts) and,
+before that, when the same transaction reads one of those answers (it reads its own change).
+A posting that nothing reads before its commit (an award, an API spend) thus costs one cache
+round trip, not two. `SCOPE_SECONDS` is the backstop for changes made outside the services
+(operators' SQL in the runbook): no answer outlives it.
 
 With `PERSON_CACHE_VERIFY` (the test settings turn it on) every answer served from the cache
 is built again and compared: a service that changes a scope without forgetting it fails the
@@ -63,6 +65,7 @@ def person_answer(
     `("transactions", "page=2")`. The value must pickle and compare with `==`.
     """
     token_keys = [_token_key(scope, user_id) for scope in scopes]
+    _forget_now_if_changed_in_this_transaction(token_keys)
     answer_key = _answer_key(user_id, name)
     found = cache.get_many([*token_keys, answer_key])
     tokens = tuple(found[key] if key in found else _token_create(key) for key in token_keys)
@@ -85,10 +88,36 @@ def _token_create(key: str) -> str:
     return token
 
 
+class _ForgetAtCommit:
+    """`person_forget`'s commit callback: drops its tokens at commit, and earlier if this transaction reads them.
+
+    It waits in the connection's `run_on_commit` list, so a rolled-back savepoint takes it away
+    with the change it was for.
+    """
+
+    def __init__(self, keys: list[str]):
+        self.keys = keys
+        self.dropped = False  # dropped already for a read in this transaction
+
+    def __call__(self) -> None:
+        cache.delete_many(self.keys)
+
+
+def _forget_now_if_changed_in_this_transaction(token_keys: list[str]) -> None:
+    """Drop the tokens this transaction forgot and has not dropped yet, before it reads an answer under them."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return
+    wanted = set(token_keys)
+    for _, callback, _ in connection.run_on_commit:
+        if isinstance(callback, _ForgetAtCommit) and not callback.dropped and wanted.intersection(callback.keys):
+            cache.delete_many(callback.keys)
+            callback.dropped = True
+
+
 def person_forget(user_ids: Iterable[int], *scopes: Scope) -> None:
-    """Forget every answer of these people that depends on `scopes`: now, and again at commit."""
+    """Forget every answer of these people that depends on `scopes` (at commit; earlier for this transaction)."""
     keys = [_token_key(scope, user_id) for user_id in set(user_ids) for scope in scopes]
     if not keys:
         return
-    cache.delete_many(keys)
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    transaction.on_commit(_ForgetAtCommit(keys))  # outside a transaction: at once

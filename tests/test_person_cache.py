@@ -86,3 +86,67 @@ def test_every_ledger_posting_forgets_the_persons_ledger_answers(user, operator)
     pot_adjust(user=user, operator=operator, amount=50, reason="correction")
     answer(build, user_id=user.pk)
     assert build.calls == 2
+
+
+class CacheDeletes:
+    """Counts the shared cache's `delete_many` calls (each is one round trip)."""
+
+    def __init__(self, monkeypatch):
+        from django.core.cache import cache
+
+        self.calls = 0
+        original = cache.delete_many
+
+        def counted(keys, *args, **kwargs):
+            self.calls += 1
+            return original(keys, *args, **kwargs)
+
+        monkeypatch.setattr(cache, "delete_many", counted)
+
+
+@override_settings(PERSON_CACHE_VERIFY=False)
+@pytest.mark.django_db(transaction=True)
+def test_a_change_nothing_reads_before_its_commit_drops_the_tokens_once(monkeypatch):
+    build = Counter("old")
+    answer(build)
+    deletes = CacheDeletes(monkeypatch)
+    with transaction.atomic():
+        person_forget([1], Scope.LEDGER)
+        assert deletes.calls == 0  # not yet: nothing in this transaction read the answer
+        build.value = "new"
+    assert deletes.calls == 1  # at the commit
+    assert answer(build) == "new"
+
+
+@override_settings(PERSON_CACHE_VERIFY=False)
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_reads_its_own_change_before_the_commit(monkeypatch):
+    build = Counter("old")
+    answer(build)
+    deletes = CacheDeletes(monkeypatch)
+    with transaction.atomic():
+        person_forget([1], Scope.LEDGER)
+        build.value = "new"
+        assert answer(build) == "new"  # the tokens were dropped before this read
+        assert answer(build) == "new"  # kept again under a new token: no second drop
+        assert deletes.calls == 1
+    assert deletes.calls == 2  # and again at the commit (another reader may have kept the old rows meanwhile)
+    assert answer(build) == "new"
+
+
+@override_settings(PERSON_CACHE_VERIFY=False)
+@pytest.mark.django_db(transaction=True)
+def test_a_change_rolled_back_forgets_nothing(monkeypatch):
+    build = Counter("old")
+    answer(build)
+    deletes = CacheDeletes(monkeypatch)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                person_forget([1], Scope.LEDGER)
+                raise RuntimeError("the change fails")
+        except RuntimeError:
+            pass
+        assert answer(build) == "old"
+    assert deletes.calls == 0
+    assert build.calls == 1
