@@ -13,7 +13,13 @@ the first result and not charge twice). After the run `verify_ledger` checks the
 On PostgreSQL the same run then measures `pgbench` (its TPC-B-like script: five statements
 in a transaction, on the same server, with as many clients) and prints the ledger's
 postings per second as a share of pgbench's transactions per second: the figure to compare
-across machines (issue 11 asks for at least 0.3).
+across machines (issue 11 asks for at least 0.3). Clients import the URLconf and read the
+rules before the start line (start-up work of a worker, as pgbench leaves out its connections).
+
+`--cost N` measures instead what stays steady on a shared machine: one client makes N awards
+and N spends in a row and prints, per posting, its round trips to the database (statements,
+and psycopg's BEGIN/COMMIT) and CPU ms (the client's process time; on PostgreSQL also its
+server backend's, from /proc), then the statements of one award and one spend.
 """
 
 import argparse
@@ -92,7 +98,6 @@ def client(
     """One client process: its own connection, `operations` awards and spends on random wallets."""
     _django(database_url)
     from django.db import connection
-
     from django.urls import reverse
 
     from currency.errors import InsufficientPot
@@ -139,6 +144,85 @@ def client(
     return timing, tally
 
 
+def _round_trip_counter() -> list[str]:
+    """Every round trip this process makes to the database from now on: statements, and BEGIN/COMMIT.
+
+    Django's execute wrapper sees the statements; psycopg sends BEGIN (before a transaction's
+    first statement), COMMIT and ROLLBACK through `_exec_command`, so that is counted too
+    (a private method, fine for a bench; SQLite makes no round trips, it counts statements).
+    """
+    from django.db import connection
+
+    log: list[str] = []
+
+    def wrapper(execute, sql, params, many, context):
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            log.append(sql)  # after the BEGIN that psycopg sends ahead of a transaction's first statement
+
+    connection.execute_wrappers.append(wrapper)
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        original = psycopg.Connection._exec_command
+
+        def counted(self, command, *args, **kwargs):
+            log.append(command.decode() if isinstance(command, bytes) else str(command))
+            return (yield from original(self, command, *args, **kwargs))
+
+        psycopg.Connection._exec_command = counted
+    return log
+
+
+def cost(operations: int, person_ids: list[int]) -> None:
+    """One client, no concurrency: round trips and CPU ms per award and per spend (steady on a busy machine)."""
+    from django.db import connection
+    from django.urls import reverse
+
+    from currency.selectors import pot_rules
+    from currency.services import pot_award, pot_spend
+    from marketplace.models import User
+
+    people = list(User.objects.filter(pk__in=person_ids).order_by("id"))
+    reverse("wallet")
+    pot_rules().experiment_rule_ids()
+    backend = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = Path(f"/proc/{cursor.fetchone()[0]}/stat")  # the server is on this machine
+
+    def server_seconds() -> float:
+        if backend is None or not backend.exists():
+            return float("nan")
+        fields = backend.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+    actions = {
+        "award": lambda n: pot_award(user=people[n % len(people)], rule_key="rating_given", cause=f"cost:{n}"),
+        "spend": lambda n: pot_spend(
+            user=people[n % len(people)], option_key="extra_matches", idempotency_key=f"cost-{n}"
+        ),
+    }
+    log = _round_trip_counter()
+    print(f"== {connection.vendor}: one client, {operations} awards then {operations} spends in a row")
+    for name, action in actions.items():
+        action(-1)  # warm
+        log.clear()
+        server, client = server_seconds(), time.process_time()
+        for n in range(operations):
+            action(n)
+        client, server = time.process_time() - client, server_seconds() - server
+        print(
+            f"   per {name}: {len(log) / operations:.1f} round trips, client CPU {client / operations * 1000:.3f} ms, "
+            f"server CPU {server / operations * 1000:.3f} ms"
+        )
+        log.clear()
+        action(operations)
+        print("      " + "\n      ".join(sql[:100] for sql in log))
+
+
 def run(
     database_url: str,
     *,
@@ -148,6 +232,7 @@ def run(
     spend_share: float,
     seed: int,
     pgbench_seconds: int,
+    cost_operations: int = 0,
 ) -> int:
     """Run the benchmark against one database; returns 0 when verify_ledger passes afterwards."""
     _django(database_url)
@@ -166,6 +251,11 @@ def run(
     people = list(User.objects.filter(email__startswith="bench", is_staff=False).order_by("id"))
     for person in people:
         pot_adjust(user=person, operator=operator, amount=2_000, reason="bench funding")
+    if cost_operations:
+        cost(cost_operations, [person.pk for person in people])
+        report = verify_ledger()
+        print(f"   verify_ledger: {report.summary()}")
+        return 0 if report.ok else 1
     connection.close()
 
     context = multiprocessing.get_context("spawn")
@@ -223,6 +313,13 @@ def main() -> int:
     parser.add_argument("--spend-share", type=float, default=0.4, help="Share of operations that are spends.")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pgbench-seconds", type=int, default=10, help="PostgreSQL: how long pgbench runs.")
+    parser.add_argument(
+        "--cost",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Instead: one client makes N awards and N spends in a row; round trips and CPU ms per posting.",
+    )
     parser.add_argument("--run", help=argparse.SUPPRESS)  # internal: run one database in this process
     args = parser.parse_args()
     options = {
@@ -232,6 +329,7 @@ def main() -> int:
         "spend_share": args.spend_share,
         "seed": args.seed,
         "pgbench_seconds": args.pgbench_seconds,
+        "cost_operations": args.cost,
     }
     if args.run:
         return run(args.run, **options)
