@@ -83,6 +83,7 @@ from currency.models import (
 from currency.selectors import PotRules, WalletSummary, email_verified, pot_rules, promotional_explanation
 from imatch.errors import DomainError, NotFound, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
+from imatch.person_cache import Scope, person_forget
 from notifications.models import NotificationKind
 from notifications.services import notify
 
@@ -586,6 +587,7 @@ def extra_matches_take(*, user) -> int:
     if not purchases:
         return 0
     Purchase.objects.filter(pk__in=[p.pk for p in purchases]).update(matches_taken_at=timezone.now())
+    person_forget([user.pk], Scope.LEDGER)  # the wallet shows its purchases as used
     return sum(p.matches_granted for p in purchases)
 
 
@@ -610,6 +612,8 @@ def commission_credit_apply(*, user, amount_usd: Decimal, reference_type: str, r
             purchase=purchase, user=user, amount_usd=take, reference_type=reference_type, reference_id=reference_id
         )
         applied += take
+    if applied:
+        person_forget([user.pk], Scope.LEDGER)  # the wallet shows what is left of its credits
     return applied
 
 
@@ -635,6 +639,7 @@ def pro_saving_take(*, user_id: int, at, saving_usd: Decimal) -> Decimal:
     take = min(purchase.credit_remaining_usd, saving_usd)
     if take > 0:
         Purchase.objects.filter(pk=purchase.pk).update(credit_used_usd=F("credit_used_usd") + take)
+        person_forget([user_id], Scope.LEDGER)  # the wallet shows the Pro period's saving used
     return take
 
 
@@ -655,6 +660,7 @@ def pro_saving_return(*, user_id: int, at, saving_usd: Decimal) -> Decimal:
         return Decimal("0.00")
     given_back = min(saving_usd, purchase.credit_used_usd)
     Purchase.objects.filter(pk=purchase.pk).update(credit_used_usd=F("credit_used_usd") - given_back)
+    person_forget([user_id], Scope.LEDGER)  # the wallet shows the Pro period's saving used
     return given_back
 
 

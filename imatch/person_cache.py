@@ -34,7 +34,7 @@ SCOPE_SECONDS = 300  # the longest an answer or a token lives: the backstop for 
 class Scope(StrEnum):
     """What a person's kept answers may depend on; each is forgotten by the services named here."""
 
-    LEDGER = "ledger"  # the wallet and its POT transactions: currency.ledger, on every posting
+    LEDGER = "ledger"  # wallet, POT rows, purchases: currency.ledger (postings), currency.services (purchases used)
 
 
 class StaleAnswer(AssertionError):
