@@ -795,6 +795,7 @@ def redemption_approve(*, redemption_id: int, operator, payout_reference: str) -
     redemption.decided_by = operator
     redemption.decided_at = timezone.now()
     redemption.save(update_fields=["status", "payout_reference", "decided_by", "decided_at"])
+    person_forget([redemption.user_id], Scope.LEDGER)  # the wallet shows the redemption's status
     _redemption_notify(
         redemption,
         NotificationKind.REDEMPTION_APPROVED,
@@ -819,6 +820,7 @@ def redemption_mark_paid(*, redemption_id: int, operator) -> Redemption:
     redemption.status = RedemptionStatus.PAID
     redemption.paid_at = timezone.now()
     redemption.save(update_fields=["status", "paid_at"])
+    person_forget([redemption.user_id], Scope.LEDGER)  # the wallet shows the redemption's status
     _redemption_notify(
         redemption,
         NotificationKind.REDEMPTION_PAID,
@@ -855,6 +857,7 @@ def redemption_reject(*, redemption_id: int, operator, reason: str) -> Redemptio
     redemption.decided_by = operator
     redemption.decided_at = timezone.now()
     redemption.save(update_fields=["status", "rejection_reason", "decided_by", "decided_at"])
+    person_forget([redemption.user_id], Scope.LEDGER)  # the wallet shows the redemption's status
     _redemption_notify(
         redemption,
         NotificationKind.REDEMPTION_REJECTED,
