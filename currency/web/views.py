@@ -28,47 +28,101 @@ REDEMPTIONS_SHOWN = 10
 def _wallet_page(request: HttpRequest, *, redeem_form: RedeemForm | None = None) -> HttpResponse:
     """The wallet: what the person's ledger holds comes from `_wallet_kept`; the rest is read per request.
 
-    Per request: the spend options (the process's copy of the catalogue, `selectors.pot_rules`,
-    which the admin refreshes on an edit and which the spend itself charges from), whether the
-    person can buy each one, the redeem form, the flash messages and the CSRF token.
+    Per request: the redeem form, the flash messages and the CSRF token. The spend options come
+    from the process's copy of the catalogue (`selectors.pot_rules`, which the admin refreshes
+    on an edit and which the spend itself charges from). The balance and spend part and the
+    history are kept rendered (`_top_section`, `_history_section`).
     """
     user = request.user
     page_key = hashlib.sha256((request.GET.get("page") or "").encode()).hexdigest()[:16]  # the raw parameter: any text
     kept = _wallet_kept(user, request.GET.get("page"), page_key)
     summary = selectors.wallet_summary_from(user=user, row=kept["wallet"])
-    options_by_id = {option.pk: option for option in selectors.pot_rules().spend_options.values()}
-    options = sorted(
-        (copy.copy(option) for option in options_by_id.values() if _sold_in_wallet(option)),
-        key=lambda option: (option.cost, option.key),
-    )  # as `selectors.spend_options_active` orders them
-    for option in options:
-        option.affordable = option.cost <= summary.balance
-        option.for_you = services.fits_audience(user, option.audience)
     history = Paginator([], HISTORY_PAGE_SIZE)
     history.count = kept["count"]  # the page's rows are kept; the total with them
-    purchases = []
-    for fields in kept["purchases"]:
-        purchase = Purchase(**fields)
-        option = options_by_id.get(purchase.option_id)
-        if option is None:  # added after this process read the catalogue: read it once
-            option = SpendOption.objects.get(pk=purchase.option_id)
-        purchase.option = option
-        purchases.append(purchase)
     context = {
         "summary": summary,
         "nav_pot": summary,  # the navigation bar's balance: not read a second time
-        "level": summary.level,
+        "top_section": _top_section(user, summary, kept),
         "history_section": _history_section(user, page_key, kept, history),
-        "options": options,
         "redeem_form": redeem_form or RedeemForm(),
         "min_redemption": settings.POT_MIN_REDEMPTION,
         "usd_rate": settings.POT_USD_RATE,
         "redemptions": [Redemption(**fields) for fields in kept["redemptions"]],
-        "purchases": purchases,
-        "credit_usd": kept["credit_usd"],
-        "extra_matches": kept["extra_matches"],
     }
     return render(request, "currency/wallet.html", context)
+
+
+def _top_section(user, summary: selectors.WalletSummary, kept: dict) -> str:
+    """The balance, level and spend cards and the purchases' list, rendered once and kept per person.
+
+    Besides the ledger (the scope) it depends on the catalogue of spend options (their columns
+    are in the key: an operator's edit makes a new key wherever the worker's copy has it), on
+    the person's role (who each option is for), on whether the email address is verified (what
+    is redeemable) and on the moment only through the state of each purchase listed.
+    """
+    rules = selectors.pot_rules()
+
+    def build() -> str:
+        options_by_id = {option.pk: option for option in rules.spend_options.values()}
+        options = sorted(
+            (copy.copy(option) for option in options_by_id.values() if _sold_in_wallet(option)),
+            key=lambda option: (option.cost, option.key),
+        )  # as `selectors.spend_options_active` orders them
+        for option in options:
+            option.affordable = option.cost <= summary.balance
+            option.for_you = services.fits_audience(user, option.audience)
+        purchases = []
+        for fields in kept["purchases"]:
+            purchase = Purchase(**fields)
+            option = options_by_id.get(purchase.option_id)
+            if option is None:  # added after this process read the catalogue: read it once
+                option = SpendOption.objects.get(pk=purchase.option_id)
+            purchase.option = option
+            purchases.append(purchase)
+        context = {
+            "summary": summary,
+            "level": summary.level,
+            "options": options,
+            "usd_rate": settings.POT_USD_RATE,
+            "purchases": purchases,
+            "credit_usd": kept["credit_usd"],
+            "extra_matches": kept["extra_matches"],
+        }
+        return render_to_string("currency/_wallet_top.html", context)
+
+    name = (
+        "wallet-top",
+        _catalogue_signature(rules),
+        user.account_type,
+        summary.email_verified,
+        timezone.get_current_timezone_name(),
+        _moments_passed(kept["purchases"]),
+    )
+    return person_answer(user_id=user.pk, scopes=[Scope.LEDGER], name=name, build=build)
+
+
+_signature: tuple[object, str] | None = None  # (the catalogue copy, its signature): one per process
+
+
+def _catalogue_signature(rules: selectors.PotRules) -> str:
+    """A digest of every spend option's columns: equal catalogues give equal digests in every worker."""
+    global _signature
+    if _signature is None or _signature[0] is not rules:
+        columns = [_columns(option) for option in sorted(rules.spend_options.values(), key=lambda option: option.pk)]
+        _signature = (rules, hashlib.sha256(repr(columns).encode()).hexdigest()[:16])
+    return _signature[1]
+
+
+def _moments_passed(purchases: list[dict | None]) -> int:
+    """How many of these purchases' start and end times have passed: a new count when one starts or ends."""
+    now = timezone.now()
+    return sum(
+        1
+        for purchase in purchases
+        if purchase is not None
+        for moment in (purchase["starts_at"], purchase["ends_at"])
+        if moment is not None and moment <= now
+    )
 
 
 def _sold_in_wallet(option: SpendOption) -> bool:
@@ -112,14 +166,7 @@ def _history_section(user, page_key: str, kept: dict, history: Paginator) -> str
     many of those purchases' start and end times have passed, so a purchase that starts or
     ends makes a new key. Nothing in it is per request (no form, no CSRF token).
     """
-    now = timezone.now()
-    passed = sum(
-        1
-        for _row, purchase in kept["history"]
-        if purchase is not None
-        for moment in (purchase["starts_at"], purchase["ends_at"])
-        if moment is not None and moment <= now
-    )
+    passed = _moments_passed([purchase for _row, purchase in kept["history"]])
 
     def build() -> str:
         rows = [_history_row(row, purchase) for row, purchase in kept["history"]]

@@ -66,12 +66,17 @@ def todays_wallet_page(request, *, redeem_form=None):
 
 
 def todays_template():
-    """main's `currency/wallet.html`: the history section written in place (now its own file, kept rendered)."""
+    """main's `currency/wallet.html`: the sections kept rendered (now files of their own) written in place."""
     page = loader.get_template("currency/wallet.html").template.source
-    history = loader.get_template("currency/_wallet_history.html").template.source
-    history = history.split("#}", 1)[1]  # less its leading comment
-    assert page.count("{{ history_section }}") == 1
-    return engines["django"].from_string(page.replace("{{ history_section }}", history))
+    for variable, name in (
+        ("{{ top_section }}", "_wallet_top.html"),
+        ("{{ history_section }}", "_wallet_history.html"),
+    ):
+        section = loader.get_template(f"currency/{name}").template.source
+        section = section.split("#}", 1)[1].removeprefix("{% load humanize %}")  # less its comment and load
+        assert page.count(variable) == 1
+        page = page.replace(variable, section)
+    return engines["django"].from_string(page)
 
 
 def _without_tokens(content: bytes) -> bytes:
@@ -214,3 +219,23 @@ def test_a_new_time_zone_is_shown_at_once(browser, seeker):
     page = browser.get(reverse("wallet")).content
 
     assert b" JST</td>" in page and b" EST</td>" not in page and b" EDT</td>" not in page
+
+
+def test_a_new_role_is_shown_at_once(browser, seeker):
+    pot_fund(seeker, 1_000)
+    assert b"Buy profile boost" not in browser.get(reverse("wallet")).content
+    seeker.account_type = "both"  # as the profile services set it when a seeker also becomes a provider
+    seeker.save(update_fields=["account_type"])
+
+    assert b"Buy profile boost" in browser.get(reverse("wallet")).content
+
+
+def test_a_verified_email_is_shown_at_once(client):
+    person = UserFactory(email_verified_at=None)
+    pot_fund(person, 700)
+    client.force_login(person)
+    assert b'data-testid="pot-redeemable">0 POT' in client.get(reverse("wallet")).content
+    person.email_verified_at = timezone.now()
+    person.save(update_fields=["email_verified_at"])
+
+    assert b'data-testid="pot-redeemable">700 POT' in client.get(reverse("wallet")).content
