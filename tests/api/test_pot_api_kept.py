@@ -6,6 +6,7 @@ with `PERSON_CACHE_VERIFY` off, so it fails if the write forgot to forget.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.test import override_settings
@@ -14,7 +15,7 @@ from django.utils import timezone
 from currency.api import views
 from currency.api.serializers import BalanceSerializer
 from currency.selectors import wallet_summary
-from currency.services import extra_matches_take, pot_award
+from currency.services import commission_credit_apply, extra_matches_take, pot_award
 from imatch.api_input import RowsListMixin
 from marketplace.models import User
 from tests.conftest import client_for
@@ -144,3 +145,16 @@ def test_staff_read_someone_elses_wallet_live(operator_api, seeker, seeker_api):
     pot_fund(seeker, 7)
     assert operator_api.get(f"/api/v1/pot/balance/?user={seeker.pk}").json()["pot_balance"] == 12
     assert operator_api.get(f"/api/v1/pot/transactions/?user={seeker.pk}").json()["count"] == 2
+
+
+def test_commission_credit_used_is_read_at_once():
+    provider = UserFactory(account_type="provider")
+    api = client_for(provider)
+    pot_fund(provider, 2_000)
+    api.post("/api/v1/pot/spend/", {"option": "commission_credit"}, format="json")
+    url = "/api/v1/pot/transactions/?transaction_type=spend"
+    assert api.get(url).json()["results"][0]["effect"]["credit_used_usd"] == "0.00"
+
+    commission_credit_apply(user=provider, amount_usd=Decimal("50"), reference_type="engagement", reference_id=1)
+
+    assert api.get(url).json()["results"][0]["effect"]["credit_used_usd"] == "50.00"
