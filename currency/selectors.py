@@ -29,6 +29,7 @@ from currency.models import (
 )
 from imatch.db import row_values
 from imatch.errors import DomainError, NotFound, PermissionDenied
+from imatch.person_cache import Scope, person_answer
 from imatch.weeks import in_weeks, report_weeks, week_index
 
 User = get_user_model()
@@ -107,11 +108,33 @@ class WalletSummary:
         return reasons
 
 
+WALLET_ROW_FIELDS = ("balance", "lifetime_earned", "promotional_balance", "debt", "paid_engagement_at")
+
+
+def wallet_row(*, user_id: int) -> tuple:
+    """The wallet's `WALLET_ROW_FIELDS` in one query; zeros for someone who never had POT."""
+    row = row_values(Wallet, WALLET_ROW_FIELDS, unique="user", value=user_id)  # the ORM's query, written out once
+    return row or (0, 0, 0, 0, None)
+
+
 def wallet_summary(*, user) -> WalletSummary:
     """A person's balances and earned POT in one query; 0 for someone who never had POT."""
-    fields = ("balance", "lifetime_earned", "promotional_balance", "debt", "paid_engagement_at")
-    row = row_values(Wallet, fields, unique="user", value=user.pk)  # the ORM's query, written out once
-    balance, earned, promotional, debt, paid_at = row or (0, 0, 0, 0, None)
+    return wallet_summary_from(user=user, row=wallet_row(user_id=user.pk))
+
+
+def wallet_summary_kept(*, user) -> WalletSummary:
+    """`wallet_summary` with the wallet row kept under the person's ledger scope: no query on a hit.
+
+    Whether the email address is verified is read from `user` (the request's own) each time.
+    """
+    row = person_answer(
+        user_id=user.pk, scopes=[Scope.LEDGER], name=("wallet-row",), build=lambda: wallet_row(user_id=user.pk)
+    )
+    return wallet_summary_from(user=user, row=row)
+
+
+def wallet_summary_from(*, user, row: tuple) -> WalletSummary:
+    balance, earned, promotional, debt, paid_at = row
     return WalletSummary(
         user_id=user.pk,
         balance=balance,

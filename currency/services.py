@@ -83,6 +83,7 @@ from currency.models import (
 from currency.selectors import PotRules, WalletSummary, email_verified, pot_rules, promotional_explanation
 from imatch.errors import DomainError, NotFound, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
+from imatch.person_cache import Scope, person_forget
 from notifications.models import NotificationKind
 from notifications.services import notify
 
@@ -589,6 +590,7 @@ def extra_matches_take(*, user) -> int:
     if not purchases:
         return 0
     Purchase.objects.filter(pk__in=[p.pk for p in purchases]).update(matches_taken_at=timezone.now())
+    person_forget([user.pk], Scope.LEDGER)  # the wallet shows its purchases as used
     return sum(p.matches_granted for p in purchases)
 
 
@@ -613,6 +615,8 @@ def commission_credit_apply(*, user, amount_usd: Decimal, reference_type: str, r
             purchase=purchase, user=user, amount_usd=take, reference_type=reference_type, reference_id=reference_id
         )
         applied += take
+    if applied:
+        person_forget([user.pk], Scope.LEDGER)  # the wallet shows what is left of its credits
     return applied
 
 
@@ -638,6 +642,7 @@ def pro_saving_take(*, user_id: int, at, saving_usd: Decimal) -> Decimal:
     take = min(purchase.credit_remaining_usd, saving_usd)
     if take > 0:
         Purchase.objects.filter(pk=purchase.pk).update(credit_used_usd=F("credit_used_usd") + take)
+        person_forget([user_id], Scope.LEDGER)  # the wallet shows the Pro period's saving used
     return take
 
 
@@ -658,6 +663,7 @@ def pro_saving_return(*, user_id: int, at, saving_usd: Decimal) -> Decimal:
         return Decimal("0.00")
     given_back = min(saving_usd, purchase.credit_used_usd)
     Purchase.objects.filter(pk=purchase.pk).update(credit_used_usd=F("credit_used_usd") - given_back)
+    person_forget([user_id], Scope.LEDGER)  # the wallet shows the Pro period's saving used
     return given_back
 
 
@@ -792,6 +798,7 @@ def redemption_approve(*, redemption_id: int, operator, payout_reference: str) -
     redemption.decided_by = operator
     redemption.decided_at = timezone.now()
     redemption.save(update_fields=["status", "payout_reference", "decided_by", "decided_at"])
+    person_forget([redemption.user_id], Scope.LEDGER)  # the wallet shows the redemption's status
     _redemption_notify(
         redemption,
         NotificationKind.REDEMPTION_APPROVED,
@@ -816,6 +823,7 @@ def redemption_mark_paid(*, redemption_id: int, operator) -> Redemption:
     redemption.status = RedemptionStatus.PAID
     redemption.paid_at = timezone.now()
     redemption.save(update_fields=["status", "paid_at"])
+    person_forget([redemption.user_id], Scope.LEDGER)  # the wallet shows the redemption's status
     _redemption_notify(
         redemption,
         NotificationKind.REDEMPTION_PAID,
@@ -852,6 +860,7 @@ def redemption_reject(*, redemption_id: int, operator, reason: str) -> Redemptio
     redemption.decided_by = operator
     redemption.decided_at = timezone.now()
     redemption.save(update_fields=["status", "rejection_reason", "decided_by", "decided_at"])
+    person_forget([redemption.user_id], Scope.LEDGER)  # the wallet shows the redemption's status
     _redemption_notify(
         redemption,
         NotificationKind.REDEMPTION_REJECTED,

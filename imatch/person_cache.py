@@ -36,7 +36,9 @@ SCOPE_SECONDS = 300  # the longest an answer or a token lives: the backstop for 
 class Scope(StrEnum):
     """What a person's kept answers may depend on; each is forgotten by the services named here."""
 
-    LEDGER = "ledger"  # the wallet and its POT transactions: currency.ledger, on every posting
+    # The wallet, its POT rows, purchases and redemptions: currency.ledger (every posting),
+    # currency.services (purchases used, redemptions decided).
+    LEDGER = "ledger"
 
 
 class StaleAnswer(AssertionError):

@@ -109,6 +109,17 @@ TRANSACTION_ROW_COLUMNS = (
 def transaction_rows(transactions: QuerySet[PotTransaction]) -> list[dict]:
     """What `PotTransactionSerializer(many=True)` gives for these rows, from one values query
     (the purchase joined): the list's rows without DRF's per-field work (`imatch.api_rows`)."""
+    return transaction_rows_from(transaction_values(transactions))
+
+
+def transaction_values(transactions: QuerySet[PotTransaction]) -> list[tuple]:
+    """The rows' columns as stored (`TRANSACTION_ROW_COLUMNS`): what a kept page of the list keeps."""
+    return page_values(transactions, TRANSACTION_ROW_COLUMNS)
+
+
+def transaction_rows_from(values: list[tuple]) -> list[dict]:
+    """The list's rows from `transaction_values`, written now: in the request's time zone, and a
+    purchase's state (active, ended, used) as it stands at this moment, never as it stood when kept."""
     zone, now = current_zone(), timezone.now()
     rows = []
     for (
@@ -131,7 +142,7 @@ def transaction_rows(transactions: QuerySet[PotTransaction]) -> list[dict]:
         matches_taken_at,
         credit_usd,
         credit_used_usd,
-    ) in page_values(transactions, TRANSACTION_ROW_COLUMNS):
+    ) in values:
         bought = None
         if purchase_id is not None and kind == TransactionType.SPEND:
             bought = {

@@ -1,5 +1,7 @@
 """POT API views: parse, check access, call one service or selector, render."""
 
+import hashlib
+
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -24,6 +26,8 @@ from currency.api.serializers import (
     SpendRequestSerializer,
     SpendResultSerializer,
     transaction_rows,
+    transaction_rows_from,
+    transaction_values,
 )
 from currency.errors import (
     AlreadyDecided,
@@ -43,6 +47,7 @@ from imatch.api_input import RowsListMixin
 from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
 from imatch.errors import NotFound, PermissionDenied
+from imatch.person_cache import Scope, person_answer
 
 # `?user=`: not an id, someone else's wallet (staff only), no such user
 WALLET_OWNER_REFUSALS = (CommonCode.INVALID, PermissionDenied, NotFound)
@@ -76,7 +81,23 @@ class BalanceView(APIView):
     @refuses(*WALLET_OWNER_REFUSALS)
     def get(self, request: Request) -> Response:
         owner = selectors.wallet_owner_for(viewer=request.user, user_id=request.query_params.get("user"))
-        return Response(BalanceSerializer(selectors.wallet_summary(user=owner)).data)
+        if owner.pk != request.user.pk:  # staff reading someone's wallet: rare, read live
+            return Response(BalanceSerializer(selectors.wallet_summary(user=owner)).data)
+        return Response(balance_answer(owner))
+
+
+def balance_answer(owner) -> dict:
+    """The balance's JSON fields, kept per person under the ledger scope (no query on a hit).
+
+    They depend on the wallet row (forgotten by every posting) and on whether the email address
+    is verified, which is the answer's variant: verifying it reads a new kept answer.
+    """
+    return person_answer(
+        user_id=owner.pk,
+        scopes=[Scope.LEDGER],
+        name=("balance", selectors.email_verified(owner)),
+        build=lambda: dict(BalanceSerializer(selectors.wallet_summary(user=owner)).data),
+    )
 
 
 @extend_schema(summary="List POT transactions")
@@ -97,6 +118,35 @@ class TransactionListView(RowsListMixin, generics.ListAPIView):
 
     def list_rows(self, page: QuerySet[PotTransaction]) -> list[dict]:
         return transaction_rows(page)
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        """A person's own pages are kept under the ledger scope (staff's lists of everyone are read live).
+
+        What is kept is the page's stored columns, its total and its links (the key is the whole
+        URL, hashed: filters, paging and host); the rows are written from them on each request
+        (`transaction_rows_from`), so a purchase's state and the time zone are never frozen.
+        """
+        if request.user.is_staff:
+            return super().list(request, *args, **kwargs)
+        selectors.wallet_owner_for(viewer=request.user, user_id=request.query_params.get("user"))
+        count, next_link, previous_link, values = person_answer(
+            user_id=request.user.pk,
+            scopes=[Scope.LEDGER],
+            name=("transactions", hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()),
+            build=lambda: self._page_kept(request),
+        )
+        return Response(
+            {"count": count, "next": next_link, "previous": previous_link, "results": transaction_rows_from(values)}
+        )
+
+    def _page_kept(self, request: Request) -> "tuple[int, str | None, str | None, list[tuple]]":
+        """What `RowsListMixin.list` reads, before the rows are written: (total, next, previous, columns)."""
+        queryset = self.get_queryset()
+        paging = (self.paginator.limit_query_param, self.paginator.offset_query_param)
+        if any(name not in paging for name in request.query_params):
+            queryset = self.filter_queryset(queryset)
+        values = self.paginator.paginate_rows(queryset, request, rows=transaction_values)
+        return self.paginator.count, self.paginator.get_next_link(), self.paginator.get_previous_link(), values
 
 
 class RatesView(APIView):

@@ -1,0 +1,160 @@
+"""The POT balance and transactions kept per person (`imatch.person_cache`, `Scope.LEDGER`).
+
+The kept answers must be the bytes today's code writes, served without a query beyond the
+token check, and never stale: each test below does a write (or lets time pass) and reads again
+with `PERSON_CACHE_VERIFY` off, so it fails if the write forgot to forget.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from currency.api import views
+from currency.api.serializers import BalanceSerializer
+from currency.selectors import wallet_summary
+from currency.services import commission_credit_apply, extra_matches_take, pot_award
+from imatch.api_input import RowsListMixin
+from marketplace.models import User
+from tests.conftest import client_for
+from tests.currency.factories import pot_fund
+from tests.marketplace.factories import UserFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_verify")]
+
+TRANSACTION_URLS = [
+    "/api/v1/pot/transactions/",
+    "/api/v1/pot/transactions/?limit=2&offset=2",
+    "/api/v1/pot/transactions/?transaction_type=spend",
+    "/api/v1/pot/transactions/?category=rating_given&limit=3",
+]
+
+
+@pytest.fixture
+def no_verify():
+    """Serve kept answers as production does: a stale one is not caught by rebuilding it."""
+    with override_settings(PERSON_CACHE_VERIFY=False):
+        yield
+
+
+@pytest.fixture
+def seeker(db):
+    return UserFactory(verified=True)
+
+
+@pytest.fixture
+def seeker_api(seeker):
+    return client_for(seeker)
+
+
+def _history(user):
+    """Awards, a funding, and purchases of extra matches: rows with and without a purchase joined."""
+    for n in range(4):
+        pot_award(user=user, rule_key="rating_given", cause=f"kept:{n}")
+    pot_fund(user, 1_000)
+
+
+def test_the_kept_balance_is_todays_bytes(seeker, seeker_api, monkeypatch):
+    _history(seeker)
+    miss = seeker_api.get("/api/v1/pot/balance/")
+    hit = seeker_api.get("/api/v1/pot/balance/")
+    with monkeypatch.context() as patch:  # today's code: the serializer on every request
+        patch.setattr(views, "balance_answer", lambda owner: BalanceSerializer(wallet_summary(user=owner)).data)
+        today = seeker_api.get("/api/v1/pot/balance/")
+    assert miss.status_code == hit.status_code == today.status_code == 200
+    assert miss.content == hit.content == today.content
+    assert hit["Content-Type"] == today["Content-Type"]
+
+
+@pytest.mark.parametrize("url", TRANSACTION_URLS)
+def test_the_kept_transactions_are_todays_bytes(seeker, seeker_api, monkeypatch, url):
+    _history(seeker)
+    for _ in range(2):
+        seeker_api.post("/api/v1/pot/spend/", {"option": "extra_matches"}, format="json")
+    miss = seeker_api.get(url)
+    hit = seeker_api.get(url)
+    with monkeypatch.context() as patch:  # today's code: the list built on every request
+        patch.setattr(views.TransactionListView, "list", RowsListMixin.list)
+        today = seeker_api.get(url)
+    assert miss.status_code == hit.status_code == today.status_code == 200
+    assert miss.content == hit.content == today.content
+    assert b"extra matches" in today.content or "transaction_type=spend" not in url
+
+
+def test_a_hit_reads_only_the_token(seeker, seeker_api, django_assert_num_queries):
+    _history(seeker)
+    seeker_api.get("/api/v1/pot/balance/")
+    seeker_api.get("/api/v1/pot/transactions/?limit=5")
+    with django_assert_num_queries(1):  # the API token check
+        assert seeker_api.get("/api/v1/pot/balance/").status_code == 200
+    with django_assert_num_queries(1):
+        assert seeker_api.get("/api/v1/pot/transactions/?limit=5").status_code == 200
+
+
+def test_a_spend_is_read_at_once(seeker, seeker_api):
+    _history(seeker)
+    before = seeker_api.get("/api/v1/pot/balance/").json()["pot_balance"]
+    seeker_api.get("/api/v1/pot/transactions/")
+    seeker_api.post("/api/v1/pot/spend/", {"option": "extra_matches"}, format="json")
+    assert seeker_api.get("/api/v1/pot/balance/").json()["pot_balance"] == before - 100
+    assert seeker_api.get("/api/v1/pot/transactions/").json()["results"][0]["transaction_type"] == "spend"
+
+
+def test_extra_matches_used_are_read_at_once(seeker, seeker_api):
+    _history(seeker)
+    seeker_api.post("/api/v1/pot/spend/", {"option": "extra_matches"}, format="json")
+    url = "/api/v1/pot/transactions/?transaction_type=spend"
+    assert seeker_api.get(url).json()["results"][0]["effect"]["matches_taken_at"] is None
+
+    assert extra_matches_take(user=seeker) == 3
+
+    effect = seeker_api.get(url).json()["results"][0]["effect"]
+    assert effect["matches_taken_at"] is not None
+    assert effect["description"] == "3 extra matches (used)"
+
+
+def test_a_kept_page_does_not_freeze_a_purchase_state(monkeypatch):
+    provider = UserFactory(account_type="provider")
+    api = client_for(provider)
+    pot_fund(provider, 1_000)
+    api.post("/api/v1/pot/spend/", {"option": "profile_boost"}, format="json")
+    url = "/api/v1/pot/transactions/?transaction_type=spend"
+    assert api.get(url).json()["results"][0]["effect"]["description"].endswith("(active)")
+
+    later = timezone.now() + timedelta(days=8)  # the 7-day boost has ended; nothing was written
+    monkeypatch.setattr(timezone, "now", lambda: later)
+
+    assert api.get(url).json()["results"][0]["effect"]["description"].endswith("(ended)")
+
+
+def test_a_verified_email_is_read_at_once():
+    person = UserFactory()
+    api = client_for(person)
+    assert api.get("/api/v1/pot/balance/").json()["email_verified"] is False
+    User.objects.filter(pk=person.pk).update(email_verified_at=timezone.now())
+
+    assert api.get("/api/v1/pot/balance/").json()["email_verified"] is True
+
+
+def test_staff_read_someone_elses_wallet_live(operator_api, seeker, seeker_api):
+    pot_fund(seeker, 5)
+    assert operator_api.get(f"/api/v1/pot/balance/?user={seeker.pk}").json()["pot_balance"] == 5
+    assert operator_api.get(f"/api/v1/pot/transactions/?user={seeker.pk}").json()["count"] == 1
+    pot_fund(seeker, 7)
+    assert operator_api.get(f"/api/v1/pot/balance/?user={seeker.pk}").json()["pot_balance"] == 12
+    assert operator_api.get(f"/api/v1/pot/transactions/?user={seeker.pk}").json()["count"] == 2
+
+
+def test_commission_credit_used_is_read_at_once():
+    provider = UserFactory(account_type="provider")
+    api = client_for(provider)
+    pot_fund(provider, 2_000)
+    api.post("/api/v1/pot/spend/", {"option": "commission_credit"}, format="json")
+    url = "/api/v1/pot/transactions/?transaction_type=spend"
+    assert api.get(url).json()["results"][0]["effect"]["credit_used_usd"] == "0.00"
+
+    commission_credit_apply(user=provider, amount_usd=Decimal("50"), reference_type="engagement", reference_id=1)
+
+    assert api.get(url).json()["results"][0]["effect"]["credit_used_usd"] == "50.00"
