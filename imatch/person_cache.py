@@ -19,6 +19,7 @@ is built again and compared: a service that changes a scope without forgetting i
 test that exercises it, whichever test that is (`StaleAnswer`).
 """
 
+import hashlib
 import uuid
 from collections.abc import Callable, Hashable, Iterable
 from enum import StrEnum
@@ -50,7 +51,8 @@ def _token_key(scope: str, user_id: int) -> str:
 
 
 def _answer_key(user_id: int, name: Hashable) -> str:
-    return f"person-answer:{user_id}:{name}"
+    # Hashed: a name holds spaces, quotes and URLs, which are not portable cache-key characters.
+    return f"person-answer:{user_id}:{hashlib.blake2b(repr(name).encode(), digest_size=16).hexdigest()}"
 
 
 def person_answer(
