@@ -35,6 +35,7 @@ class Scope(StrEnum):
     """What a person's kept answers may depend on; each is forgotten by the services named here."""
 
     LEDGER = "ledger"  # wallet, POT rows, purchases: currency.ledger (postings), currency.services (purchases used)
+    MATCHES = "matches"  # matches/engagements lists: marketplace.services.lists (match, engagement, rating, profile)
 
 
 class StaleAnswer(AssertionError):
