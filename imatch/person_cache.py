@@ -40,6 +40,9 @@ class Scope(StrEnum):
     # The wallet, its POT rows, purchases and redemptions: currency.ledger (every posting),
     # currency.services (purchases used, redemptions decided).
     LEDGER = "ledger"
+    # The matches and engagements lists of either side: marketplace.services.lists (matches,
+    # engagements, ratings, profile edits, the admin's edits of names and emails).
+    MATCHES = "matches"
 
 
 class StaleAnswer(AssertionError):

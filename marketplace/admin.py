@@ -23,6 +23,7 @@ from marketplace.models import (
     User,
 )
 from marketplace.services import engagements, matches, profiles, weight_fits
+from marketplace.services.lists import lists_forget_around
 
 
 class AccountChangeForm(forms.Form):
@@ -91,6 +92,13 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_inlines(self, request: HttpRequest, obj=None):
         return self.inlines if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        """An operator's edit of a name or an email shows in the matches and engagements lists of
+        everyone on the other side of this person's matches: forget them (`lists_forget_around`)."""
+        super().save_model(request, obj, form, change)
+        if change and {"name", "email"} & set(form.changed_data):
+            lists_forget_around(user_ids=[obj.pk])
 
     def _account_change(self, request: HttpRequest, queryset, *, title: str, explanation: str, change, done: str):
         """Ask for the reason once, then change each selected account through the service."""

@@ -472,6 +472,16 @@ MATCH_ROW_COLUMNS = (
 def match_rows(matches: QuerySet[Match], *, viewer: User) -> list[dict]:
     """What `MatchSerializer(many=True)` gives `viewer` for these matches (`match_list_for`), from
     one values query: the list's rows without DRF's per-field work (`imatch.api_rows`)."""
+    return match_rows_from(match_values(matches), viewer=viewer)
+
+
+def match_values(matches: QuerySet[Match]) -> list[tuple]:
+    """The rows' columns as stored (`MATCH_ROW_COLUMNS`): what a kept page of the list keeps."""
+    return page_values(matches, MATCH_ROW_COLUMNS, annotations=selectors.list_annotations)
+
+
+def match_rows_from(values: list[tuple], *, viewer: User) -> list[dict]:
+    """The list's rows from `match_values`, written now in the request's time zone."""
     zone = current_zone()
     rows = []
     for (
@@ -505,7 +515,7 @@ def match_rows(matches: QuerySet[Match], *, viewer: User) -> list[dict]:
         responded_at,
         decline_reason,
         created_at,
-    ) in page_values(matches, MATCH_ROW_COLUMNS, annotations=selectors.list_annotations):
+    ) in values:
         contact = None
         if contact_shared(status):
             contact = seeker_email if viewer.pk == provider_user_id else provider_email
@@ -699,6 +709,16 @@ ENGAGEMENT_ROW_COLUMNS = (
 def engagement_rows(engagements: QuerySet[Engagement]) -> list[dict]:
     """What `EngagementSerializer(many=True)` gives for these engagements (`engagement_list_for`),
     from one values query: the list's rows without DRF's per-field work (`imatch.api_rows`)."""
+    return engagement_rows_from(engagement_values(engagements))
+
+
+def engagement_values(engagements: QuerySet[Engagement]) -> list[tuple]:
+    """The rows' columns as stored (`ENGAGEMENT_ROW_COLUMNS`): what a kept page of the list keeps."""
+    return page_values(engagements, ENGAGEMENT_ROW_COLUMNS, annotations=selectors.list_annotations)
+
+
+def engagement_rows_from(values: list[tuple]) -> list[dict]:
+    """The list's rows from `engagement_values`, written now in the request's time zone."""
     zone = current_zone()
     rows = []
     for (
@@ -729,7 +749,7 @@ def engagement_rows(engagements: QuerySet[Engagement]) -> list[dict]:
         dispute_reason,
         cancelled_at,
         created_at,
-    ) in page_values(engagements, ENGAGEMENT_ROW_COLUMNS, annotations=selectors.list_annotations):
+    ) in values:
         rows.append(
             {
                 "id": pk,

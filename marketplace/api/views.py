@@ -1,5 +1,7 @@
 """API views for people and profiles: parse, check access, call one service, render."""
 
+import hashlib
+
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -11,12 +13,14 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from categories.errors import CategoryInactive
+from categories.selectors import catalog_version
 from imatch.api import refuses
 from imatch.api_input import BoundedLimitOffsetPagination, RowsListMixin
 from imatch.authentication import TokenAuthentication
 from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
 from imatch.errors import NotFound
+from imatch.person_cache import Scope, person_answer
 from marketplace import selectors
 from marketplace.api.filters import EngagementFilter, MatchFilter, RatingFilter, SeekerFilter
 from marketplace.api.serializers import (
@@ -45,7 +49,11 @@ from marketplace.api.serializers import (
     TokenRequestSerializer,
     TokenSerializer,
     engagement_rows,
+    engagement_rows_from,
+    engagement_values,
     match_rows,
+    match_rows_from,
+    match_values,
 )
 from marketplace.errors import (
     AccountInactive,
@@ -420,7 +428,49 @@ class SeekerMatchView(APIView):
         return Response(data, status=status.HTTP_201_CREATED if new else status.HTTP_200_OK)
 
 
-class MatchViewSet(RowsListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class KeptListMixin(RowsListMixin):
+    """A person's own pages of the list are kept per person under `Scope.MATCHES` (staff's lists
+    of everyone are read live).
+
+    What is kept is the page's stored columns, its total and its links (the key is the whole URL,
+    hashed: filters, paging and host; and the categories' version, as rows show a category's name
+    and `?category=` filters by it); the rows are written from them on each request, so the time
+    zone is never frozen. The services that change what the rows show forget both sides'
+    answers (`marketplace.services.lists`).
+    """
+
+    kept_name = ""
+
+    def list_values(self, page) -> list[tuple]:
+        raise NotImplementedError
+
+    def rows_from(self, values: list[tuple]) -> list[dict]:
+        raise NotImplementedError
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        if request.user.is_staff:
+            return super().list(request, *args, **kwargs)
+        count, next_link, previous_link, values = person_answer(
+            user_id=request.user.pk,
+            scopes=[Scope.MATCHES],
+            name=f"{self.kept_name}:{catalog_version()}:{hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()}",
+            build=lambda: self._page_kept(request),
+        )
+        return Response(
+            {"count": count, "next": next_link, "previous": previous_link, "results": self.rows_from(values)}
+        )
+
+    def _page_kept(self, request: Request) -> "tuple[int, str | None, str | None, list[tuple]]":
+        """What `RowsListMixin.list` reads, before the rows are written: (total, next, previous, columns)."""
+        queryset = self.get_queryset()
+        paging = (self.paginator.limit_query_param, self.paginator.offset_query_param)
+        if any(name not in paging for name in request.query_params):
+            queryset = self.filter_queryset(queryset)
+        values = self.paginator.paginate_rows(queryset, request, rows=self.list_values)
+        return self.paginator.count, self.paginator.get_next_link(), self.paginator.get_previous_link(), values
+
+
+class MatchViewSet(KeptListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Matches of the user (as seeker; as provider once introduced). Staff see all.
 
     Actions: introduce (seeker), accept (provider), decline (either, optional reason),
@@ -437,6 +487,14 @@ class MatchViewSet(RowsListMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
 
     def list_rows(self, page: QuerySet[Match]) -> list[dict]:
         return match_rows(page, viewer=self.request.user)
+
+    kept_name = "matches"
+
+    def list_values(self, page: QuerySet[Match]) -> list[tuple]:
+        return match_values(page)
+
+    def rows_from(self, values: list[tuple]) -> list[dict]:
+        return match_rows_from(values, viewer=self.request.user)
 
     def get_object(self) -> Match:
         return selectors.match_for_user(user=self.request.user, match_id=int(self.kwargs["pk"]))
@@ -484,7 +542,7 @@ class MatchViewSet(RowsListMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         return Response(EngagementSerializer(engagement).data, status=status.HTTP_201_CREATED)
 
 
-class EngagementViewSet(RowsListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class EngagementViewSet(KeptListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Engagements the user is a side of (staff: all). Actions: confirm, complete, cancel, dispute."""
 
     serializer_class = EngagementSerializer
@@ -497,6 +555,14 @@ class EngagementViewSet(RowsListMixin, mixins.ListModelMixin, mixins.RetrieveMod
 
     def list_rows(self, page: QuerySet[Engagement]) -> list[dict]:
         return engagement_rows(page)
+
+    kept_name = "engagements"
+
+    def list_values(self, page: QuerySet[Engagement]) -> list[tuple]:
+        return engagement_values(page)
+
+    def rows_from(self, values: list[tuple]) -> list[dict]:
+        return engagement_rows_from(values)
 
     def get_object(self) -> Engagement:
         return selectors.engagement_for_user(user=self.request.user, engagement_id=int(self.kwargs["pk"]))

@@ -59,6 +59,7 @@ from marketplace.models import (
     User,
 )
 from marketplace.services.budget import engagement_pot_budget_left
+from marketplace.services.lists import lists_forget_sides
 from marketplace.services.pro import pro_commission_apply, pro_saving_release
 from marketplace.services.ratings import rating_awards_pay, ratings_of_cancelled_engagement
 from marketplace.services.referrals import REFERRAL_RULES, referral_awards_pay, referral_cause, referrals_engage
@@ -153,6 +154,7 @@ def engagement_report(*, match: Match, user: User, deal_value_usd) -> Engagement
     )
     match.status = MatchStatus.ENGAGED
     match.save(update_fields=["status", "updated_at"])
+    lists_forget_sides(match)
     emails.engagement_reported(engagement)
     return engagement
 
@@ -186,6 +188,7 @@ def engagement_confirm(*, engagement: Engagement, user: User) -> Engagement:
         engagement.reviewed_by, engagement.reviewed_at = user, engagement.confirmed_at
     _plan_bonuses(engagement)
     engagement.save()
+    lists_forget_sides(engagement)
     if target == EngagementStatus.UNDER_REVIEW:
         emails.engagement_under_review(engagement)
     else:
@@ -237,6 +240,7 @@ def engagement_review_approve(*, engagement: Engagement, operator: User) -> Enga
     engagement.reviewed_by = operator
     engagement.reviewed_at = timezone.now()
     engagement.save()
+    lists_forget_sides(engagement)
     referrals_engage(engagement=engagement)
     emails.engagement_confirmed(engagement)
     return engagement
@@ -263,6 +267,7 @@ def engagement_complete(*, engagement: Engagement, user: User) -> Engagement:
     _move(engagement, EngagementStatus.COMPLETED, message="Only a confirmed engagement can be completed.")
     engagement.completed_at = timezone.now()
     engagement.save(update_fields=["status", "completed_at", "updated_at"])
+    lists_forget_sides(engagement)
     return engagement
 
 
@@ -307,6 +312,7 @@ def engagement_cancel(*, engagement: Engagement, user: User, reason: str = "") -
         engagement.cancel_reason = reason
         engagement.dispute_reason = ""
         engagement.save()
+        lists_forget_sides(engagement)
         emails.engagement_cancel_requested(engagement)
         return engagement
     if status in ENGAGEMENT_CANCEL_PENDING_STATUSES and side is not None:
@@ -334,6 +340,7 @@ def engagement_cancel_dispute(*, engagement: Engagement, user: User, reason: str
     _move(engagement, EngagementStatus.DISPUTED, message="Only a requested cancellation can be disputed.")
     engagement.dispute_reason = reason
     engagement.save()
+    lists_forget_sides(engagement)
     emails.engagement_disputed(engagement)
     return engagement
 
@@ -353,6 +360,7 @@ def engagement_dispute_resolve(*, engagement: Engagement, operator: User, cancel
         return engagement
     _move(engagement, EngagementStatus.CONFIRMED, message="This engagement cannot be kept.")
     engagement.save()
+    lists_forget_sides(engagement)
     emails.engagement_kept(engagement, note=note)
     return engagement
 
@@ -370,6 +378,7 @@ def _cancel_now(engagement: Engagement, *, by: User, reason: str) -> None:
     if engagement.bonus_status == BonusStatus.PENDING:
         engagement.bonus_status = BonusStatus.NONE
     engagement.save()
+    lists_forget_sides(engagement)
     why = f"Engagement #{engagement.pk} was cancelled"
     # Bonuses are paid with the commission, which a cancellable engagement has not been: these
     # reverse what engagements confirmed before that rule were paid at confirmation.
@@ -405,6 +414,7 @@ def engagement_mark_invoiced(*, engagement: Engagement, operator: User) -> Engag
     engagement.billing_status = BillingStatus.INVOICED
     engagement.invoiced_at = timezone.now()
     engagement.save(update_fields=["billing_status", "invoiced_at", "commission_credit_usd", "updated_at"])
+    lists_forget_sides(engagement)
     return engagement
 
 
@@ -439,6 +449,7 @@ def engagement_mark_paid(*, engagement: Engagement, operator: User) -> Engagemen
             "updated_at",
         ]
     )
+    lists_forget_sides(engagement)
     if engagement.provider_bonus_pot or engagement.seeker_bonus_pot:
         emails.engagement_bonus_paid(engagement)
     for person in (engagement.provider.user, engagement.seeker.user):

@@ -36,6 +36,7 @@ from marketplace.models import (
     match_live_q,
 )
 from marketplace.selectors import LEAD_ANSWER_WINDOW, match_visible, seekers_with_free_slots
+from marketplace.services.lists import lists_forget, lists_forget_sides
 from marketplace.services.states import check_transition
 from marketplace.services.streaks import streak_action_recorded
 
@@ -163,6 +164,7 @@ def match_run_for_seeker(
     for match in matches:
         pool.note_lead(match.provider_id)
     if matches:
+        lists_forget([seeker.user_id])  # a provider sees a match only once introduced
         emails.new_matches(seeker, count=len(matches))
     return matches
 
@@ -224,6 +226,7 @@ def match_introduce(*, match: Match | int, user: User) -> Match:
         raise ProviderUnavailable(f"{provider.business_name} is not accepting new clients right now.")
     match.introduced_at = timezone.now()
     match.save(update_fields=["status", "introduced_at", "updated_at"])
+    lists_forget_sides(match)
     emails.introduction(match)
     return match
 
@@ -246,6 +249,7 @@ def match_accept(*, match: Match | int, user: User) -> Match:
     _move(match, MatchStatus.ACCEPTED, message="Only an introduction waiting for an answer can be accepted.")
     match.responded_at = timezone.now()
     match.save(update_fields=["status", "responded_at", "updated_at"])
+    lists_forget_sides(match)
     emails.match_accepted(match)
     _lead_answered(match)
     return match
@@ -275,6 +279,7 @@ def match_decline(*, match: Match, user: User, reason: str = "") -> Match:
     match.decline_reason = reason
     match.responded_at = timezone.now()
     match.save(update_fields=["status", "declined_by", "decline_reason", "responded_at", "updated_at"])
+    lists_forget_sides(match)
     if was_known_to_both:
         emails.match_declined(match, by=user)
     if is_provider and not is_seeker:
@@ -307,6 +312,7 @@ def matches_close_for_deactivated(*, user: User, operator: User, now: datetime |
         match.declined_by = operator
         match.responded_at = now
         match.save(update_fields=["status", "declined_by", "responded_at", "updated_at"])
+        lists_forget_sides(match)
         if was_introduced:
             emails.match_withdrawn(match, departed=user)
     left_by_provider = {m.seeker_id: m for m in open_matches if m.seeker.user_id != user.pk}
@@ -332,6 +338,7 @@ def match_expire_stale(*, now: datetime | None = None, category: Category | None
         _move(match, MatchStatus.EXPIRED, message="Only an introduction can expire.")
         match.responded_at = now
         match.save(update_fields=["status", "responded_at", "updated_at"])
+        lists_forget_sides(match)
         emails.match_expired(match)
     for match in {match.seeker_id: match for match in stale}.values():
         if match.category.active and match.seeker.user.is_active:

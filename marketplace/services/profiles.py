@@ -27,6 +27,7 @@ from marketplace.gazetteer import geocode
 from marketplace.models import AccountAction, AccountStatusChange, AccountType, Provider, Seeker, User, UserManager
 from marketplace.selectors import referrer_for_code
 from marketplace.services.account import time_zone_check
+from marketplace.services.lists import lists_forget_around
 from marketplace.services.matches import matches_close_for_deactivated
 from marketplace.services.referrals import referral_activate, referral_record
 from marketplace.services.verification import email_verification_send
@@ -378,6 +379,7 @@ def seeker_update(*, seeker: Seeker, changes: dict[str, Any]) -> Seeker:
     _check_range(seeker.budget_min, seeker.budget_max, low_field="budget_min", high_field="budget_max")
     _apply_location(seeker)
     seeker.save()
+    lists_forget_around(seeker_ids=[seeker.pk])  # needs, budget and place show in the matches lists
     if specialties is not None:
         seeker.specialties.set(specialties)
     return seeker
@@ -465,6 +467,7 @@ def provider_update(*, provider: Provider, changes: dict[str, Any]) -> Provider:
         provider.license_verified_by = None
     _apply_location(provider)
     provider.save()
+    lists_forget_around(provider_ids=[provider.pk])  # business, place and licence show in the matches lists
     if specialties is not None:
         provider.specialties.set(specialties)
     selectors.directory_changed()  # location, prices and specialties are directory filters
@@ -484,6 +487,7 @@ def provider_verify_license(*, provider: Provider, operator: User) -> Provider:
     provider.license_verified_at = timezone.now()
     provider.license_verified_by = operator
     provider.save(update_fields=["license_verified", "license_verified_at", "license_verified_by", "updated_at"])
+    lists_forget_around(provider_ids=[provider.pk])  # the licence shows in the matches lists
     selectors.directory_changed()
     if newly:
         emails.license_verified(provider)
@@ -501,6 +505,7 @@ def provider_unverify_license(*, provider: Provider, operator: User) -> Provider
     provider.license_verified_at = None
     provider.license_verified_by = None
     provider.save(update_fields=["license_verified", "license_verified_at", "license_verified_by", "updated_at"])
+    lists_forget_around(provider_ids=[provider.pk])  # the licence shows in the matches lists
     selectors.directory_changed()  # unlisted where the category requires a license
     return provider
 

@@ -33,6 +33,7 @@ from marketplace.models import (
     User,
 )
 from marketplace.services.budget import engagement_pot_budget_left
+from marketplace.services.lists import lists_forget_around
 from marketplace.services.streaks import streak_action_recorded
 
 REVIEW_MAX = 5000
@@ -151,4 +152,5 @@ def provider_rating_refresh(*, provider_id: int) -> None:
     provider.rating_avg = Decimal(str(summary["avg"] or 0)).quantize(Decimal("0.01"))
     provider.rating_count = summary["count"]
     provider.save(update_fields=["rating_avg", "rating_count", "updated_at"])
+    lists_forget_around(provider_ids=[provider_id])  # the rating shows in the matches lists
     selectors.directory_changed()  # the directory's order and its minimum-rating filter
