@@ -171,3 +171,35 @@ def test_health_says_ok_for_a_reachable_broker(client, settings):
     settings.CELERY_BROKER_URL = "memory://"
     response = client.get("/health")
     assert response.status_code == 200 and response.json()["broker"] == "ok"
+
+
+def test_health_reuses_a_recent_broker_ok_and_checks_again_after_it_expires(client, settings, monkeypatch):
+    from imatch import health
+
+    settings.CELERY_BROKER_URL = "memory://"
+    monkeypatch.setattr(health, "_broker_ok", {})
+    now = [1000.0]
+    monkeypatch.setattr(health.time, "monotonic", lambda: now[0])
+    assert client.get("/health").json()["broker"] == "ok"  # checked for real, remembered
+    with mock.patch.object(health.celery_app, "connection_for_write", side_effect=OSError("broker down")) as connect:
+        now[0] += health.BROKER_OK_SECONDS - 0.5
+        assert client.get("/health").status_code == 200  # within the window: no new connection
+        assert connect.call_count == 0
+        now[0] += 1
+        response = client.get("/health")  # expired: checked again, and the failure is reported
+        assert response.status_code == 503 and response.json()["broker"] == "broker down"
+        now[0] += 0.1
+        assert client.get("/health").json()["broker"] == "broker down"  # a failure is not remembered
+        assert connect.call_count == 2
+
+
+def test_health_does_not_reuse_an_ok_for_another_broker(client, settings, monkeypatch):
+    from imatch import health
+
+    monkeypatch.setattr(health, "_broker_ok", {})
+    settings.CELERY_BROKER_URL = "memory://"
+    assert client.get("/health").json()["broker"] == "ok"
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    with mock.patch.object(health.celery_app, "connection_for_write", side_effect=OSError("refused")):
+        response = client.get("/health")
+    assert response.status_code == 503 and response.json()["broker"] == "refused"
