@@ -3,6 +3,7 @@
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from categories.models import Category
@@ -32,6 +33,13 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def no_verify():
+    """Serve kept answers as production does (imatch.person_cache): a stale one is not caught by rebuilding it."""
+    with override_settings(PERSON_CACHE_VERIFY=False):
+        yield
 
 
 @pytest.fixture

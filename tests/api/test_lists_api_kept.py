@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib import admin
-from django.test import RequestFactory, override_settings
+from django.test import RequestFactory
 from django.utils import timezone
 
 from categories.models import Category
@@ -40,13 +40,6 @@ ENGAGEMENT_URLS = [
     "/api/v1/engagements/?status=confirmed",
     "/api/v1/engagements/?category=advisors",
 ]
-
-
-@pytest.fixture
-def no_verify():
-    """Serve kept answers as production does: a stale one is not caught by rebuilding it."""
-    with override_settings(PERSON_CACHE_VERIFY=False):
-        yield
 
 
 @pytest.fixture

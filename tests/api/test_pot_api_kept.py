@@ -9,7 +9,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import override_settings
 from django.utils import timezone
 
 from currency.api import views
@@ -30,13 +29,6 @@ TRANSACTION_URLS = [
     "/api/v1/pot/transactions/?transaction_type=spend",
     "/api/v1/pot/transactions/?category=rating_given&limit=3",
 ]
-
-
-@pytest.fixture
-def no_verify():
-    """Serve kept answers as production does: a stale one is not caught by rebuilding it."""
-    with override_settings(PERSON_CACHE_VERIFY=False):
-        yield
 
 
 @pytest.fixture
