@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from currency import selectors, services
 from currency.models import SpendOption
-from currency.web import views
+from currency.web import views, wallet_kept
 from currency.web.forms import RedeemForm
 from tests.currency.factories import pot_fund
 from tests.marketplace.factories import UserFactory
@@ -42,7 +42,7 @@ def todays_wallet_page(request, *, redeem_form=None):
     """The wallet page as main renders it (every part read from the database on each request)."""
     user = request.user
     summary = selectors.wallet_summary(user=user)
-    history = Paginator(selectors.transactions_of_user(user=user), views.HISTORY_PAGE_SIZE)
+    history = Paginator(selectors.transactions_of_user(user=user), wallet_kept.HISTORY_PAGE_SIZE)
     ready = selectors.purchases_ready(user=user)
     options = list(selectors.spend_options_active())
     for option in options:
@@ -57,7 +57,7 @@ def todays_wallet_page(request, *, redeem_form=None):
         "redeem_form": redeem_form or RedeemForm(),
         "min_redemption": django_settings.POT_MIN_REDEMPTION,
         "usd_rate": django_settings.POT_USD_RATE,
-        "redemptions": selectors.redemptions_of_user(user=user)[: views.REDEMPTIONS_SHOWN],
+        "redemptions": selectors.redemptions_of_user(user=user)[: wallet_kept.REDEMPTIONS_SHOWN],
         "purchases": selectors.purchases_of_user(user=user)[:10],
         "credit_usd": ready.credit_usd,
         "extra_matches": ready.extra_matches,
