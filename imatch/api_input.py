@@ -4,6 +4,7 @@ Both are DRF defaults (settings.REST_FRAMEWORK), so every list and every JSON bo
 covered; what they refuse is a 400 in the API's error format (imatch.api.exception_handler).
 """
 
+import hashlib
 import re
 from collections.abc import Callable
 
@@ -12,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from imatch.errors import ErrorCode
+from imatch.person_cache import person_answer
 
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -111,6 +113,58 @@ class RowsListMixin:
         if any(name not in paging for name in request.query_params):
             queryset = self.filter_queryset(queryset)
         return self.get_paginated_response(self.paginator.paginate_rows(queryset, request, rows=self.list_rows))
+
+
+class KeptListMixin(RowsListMixin):
+    """A `RowsListMixin` list whose pages of the person asking are kept under `kept_scopes`
+    (`imatch.person_cache`); staff's lists of everyone are read live.
+
+    What is kept is the page's stored columns (`list_values`), its total and its links; the key is
+    `kept_name`, `kept_variant()` (what else the rows depend on) and the whole URL, hashed
+    (filters, paging and host). The rows are written from the columns on each request
+    (`rows_from`), so the time zone and states that move with time are never frozen. The
+    services that change what the rows show forget the scopes. `kept_access_check` runs first,
+    so a refusal never comes from the cache.
+    """
+
+    kept_scopes: tuple = ()
+    kept_name = ""
+
+    def list_values(self, page) -> list[tuple]:
+        raise NotImplementedError
+
+    def rows_from(self, values: list[tuple]) -> list[dict]:
+        raise NotImplementedError
+
+    def kept_variant(self) -> str:
+        return ""
+
+    def kept_access_check(self, request: Request) -> None:
+        """Refuse what the list refuses (e.g. someone else's `?user=`) before the cache is read."""
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        if request.user.is_staff:
+            return super().list(request, *args, **kwargs)
+        self.kept_access_check(request)
+        url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+        count, next_link, previous_link, values = person_answer(
+            user_id=request.user.pk,
+            scopes=self.kept_scopes,
+            name=(self.kept_name, self.kept_variant(), url),
+            build=lambda: self._page_kept(request),
+        )
+        return Response(
+            {"count": count, "next": next_link, "previous": previous_link, "results": self.rows_from(values)}
+        )
+
+    def _page_kept(self, request: Request) -> "tuple[int, str | None, str | None, list[tuple]]":
+        """What `RowsListMixin.list` reads, before the rows are written: (total, next, previous, columns)."""
+        queryset = self.get_queryset()
+        paging = (self.paginator.limit_query_param, self.paginator.offset_query_param)
+        if any(name not in paging for name in request.query_params):
+            queryset = self.filter_queryset(queryset)
+        values = self.paginator.paginate_rows(queryset, request, rows=self.list_values)
+        return self.paginator.count, self.paginator.get_next_link(), self.paginator.get_previous_link(), values
 
 
 class BoundedJSONParser(parsers.JSONParser):

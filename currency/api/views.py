@@ -1,7 +1,5 @@
 """POT API views: parse, check access, call one service or selector, render."""
 
-import hashlib
-
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -43,7 +41,7 @@ from currency.errors import (
 )
 from currency.models import PotTransaction, Redemption
 from imatch.api import ID_SCHEMA, created_response, idempotency_key, refuses
-from imatch.api_input import RowsListMixin
+from imatch.api_input import KeptListMixin
 from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
 from imatch.errors import NotFound, PermissionDenied
@@ -101,7 +99,7 @@ def balance_answer(owner) -> dict:
 
 
 @extend_schema(summary="List POT transactions")
-class TransactionListView(RowsListMixin, generics.ListAPIView):
+class TransactionListView(KeptListMixin, generics.ListAPIView):
     """The wallet's ledger rows, newest first (staff: everyone's, or `?user=ID`)."""
 
     serializer_class = PotTransactionSerializer
@@ -119,34 +117,19 @@ class TransactionListView(RowsListMixin, generics.ListAPIView):
     def list_rows(self, page: QuerySet[PotTransaction]) -> list[dict]:
         return transaction_rows(page)
 
-    def list(self, request: Request, *args, **kwargs) -> Response:
-        """A person's own pages are kept under the ledger scope (staff's lists of everyone are read live).
+    # A person's own pages are kept under the ledger scope; the rows are written per request, so a
+    # purchase's state and the time zone are never frozen (`KeptListMixin`).
+    kept_scopes = (Scope.LEDGER,)
+    kept_name = "transactions"
 
-        What is kept is the page's stored columns, its total and its links (the key is the whole
-        URL, hashed: filters, paging and host); the rows are written from them on each request
-        (`transaction_rows_from`), so a purchase's state and the time zone are never frozen.
-        """
-        if request.user.is_staff:
-            return super().list(request, *args, **kwargs)
+    def list_values(self, page: QuerySet[PotTransaction]) -> list[tuple]:
+        return transaction_values(page)
+
+    def rows_from(self, values: list[tuple]) -> list[dict]:
+        return transaction_rows_from(values)
+
+    def kept_access_check(self, request: Request) -> None:
         selectors.wallet_owner_for(viewer=request.user, user_id=request.query_params.get("user"))
-        count, next_link, previous_link, values = person_answer(
-            user_id=request.user.pk,
-            scopes=[Scope.LEDGER],
-            name=("transactions", hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()),
-            build=lambda: self._page_kept(request),
-        )
-        return Response(
-            {"count": count, "next": next_link, "previous": previous_link, "results": transaction_rows_from(values)}
-        )
-
-    def _page_kept(self, request: Request) -> "tuple[int, str | None, str | None, list[tuple]]":
-        """What `RowsListMixin.list` reads, before the rows are written: (total, next, previous, columns)."""
-        queryset = self.get_queryset()
-        paging = (self.paginator.limit_query_param, self.paginator.offset_query_param)
-        if any(name not in paging for name in request.query_params):
-            queryset = self.filter_queryset(queryset)
-        values = self.paginator.paginate_rows(queryset, request, rows=transaction_values)
-        return self.paginator.count, self.paginator.get_next_link(), self.paginator.get_previous_link(), values
 
 
 class RatesView(APIView):

@@ -1,7 +1,5 @@
 """API views for people and profiles: parse, check access, call one service, render."""
 
-import hashlib
-
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -15,12 +13,12 @@ from rest_framework.views import APIView
 from categories.errors import CategoryInactive
 from categories.selectors import catalog_version
 from imatch.api import refuses
-from imatch.api_input import BoundedLimitOffsetPagination, RowsListMixin
+from imatch.api_input import BoundedLimitOffsetPagination, KeptListMixin
 from imatch.authentication import TokenAuthentication
 from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
 from imatch.errors import NotFound
-from imatch.person_cache import Scope, person_answer
+from imatch.person_cache import Scope
 from marketplace import selectors
 from marketplace.api.filters import EngagementFilter, MatchFilter, RatingFilter, SeekerFilter
 from marketplace.api.serializers import (
@@ -428,49 +426,17 @@ class SeekerMatchView(APIView):
         return Response(data, status=status.HTTP_201_CREATED if new else status.HTTP_200_OK)
 
 
-class KeptListMixin(RowsListMixin):
-    """A person's own pages of the list are kept per person under `Scope.MATCHES` (staff's lists
-    of everyone are read live).
+class CategoryVersionedList(KeptListMixin):
+    """Kept lists of matches and engagements (`Scope.MATCHES`, forgotten by `marketplace.services.lists`);
+    the categories' version is in the key, as rows show a category's name and `?category=` filters by it."""
 
-    What is kept is the page's stored columns, its total and its links (the key is the whole URL,
-    hashed: filters, paging and host; and the categories' version, as rows show a category's name
-    and `?category=` filters by it); the rows are written from them on each request, so the time
-    zone is never frozen. The services that change what the rows show forget both sides'
-    answers (`marketplace.services.lists`).
-    """
+    kept_scopes = (Scope.MATCHES,)
 
-    kept_name = ""
-
-    def list_values(self, page) -> list[tuple]:
-        raise NotImplementedError
-
-    def rows_from(self, values: list[tuple]) -> list[dict]:
-        raise NotImplementedError
-
-    def list(self, request: Request, *args, **kwargs) -> Response:
-        if request.user.is_staff:
-            return super().list(request, *args, **kwargs)
-        count, next_link, previous_link, values = person_answer(
-            user_id=request.user.pk,
-            scopes=[Scope.MATCHES],
-            name=f"{self.kept_name}:{catalog_version()}:{hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()}",
-            build=lambda: self._page_kept(request),
-        )
-        return Response(
-            {"count": count, "next": next_link, "previous": previous_link, "results": self.rows_from(values)}
-        )
-
-    def _page_kept(self, request: Request) -> "tuple[int, str | None, str | None, list[tuple]]":
-        """What `RowsListMixin.list` reads, before the rows are written: (total, next, previous, columns)."""
-        queryset = self.get_queryset()
-        paging = (self.paginator.limit_query_param, self.paginator.offset_query_param)
-        if any(name not in paging for name in request.query_params):
-            queryset = self.filter_queryset(queryset)
-        values = self.paginator.paginate_rows(queryset, request, rows=self.list_values)
-        return self.paginator.count, self.paginator.get_next_link(), self.paginator.get_previous_link(), values
+    def kept_variant(self) -> str:
+        return catalog_version()
 
 
-class MatchViewSet(KeptListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class MatchViewSet(CategoryVersionedList, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Matches of the user (as seeker; as provider once introduced). Staff see all.
 
     Actions: introduce (seeker), accept (provider), decline (either, optional reason),
@@ -542,7 +508,9 @@ class MatchViewSet(KeptListMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
         return Response(EngagementSerializer(engagement).data, status=status.HTTP_201_CREATED)
 
 
-class EngagementViewSet(KeptListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class EngagementViewSet(
+    CategoryVersionedList, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Engagements the user is a side of (staff: all). Actions: confirm, complete, cancel, dispute."""
 
     serializer_class = EngagementSerializer
