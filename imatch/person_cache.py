@@ -43,6 +43,9 @@ class Scope(StrEnum):
     # The matches and engagements lists of either side: marketplace.services.lists (matches,
     # engagements, ratings, profile edits, the admin's edits of names and emails).
     MATCHES = "matches"
+    # The unread notifications count (the bell on every page): notifications.services (a
+    # notification made, one or all marked read).
+    NOTIFICATIONS = "notifications"
 
 
 class StaleAnswer(AssertionError):

@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 
 from imatch.errors import NotFound
+from imatch.person_cache import Scope, person_answer
 from notifications.models import Notification
 
 
@@ -21,3 +22,10 @@ def notification_for_user(*, user, notification_id: int) -> Notification:
 
 def unread_count(*, user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def unread_count_kept(*, user) -> int:
+    """`unread_count`, kept under the person's notifications scope: the bell on every page reads no row on a hit."""
+    return person_answer(
+        user_id=user.pk, scopes=[Scope.NOTIFICATIONS], name="unread-count", build=lambda: unread_count(user=user)
+    )

@@ -1,14 +1,19 @@
-"""Writes of notifications: `notify` (called by the services where an event happens) and marking read."""
+"""Writes of notifications: `notify` (called by the services where an event happens) and marking read.
+
+Each forgets the person's kept unread count (`Scope.NOTIFICATIONS`, the bell on every page).
+"""
 
 from django.db import transaction
 from django.utils import timezone
 
+from imatch.person_cache import Scope, person_forget
 from notifications.models import Notification, NotificationKind
 from notifications.selectors import notification_for_user
 
 
 def notify(*, user, kind: NotificationKind, text: str, link: str = "") -> Notification:
     """Tell the person in the app that something happened (in the caller's transaction: a rollback takes it back)."""
+    person_forget([user.pk], Scope.NOTIFICATIONS)
     return Notification.objects.create(user=user, kind=kind, text=text[: Notification.TEXT_MAX], link=link)
 
 
@@ -19,17 +24,24 @@ def notification_mark_read(*, user, notification_id: int) -> Notification:
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
+        person_forget([user.pk], Scope.NOTIFICATIONS)
     return notification
 
 
 @transaction.atomic
 def notifications_mark_all_read(*, user) -> int:
     """Mark every unread notification of the person read; how many were unread."""
-    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+    marked = Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+    if marked:
+        person_forget([user.pk], Scope.NOTIFICATIONS)
+    return marked
 
 
 def notifications_mark_read_about(*, user, kind: NotificationKind, link: str) -> int:
     """Mark read the person's unread notifications of this kind about this page (they have seen it)."""
-    return Notification.objects.filter(user=user, kind=kind, link=link, read_at__isnull=True).update(
+    marked = Notification.objects.filter(user=user, kind=kind, link=link, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+    if marked:
+        person_forget([user.pk], Scope.NOTIFICATIONS)
+    return marked
