@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_POST
 
 from currency import selectors, services
@@ -19,16 +20,27 @@ from imatch.web import add_domain_error
 
 
 def _wallet_page(request: HttpRequest, *, redeem_form: RedeemForm | None = None) -> HttpResponse:
-    """The wallet: what the person's ledger holds comes from `wallet_kept`; the rest is read per request.
+    """The wallet: what the person's ledger holds comes from `wallet_kept`; the page is kept whole when it can be.
 
-    Per request: the redeem form, the flash messages and the CSRF token. The spend options come
-    from the process's copy of the catalogue (`selectors.pot_rules`, which the admin refreshes
-    on an edit and which the spend itself charges from). The balance and spend part and the
-    history are kept rendered (`currency.web.wallet_kept`).
+    The usual view (no flash message to show, no redeem form sent back with its errors) differs
+    between requests only by its CSRF token and the redeem form's new idempotency key: it is
+    kept rendered (`wallet_kept.page`) and those two are written in per request. Otherwise it
+    is rendered here; the balance and spend part and the history are kept rendered either way.
     """
     user = request.user
     page_key = hashlib.sha256((request.GET.get("page") or "").encode()).hexdigest()[:16]  # the raw parameter: any text
     kept = wallet_kept.wallet_kept(user, request.GET.get("page"), page_key)
+    if redeem_form is None and not len(messages.get_messages(request)):
+        render_page = lambda **tokens: _wallet_html(request, kept, page_key, **tokens)  # noqa: E731 - read once below
+        return HttpResponse(wallet_kept.page(request, page_key, kept, render=render_page))
+    return HttpResponse(_wallet_html(request, kept, page_key, redeem_form=redeem_form))
+
+
+def _wallet_html(
+    request: HttpRequest, kept: dict, page_key: str, *, redeem_form: RedeemForm | None = None, **tokens
+) -> str:
+    """The wallet page's HTML from the kept ledger data; `tokens` replace the request's (`csrf_token`)."""
+    user = request.user
     summary = selectors.wallet_summary_from(user=user, row=kept["wallet"])
     history = Paginator([], wallet_kept.HISTORY_PAGE_SIZE)
     history.count = kept["count"]  # the page's rows are kept; the total with them
@@ -41,8 +53,9 @@ def _wallet_page(request: HttpRequest, *, redeem_form: RedeemForm | None = None)
         "min_redemption": settings.POT_MIN_REDEMPTION,
         "usd_rate": settings.POT_USD_RATE,
         "redemptions": [Redemption(**fields) for fields in kept["redemptions"]],
+        **tokens,
     }
-    return render(request, "currency/wallet.html", context)
+    return render_to_string("currency/wallet.html", context, request)
 
 
 @login_required

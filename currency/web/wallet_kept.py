@@ -4,25 +4,69 @@ The page (`currency.web.views.wallet`) reads the person's ledger data from `wall
 the two parts that are the same on every request, rendered and kept: the balance, level and
 spend cards (`top_section`) and the history (`history_section`). Each key holds what the part
 depends on besides the ledger (the spend catalogue, role, verified email, time zone, purchases
-that started or ended), so no relative state is frozen. The redeem form, the flash messages and
-the CSRF token are never kept.
+that started or ended), so no relative state is frozen. The usual view of the whole page is
+kept too (`page`), with the CSRF token and the redeem form's idempotency key written in per
+request; a page with a flash message or a redeem form's errors is never kept.
 """
 
 import copy
 import hashlib
+import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Model
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from currency import selectors, services
 from currency.models import PotTransaction, Purchase, SpendEffect, SpendOption
+from currency.web.forms import RedeemForm
 from imatch.person_cache import Scope, person_answer
 
 HISTORY_PAGE_SIZE = 20
 REDEMPTIONS_SHOWN = 10
+# What a kept page holds in place of the request's own tokens. The CSRF mark is markup, written
+# as is, which no escaped text can be; the idempotency key is an attribute value (escaped text).
+CSRF_MARK = mark_safe("<imatch-csrf-token>")
+IDEMPOTENCY_MARK = "imatchidempotencykeyofthekeptpage"
+
+
+def page(request: HttpRequest, page_key: str, kept: dict, render: Callable[..., str]) -> str:
+    """The wallet page's usual view (no flash message, a new redeem form), kept whole per person.
+
+    `render(csrf_token=…, redeem_form=…)` renders the page. It is rendered with marks for the
+    CSRF token and the redeem form's idempotency key, and kept under the person's ledger and
+    notifications scopes (the header shows the POT and the unread count); each request writes
+    its own token and a new key in. The key holds everything else the page depends on: the
+    parts' own (`top_section`, `history_section`), the name and email in the header, and the
+    redemption settings.
+    """
+    user = request.user
+    purchases = kept["purchases"] + [purchase for _row, purchase in kept["history"]]
+    name = (
+        "wallet-page-html",
+        page_key,
+        _catalogue_signature(selectors.pot_rules()),
+        user.account_type,
+        selectors.email_verified(user),
+        timezone.get_current_timezone_name(),
+        _moments_passed(purchases),
+        user.name,
+        user.email,
+        settings.POT_MIN_REDEMPTION,
+        str(settings.POT_USD_RATE),
+    )
+
+    def build() -> str:
+        return render(csrf_token=CSRF_MARK, redeem_form=RedeemForm(initial={"idempotency_key": IDEMPOTENCY_MARK}))
+
+    html = person_answer(user_id=user.pk, scopes=[Scope.LEDGER, Scope.NOTIFICATIONS], name=name, build=build)
+    return html.replace(CSRF_MARK, get_token(request)).replace(IDEMPOTENCY_MARK, uuid.uuid4().hex)
 
 
 def top_section(user, summary: selectors.WalletSummary, kept: dict) -> str:

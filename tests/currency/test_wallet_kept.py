@@ -124,9 +124,56 @@ def test_a_hit_reads_nothing_of_the_ledger(browser, seeker, operator, settings, 
     selectors.pot_rules_forget()
     _history(seeker, operator)
     browser.get(reverse("wallet"))
-    with django_assert_num_queries(2):  # the user of the session, the unread notifications (the page's header)
+    with django_assert_num_queries(1):  # the user of the session
         assert browser.get(reverse("wallet")).status_code == 200
     selectors.pot_rules_forget()
+
+
+def test_a_kept_page_carries_the_requests_own_tokens(seeker, monkeypatch):
+    from django.test import Client
+
+    pot_fund(seeker, 2_000)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(seeker)
+    browser.get(reverse("wallet"))
+    renders = []
+    monkeypatch.setattr(views, "_wallet_html", lambda *args, **kwargs: renders.append(1) or "")
+    first, second = browser.get(reverse("wallet")).content, browser.get(reverse("wallet")).content
+    assert not renders  # served whole from the cache
+    keys = [IDEMPOTENCY.search(page).group(0) for page in (first, second)]
+    assert keys[0] != keys[1]  # a new key per view: two views are two redemptions
+    assert wallet_kept.IDEMPOTENCY_MARK.encode() not in first and b"imatch-csrf-token" not in first
+    assert first.count(b'name="csrfmiddlewaretoken"') == 2  # the logout form and the redeem form
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', second).group(1).decode()
+    key = re.search(rb'name="idempotency_key" value="([0-9a-f]+)"', second).group(1).decode()
+    monkeypatch.undo()
+    answer = browser.post(
+        reverse("wallet-redeem"),
+        {"csrfmiddlewaretoken": token, "idempotency_key": key, "pot_amount": 600, "payment_method": "paypal:me@x.io"},
+    )
+    assert answer.status_code == 302  # the kept page's form works: its CSRF token is the request's
+    assert selectors.redemptions_of_user(user=seeker).count() == 1
+
+
+def test_a_new_name_and_a_new_notification_are_shown_at_once(browser, seeker):
+    from notifications.models import NotificationKind
+    from notifications.services import notify
+
+    pot_fund(seeker, 40)
+    assert b'data-testid="bell-count"' not in browser.get(reverse("wallet")).content
+    notify(user=seeker, kind=NotificationKind.POT_EARNED, text="You earned 40 POT.", link="/wallet/")
+    assert b'data-testid="bell-count">1<' in browser.get(reverse("wallet")).content
+    seeker.name = "Renamed Person"
+    seeker.save(update_fields=["name"])
+    assert b"Renamed Person" in browser.get(reverse("wallet")).content
+
+
+def test_a_redeem_form_with_errors_is_never_kept(browser, seeker):
+    pot_fund(seeker, 40)
+    browser.get(reverse("wallet"))
+    answer = browser.post(reverse("wallet-redeem"), {"idempotency_key": "k1", "pot_amount": "", "payment_method": ""})
+    assert answer.status_code == 200 and b"This field is required." in answer.content
+    assert b"This field is required." not in browser.get(reverse("wallet")).content
 
 
 @pytest.mark.parametrize("decision", ["approve", "reject", "mark_paid"])
