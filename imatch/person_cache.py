@@ -43,6 +43,11 @@ class Scope(StrEnum):
     # The matches and engagements lists of either side: marketplace.services.lists (matches,
     # engagements, ratings, profile edits, the admin's edits of names and emails).
     MATCHES = "matches"
+    # The person's user row and API tokens, which the kept token checks hold
+    # (imatch.authentication): marketplace.signals (every save and delete of a user or a token,
+    # the admin's and cascades included) and the services that update users with
+    # `QuerySet.update` (profiles, referrals, the legacy import's writer).
+    ACCOUNT = "account"
 
 
 class StaleAnswer(AssertionError):
@@ -86,6 +91,29 @@ def person_answer(
     value = build()
     cache.set(answer_key, (tokens, value), seconds)
     return value
+
+
+def person_kept(key: str, *, user_id: int, scope: Scope) -> tuple[object | None, str]:
+    """What `person_keep` kept under `key` for this person while `scope` stayed unchanged (None:
+    nothing, or kept under an older token), and the scope's token to keep a new value under.
+
+    One round trip, like `person_answer`; for a caller that must check what it keeps itself
+    (the API token check: a refusal is never served from the cache). Read the token before
+    building the value: a change committed meanwhile makes the token count no longer.
+    """
+    token_key = _token_key(scope, user_id)
+    _forget_now_if_changed_in_this_transaction([token_key])
+    found = cache.get_many([token_key, key])
+    token = found[token_key] if token_key in found else _token_create(token_key)
+    kept = found.get(key)
+    if kept is not None and kept[0] == token:
+        return kept[1], token
+    return None, token
+
+
+def person_keep(key: str, value: object, *, token: str, seconds: int = SCOPE_SECONDS) -> None:
+    """Keep `value` under `key` with the scope's `token` that `person_kept` answered."""
+    cache.set(key, (token, value), seconds)
 
 
 def _token_create(key: str) -> str:
