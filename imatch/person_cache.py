@@ -46,7 +46,7 @@ class Scope(StrEnum):
     # engagements, ratings, profile edits, the admin's edits of names and emails).
     MATCHES = "matches"
     # The person's user row and API tokens, which the kept token checks hold
-    # (imatch.authentication): marketplace.signals (every save and delete of a user or a token,
+    # (imatch.authentication): marketplace.signals (every save of a user, every save and delete of a token,
     # the admin's and cascades included) and the services that update users with
     # `QuerySet.update` (profiles, referrals, the legacy import's writer).
     ACCOUNT = "account"
