@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from imatch.errors import ErrorCode
-from imatch.person_cache import person_answer
+from imatch.person_cache import person_answer, person_answer_keys
 
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -120,8 +120,9 @@ class KeptListMixin(RowsListMixin):
     (`imatch.person_cache`); staff's lists of everyone are read live.
 
     What is kept is the page's stored columns (`list_values`), its total and its links; the key is
-    `kept_name`, `kept_variant()` (what else the rows depend on) and the whole URL, hashed
-    (filters, paging and host). The rows are written from the columns on each request
+    `kept_name` and the whole URL, hashed (filters, paging and host); `kept_variant()` (what else
+    the rows depend on) is checked with the scopes. The throttle reads the keys ahead
+    (`kept_keys`, imatch.throttling). The rows are written from the columns on each request
     (`rows_from`), so the time zone and states that move with time are never frozen. The
     services that change what the rows show forget the scopes. `kept_access_check` runs first,
     so a refusal never comes from the cache.
@@ -142,15 +143,24 @@ class KeptListMixin(RowsListMixin):
     def kept_access_check(self, request: Request) -> None:
         """Refuse what the list refuses (e.g. someone else's `?user=`) before the cache is read."""
 
+    def kept_keys(self, request: Request) -> list[str]:
+        """The cache keys `list` reads for the person asking (none for staff), for the throttle to read ahead."""
+        if request.user.is_staff or getattr(self, "action", "list") != "list":  # a viewset's other actions
+            return []
+        return person_answer_keys(user_id=request.user.pk, scopes=self.kept_scopes, name=self._kept_name(request))
+
+    def _kept_name(self, request: Request) -> tuple[str, str]:
+        return (self.kept_name, hashlib.sha256(request.build_absolute_uri().encode()).hexdigest())
+
     def list(self, request: Request, *args, **kwargs) -> Response:
         if request.user.is_staff:
             return super().list(request, *args, **kwargs)
         self.kept_access_check(request)
-        url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
         count, next_link, previous_link, values = person_answer(
             user_id=request.user.pk,
             scopes=self.kept_scopes,
-            name=(self.kept_name, self.kept_variant(), url),
+            name=self._kept_name(request),
+            variant=self.kept_variant(),
             build=lambda: self._page_kept(request),
         )
         return Response(

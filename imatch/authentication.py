@@ -1,10 +1,12 @@
-"""API token authentication: django-rest-knox's tokens, one lean query per request."""
+"""API token authentication: django-rest-knox's tokens, kept in the shared cache; one lean query when not."""
 
 import binascii
+import hashlib
 import weakref
 from dataclasses import dataclass
 from hmac import compare_digest
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -20,51 +22,122 @@ from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
 
 from imatch.db import column_converters, converted_row
+from imatch.person_cache import Scope, StaleAnswer, person_keep, person_kept
 
 
 class TokenAuthentication(KnoxTokenAuthentication):
-    """knox's `Authorization: Token <token>` check, minus its sweep of the person's other tokens.
+    """knox's `Authorization: Token <token>` check, minus its sweep of the person's other tokens,
+    kept in the shared cache so that a kept API read makes no SQL query.
 
     knox reads every token of the person on every request to delete expired ones (one more
     query per API call). Here only the presented token's own expiry is checked; expired
     tokens of other devices are deleted when a new token is issued
     (`marketplace.services.tokens.api_token_issue`). The token and its user are read by one
     SQL query written out (`tokens_with_users`): built by the ORM, that query cost ~0.8 ms of
-    CPU per API call, more than the bare view's whole request. Relies on knox's
-    `authenticate_credentials` and `_cleanup_token` of the pinned version
+    CPU per API call, more than the bare view's whole request.
+
+    A successful check is kept (`_KEPT_PREFIX`, keyed by a hash of the token, never the token)
+    under the person's `Scope.ACCOUNT`, which every save and delete of the user or of any of
+    their tokens forgets (marketplace.signals), as do the services that update users with
+    `QuerySet.update`: a revoked token or a changed account is seen on the very next request.
+    Each request still compares the kept digest (`compare_digest`, as knox) and the kept expiry
+    to now; an expired token goes through the query, which deletes and refuses it. The kept
+    entry is found with the person's scope token in one round trip, so it needs the user id
+    first: each process remembers which person a token belongs to (`_token_users`, a fact that
+    never changes) after its first check of it by query. Relies on knox's
+    `authenticate_credentials`, `renew_token` and `validate_user` of the pinned version
     (tests/api/test_api_tokens.py covers expiry, revocation and inactive accounts).
     """
 
     def authenticate_credentials(self, token: bytes):
-        """knox's own loop (same refusals, same order), over `tokens_with_users`."""
-        message = _("Invalid token.")
+        """knox's own loop (same refusals, same order), over the kept check or `tokens_with_users`."""
         token = token.decode("utf-8")
+        key = _KEPT_PREFIX + hashlib.blake2b(token.encode(), digest_size=20).hexdigest()
+        user_id = _token_users.get(key)
+        if user_id is None:
+            auth_token = self._checked(token)
+            if len(_token_users) >= _TOKEN_USERS_MAX:
+                _token_users.clear()
+            _token_users[key] = auth_token.user_id
+            return self._accepted(auth_token)
+        kept, scope_token = person_kept(key, user_id=user_id, scope=Scope.ACCOUNT)
+        if kept is not None:
+            auth_token = _token_from_kept(_token_plan(connections[DEFAULT_DB_ALIAS]), kept)
+            if not _expired(auth_token) and compare_digest(_digest(token), auth_token.digest):
+                if getattr(settings, "PERSON_CACHE_VERIFY", False):
+                    _verify_kept(token, kept)
+                return self._accepted(auth_token)
+        auth_token = self._checked(token)
+        accepted = self._accepted(auth_token)
+        if auth_token.user_id == user_id:
+            person_keep(key, auth_token._kept, token=scope_token)
+        return accepted
+
+    def _checked(self, token: str):
+        """The token's row with its user, by query, or AuthenticationFailed (an expired one is deleted)."""
         for auth_token in tokens_with_users(token[: CONSTANTS.TOKEN_KEY_LENGTH]):
             if self._cleanup_token(auth_token):
                 continue
-            try:
-                digest = hash_token(token)
-            except (TypeError, binascii.Error) as error:
-                raise exceptions.AuthenticationFailed(message) from error
-            if compare_digest(digest, auth_token.digest):
-                if knox_settings.AUTO_REFRESH and auth_token.expiry:
-                    self.renew_token(auth_token)
-                return self.validate_user(auth_token)
-        raise exceptions.AuthenticationFailed(message)
+            if compare_digest(_digest(token), auth_token.digest):
+                return auth_token
+        raise exceptions.AuthenticationFailed(_INVALID)
+
+    def _accepted(self, auth_token):
+        if knox_settings.AUTO_REFRESH and auth_token.expiry:
+            self.renew_token(auth_token)  # saves the token when it moves: that forgets the kept check
+        return self.validate_user(auth_token)
 
     def _cleanup_token(self, auth_token) -> bool:
-        if auth_token.expiry is not None and auth_token.expiry < timezone.now():
+        if _expired(auth_token):
             auth_token.delete()
             return True
         return False
+
+
+_INVALID = _("Invalid token.")
+_KEPT_PREFIX = "api-token-check:"
+_TOKEN_USERS_MAX = 10_000  # tokens remembered per process; past it the memory starts again
+_token_users: dict[str, int] = {}  # kept key -> the token's user id (never changes for a token)
+
+
+def _digest(token: str) -> str:
+    try:
+        return hash_token(token)
+    except (TypeError, binascii.Error) as error:
+        raise exceptions.AuthenticationFailed(_INVALID) from error
+
+
+def _expired(auth_token) -> bool:
+    return auth_token.expiry is not None and auth_token.expiry < timezone.now()
+
+
+def _verify_kept(token: str, kept: tuple) -> None:
+    """`PERSON_CACHE_VERIFY`: the kept check must equal the rows as they are (a missed forget fails)."""
+    plan = _token_plan(connections[DEFAULT_DB_ALIAS])
+    digest = kept[1][plan.token_digest]
+    fresh = next(
+        (
+            auth_token._kept
+            for auth_token in tokens_with_users(token[: CONSTANTS.TOKEN_KEY_LENGTH])
+            if auth_token.digest == digest
+        ),
+        None,
+    )
+    if fresh != kept:
+        raise StaleAnswer(
+            f"The kept API token check of user {kept[1][plan.token_user]} is stale: {kept!r} != {fresh!r}"
+        )
 
 
 def tokens_with_users(token_key: str) -> list[Model]:
     """The tokens whose key starts so (knox's lookup), each with its user loaded, in one query.
 
     Every column is converted with the database's own converters, as the ORM converts it
-    (e.g. SQLite's datetimes), and the rows become model instances with `from_db`. The SQL and
-    the converters are worked out once per database connection (`_token_plan`).
+    (e.g. SQLite's datetimes), and the rows become model instances with `from_db`. The user's
+    password hash is not read (nothing a token check serves needs it; reading `password`
+    loads it), so it is never kept in the cache. Each token carries the converted values as
+    `_kept` (what the kept check holds). The SQL and the converters are worked out once per
+    database connection (`_token_plan`).
     """
     plan = _token_plan(connections[DEFAULT_DB_ALIAS])
     with connection.cursor() as cursor:
@@ -73,11 +146,16 @@ def tokens_with_users(token_key: str) -> list[Model]:
     found = []
     for row in rows:
         values = converted_row(row, plan.converted, connection)
-        user = plan.user_model.from_db(connection.alias, plan.user_names, values[: plan.user_count])
-        auth_token = plan.token_model.from_db(connection.alias, plan.token_names, values[plan.user_count :])
-        auth_token.user = user
-        found.append(auth_token)
+        found.append(_token_from_kept(plan, (tuple(values[: plan.user_count]), tuple(values[plan.user_count :]))))
     return found
+
+
+def _token_from_kept(plan: "_TokenPlan", kept: tuple):
+    user = plan.user_model.from_db(DEFAULT_DB_ALIAS, plan.user_names, kept[0])
+    auth_token = plan.token_model.from_db(DEFAULT_DB_ALIAS, plan.token_names, kept[1])
+    auth_token.user = user
+    auth_token._kept = kept
+    return auth_token
 
 
 @dataclass(frozen=True)
@@ -85,9 +163,11 @@ class _TokenPlan:
     sql: str
     user_model: type[Model]
     token_model: type[Model]
-    user_names: list[str]
+    user_names: frozenset[str]  # all but the password: `from_db` defers it
     token_names: list[str]
     user_count: int
+    token_digest: int  # index of the digest among the token's values
+    token_user: int  # index of the user id among the token's values
     converted: list[tuple[int, object, list]]  # (column index, expression, converters): columns that have any
 
 
@@ -100,7 +180,8 @@ def _token_plan(wrapper: BaseDatabaseWrapper) -> _TokenPlan:
     if plan is not None:
         return plan
     token_model, user_model = get_token_model(), get_user_model()
-    users, tokens = user_model._meta.concrete_fields, token_model._meta.concrete_fields
+    users = [field for field in user_model._meta.concrete_fields if field.attname != "password"]
+    tokens = token_model._meta.concrete_fields
     columns = [("u", user_model, field) for field in users] + [("t", token_model, field) for field in tokens]
     quote = wrapper.ops.quote_name
     user_table, token_table = quote(user_model._meta.db_table), quote(token_model._meta.db_table)
@@ -112,13 +193,16 @@ def _token_plan(wrapper: BaseDatabaseWrapper) -> _TokenPlan:
         f"WHERE t.{token_key_column} = %s"
     )
     converted = column_converters(wrapper, [field.get_col(model._meta.db_table) for _alias, model, field in columns])
+    token_names = [field.attname for field in tokens]
     plan = _TokenPlan(
         sql=sql,
         user_model=user_model,
         token_model=token_model,
-        user_names=[field.attname for field in users],
-        token_names=[field.attname for field in tokens],
+        user_names=frozenset(field.attname for field in users),
+        token_names=token_names,
         user_count=len(users),
+        token_digest=token_names.index("digest"),
+        token_user=token_names.index(token_model._meta.get_field("user").attname),
         converted=converted,
     )
     _plans[wrapper] = plan

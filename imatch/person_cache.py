@@ -22,11 +22,13 @@ test that exercises it, whichever test that is (`StaleAnswer`).
 import hashlib
 import uuid
 from collections.abc import Callable, Hashable, Iterable
+from contextvars import ContextVar
 from enum import StrEnum
 from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 
 T = TypeVar("T")
@@ -46,6 +48,11 @@ class Scope(StrEnum):
     # The unread notifications count (the bell on every page): notifications.services (a
     # notification made, one or all marked read).
     NOTIFICATIONS = "notifications"
+    # The person's user row and API tokens, which the kept token checks hold
+    # (imatch.authentication): marketplace.signals (every save of a user, every save and delete of a token,
+    # the admin's and cascades included) and the services that update users with
+    # `QuerySet.update` (profiles, referrals, the legacy import's writer).
+    ACCOUNT = "account"
 
 
 class StaleAnswer(AssertionError):
@@ -61,24 +68,33 @@ def _answer_key(user_id: int, name: Hashable) -> str:
     return f"person-answer:{user_id}:{hashlib.blake2b(repr(name).encode(), digest_size=16).hexdigest()}"
 
 
+def person_answer_keys(*, user_id: int, scopes: Iterable[Scope], name: Hashable) -> list[str]:
+    """The cache keys `person_answer` reads for these arguments: to read them ahead (`person_read_ahead`)."""
+    return [*(_token_key(scope, user_id) for scope in scopes), _answer_key(user_id, name)]
+
+
 def person_answer(
     *,
     user_id: int,
     scopes: Iterable[Scope],
     name: Hashable,
     build: Callable[[], T],
+    variant: Hashable = "",
     seconds: int = SCOPE_SECONDS,
 ) -> T:
     """`build()`'s value for this person, kept in the shared cache while `scopes` stay unchanged.
 
-    `name` says which answer it is (and its variant: the page, the filters), e.g.
-    `("transactions", "page=2")`. The value must pickle and compare with `==`.
+    `name` says which answer it is (the page, the filters), e.g. `("transactions", "page=2")`.
+    `variant` is what else the value depends on that changes for everyone at once (the
+    catalogue's version): checked like the scopes' tokens rather than in the key, so the keys are
+    known before it is (`person_answer_keys`). The value must pickle and compare with `==`.
     """
-    token_keys = [_token_key(scope, user_id) for scope in scopes]
-    _forget_now_if_changed_in_this_transaction(token_keys)
-    answer_key = _answer_key(user_id, name)
-    found = cache.get_many([*token_keys, answer_key])
-    tokens = tuple(found[key] if key in found else _token_create(key) for key in token_keys)
+    *token_keys, answer_key = person_answer_keys(user_id=user_id, scopes=scopes, name=name)
+    dropped = _forget_now_if_changed_in_this_transaction(token_keys)
+    found = None if dropped else _read_ahead_take([*token_keys, answer_key])
+    if found is None:
+        found = cache.get_many([*token_keys, answer_key])
+    tokens = (*(found[key] if key in found else _token_create(key) for key in token_keys), variant)
     kept = found.get(answer_key)
     if kept is not None and kept[0] == tokens:
         if getattr(settings, "PERSON_CACHE_VERIFY", False):
@@ -89,6 +105,29 @@ def person_answer(
     value = build()
     cache.set(answer_key, (tokens, value), seconds)
     return value
+
+
+def person_kept(key: str, *, user_id: int, scope: Scope) -> tuple[object | None, str]:
+    """What `person_keep` kept under `key` for this person while `scope` stayed unchanged (None:
+    nothing, or kept under an older token), and the scope's token to keep a new value under.
+
+    One round trip, like `person_answer`; for a caller that must check what it keeps itself
+    (the API token check: a refusal is never served from the cache). Read the token before
+    building the value: a change committed meanwhile makes the token count no longer.
+    """
+    token_key = _token_key(scope, user_id)
+    _forget_now_if_changed_in_this_transaction([token_key])
+    found = cache.get_many([token_key, key])
+    token = found[token_key] if token_key in found else _token_create(token_key)
+    kept = found.get(key)
+    if kept is not None and kept[0] == token:
+        return kept[1], token
+    return None, token
+
+
+def person_keep(key: str, value: object, *, token: str, seconds: int = SCOPE_SECONDS) -> None:
+    """Keep `value` under `key` with the scope's `token` that `person_kept` answered."""
+    cache.set(key, (token, value), seconds)
 
 
 def _token_create(key: str) -> str:
@@ -113,16 +152,47 @@ class _ForgetAtCommit:
         cache.delete_many(self.keys)
 
 
-def _forget_now_if_changed_in_this_transaction(token_keys: list[str]) -> None:
-    """Drop the tokens this transaction forgot and has not dropped yet, before it reads an answer under them."""
+def _forget_now_if_changed_in_this_transaction(token_keys: list[str]) -> bool:
+    """Drop the tokens this transaction forgot and has not dropped yet, before it reads an answer
+    under them; whether it dropped any."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
-        return
+        return False
     wanted = set(token_keys)
+    dropped = False
     for _, callback, _ in connection.run_on_commit:
         if isinstance(callback, _ForgetAtCommit) and not callback.dropped and wanted.intersection(callback.keys):
             cache.delete_many(callback.keys)
-            callback.dropped = True
+            callback.dropped = dropped = True
+    return dropped
+
+
+# --- Reading ahead: a request's kept answer read in a round trip it makes anyway -------------
+
+_read_ahead: ContextVar[tuple[set[str], dict] | None] = ContextVar("person_read_ahead", default=None)
+
+
+def person_read_ahead(keys: Iterable[str], found: dict) -> None:
+    """The caller read `keys` from the cache (`found`: those present, decoded) in a round trip
+    of its own (the API throttle's, imatch.throttling): `person_answer` uses them once instead
+    of reading them again. Any `person_forget` of this request drops them."""
+    _read_ahead.set((set(keys), found))
+
+
+def _read_ahead_take(keys: list[str]) -> dict | None:
+    ahead = _read_ahead.get()
+    if ahead is None or not ahead[0].issuperset(keys):
+        return None
+    ahead[0].difference_update(keys)  # once: a second read of the same answer reads the cache
+    return {key: ahead[1][key] for key in keys if key in ahead[1]}
+
+
+def _drop_read_ahead(**kwargs) -> None:
+    _read_ahead.set(None)
+
+
+request_started.connect(_drop_read_ahead, dispatch_uid="imatch.person_cache.started")
+request_finished.connect(_drop_read_ahead, dispatch_uid="imatch.person_cache.finished")
 
 
 def person_forget(user_ids: Iterable[int], *scopes: Scope) -> None:
@@ -130,4 +200,5 @@ def person_forget(user_ids: Iterable[int], *scopes: Scope) -> None:
     keys = [_token_key(scope, user_id) for user_id in set(user_ids) for scope in scopes]
     if not keys:
         return
+    _read_ahead.set(None)
     transaction.on_commit(_ForgetAtCommit(keys))  # outside a transaction: at once

@@ -13,6 +13,11 @@ Keys that most API requests read anyway (`read_along`: the public catalogue's ve
 read in the same round trip on Redis and kept for the rest of the request (`read_alongside`):
 an anonymous catalogue read makes one round trip instead of two. Whoever changes such a key
 drops the copy (`forget_read_along`); it is dropped at the end of every request.
+
+A read view that serves a person's kept answer (`imatch.person_cache`) names its keys with
+`kept_keys(request)` (once the caller is known: DRF authenticates before it throttles); they
+are read in the same round trip too and handed to `person_read_ahead`, so a kept API read
+makes this one round trip after the token check's.
 """
 
 import time
@@ -20,7 +25,10 @@ from contextvars import ContextVar
 
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import SimpleRateThrottle
+
+from imatch.person_cache import person_read_ahead
 
 _read_along_keys: list[str] = []
 _read_along: ContextVar[dict | None] = ContextVar("throttle_read_along", default=None)
@@ -53,8 +61,9 @@ request_started.connect(_forget_all, dispatch_uid="imatch.throttling.started")
 request_finished.connect(_forget_all, dispatch_uid="imatch.throttling.finished")
 
 
-def _count(key: str, seconds: int) -> int:
-    """Add one to the counter `key` (created with an expiry of `seconds`); its new value."""
+def _count(key: str, seconds: int, person_keys: list[str] = ()) -> int:
+    """Add one to the counter `key` (created with an expiry of `seconds`); its new value. Reads
+    the `read_along` keys and `person_keys` (for `person_read_ahead`) on the way."""
     client = getattr(cache, "client", None)
     if client is not None and hasattr(client, "get_client"):  # django-redis: one pipelined round trip
         redis_key = cache.make_and_validate_key(key)
@@ -62,12 +71,17 @@ def _count(key: str, seconds: int) -> int:
         pipe.incr(redis_key)
         pipe.expire(redis_key, seconds)
         keys = list(_read_along_keys)
-        for name in keys:
+        for name in [*keys, *person_keys]:
             pipe.get(cache.make_and_validate_key(name))
         results = pipe.execute()
-        read = zip(keys, results[2:], strict=True)
+        read = zip(keys, results[2 : 2 + len(keys)], strict=True)
         _read_along.set({name: client.decode(raw) for name, raw in read if raw is not None})
+        if person_keys:
+            ahead = zip(person_keys, results[2 + len(keys) :], strict=True)
+            person_read_ahead(person_keys, {name: client.decode(raw) for name, raw in ahead if raw is not None})
         return int(results[0])
+    if person_keys:  # other caches: a round trip of its own, so that tests exercise reading ahead
+        person_read_ahead(person_keys, cache.get_many(person_keys))
     cache.add(key, 0, seconds)
     try:
         return cache.incr(key)
@@ -96,7 +110,11 @@ class RequestRateThrottle(SimpleRateThrottle):
         window = int(now // self.duration)
         self.window_ends = (window + 1) * self.duration
         key = self.cache_format % {"scope": self.scope, "ident": ident, "window": window}
-        return _count(key, self.duration + 1) <= self.num_requests
+        kept_keys = getattr(view, "kept_keys", None)
+        person_keys = (
+            kept_keys(request) if kept_keys and self.scope == "user" and request.method in SAFE_METHODS else []
+        )
+        return _count(key, self.duration + 1, person_keys) <= self.num_requests
 
     def wait(self) -> float:
         return max(self.window_ends - time.time(), 0.0)

@@ -1,11 +1,19 @@
 """Answers kept per person: served while their scopes stand, rebuilt once a service forgets them."""
 
 import pytest
+from django.core.cache import cache
 from django.db import transaction
 from django.test import override_settings
 
 from currency.services import pot_adjust
-from imatch.person_cache import Scope, StaleAnswer, person_answer, person_forget
+from imatch.person_cache import (
+    Scope,
+    StaleAnswer,
+    person_answer,
+    person_answer_keys,
+    person_forget,
+    person_read_ahead,
+)
 
 
 class Counter:
@@ -150,3 +158,49 @@ def test_a_change_rolled_back_forgets_nothing(monkeypatch):
         assert answer(build) == "old"
     assert deletes.calls == 0
     assert build.calls == 1
+
+
+# --- Reading ahead (the API throttle's round trip) ------------------------------------
+
+
+def _read_ahead(user_id=1, name="balance"):
+    keys = person_answer_keys(user_id=user_id, scopes=[Scope.LEDGER], name=name)
+    person_read_ahead(keys, cache.get_many(keys))
+
+
+@override_settings(PERSON_CACHE_VERIFY=False)
+@pytest.mark.django_db
+def test_an_answer_read_ahead_is_served_without_reading_the_cache_once(monkeypatch):
+    build = Counter(10)
+    answer(build)
+    _read_ahead()
+    reads = []
+    get_many = cache.get_many
+    monkeypatch.setattr(cache, "get_many", lambda keys: reads.append(keys) or get_many(keys))
+    assert answer(build) == 10
+    assert reads == []
+    assert answer(build) == 10  # once: a second read of the same answer reads the cache
+    assert len(reads) == 1 and build.calls == 1
+
+
+@override_settings(PERSON_CACHE_VERIFY=False)
+@pytest.mark.django_db
+def test_a_forget_drops_what_was_read_ahead():
+    build = Counter(10)
+    answer(build)
+    _read_ahead()
+    build.value = 11
+    person_forget([1], Scope.LEDGER)
+    assert answer(build) == 11
+    assert build.calls == 2
+
+
+@override_settings(PERSON_CACHE_VERIFY=False)
+@pytest.mark.django_db
+def test_a_variant_is_checked_with_the_scopes_and_keeps_the_keys():
+    build = Counter("v1")
+    assert person_answer(user_id=1, scopes=[Scope.MATCHES], name="list", variant="catalogue-1", build=build) == "v1"
+    build.value = "v2"
+    assert person_answer(user_id=1, scopes=[Scope.MATCHES], name="list", variant="catalogue-1", build=build) == "v1"
+    assert person_answer(user_id=1, scopes=[Scope.MATCHES], name="list", variant="catalogue-2", build=build) == "v2"
+    assert build.calls == 2

@@ -16,7 +16,9 @@ import pytest
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from rest_framework.throttling import ScopedRateThrottle
 
 from tests.marketplace.factories import PASSWORD, UserFactory
@@ -126,3 +128,33 @@ def test_the_api_throttle_counts_in_redis_with_one_round_trip(shared_redis_cache
     assert [throttling._count(key, 61) for _ in range(3)] == [1, 2, 3]
     assert cache.get(key) == 3 or int(cache.client.get_client().get(cache.make_key(key))) == 3
     assert 0 < cache.ttl(key) <= 61
+
+
+def test_a_kept_api_read_makes_two_round_trips_and_no_query(shared_redis_cache, db, monkeypatch):
+    """The token check's get_many, then the throttle's pipeline with the kept answer read ahead
+    (imatch.throttling `kept_keys`, imatch.person_cache `person_read_ahead`)."""
+    import redis.connection
+
+    from tests.conftest import client_for
+
+    sent = []
+    send = redis.connection.AbstractConnection.send_packed_command
+    monkeypatch.setattr(
+        redis.connection.AbstractConnection,
+        "send_packed_command",
+        lambda self, command, *args, **kwargs: sent.append(command) or send(self, command, *args, **kwargs),
+    )
+    for url in (
+        "/api/v1/pot/balance/",
+        "/api/v1/pot/transactions/?limit=5",
+        "/api/v1/matches/",
+        "/api/v1/engagements/",
+    ):
+        api = client_for(UserFactory())
+        first, keeping = api.get(url), api.get(url)  # a token's first check in a process reads it; then kept
+        sent.clear()
+        with override_settings(PERSON_CACHE_VERIFY=False), CaptureQueriesContext(connection) as queries:
+            kept = api.get(url)
+        assert first.status_code == kept.status_code == 200
+        assert first.content == keeping.content == kept.content
+        assert (len(sent), len(queries)) == (2, 0), url

@@ -45,7 +45,7 @@ from imatch.api_input import KeptListMixin
 from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
 from imatch.errors import NotFound, PermissionDenied
-from imatch.person_cache import Scope, person_answer
+from imatch.person_cache import Scope, person_answer, person_answer_keys
 
 # `?user=`: not an id, someone else's wallet (staff only), no such user
 WALLET_OWNER_REFUSALS = (CommonCode.INVALID, PermissionDenied, NotFound)
@@ -83,6 +83,12 @@ class BalanceView(APIView):
             return Response(BalanceSerializer(selectors.wallet_summary(user=owner)).data)
         return Response(balance_answer(owner))
 
+    def kept_keys(self, request: Request) -> list[str]:
+        """The kept balance's cache keys when the person reads their own, for the throttle to read ahead."""
+        if request.query_params.get("user", "") not in ("", str(request.user.pk)):
+            return []
+        return person_answer_keys(**_balance_kept(request.user))
+
 
 def balance_answer(owner) -> dict:
     """The balance's JSON fields, kept per person under the ledger scope (no query on a hit).
@@ -91,11 +97,12 @@ def balance_answer(owner) -> dict:
     is verified, which is the answer's variant: verifying it reads a new kept answer.
     """
     return person_answer(
-        user_id=owner.pk,
-        scopes=[Scope.LEDGER],
-        name=("balance", selectors.email_verified(owner)),
-        build=lambda: dict(BalanceSerializer(selectors.wallet_summary(user=owner)).data),
+        **_balance_kept(owner), build=lambda: dict(BalanceSerializer(selectors.wallet_summary(user=owner)).data)
     )
+
+
+def _balance_kept(owner) -> dict:
+    return {"user_id": owner.pk, "scopes": [Scope.LEDGER], "name": ("balance", selectors.email_verified(owner))}
 
 
 @extend_schema(summary="List POT transactions")

@@ -32,6 +32,7 @@ from currency.selectors import causes_awarded, earning_rules_active
 from currency.services import AwardRequest, pot_award_many
 from imatch.db import rows_insert
 from imatch.errors import DomainError
+from imatch.person_cache import Scope, person_forget
 from marketplace.errors import CategoryMissing, ImportRaced
 from marketplace.legacy.plan import LegacyPlan, Merge, PersonDraft, plan_people
 from marketplace.legacy.reader import CUSTOMERS, read_legacy_file
@@ -265,6 +266,7 @@ def _import_people(plan: LegacyPlan, *, category: Category, report: ImportReport
         for account_type, user_ids in type_changes.items():
             for chunk in _chunks(user_ids):
                 User.objects.filter(pk__in=chunk).update(account_type=account_type)
+                person_forget(chunk, Scope.ACCOUNT)  # an update sends no signal (marketplace.signals)
         _seekers_create(seekers, user_ids=known.user_ids, category=category)
         _providers_create(providers, user_ids=known.user_ids, category=category, source=Path(report.path).name)
     return known.user_ids

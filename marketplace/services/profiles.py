@@ -20,6 +20,7 @@ from categories.models import Category, Specialty
 from currency.services import experiment_assign, pot_award
 from imatch.errors import DomainError, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
+from imatch.person_cache import Scope, person_forget
 from imatch.text import clean_text
 from marketplace import emails, selectors
 from marketplace.errors import DuplicateProfile, ErrorCode, InvalidTransition
@@ -175,6 +176,7 @@ def _account_type_refresh(*, user: User) -> None:
     if user.account_type != account_type:
         user.account_type = account_type
         User.objects.filter(pk=user.pk).update(account_type=account_type)
+        person_forget([user.pk], Scope.ACCOUNT)  # an update sends no signal (marketplace.signals)
 
 
 # --- Shared checks --------------------------------------------------------------------

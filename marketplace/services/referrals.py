@@ -29,6 +29,7 @@ from django.utils import timezone
 from currency.models import PotTransaction, TransactionType
 from currency.services import pot_award
 from imatch.errors import DomainError
+from imatch.person_cache import Scope, person_forget
 from marketplace.errors import ErrorCode
 from marketplace.models import BonusStatus, Engagement, EngagementStatus, Referral, ReferralStatus, User
 from marketplace.selectors import referrer_for_code
@@ -141,6 +142,7 @@ def _referral_within_limit(*, person: User, referrer: User) -> bool:
         return True
     person.referral_over_limit_at = timezone.now()
     User.objects.filter(pk=person.pk).update(referral_over_limit_at=person.referral_over_limit_at)
+    person_forget([person.pk], Scope.ACCOUNT)  # an update sends no signal (marketplace.signals)
     return False
 
 
