@@ -8,8 +8,9 @@ What it does, in order:
 1. recreates a PostgreSQL database of its own (`--postgres-url`, default `imatch_load`), migrates
    it and seeds it with bulk inserts: the first four categories (two of them active),
    `--providers` providers (with specialties, ratings, most of them verified), `--seekers`
-   seekers with three suggested matches each, one seeker with engagements, a funded wallet and
-   a transaction history; API tokens and a logged-in session for the requests that need one;
+   seekers with eight suggested matches each (three for the 100 in conversations), one seeker
+   with engagements, a funded wallet and a transaction history; API tokens and a logged-in
+   session for the requests that need one;
 2. starts gunicorn (`--workers`, default 3) with the production settings (`DJANGO_DEBUG` off,
    Redis cache, persistent connections, whitenoise) and `bench/load_settings.py`, which only
    adds `/bench/bare`: a Django JSON view that reads nothing, behind the same middleware;
@@ -59,6 +60,15 @@ CITIES = {"CA": "San Francisco", "NY": "New York", "TX": "Austin", "FL": "Miami"
 TARGETS = {"bare": None, "api": 0.50, "page": 0.35, "write": 0.25}
 P99_LIMIT_MS = 100.0
 CONVERSATION_SEEKERS = 100  # the last seekers' matches are the threads of the message posts
+
+
+def _suggested(n: int, seekers: int) -> int:
+    """How many suggested matches the n-th seeker gets: 13 for the one the reads are made as, 3 for
+    those in conversations (300 threads), 8 for the others: ~7,000 introductions, more than three
+    rounds of the introduce run make, so no run ends in refusals of matches already introduced."""
+    if n == 0:
+        return 13
+    return 3 if n >= seekers - CONVERSATION_SEEKERS else 8
 
 
 def server_environment(database_url: str, redis_url: str) -> dict[str, str]:
@@ -201,7 +211,7 @@ def seed(providers: int, seekers: int) -> dict:
     main_providers = [pk for pk, category_id in provider_rows if category_id == main.pk]
     matches = []
     for n, seeker in enumerate(seeker_rows):
-        for rank, provider_id in enumerate(rng.sample(main_providers, 13 if n == 0 else 3), start=1):
+        for rank, provider_id in enumerate(rng.sample(main_providers, _suggested(n, len(seeker_rows))), start=1):
             matches.append(
                 Match(
                     seeker=seeker,
