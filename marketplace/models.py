@@ -153,6 +153,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
 
+    def has_usable_password(self) -> bool:
+        """Django's answer; a user kept for a session (imatch.session_auth) carries it, not the hash."""
+        if "password" not in self.__dict__ and hasattr(self, "kept_password_usable"):
+            return self.kept_password_usable
+        return super().has_usable_password()
+
     def get_full_name(self) -> str:
         return self.name
 
