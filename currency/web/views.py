@@ -1,6 +1,7 @@
 """The wallet pages: balance, level, history, spend (with a confirmation step), redeem."""
 
 import hashlib
+from functools import partial
 
 from django.conf import settings
 from django.contrib import messages
@@ -31,7 +32,7 @@ def _wallet_page(request: HttpRequest, *, redeem_form: RedeemForm | None = None)
     page_key = hashlib.sha256((request.GET.get("page") or "").encode()).hexdigest()[:16]  # the raw parameter: any text
     kept = wallet_kept.wallet_kept(user, request.GET.get("page"), page_key)
     if redeem_form is None and not len(messages.get_messages(request)):
-        render_page = lambda **tokens: _wallet_html(request, kept, page_key, **tokens)  # noqa: E731 - read once below
+        render_page = partial(_wallet_html, request, kept, page_key)
         return HttpResponse(wallet_kept.page(request, page_key, kept, render=render_page))
     return HttpResponse(_wallet_html(request, kept, page_key, redeem_form=redeem_form))
 
