@@ -23,6 +23,8 @@ import hashlib
 import uuid
 from collections.abc import Callable, Hashable, Iterable
 from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
@@ -30,6 +32,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import transaction
+from django.utils import timezone
 
 T = TypeVar("T")
 
@@ -53,6 +56,16 @@ class Scope(StrEnum):
     # the admin's and cascades included) and the services that update users with
     # `QuerySet.update` (profiles, referrals, the legacy import's writer).
     ACCOUNT = "account"
+    # The person's own seeker and provider profiles, with their specialties (the dashboard):
+    # marketplace.signals (every save and delete of a profile, every change of its specialties).
+    PROFILES = "profiles"
+    # The threads holding messages the person has not read: conversations.services (a message
+    # posted forgets its recipient, a thread marked read its reader).
+    MESSAGES = "messages"
+    # What the person grew the marketplace by, as badges count it: the people they referred
+    # (marketplace.services.referrals), their accepted community answers (community.services)
+    # and published articles (library.services).
+    GROWTH = "growth"
 
 
 class StaleAnswer(AssertionError):
@@ -79,25 +92,40 @@ def person_answer(
     scopes: Iterable[Scope],
     name: Hashable,
     build: Callable[[], T],
-    variant: Hashable = "",
+    variant: Hashable | Callable[[], Hashable] = "",
     seconds: int = SCOPE_SECONDS,
+    fresh_until: Callable[[T], datetime | None] | None = None,
+    verify_at_end: bool = True,
 ) -> T:
     """`build()`'s value for this person, kept in the shared cache while `scopes` stay unchanged.
 
     `name` says which answer it is (the page, the filters), e.g. `("transactions", "page=2")`.
     `variant` is what else the value depends on that changes for everyone at once (the
     catalogue's version): checked like the scopes' tokens rather than in the key, so the keys are
-    known before it is (`person_answer_keys`). The value must pickle and compare with `==`.
+    known before it is (`person_answer_keys`); a function gives it when called (so that
+    `person_answers_verify` asks with the variant of its own moment). `fresh_until(value)`: the moment a value that
+    depends on the time stops being true (a lead's hours left, the week), None: never; it is
+    built again from then on. The value must pickle and compare with `==`.
+    `verify_at_end=False`: `build` renders what the caller read for this request (another kept
+    answer), so asking for it again after the request proves nothing (`person_answers_verify`).
     """
+    scopes = tuple(scopes)
     *token_keys, answer_key = person_answer_keys(user_id=user_id, scopes=scopes, name=name)
     dropped = _forget_now_if_changed_in_this_transaction(token_keys)
     found = None if dropped else _read_ahead_take([*token_keys, answer_key])
     if found is None:
         found = cache.get_many([*token_keys, answer_key])
-    tokens = (*(found[key] if key in found else _token_create(key) for key in token_keys), variant)
+    tokens = (
+        *(found[key] if key in found else _token_create(key) for key in token_keys),
+        variant() if callable(variant) else variant,
+    )
     kept = found.get(answer_key)
-    if kept is not None and kept[0] == tokens:
-        if getattr(settings, "PERSON_CACHE_VERIFY", False):
+    verify = getattr(settings, "PERSON_CACHE_VERIFY", False)
+    if verify and verify_at_end:  # asked for again at the end of the test (`person_answers_verify`)
+        zone = timezone.get_current_timezone_name()
+        _kept_for_verifying.append(_Kept(user_id, scopes, name, build, variant, fresh_until, zone))
+    if kept is not None and kept[0] == tokens and not _expired(kept[1], fresh_until):
+        if verify:
             fresh = build()
             if fresh != kept[1]:
                 raise StaleAnswer(f"The kept answer {name!r} of user {user_id} is stale: {kept[1]!r} != {fresh!r}")
@@ -105,6 +133,52 @@ def person_answer(
     value = build()
     cache.set(answer_key, (tokens, value), seconds)
     return value
+
+
+def _expired(value, fresh_until: Callable[[object], datetime | None] | None) -> bool:
+    until = fresh_until(value) if fresh_until is not None else None
+    return until is not None and until <= timezone.now()
+
+
+# --- Verifying at the end of a test: what a later write made stale without forgetting it -------
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """An answer kept under PERSON_CACHE_VERIFY, with what it takes to ask for it again."""
+
+    user_id: int
+    scopes: tuple[Scope, ...]
+    name: Hashable
+    build: Callable[[], object]
+    variant: Hashable | Callable[[], Hashable]
+    fresh_until: Callable[[object], datetime | None] | None
+    zone: str
+
+
+_kept_for_verifying: list[_Kept] = []
+
+
+def person_answers_verify() -> None:
+    """Ask again for every answer kept since the last call (PERSON_CACHE_VERIFY only; the test suite
+    calls it after each test): one still served under its tokens is compared with a fresh build,
+    so a write made after the page was seen, without forgetting its scope, fails the test
+    (`StaleAnswer`) even when the test never looks at that page again. In the time zone it was
+    kept in (what it was rendered in)."""
+    latest = {(entry.user_id, entry.name): entry for entry in _kept_for_verifying}
+    try:
+        for entry in latest.values():
+            with timezone.override(entry.zone):
+                person_answer(
+                    user_id=entry.user_id,
+                    scopes=entry.scopes,
+                    name=entry.name,
+                    build=entry.build,
+                    variant=entry.variant,
+                    fresh_until=entry.fresh_until,
+                )
+    finally:
+        _kept_for_verifying.clear()
 
 
 def person_kept(key: str, *, user_id: int, scope: Scope) -> tuple[object | None, str]:

@@ -5,6 +5,8 @@
 - `add_domain_error` / `MarkInvalidMixin`: show a service's refusal next to its field, marked
   `aria-invalid` so that Pico shows it in red.
 - `page_without_count`: one page of a long listing, without a COUNT(*) over all of it.
+- `CSRF_MARK` / `with_csrf_token`: a page kept rendered (the wallet, the dashboard) holds the
+  mark where its forms' CSRF token goes; each request writes its own token in.
 """
 
 from collections.abc import Callable
@@ -15,10 +17,21 @@ from django import forms
 from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.middleware.csrf import get_token
+from django.utils.safestring import mark_safe
 
 from imatch.errors import DomainError, NotFound
 
 T = TypeVar("T")
+
+# What a kept page holds in place of the request's CSRF token: markup, written as is, which no
+# escaped text can be. Rendered as the `csrf_token` of the page's context.
+CSRF_MARK = mark_safe("<imatch-csrf-token>")
+
+
+def with_csrf_token(request: HttpRequest, html: str) -> str:
+    """A kept page's HTML with this request's CSRF token where it holds `CSRF_MARK`."""
+    return html.replace(CSRF_MARK, get_token(request))
 
 
 def owned_or_404(access: Callable[..., T], request: HttpRequest, **ids) -> T:

@@ -136,3 +136,23 @@ def _pot_ledger_verifies_after_each_test(request):
 
     report = verify_ledger()
     assert report.ok, f"verify_ledger after this test: {report.problems}"
+
+
+@pytest.fixture(autouse=True)
+def _kept_answers_verify_after_each_test(request):
+    """Every answer a database test kept per person (`imatch.person_cache`) is asked for again at its end.
+
+    One still served under its scopes' tokens is compared with a fresh build: a write made after a
+    page was seen that does not forget what the page depends on fails the test that made it,
+    whether or not the test looks at that page again (`person_answers_verify`).
+    """
+    from imatch.person_cache import _kept_for_verifying, person_answers_verify
+
+    _kept_for_verifying.clear()
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # set up first, so this check runs before the rollback
+    yield
+    person_answers_verify()

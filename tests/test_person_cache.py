@@ -204,3 +204,53 @@ def test_a_variant_is_checked_with_the_scopes_and_keeps_the_keys():
     assert person_answer(user_id=1, scopes=[Scope.MATCHES], name="list", variant="catalogue-1", build=build) == "v1"
     assert person_answer(user_id=1, scopes=[Scope.MATCHES], name="list", variant="catalogue-2", build=build) == "v2"
     assert build.calls == 2
+
+
+@override_settings(PERSON_CACHE_VERIFY=False)
+@pytest.mark.django_db
+def test_an_answer_true_until_a_moment_is_built_again_from_then_on():
+    from datetime import timedelta
+    from unittest import mock
+
+    from django.utils import timezone
+
+    start = timezone.now()
+    build = Counter(("text", start + timedelta(hours=1)))
+
+    def kept_until(moment):
+        with mock.patch("django.utils.timezone.now", return_value=moment):
+            return person_answer(
+                user_id=1, scopes=[Scope.LEDGER], name="timed", build=build, fresh_until=lambda value: value[1]
+            )
+
+    kept_until(start)
+    kept_until(start + timedelta(minutes=59))
+    assert build.calls == 1
+    kept_until(start + timedelta(hours=1))  # its moment: no longer true
+    assert build.calls == 2
+
+
+@override_settings(PERSON_CACHE_VERIFY=False)
+@pytest.mark.django_db
+def test_a_variant_given_as_a_function_is_asked_at_each_read():
+    version = {"now": "v1"}
+    build = Counter(1)
+    for _ in range(2):
+        person_answer(user_id=1, scopes=[Scope.LEDGER], name="varied", build=build, variant=lambda: version["now"])
+    assert build.calls == 1
+    version["now"] = "v2"  # e.g. an operator changed the catalogue
+    person_answer(user_id=1, scopes=[Scope.LEDGER], name="varied", build=build, variant=lambda: version["now"])
+    assert build.calls == 2
+
+
+@pytest.mark.django_db
+def test_the_end_of_a_test_asks_again_for_what_it_kept():
+    from imatch.person_cache import person_answers_verify
+
+    build = Counter(1)
+    answer(build)
+    build.value = 2  # a write that forgot to forget
+    with pytest.raises(StaleAnswer):
+        person_answers_verify()
+    build.value = 1
+    person_answers_verify()  # nothing left to ask for: the list was emptied

@@ -18,21 +18,19 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Model
 from django.http import HttpRequest
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 
 from currency import selectors, services
 from currency.models import PotTransaction, Purchase, SpendEffect, SpendOption
 from currency.web.forms import RedeemForm
 from imatch.person_cache import Scope, person_answer
+from imatch.web import CSRF_MARK, with_csrf_token
 
 HISTORY_PAGE_SIZE = 20
 REDEMPTIONS_SHOWN = 10
-# What a kept page holds in place of the request's own tokens. The CSRF mark is markup, written
-# as is, which no escaped text can be; the idempotency key is an attribute value (escaped text).
-CSRF_MARK = mark_safe("<imatch-csrf-token>")
+# What a kept page holds in place of the redeem form's idempotency key (an attribute value; the
+# CSRF token's mark is `imatch.web.CSRF_MARK`).
 IDEMPOTENCY_MARK = "imatchidempotencykeyofthekeptpage"
 
 
@@ -65,8 +63,10 @@ def page(request: HttpRequest, page_key: str, kept: dict, render: Callable[..., 
     def build() -> str:
         return render(csrf_token=CSRF_MARK, redeem_form=RedeemForm(initial={"idempotency_key": IDEMPOTENCY_MARK}))
 
-    html = person_answer(user_id=user.pk, scopes=[Scope.LEDGER, Scope.NOTIFICATIONS], name=name, build=build)
-    return html.replace(CSRF_MARK, get_token(request)).replace(IDEMPOTENCY_MARK, uuid.uuid4().hex)
+    html = person_answer(
+        user_id=user.pk, scopes=[Scope.LEDGER, Scope.NOTIFICATIONS], name=name, build=build, verify_at_end=False
+    )
+    return with_csrf_token(request, html).replace(IDEMPOTENCY_MARK, uuid.uuid4().hex)
 
 
 def top_section(user, summary: selectors.WalletSummary, kept: dict) -> str:
@@ -115,7 +115,7 @@ def top_section(user, summary: selectors.WalletSummary, kept: dict) -> str:
         timezone.get_current_timezone_name(),
         _moments_passed(kept["purchases"]),
     )
-    return person_answer(user_id=user.pk, scopes=[Scope.LEDGER], name=name, build=build)
+    return person_answer(user_id=user.pk, scopes=[Scope.LEDGER], name=name, build=build, verify_at_end=False)
 
 
 _signature: tuple[object, str] | None = None  # (the catalogue copy, its signature): one per process
@@ -190,9 +190,8 @@ def history_section(user, page_key: str, kept: dict, history: Paginator) -> str:
         return render_to_string("currency/_wallet_history.html", {"page": Page(rows, kept["number"], history)})
 
     zone = timezone.get_current_timezone_name()
-    return person_answer(
-        user_id=user.pk, scopes=[Scope.LEDGER], name=("wallet-history", page_key, zone, passed), build=build
-    )
+    name = ("wallet-history", page_key, zone, passed)
+    return person_answer(user_id=user.pk, scopes=[Scope.LEDGER], name=name, build=build, verify_at_end=False)
 
 
 def _columns(instance: Model | None) -> dict | None:
