@@ -38,6 +38,7 @@ from community.selectors import answer_visible, provider_answers_in, question_vi
 from currency.services import pot_award, pot_award_reverse
 from imatch.errors import DomainError, NotFound
 from imatch.errors import ErrorCode as CommonCode
+from imatch.person_cache import Scope, person_forget
 from imatch.text import clean_text
 from marketplace.models import User
 from marketplace.services.referrals import email_canonical
@@ -51,6 +52,11 @@ REASON_MAX = 300
 
 def answer_accepted_cause(question_id: int) -> str:
     return f"answer_accepted:question:{question_id}"
+
+
+def _accepted_counts_forget(answer_ids) -> None:
+    """These answers' providers' accepted answers (their badges) count anew: forget what was kept of them."""
+    person_forget(Answer.objects.filter(pk__in=answer_ids).values_list("provider__user_id", flat=True), Scope.GROWTH)
 
 
 def question_path(question: Question) -> str:
@@ -152,6 +158,7 @@ def answer_accept(*, user, answer_id: int) -> Question:
             reference_id=question.pk,
         )
     question.save(update_fields=["accepted_answer", "accepted_at", "award", "award_withheld", "updated_at"])
+    person_forget([provider_user.pk], Scope.GROWTH)  # their accepted answers
     if question.award is not None:  # an accepted answer counts for a streak when it earned POT
         streak_action_recorded(user=provider_user)
     notify(
@@ -219,6 +226,7 @@ def question_hide(*, operator, question_id: int, reason: str) -> Question:
         raise NotFound("No such question.")
     question.hidden, question.hidden_reason = True, reason
     question.save(update_fields=["hidden", "hidden_reason", "updated_at"])
+    _accepted_counts_forget([question.accepted_answer_id])
     _reports_handle(operator=operator, question=question)
     if question.award_id is not None:
         pot_award_reverse(cause=answer_accepted_cause(question.pk), reason=f"Question hidden: {reason}")
@@ -232,6 +240,7 @@ def question_unhide(*, operator, question_id: int) -> Question:
         raise NotFound("No such question.")
     question.hidden, question.hidden_reason = False, ""
     question.save(update_fields=["hidden", "hidden_reason", "updated_at"])
+    _accepted_counts_forget([question.accepted_answer_id])
     return question
 
 
@@ -246,6 +255,7 @@ def answer_hide(*, operator, answer_id: int, reason: str) -> Answer:
         Question.objects.filter(pk=answer.question_id).update(answer_count=F("answer_count") - 1)
     answer.hidden, answer.hidden_reason = True, reason
     answer.save(update_fields=["hidden", "hidden_reason"])
+    _accepted_counts_forget([answer.pk])
     _reports_handle(operator=operator, answer=answer)
     if Question.objects.filter(pk=answer.question_id, accepted_answer=answer, award__isnull=False).exists():
         pot_award_reverse(cause=answer_accepted_cause(answer.question_id), reason=f"Answer hidden: {reason}")
@@ -262,6 +272,7 @@ def answer_unhide(*, operator, answer_id: int) -> Answer:
         Question.objects.filter(pk=answer.question_id).update(answer_count=F("answer_count") + 1)
     answer.hidden, answer.hidden_reason = False, ""
     answer.save(update_fields=["hidden", "hidden_reason"])
+    _accepted_counts_forget([answer.pk])
     return answer
 
 

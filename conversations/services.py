@@ -10,6 +10,7 @@ from conversations.selectors import can_post, thread_for_user, thread_to_post_in
 from conversations.tasks import unread_message_email_schedule
 from imatch.errors import DomainError
 from imatch.errors import ErrorCode as CommonCode
+from imatch.person_cache import Scope, person_forget
 from imatch.text import clean_text
 from marketplace.models import Match, User
 from notifications.models import NotificationKind
@@ -38,6 +39,7 @@ def message_post(*, match_id: int, user, body: str) -> Message:
     # and one (delayed) email for the streak, however many messages follow before they read.
     # (The recipient's unread messages in the thread are the person's own: `others_unread`.)
     message = Message.objects.create(match=match, sender=user, recipient_id=recipient_id, body=body)
+    person_forget([recipient_id], Scope.MESSAGES)  # their unread threads (the dashboard)
     if not match.others_unread:
         notify(
             user=User(pk=recipient_id),  # the notification needs only their id
@@ -55,5 +57,7 @@ def thread_mark_read(*, match_id: int, user) -> int:
     match = thread_for_user(user=user, match_id=match_id)
     now = timezone.now()
     count = Message.objects.filter(match=match, recipient=user, read_at__isnull=True).update(read_at=now)
+    if count:
+        person_forget([user.pk], Scope.MESSAGES)
     notifications_mark_read_about(user=user, kind=NotificationKind.NEW_MESSAGE, link=thread_path(match))
     return count

@@ -1,5 +1,6 @@
 """Reads on POT: balances, history, effects of purchases, redemptions, economy statistics."""
 
+import hashlib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -263,6 +264,24 @@ def pot_rules() -> PotRules:
     return _pot_rules
 
 
+_rules_signature: tuple[object, str] | None = None  # (the rules copy, its digest): one per process
+
+
+def pot_rules_signature() -> str:
+    """A digest of every earning rule's and spend option's columns: equal rules give equal digests in
+    every worker, so a page kept with what the rules say (a bonus's POT) is built again after an edit."""
+    global _rules_signature
+    rules = pot_rules()
+    if _rules_signature is None or _rules_signature[0] is not rules:
+        rows = [
+            [(field.attname, getattr(row, field.attname)) for field in row._meta.concrete_fields]
+            for table in (rules.earning_rules, rules.spend_options)
+            for _key, row in sorted(table.items())
+        ]
+        _rules_signature = (rules, hashlib.sha256(repr(rows).encode()).hexdigest()[:16])
+    return _rules_signature[1]
+
+
 def pot_rules_forget() -> None:
     """Drop this process's copy of the rules and options (after an operator changed one)."""
     global _pot_rules
@@ -326,6 +345,22 @@ def pro_user_ids(*, user_ids: Iterable[int], at: datetime | None = None) -> set[
             effect=SpendEffect.PRO_TIER, user_id__in=ids, starts_at__lte=at, ends_at__gt=at
         ).values_list("user_id", flat=True)
     )
+
+
+def pro_changes_after(*, user_id: int, at: datetime) -> datetime | None:
+    """The first moment after `at` when the person's Pro starts or ends (None: no period ahead; one query).
+
+    What a page showing whether someone is Pro (the dashboard's badges) stays true until.
+    """
+    moments = [
+        moment
+        for starts_at, ends_at in Purchase.objects.filter(
+            effect=SpendEffect.PRO_TIER, user_id=user_id, ends_at__gt=at
+        ).values_list("starts_at", "ends_at")
+        for moment in (starts_at, ends_at)
+        if moment is not None and moment > at
+    ]
+    return min(moments, default=None)
 
 
 def featured_or_pro_user_ids(*, user_ids: Iterable[int], at: datetime | None = None) -> set[int]:

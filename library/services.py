@@ -14,6 +14,7 @@ from currency.ledger import ledger_atomic
 from currency.services import pot_award, pot_spend_shared
 from imatch.errors import DomainError, NotFound
 from imatch.errors import ErrorCode as CommonCode
+from imatch.person_cache import Scope, person_forget
 from library.errors import ArticleNotEditable, ArticleWrongStatus, NotPremium, OwnArticle, PriceOutOfBounds
 from library.models import Article, ArticleStatus, ArticleUnlock, ArticleView
 from library.rendering import markdown_to_html
@@ -123,6 +124,7 @@ def article_publish(*, article_id: int, operator) -> Article:
     article.reviewed_by = operator
     article.save(update_fields=["status", "published_at", "reviewed_by"])
     catalog_forget()  # the category and provider pages anonymous visitors get list it at once
+    person_forget([article.author.user_id], Scope.GROWTH)  # the author's published articles (badges)
     pot_award(
         user=article.author.user,
         rule_key=PUBLISHED_RULE,

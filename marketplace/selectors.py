@@ -798,6 +798,7 @@ class ActionItem:
     link: str
     action: str  # the button's words
     hours_left: int | None = None
+    changes_at: datetime | None = None  # a lead: when `hours_left` (in the text) drops next
 
 
 def actions_needed(*, user: User, now=None, providers: list[Provider] | None = None) -> list[ActionItem]:
@@ -821,8 +822,8 @@ def actions_needed(*, user: User, now=None, providers: list[Provider] | None = N
     if providers is not None and not providers:
         leads = []  # a lead is a match of one of the person's provider profiles
     for introduced_at, seeker_name, category_name in leads:
-        left = introduced_at + INTRODUCTION_TIMEOUT - now
-        hours = max(0, math.ceil(left.total_seconds() / 3600))
+        expires_at = introduced_at + INTRODUCTION_TIMEOUT
+        hours = max(0, math.ceil((expires_at - now).total_seconds() / 3600))
         items.append(
             ActionItem(
                 "lead",
@@ -831,6 +832,7 @@ def actions_needed(*, user: User, now=None, providers: list[Provider] | None = N
                 reverse("leads"),
                 "Answer",
                 hours_left=hours,
+                changes_at=expires_at - timedelta(hours=hours - 1) if hours else None,
             )
         )
     # Only the two sides' names are shown: the nine-table join of the engagements page took

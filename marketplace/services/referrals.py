@@ -46,6 +46,7 @@ GMAIL_DOMAINS = ("gmail.com", "googlemail.com")
 
 def referral_record(*, referred: User, referrer: User) -> Referral:
     """Record that `referrer` referred the person whose account was just created (in its transaction)."""
+    person_forget([referrer.pk], Scope.GROWTH)  # their referral figures
     return Referral.objects.create(
         referrer=referrer, referred=referred, code=referrer.referral_code, signed_up_at=referred.date_joined
     )
@@ -74,18 +75,19 @@ def referral_code_use(*, user: User, code: str) -> None:
 
 def referral_activate(*, user: User) -> None:
     """The referred person created their first profile: their referral is activated (once)."""
-    Referral.objects.filter(referred=user, status=ReferralStatus.SIGNED_UP).update(
+    if Referral.objects.filter(referred=user, status=ReferralStatus.SIGNED_UP).update(
         status=ReferralStatus.ACTIVATED, activated_at=timezone.now()
-    )
+    ):
+        person_forget([user.referred_by_id], Scope.GROWTH)  # the referrer's referral figures
 
 
 def referrals_engage(*, engagement: Engagement) -> None:
     """The engagement was confirmed: the referrals of either side not engaged yet are engaged now (once)."""
     people = [engagement.seeker.user_id, engagement.provider.user_id]
     now = timezone.now()
-    Referral.objects.filter(referred_id__in=people, status=ReferralStatus.ACTIVATED).update(
-        status=ReferralStatus.ENGAGED, engaged_at=now
-    )
+    engaging = Referral.objects.filter(referred_id__in=people, status=ReferralStatus.ACTIVATED)
+    person_forget(engaging.values_list("referrer_id", flat=True), Scope.GROWTH)  # their referral figures
+    engaging.update(status=ReferralStatus.ENGAGED, engaged_at=now)
 
 
 def referral_cause(rule_key: str, referred_user_id: int) -> str:
@@ -171,6 +173,7 @@ def referral_awards_pay(*, person: User, engagement: Engagement) -> int:
         )
         if row is not None:
             Referral.objects.filter(referred=person).update(**{REFERRAL_AWARD_FIELDS[rule_key]: row})
+            person_forget([referrer.pk], Scope.GROWTH)
             paid += row.amount
     return paid
 

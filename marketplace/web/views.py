@@ -23,6 +23,7 @@ from marketplace.errors import LoginLocked, VerificationLinkExpired
 from marketplace.filters import ProviderDirectoryFilter
 from marketplace.legacy.invitations import invitation_tokens
 from marketplace.services import profiles, referrals, verification
+from marketplace.web.dashboard import dashboard_html
 from marketplace.web.forms import (
     DirectoryFilterForm,
     EmailAuthenticationForm,
@@ -257,20 +258,7 @@ def join(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    user = selectors.user_for_dashboard(user=request.user)
-    providers = list(user.providers.all())
-    referral_link = request.build_absolute_uri(f"{reverse('join')}?{urlencode({'ref': user.referral_code})}")
-    return render(
-        request,
-        "marketplace/dashboard.html",
-        {
-            "profile_user": user,
-            "referral_link": referral_link,
-            "referrals": selectors.referral_summary(user=user),
-            "actions_needed": selectors.actions_needed(user=user, providers=providers),
-            "streak": selectors.streak_summary(user=user, holds_provider=bool(providers)),
-        },
-    )
+    return HttpResponse(dashboard_html(request))
 
 
 def verify_email(request: HttpRequest, token: str) -> HttpResponse:
