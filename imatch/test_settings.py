@@ -36,8 +36,9 @@ CELERY_BROKER_URL = ""
 # tests/currency/test_pot_rules_cache.py turns the per-process copy on.
 POT_RULES_CACHE_SECONDS = 0
 CELERY_TASK_ALWAYS_EAGER = True
-# Every answer kept per person (imatch.person_cache) is built again when served and compared:
-# a write that changes what it shows without forgetting it fails whichever test makes it.
+# Every answer kept per person (imatch.person_cache) is built again when served and compared,
+# and asked for again at the end of each test (tests/conftest.py): a write that changes what it
+# shows without forgetting it fails whichever test makes it, even one that never looks again.
 PERSON_CACHE_VERIFY = True
 
 # Uploaded photos go to a throw-away folder, never into the project.
