@@ -38,6 +38,7 @@ import re
 import shutil
 import signal
 import statistics
+import string
 import subprocess
 import sys
 import tempfile
@@ -108,6 +109,7 @@ def seed(providers: int, seekers: int) -> dict:
     from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
+    from django.utils.crypto import get_random_string
 
     from categories.models import Category, Specialty
     from conversations.models import Message
@@ -301,7 +303,10 @@ def seed(providers: int, seekers: int) -> dict:
     connection.close()
     return {
         "token": api_token_issue(user=first.user),
-        "session_cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
+        # A logged-in browser carries the CSRF cookie its login form set: pages mask its secret
+        # per request (`get_token`) rather than making a new one and setting a cookie each time.
+        "session_cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}; "
+        f"{settings.CSRF_COOKIE_NAME}={get_random_string(32, allowed_chars=string.ascii_letters + string.digits)}",
         "provider_id": listed_provider.pk,
         "introductions": introductions,
         "conversations": conversations,

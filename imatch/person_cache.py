@@ -121,17 +121,18 @@ def person_answer(
     )
     kept = found.get(answer_key)
     verify = getattr(settings, "PERSON_CACHE_VERIFY", False)
+    if kept is not None and kept[0] == tokens and not _expired(kept[1], fresh_until):
+        value = kept[1]
+        if verify:
+            fresh = build()
+            if fresh != value:
+                raise StaleAnswer(f"The kept answer {name!r} of user {user_id} is stale: {value!r} != {fresh!r}")
+    else:
+        value = build()
+        cache.set(answer_key, (tokens, value), seconds)
     if verify and verify_at_end:  # asked for again at the end of the test (`person_answers_verify`)
         zone = timezone.get_current_timezone_name()
         _kept_for_verifying.append(_Kept(user_id, scopes, name, build, variant, fresh_until, zone))
-    if kept is not None and kept[0] == tokens and not _expired(kept[1], fresh_until):
-        if verify:
-            fresh = build()
-            if fresh != kept[1]:
-                raise StaleAnswer(f"The kept answer {name!r} of user {user_id} is stale: {kept[1]!r} != {fresh!r}")
-        return kept[1]
-    value = build()
-    cache.set(answer_key, (tokens, value), seconds)
     return value
 
 
