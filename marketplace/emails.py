@@ -24,7 +24,7 @@ from django.urls import reverse
 from imatch.mail import send_email_on_commit
 from marketplace.models import Engagement, Match, Provider, Rating, Seeker, User
 from notifications.models import NotificationKind
-from notifications.services import notify
+from notifications.services import Notice, notify, notify_many
 
 log = logging.getLogger(__name__)
 
@@ -103,18 +103,20 @@ def introduction(match: Match) -> None:
     Each side is notified now; one task, queued once the transaction commits, renders and sends
     both emails (`introduction_emails`): a request pays for one publish and no template.
     """
-    # The notifications say what the emails' subjects say (a test holds them to it).
-    notify(
-        user=match.seeker.user,
-        kind=Kind.INTRODUCTION,
-        text=f"You asked to meet {match.provider.business_name}",
-        link=reverse("thread", args=[match.pk]),
-    )
-    notify(
-        user=match.provider.user,
-        kind=Kind.INTRODUCTION,
-        text=f"A new lead in {match.category.display_name}",
-        link=reverse("leads"),
+    # The notifications say what the emails' subjects say (a test holds them to it), in one insert.
+    notify_many(
+        Notice(
+            user=match.seeker.user,
+            kind=Kind.INTRODUCTION,
+            text=f"You asked to meet {match.provider.business_name}",
+            link=reverse("thread", args=[match.pk]),
+        ),
+        Notice(
+            user=match.provider.user,
+            kind=Kind.INTRODUCTION,
+            text=f"A new lead in {match.category.display_name}",
+            link=reverse("leads"),
+        ),
     )
     match_id = match.pk
 
