@@ -133,7 +133,7 @@ def introduction(match: Match) -> None:
 def introduction_emails(*, match_id: int) -> None:
     """Render the introduction's two emails from the match as stored and queue each (`imatch.mail.send_email`)."""
     match = Match.objects.select_related("category", "seeker__user", "provider__user").filter(pk=match_id).first()
-    if match is None:  # gone since (a deleted account's test data): nothing to tell
+    if match is None:  # deleted before the worker ran: nobody to tell
         return
     seeker, provider = match.seeker, match.provider
     context = {"match": match, "seeker": seeker, "provider": provider, "thread": site_url("thread", match.pk)}
