@@ -3,6 +3,8 @@
 Each message is rendered when the service runs (from the objects it holds) and handed to
 `imatch.mail.send_email_on_commit`, so a refused or rolled-back action never sends anything
 and a slow mail server never slows a request (without a broker the task runs inline).
+The introduction, the hottest write, queues one task instead that renders its two emails in the
+worker (`introduction_emails`).
 
 Every email about an event is also an in-app notification (`NOTIFIED`: the template → the
 kind), written in the same transaction with the email's subject as its text and the page the
@@ -10,15 +12,21 @@ email links to: one call here, so no event can email without notifying. Account 
 verification link, the Phase 1 invitation) are not events and notify nobody.
 """
 
+import logging
+
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from imatch.mail import send_email_on_commit
 from marketplace.models import Engagement, Match, Provider, Rating, Seeker, User
 from notifications.models import NotificationKind
-from notifications.services import notify
+from notifications.services import Notice, notify, notify_many
+
+log = logging.getLogger(__name__)
 
 Kind = NotificationKind
 # Not here: `match_accepted_provider` (the provider's own action; it carries the seeker's email)
@@ -90,19 +98,51 @@ def new_matches(seeker: Seeker, *, count: int) -> None:
 
 
 def introduction(match: Match) -> None:
-    """Both sides learn why they were matched and where to talk; emails are shared only once the provider accepts."""
-    context = {
-        "match": match,
-        "seeker": match.seeker,
-        "provider": match.provider,
-        "thread": site_url("thread", match.pk),
-    }
-    send_on_commit(
-        template="introduction_seeker", to=match.seeker.user, context={**context, "link": site_url("thread", match.pk)}
+    """Both sides learn why they were matched and where to talk; emails are shared only once the provider accepts.
+
+    Each side is notified now; one task, queued once the transaction commits, renders and sends
+    both emails (`introduction_emails`): a request pays for one publish and no template.
+    """
+    # The notifications say what the emails' subjects say (a test holds them to it), in one insert.
+    notify_many(
+        Notice(
+            user=match.seeker.user,
+            kind=Kind.INTRODUCTION,
+            text=f"You asked to meet {match.provider.business_name}",
+            link=reverse("thread", args=[match.pk]),
+        ),
+        Notice(
+            user=match.provider.user,
+            kind=Kind.INTRODUCTION,
+            text=f"A new lead in {match.category.display_name}",
+            link=reverse("leads"),
+        ),
     )
-    send_on_commit(
-        template="introduction_provider", to=match.provider.user, context={**context, "link": site_url("leads")}
-    )
+    match_id = match.pk
+
+    def queue() -> None:
+        try:
+            introduction_emails.apply_async(kwargs={"match_id": match_id})
+        except Exception:  # the broker is down: the introduction stands, its emails are lost and logged
+            log.exception("Could not queue the introduction emails of match %s", match_id)
+
+    transaction.on_commit(queue)
+
+
+@shared_task(name="marketplace.introduction_emails", ignore_result=True)
+def introduction_emails(*, match_id: int) -> None:
+    """Render the introduction's two emails from the match as stored and queue each (`imatch.mail.send_email`)."""
+    match = Match.objects.select_related("category", "seeker__user", "provider__user").filter(pk=match_id).first()
+    if match is None:  # deleted before the worker ran: nobody to tell
+        return
+    seeker, provider = match.seeker, match.provider
+    context = {"match": match, "seeker": seeker, "provider": provider, "thread": site_url("thread", match.pk)}
+    for template, to, link in (
+        ("introduction_seeker", seeker.user, site_url("thread", match.pk)),
+        ("introduction_provider", provider.user, site_url("leads")),
+    ):
+        subject, body = _rendered(template, to, {**context, "link": link})
+        send_email_on_commit(subject=subject, body=body, to=[to.email], about=f"{template} (user {to.pk})")
 
 
 def match_accepted(match: Match) -> None:

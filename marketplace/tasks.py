@@ -12,7 +12,11 @@ from django.utils import timezone
 
 from categories.errors import CategoryInactive
 from categories.models import Category
+from marketplace.emails import introduction_emails
 from marketplace.services import matches, pro, profiles
+
+# Defined beside its templates (`marketplace.emails`); named here so the worker's autodiscovery registers it.
+__all__ = ["introduction_emails", "pro_expiry_notices", "run_matching"]
 
 log = logging.getLogger(__name__)
 

@@ -3,6 +3,9 @@
 Each forgets the person's kept unread count (`Scope.NOTIFICATIONS`, the bell on every page).
 """
 
+from typing import NamedTuple
+
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,6 +18,24 @@ def notify(*, user, kind: NotificationKind, text: str, link: str = "") -> Notifi
     """Tell the person in the app that something happened (in the caller's transaction: a rollback takes it back)."""
     person_forget([user.pk], Scope.NOTIFICATIONS)
     return Notification.objects.create(user=user, kind=kind, text=text[: Notification.TEXT_MAX], link=link)
+
+
+class Notice(NamedTuple):
+    """One notification for `notify_many`: the arguments of `notify`."""
+
+    user: AbstractBaseUser
+    kind: NotificationKind
+    text: str
+    link: str = ""
+
+
+def notify_many(*notices: Notice) -> list[Notification]:
+    """`notify` for several people at once (one event, both sides): one insert, one forget of their bells."""
+    person_forget([notice.user.pk for notice in notices], Scope.NOTIFICATIONS)
+    return Notification.objects.bulk_create(
+        Notification(user=notice.user, kind=notice.kind, text=notice.text[: Notification.TEXT_MAX], link=notice.link)
+        for notice in notices
+    )
 
 
 @transaction.atomic

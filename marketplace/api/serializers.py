@@ -558,6 +558,45 @@ def match_rows_from(values: list[tuple], *, viewer: User) -> list[dict]:
     return rows
 
 
+def match_row(match: Match, *, viewer: User) -> dict:
+    """What `MatchSerializer` gives `viewer` for a match loaded with both sides, their users and
+    its category (`marketplace.services.matches._locked`), without DRF's per-field work."""
+    seeker, provider = match.seeker, match.provider
+    values = (
+        match.pk,
+        match.category.name,
+        seeker.pk,
+        seeker.user.name,
+        seeker.user.email,
+        seeker.needs_description,
+        seeker.budget_min,
+        seeker.budget_max,
+        seeker.location,
+        seeker.remote_ok,
+        provider.pk,
+        provider.business_name,
+        provider.user_id,
+        provider.user.name,
+        provider.user.email,
+        provider.location,
+        provider.remote,
+        provider.license_verified,
+        provider.rating_avg,
+        provider.rating_count,
+        match.status,
+        match.score,
+        match.rank,
+        match.reasons,
+        match.breakdown,
+        match.featured,
+        match.introduced_at,
+        match.responded_at,
+        match.decline_reason,
+        match.created_at,
+    )
+    return match_rows_from([values], viewer=viewer)[0]
+
+
 class MatchRunSerializer(serializers.Serializer):
     matches = MatchSerializer(many=True)
 

@@ -49,6 +49,7 @@ from marketplace.api.serializers import (
     engagement_rows,
     engagement_rows_from,
     engagement_values,
+    match_row,
     match_rows,
     match_rows_from,
     match_values,
@@ -467,8 +468,9 @@ class MatchViewSet(CategoryVersionedList, mixins.ListModelMixin, mixins.Retrieve
 
     def _answer(self, match: Match) -> Response:
         """The match as the service left it: locked and saved with both sides and the category
-        loaded (`marketplace.services.matches._locked`), so it is not read a third time."""
-        return Response(MatchSerializer(match, context={"request": self.request}).data)
+        loaded (`marketplace.services.matches._locked`), so it is not read a third time; written
+        from its values as `MatchSerializer` would (its fields were rebuilt on every call)."""
+        return Response(match_row(match, viewer=self.request.user))
 
     @extend_schema(request=None, responses=MatchSerializer)
     @refuses(InvalidTransition, WrongSide, ProviderUnavailable)

@@ -10,10 +10,12 @@ from django.db import transaction
 from notifications.models import NotificationKind
 from notifications.selectors import unread_count_kept
 from notifications.services import (
+    Notice,
     notification_mark_read,
     notifications_mark_all_read,
     notifications_mark_read_about,
     notify,
+    notify_many,
 )
 from tests.marketplace.factories import UserFactory
 
@@ -63,3 +65,20 @@ def test_a_rolled_back_notification_is_not_counted(no_verify):
         _note(person)
         raise RuntimeError("rolled back")
     assert unread_count_kept(user=person) == 0
+
+
+def test_notify_many_writes_each_person_s_notification_and_forgets_each_count(no_verify):
+    person, other, bystander = UserFactory(), UserFactory(), UserFactory()
+    for someone in (person, other, bystander):
+        assert unread_count_kept(user=someone) == 0
+    long_text = "x" * 400
+    written = notify_many(
+        Notice(user=person, kind=NotificationKind.INTRODUCTION, text="You asked to meet Reyes Planning", link="/c/1/"),
+        Notice(user=other, kind=NotificationKind.INTRODUCTION, text=long_text, link="/leads/"),
+    )
+    assert [(n.user_id, n.kind, n.text, n.link) for n in written] == [
+        (person.pk, NotificationKind.INTRODUCTION, "You asked to meet Reyes Planning", "/c/1/"),
+        (other.pk, NotificationKind.INTRODUCTION, long_text[:300], "/leads/"),
+    ]
+    assert all(n.pk for n in written)
+    assert [unread_count_kept(user=someone) for someone in (person, other, bystander)] == [1, 1, 0]
