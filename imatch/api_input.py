@@ -151,7 +151,15 @@ class KeptListMixin(RowsListMixin):
         return person_answer_keys(user_id=request.user.pk, scopes=self.kept_scopes, name=self._kept_name(request))
 
     def _kept_name(self, request: Request) -> tuple[str, str]:
-        return (self.kept_name, hashlib.sha256(request.build_absolute_uri().encode()).hexdigest())
+        # Worked out once per request (the throttle's `kept_keys` and `list` both need it); a
+        # view instance serves one request.
+        name = getattr(self, "_kept_name_of_request", None)
+        if name is None:
+            name = self._kept_name_of_request = (
+                self.kept_name,
+                hashlib.sha256(request.build_absolute_uri().encode()).hexdigest(),
+            )
+        return name
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         if request.user.is_staff:
