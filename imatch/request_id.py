@@ -16,6 +16,7 @@ from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 
 HEADER = "X-Request-ID"
+META_KEY = "HTTP_X_REQUEST_ID"  # how WSGI names HEADER in request.META
 # What a proxy sends (a UUID, a hex trace id, "Root=1-5e1b…"): letters, digits and -_.:=;
 # anything else (too long, spaces, newlines, quotes) is replaced by an id of our own.
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:=;-]{1,128}")
@@ -40,7 +41,8 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = request_id_from(request.headers.get(HEADER))
+        # META, not `request.headers`: building that mapping of every header is ~2 % of an API read.
+        request_id = request_id_from(request.META.get(META_KEY))
         # Kept until the response is closed (request_finished), not only while the middleware
         # runs: Django logs "Not Found" and unhandled errors after the middleware returned.
         request_id_var.set(request_id)

@@ -249,6 +249,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "PAGE_SIZE": 20,
+    # DRF's, with the answer for `Accept: application/json` or `*/*` found without parsing.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "imatch.api_input.JSONFirstNegotiation",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "imatch.api.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "imatch.api.exception_handler",

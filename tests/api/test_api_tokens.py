@@ -117,3 +117,35 @@ def test_token_count_per_person_is_capped_by_dropping_the_oldest(db, settings):
 def test_malformed_token_headers_are_401(api_client, db, header):
     api_client.credentials(HTTP_AUTHORIZATION=header)
     assert api_client.get("/api/v1/me/").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "", "Token", "token", "Token a b", "Token not-a-token", "Bearer abc", "Basic dXNlcjpwYXNz", "TOKEN {token}"],
+)
+def test_the_header_is_read_as_knox_reads_it(db, header):
+    """imatch.authentication reads `Authorization` from META, not `request.headers`: the same
+    answer and the same refusal as knox's own `authenticate`, for well-formed and malformed headers."""
+    from knox.auth import TokenAuthentication as KnoxTokenAuthentication
+    from rest_framework.exceptions import AuthenticationFailed
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from imatch.authentication import TokenAuthentication
+
+    user = UserFactory()
+    token = api_token_issue(user=user)
+    extra = {} if header is None else {"HTTP_AUTHORIZATION": header.format(token=token)}
+
+    def answer(authenticate):
+        request = Request(APIRequestFactory().get("/api/v1/me/", **extra))
+        try:
+            found = authenticate(TokenAuthentication(), request)
+        except AuthenticationFailed as refusal:
+            return "refused", str(refusal.detail)
+        return found if found is None else (found[0].pk, found[1].pk)
+
+    ours = answer(TokenAuthentication.authenticate)
+    assert ours == answer(KnoxTokenAuthentication.authenticate)
+    if header == "TOKEN {token}":
+        assert ours == (user.pk, AuthToken.objects.get(user=user).pk)

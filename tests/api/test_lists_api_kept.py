@@ -113,6 +113,25 @@ def test_a_hit_makes_no_query(world, django_assert_num_queries):
             assert world.seeker_api.get(url).status_code == 200
 
 
+def test_a_hit_hashes_its_address_once(world, monkeypatch):
+    """The kept page's name (the whole URL, hashed) is worked out once per request: the
+    throttle's `kept_keys` and `list` share it."""
+    import hashlib
+
+    from imatch import api_input
+
+    hashed = []
+    monkeypatch.setattr(
+        api_input, "hashlib", SimpleNamespace(sha256=lambda data: hashed.append(data) or hashlib.sha256(data))
+    )
+    for url in ("/api/v1/matches/?limit=2", "/api/v1/engagements/?limit=1"):
+        world.seeker_api.get(url)
+        hashed.clear()
+        response = world.seeker_api.get(url)
+        assert response.status_code == 200 and response.json()["results"]
+        assert hashed == [f"http://testserver{url}".encode()]
+
+
 def test_a_kept_page_is_written_in_the_requests_time_zone(world, monkeypatch):
     url = "/api/v1/engagements/"
     utc = world.seeker_api.get(url).json()["results"][0]["created_at"]
