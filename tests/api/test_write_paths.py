@@ -14,18 +14,14 @@ from marketplace.services import matches
 from notifications.models import Notification, NotificationKind
 from tests.conftest import client_for
 from tests.marketplace.factories import UserFactory
-from tests.marketplace.loop import make_category, make_provider, make_seeker
+from tests.marketplace.loop import suggested_match
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def suggested():
-    category = make_category(display_name="Retirement Planners")
-    seeker = make_seeker(category)
-    make_provider(category, business_name="Reyes Planning")
-    [match] = matches.match_run_for_seeker(seeker=seeker)
-    return match
+    return suggested_match()
 
 
 def test_an_introduction_reads_its_match_once_and_refuses_others(

@@ -62,6 +62,15 @@ def specialty(category: Category, slug: str) -> Specialty:
     return Specialty.objects.get(category=category, slug=slug)
 
 
+def suggested_match() -> Match:
+    """A seeker of "Retirement Planners" and the one provider matched to them, Reyes Planning: suggested."""
+    category = make_category(display_name="Retirement Planners")
+    seeker = make_seeker(category)
+    make_provider(category, business_name="Reyes Planning")
+    [match] = matches.match_run_for_seeker(seeker=seeker)
+    return match
+
+
 def accepted_match(category: Category | None = None, **provider_fields) -> Match:
     """A seeker and one provider, introduced and accepted."""
     category = category or make_category()

@@ -14,17 +14,14 @@ from marketplace import emails
 from marketplace.models import Match, MatchStatus
 from marketplace.services import matches
 from notifications.models import Notification, NotificationKind
-from tests.marketplace.loop import make_category, make_provider, make_seeker
+from tests.marketplace.loop import suggested_match
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def suggested():
-    category = make_category(display_name="Retirement Planners")
-    seeker = make_seeker(category)
-    make_provider(category, business_name="Reyes Planning")
-    [match] = matches.match_run_for_seeker(seeker=seeker)
+    match = suggested_match()
     mail.outbox.clear()
     return match
 
