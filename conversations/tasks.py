@@ -7,18 +7,13 @@ how many messages wait. Without a broker (inline) there is no countdown: the ema
 for the first unread message, and the later ones of the streak still send none.
 """
 
-import logging
-
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from conversations.models import Message
-from imatch.mail import send_email_on_commit
-
-log = logging.getLogger(__name__)
+from imatch.mail import send_email_on_commit, task_on_commit
 
 
 @shared_task(name="conversations.unread_message_email", ignore_result=True)
@@ -45,12 +40,9 @@ def unread_message_email(*, message_id: int) -> None:
 
 def unread_message_email_schedule(message: Message) -> None:
     """Queue the email for this first unread message once the transaction commits, to run after the delay."""
-    delay = settings.MESSAGE_EMAIL_DELAY_MINUTES * 60
-
-    def queue() -> None:
-        try:
-            unread_message_email.apply_async(kwargs={"message_id": message.pk}, countdown=delay)
-        except Exception:  # the broker is down: the message stands, its email is lost and logged
-            log.exception("Could not queue the unread message email")
-
-    transaction.on_commit(queue)
+    task_on_commit(
+        unread_message_email,
+        kwargs={"message_id": message.pk},
+        about="unread message email",
+        countdown=settings.MESSAGE_EMAIL_DELAY_MINUTES * 60,
+    )

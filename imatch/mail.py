@@ -32,18 +32,30 @@ def send_email(self, *, subject: str, body: str, to: list[str], about: str = "")
     log.info("Sent the %s email", about or "an")
 
 
-def send_email_on_commit(*, subject: str, body: str, to: list[str], about: str = "") -> None:
-    """Queue `send_email` once the current transaction commits (at once outside a transaction)."""
+def task_on_commit(task, *, kwargs: dict, about: str, **options) -> None:
+    """Queue `task` with `kwargs` once the current transaction commits (at once outside one).
+
+    The action that asked for it stands whatever happens to the queueing: a broker that is
+    down loses the task, logged as `about`. `options` go to `apply_async` (`countdown`,
+    `kwargsrepr`).
+    """
 
     def queue() -> None:
         try:
-            # The worker logs a task's arguments: show it what the email is about, not the
-            # address or the body (a link with a token, personal details).
-            send_email.apply_async(
-                kwargs={"subject": subject, "body": body, "to": to, "about": about},
-                kwargsrepr=repr({"about": about}),
-            )
-        except Exception:  # the broker is down: the action stands, the email is lost and logged
-            log.exception("Could not queue the %s email", about or "an")
+            task.apply_async(kwargs=kwargs, **options)
+        except Exception:  # the broker is down: the action stands, the task is lost and logged
+            log.exception("Could not queue the %s", about)
 
     transaction.on_commit(queue)
+
+
+def send_email_on_commit(*, subject: str, body: str, to: list[str], about: str = "") -> None:
+    """Queue `send_email` once the current transaction commits (at once outside a transaction)."""
+    # The worker logs a task's arguments: show it what the email is about, not the address or
+    # the body (a link with a token, personal details).
+    task_on_commit(
+        send_email,
+        kwargs={"subject": subject, "body": body, "to": to, "about": about},
+        about=f"{about or 'an'} email",
+        kwargsrepr=repr({"about": about}),
+    )

@@ -12,21 +12,16 @@ email links to: one call here, so no event can email without notifying. Account 
 verification link, the Phase 1 invitation) are not events and notify nobody.
 """
 
-import logging
-
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from imatch.mail import send_email_on_commit
+from imatch.mail import send_email_on_commit, task_on_commit
 from marketplace.models import Engagement, Match, Provider, Rating, Seeker, User
 from notifications.models import NotificationKind
 from notifications.services import Notice, notify, notify_many
-
-log = logging.getLogger(__name__)
 
 Kind = NotificationKind
 # Not here: `match_accepted_provider` (the provider's own action; it carries the seeker's email)
@@ -118,15 +113,7 @@ def introduction(match: Match) -> None:
             link=reverse("leads"),
         ),
     )
-    match_id = match.pk
-
-    def queue() -> None:
-        try:
-            introduction_emails.apply_async(kwargs={"match_id": match_id})
-        except Exception:  # the broker is down: the introduction stands, its emails are lost and logged
-            log.exception("Could not queue the introduction emails of match %s", match_id)
-
-    transaction.on_commit(queue)
+    task_on_commit(introduction_emails, kwargs={"match_id": match.pk}, about=f"introduction emails of match {match.pk}")
 
 
 @shared_task(name="marketplace.introduction_emails", ignore_result=True)
