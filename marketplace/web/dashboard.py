@@ -15,7 +15,7 @@ end (`person_answers_verify`): a write that shows on the dashboard without forge
 fails the test that makes it.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib import messages
 from django.http import HttpRequest
@@ -28,7 +28,6 @@ from categories.selectors import catalog_version
 from currency.selectors import pot_rules_signature, pro_changes_after
 from imatch.person_cache import Scope, person_answer
 from imatch.web import CSRF_MARK, with_csrf_token
-from imatch.weeks import calendar_week, calendar_week_start
 from marketplace import selectors
 
 DASHBOARD_SCOPES = (
@@ -79,7 +78,7 @@ def _render(request: HttpRequest, **tokens) -> tuple[str, datetime]:
     }
     html = render_to_string("marketplace/dashboard.html", context, request)
     moments = [
-        calendar_week_start(calendar_week(now) + timedelta(days=7)),  # the streak's week ends
+        context["streak"].week_ends_at,  # the streak's week ends
         pro_changes_after(user_id=user.pk, at=now),  # the Pro badge
         *(item.changes_at for item in actions),  # a lead's hours left
     ]
