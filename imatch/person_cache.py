@@ -182,17 +182,20 @@ def person_answers_verify() -> None:
         _kept_for_verifying.clear()
 
 
-def person_kept(key: str, *, user_id: int, scope: Scope) -> tuple[object | None, str]:
+def person_kept(
+    key: str, *, user_id: int, scope: Scope, read: Callable[[list[str]], dict] | None = None
+) -> tuple[object | None, str]:
     """What `person_keep` kept under `key` for this person while `scope` stayed unchanged (None:
     nothing, or kept under an older token), and the scope's token to keep a new value under.
 
     One round trip, like `person_answer`; for a caller that must check what it keeps itself
     (the API token check: a refusal is never served from the cache). Read the token before
-    building the value: a change committed meanwhile makes the token count no longer.
+    building the value: a change committed meanwhile makes the token count no longer. `read`:
+    what reads the two keys instead of `cache.get_many` (one that reads more in the same round trip).
     """
     token_key = _token_key(scope, user_id)
     _forget_now_if_changed_in_this_transaction([token_key])
-    found = cache.get_many([token_key, key])
+    found = (read or cache.get_many)([token_key, key])
     token = found[token_key] if token_key in found else _token_create(token_key)
     kept = found.get(key)
     if kept is not None and kept[0] == token:

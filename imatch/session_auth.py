@@ -10,6 +10,8 @@ the account is active; anything else (no hash, another one, a fallback secret, a
 backend) goes through Django's own `get_user`, which flushes a session that no longer verifies.
 The key holds a digest of SECRET_KEY, so a rotated key is never checked against hashes made
 with the old one. With `PERSON_CACHE_VERIFY` (tests) every kept user is compared with Django's.
+The keys every request reads anyway (`imatch.throttling.read_along`: the catalogue's version)
+are read in the same round trip.
 """
 
 from functools import partial
@@ -24,6 +26,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.functional import SimpleLazyObject
 
 from imatch.person_cache import Scope, StaleAnswer, person_keep, person_kept
+from imatch.throttling import get_many_along
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -54,7 +57,8 @@ def session_user(request):
     if backend != MODEL_BACKEND or not session_hash:
         return auth.get_user(request)
     key = f"session-user:{_secret_digest()}:{user_id}"
-    kept, scope_token = person_kept(key, user_id=user_id, scope=Scope.ACCOUNT)
+    # The catalogue's version (the dashboard's variant) is read in the same round trip.
+    kept, scope_token = person_kept(key, user_id=user_id, scope=Scope.ACCOUNT, read=get_many_along)
     if kept is not None:
         values, auth_hash, usable = kept
         if values["is_active"] and constant_time_compare(session_hash, auth_hash):

@@ -11,7 +11,8 @@ DRF's: 429 with `Retry-After` (the seconds left in the window).
 
 Keys that most API requests read anyway (`read_along`: the public catalogue's version) are
 read in the same round trip on Redis and kept for the rest of the request (`read_alongside`):
-an anonymous catalogue read makes one round trip instead of two. Whoever changes such a key
+an anonymous catalogue read makes one round trip instead of two. A logged-in page reads them
+with its session's user (`get_many_along`, imatch.session_auth). Whoever changes such a key
 drops the copy (`forget_read_along`); it is dropped at the end of every request.
 
 A read view that serves a person's kept answer (`imatch.person_cache`) names its keys with
@@ -44,6 +45,17 @@ def read_alongside(key: str):
     """The value of `key` read with this request's throttle count, or None (not read, or not in the cache)."""
     values = _read_along.get()
     return None if values is None else values.get(key)
+
+
+def get_many_along(keys: list[str]) -> dict:
+    """`cache.get_many(keys)`, reading the `read_along` keys in the same round trip when this request
+    has not read them yet (the session's user: a logged-in page reads the catalogue's version with it)."""
+    if _read_along.get() is not None:
+        return cache.get_many(keys)
+    along = [key for key in _read_along_keys if key not in keys]
+    found = cache.get_many([*keys, *along])
+    _read_along.set({key: found.pop(key) for key in along if key in found})
+    return found
 
 
 def forget_read_along(key: str) -> None:

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.cache import SessionStore
 from django.http import HttpResponse
-from django.test import RequestFactory, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.utils.functional import empty
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
@@ -301,3 +301,34 @@ def test_row_values_answers_what_the_orm_answers_converted_alike():
     assert written == orm and isinstance(written[4], type(orm[4])) and written[4].tzinfo is not None
     with pytest.raises(ValueError, match="not unique"):
         row_values(Wallet, fields, unique="balance", value=0)
+
+
+@override_settings(PERSON_CACHE_VERIFY=False, POT_RULES_CACHE_SECONDS=30)  # as production serves it
+def test_a_kept_dashboard_reads_the_catalogue_version_with_the_session_user(shared_redis_cache, seeded_categories):  # noqa: F811
+    import redis
+
+    from categories.selectors import CATALOG_VERSION_KEY, catalog_version
+    from imatch import throttling
+
+    browser = Client()
+    browser.force_login(UserFactory())
+    assert browser.get("/dashboard/").status_code == 200  # warm: the session's user and the page are kept
+    trips = []
+    execute_command = redis.Redis.execute_command
+
+    def counted_command(self, *args, **kwargs):
+        trips.append(args[0] if args[0] != "MGET" else ("MGET", len(args) - 1))
+        return execute_command(self, *args, **kwargs)
+
+    with mock.patch.object(redis.Redis, "execute_command", counted_command):
+        response = browser.get("/dashboard/")
+    assert response.status_code == 200
+    # The session; the session's user, its scope's token and the catalogue's version; the page
+    # with its seven scopes' tokens. No GET of the version of its own.
+    assert trips == ["GET", ("MGET", 3), ("MGET", 8)]
+    throttling._forget_all()
+    version = catalog_version()
+    with mock.patch.object(throttling, "_read_along", throttling.ContextVar("t", default=None)):
+        assert throttling.get_many_along(["absent"]) == {}  # the version is not in the answer
+        assert throttling.read_alongside(CATALOG_VERSION_KEY) == version
+        assert throttling.get_many_along([CATALOG_VERSION_KEY]) == {CATALOG_VERSION_KEY: version}  # read once
