@@ -242,6 +242,8 @@ def _forget_now_if_changed_in_this_transaction(token_keys: list[str]) -> bool:
         if isinstance(callback, _ForgetAtCommit) and not callback.dropped and wanted.intersection(callback.keys):
             cache.delete_many(callback.keys)
             callback.dropped = dropped = True
+    if dropped:
+        _read_ahead.set(None)  # what was read ahead holds the tokens just dropped
     return dropped
 
 
@@ -257,11 +259,22 @@ def person_read_ahead(keys: Iterable[str], found: dict) -> None:
     _read_ahead.set((set(keys), found))
 
 
+def person_answers_read_ahead(*keys: Iterable[str]) -> None:
+    """Read the keys of the next `person_answer` calls of this request (`person_answer_keys` of
+    each) in one round trip: a page made of two kept answers reads the cache once, not twice."""
+    wanted = list(dict.fromkeys(key for each in keys for key in each))
+    person_read_ahead(wanted, cache.get_many(wanted))
+
+
 def _read_ahead_take(keys: list[str]) -> dict | None:
+    """`keys` (scopes' tokens, then the answer's key) as read ahead, or None: not all of them were."""
     ahead = _read_ahead.get()
     if ahead is None or not ahead[0].issuperset(keys):
         return None
-    ahead[0].difference_update(keys)  # once: a second read of the same answer reads the cache
+    # Once: a second read of the same answer reads the cache (it may have been built again). The
+    # tokens serve every answer under them: nothing in this request changed them, or its
+    # `person_forget` (or a drop before a read in its transaction) dropped what was read ahead.
+    ahead[0].discard(keys[-1])
     return {key: ahead[1][key] for key in keys if key in ahead[1]}
 
 

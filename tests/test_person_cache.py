@@ -11,6 +11,7 @@ from imatch.person_cache import (
     StaleAnswer,
     person_answer,
     person_answer_keys,
+    person_answers_read_ahead,
     person_forget,
     person_read_ahead,
 )
@@ -181,6 +182,44 @@ def test_an_answer_read_ahead_is_served_without_reading_the_cache_once(monkeypat
     assert reads == []
     assert answer(build) == 10  # once: a second read of the same answer reads the cache
     assert len(reads) == 1 and build.calls == 1
+
+
+def _both_read_ahead():
+    """The two answers of a page (`balance` and `history`, under the one ledger scope) read ahead together."""
+    person_answers_read_ahead(
+        person_answer_keys(user_id=1, scopes=[Scope.LEDGER], name="balance"),
+        person_answer_keys(user_id=1, scopes=[Scope.LEDGER], name="history"),
+    )
+
+
+@override_settings(PERSON_CACHE_VERIFY=False)
+@pytest.mark.django_db
+def test_two_answers_read_ahead_together_read_the_cache_once(monkeypatch):
+    balance, history = Counter(10), Counter(["row"])
+    answer(balance)
+    answer(history, name="history")
+    reads = []
+    get_many = cache.get_many
+    monkeypatch.setattr(cache, "get_many", lambda keys: reads.append(keys) or get_many(keys))
+    _both_read_ahead()
+    assert answer(balance) == 10 and answer(history, name="history") == ["row"]  # the scope's token serves both
+    assert len(reads) == 1 and len(reads[0]) == 3  # the token once, the two answers
+    assert answer(history, name="history") == ["row"] and len(reads) == 2  # each answer once
+    assert balance.calls == history.calls == 1
+
+
+@override_settings(PERSON_CACHE_VERIFY=False)
+@pytest.mark.django_db(transaction=True)
+def test_tokens_dropped_before_a_read_in_the_transaction_drop_what_was_read_ahead():
+    balance, history = Counter("old"), Counter("old")
+    answer(balance)
+    answer(history, name="history")
+    with transaction.atomic():
+        person_forget([1], Scope.LEDGER)
+        balance.value = history.value = "new"
+        _both_read_ahead()  # the tokens the commit will drop, still in the cache
+        assert answer(balance) == "new"  # dropped before this read
+        assert answer(history, name="history") == "new"  # not the old token read ahead
 
 
 @override_settings(PERSON_CACHE_VERIFY=False)

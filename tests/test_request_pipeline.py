@@ -332,3 +332,25 @@ def test_a_kept_dashboard_reads_the_catalogue_version_with_the_session_user(shar
         assert throttling.get_many_along(["absent"]) == {}  # the version is not in the answer
         assert throttling.read_alongside(CATALOG_VERSION_KEY) == version
         assert throttling.get_many_along([CATALOG_VERSION_KEY]) == {CATALOG_VERSION_KEY: version}  # read once
+
+
+@override_settings(PERSON_CACHE_VERIFY=False)  # as production serves it
+def test_a_kept_wallet_page_reads_its_two_answers_in_one_round_trip(shared_redis_cache, seeded_categories):  # noqa: F811
+    import redis
+
+    browser = Client()
+    browser.force_login(UserFactory())
+    first = browser.get("/wallet/")  # warm: the session's user, the ledger data and the page are kept
+    trips = []
+    execute_command = redis.Redis.execute_command
+
+    def counted_command(self, *args, **kwargs):
+        trips.append(args[0] if args[0] != "MGET" else ("MGET", len(args) - 1))
+        return execute_command(self, *args, **kwargs)
+
+    with mock.patch.object(redis.Redis, "execute_command", counted_command):
+        second = browser.get("/wallet/")
+    assert first.status_code == second.status_code == 200
+    # The session; the session's user (with the catalogue's version); the ledger's and the
+    # notifications' tokens, the ledger data and the page.
+    assert trips == ["GET", ("MGET", 3), ("MGET", 4)]

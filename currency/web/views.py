@@ -30,8 +30,11 @@ def _wallet_page(request: HttpRequest, *, redeem_form: RedeemForm | None = None)
     """
     user = request.user
     page_key = hashlib.sha256((request.GET.get("page") or "").encode()).hexdigest()[:16]  # the raw parameter: any text
+    usual = redeem_form is None and not len(messages.get_messages(request))
+    if usual:
+        wallet_kept.read_ahead(user, page_key)  # the ledger data's keys and the kept page's: one round trip
     kept = wallet_kept.wallet_kept(user, request.GET.get("page"), page_key)
-    if redeem_form is None and not len(messages.get_messages(request)):
+    if usual:
         render_page = partial(_wallet_html, request, kept, page_key)
         return HttpResponse(wallet_kept.page(request, page_key, kept, render=render_page))
     return HttpResponse(_wallet_html(request, kept, page_key, redeem_form=redeem_form))

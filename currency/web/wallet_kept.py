@@ -24,7 +24,7 @@ from django.utils import timezone
 from currency import selectors, services
 from currency.models import PotTransaction, Purchase, SpendEffect, SpendOption
 from currency.web.forms import RedeemForm
-from imatch.person_cache import Scope, person_answer
+from imatch.person_cache import Scope, person_answer, person_answer_keys, person_answers_read_ahead
 from imatch.web import CSRF_MARK, with_csrf_token
 
 HISTORY_PAGE_SIZE = 20
@@ -32,6 +32,7 @@ REDEMPTIONS_SHOWN = 10
 # What a kept page holds in place of the redeem form's idempotency key (an attribute value; the
 # CSRF token's mark is `imatch.web.CSRF_MARK`).
 IDEMPOTENCY_MARK = "imatchidempotencykeyofthekeptpage"
+PAGE_SCOPES = (Scope.LEDGER, Scope.NOTIFICATIONS)  # the kept page's: the header shows the POT and the bell
 
 
 def page(request: HttpRequest, page_key: str, kept: dict, render: Callable[..., str]) -> str:
@@ -40,15 +41,13 @@ def page(request: HttpRequest, page_key: str, kept: dict, render: Callable[..., 
     `render(csrf_token=…, redeem_form=…)` renders the page. It is rendered with marks for the
     CSRF token and the redeem form's idempotency key, and kept under the person's ledger and
     notifications scopes (the header shows the POT and the unread count); each request writes
-    its own token and a new key in. The key holds everything else the page depends on: the
+    its own token and a new key in. Its variant holds everything else the page depends on: the
     parts' own (`top_section`, `history_section`), the name and email in the header, and the
     redemption settings.
     """
     user = request.user
     purchases = kept["purchases"] + [purchase for _row, purchase in kept["history"]]
-    name = (
-        "wallet-page-html",
-        page_key,
+    variant = (  # checked with the scopes' tokens, not in the key: the key is known ahead (`read_ahead`)
         _catalogue_signature(selectors.pot_rules()),
         user.account_type,
         selectors.email_verified(user),
@@ -64,9 +63,22 @@ def page(request: HttpRequest, page_key: str, kept: dict, render: Callable[..., 
         return render(csrf_token=CSRF_MARK, redeem_form=RedeemForm(initial={"idempotency_key": IDEMPOTENCY_MARK}))
 
     html = person_answer(
-        user_id=user.pk, scopes=[Scope.LEDGER, Scope.NOTIFICATIONS], name=name, build=build, verify_at_end=False
+        user_id=user.pk,
+        scopes=PAGE_SCOPES,
+        name=("wallet-page-html", page_key),
+        build=build,
+        variant=variant,
+        verify_at_end=False,
     )
     return with_csrf_token(request, html).replace(IDEMPOTENCY_MARK, uuid.uuid4().hex)
+
+
+def read_ahead(user, page_key: str) -> None:
+    """Read the keys of `wallet_kept` and of `page` in one round trip (the page's usual view asks for both)."""
+    person_answers_read_ahead(
+        person_answer_keys(user_id=user.pk, scopes=[Scope.LEDGER], name=("wallet-page", page_key)),
+        person_answer_keys(user_id=user.pk, scopes=PAGE_SCOPES, name=("wallet-page-html", page_key)),
+    )
 
 
 def top_section(user, summary: selectors.WalletSummary, kept: dict) -> str:
