@@ -11,21 +11,26 @@ backend) goes through Django's own `get_user`, which flushes a session that no l
 The key holds a digest of SECRET_KEY, so a rotated key is never checked against hashes made
 with the old one. With `PERSON_CACHE_VERIFY` (tests) every kept user is compared with Django's.
 The keys every request reads anyway (`imatch.throttling.read_along`: the catalogue's version)
-are read in the same round trip.
+are read in the same round trip, and so are the kept answers of the page asked for, when its
+view names them (`read_with_session_user`: the dashboard, the wallet), handed to
+`person_read_ahead`: a kept page makes two round trips, the session's and this one.
 """
 
+from collections.abc import Callable
 from functools import partial
 
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, get_user_model
 from django.contrib.auth.middleware import AuthenticationMiddleware, auser
+from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models.fields.files import FieldFile
+from django.urls import get_resolver, reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.functional import SimpleLazyObject
 
-from imatch.person_cache import Scope, StaleAnswer, person_keep, person_kept
+from imatch.person_cache import Scope, StaleAnswer, person_keep, person_kept, person_read_ahead
 from imatch.throttling import get_many_along
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -57,8 +62,16 @@ def session_user(request):
     if backend != MODEL_BACKEND or not session_hash:
         return auth.get_user(request)
     key = f"session-user:{_secret_digest()}:{user_id}"
-    # The catalogue's version (the dashboard's variant) is read in the same round trip.
-    kept, scope_token = person_kept(key, user_id=user_id, scope=Scope.ACCOUNT, read=get_many_along)
+    # The catalogue's version (the dashboard's variant) and the page's kept answers are read in the same round trip.
+    page_keys = _page_keys(request, user_id)
+
+    def read(keys: list[str]) -> dict:
+        found = get_many_along([*keys, *page_keys])
+        if page_keys:
+            person_read_ahead(page_keys, {key: found[key] for key in page_keys if key in found})
+        return found
+
+    kept, scope_token = person_kept(key, user_id=user_id, scope=Scope.ACCOUNT, read=read)
     if kept is not None:
         values, auth_hash, usable = kept
         if values["is_active"] and constant_time_compare(session_hash, auth_hash):
@@ -71,6 +84,39 @@ def session_user(request):
     if user.is_authenticated and user.pk == user_id and user.is_active:
         person_keep(key, _kept_of(user), token=scope_token)
     return user
+
+
+# --- A page's kept answers read with its session's user ----------------------------------
+
+PageKeys = Callable[[object, int], list[str]]  # (request, user id) -> the keys `person_answer` will read
+_page_keys_by_name: dict[str, PageKeys] = {}
+_page_keys_by_path: dict[str, PageKeys] | None = None
+
+
+def read_with_session_user(url_name: str, keys: PageKeys) -> None:
+    """The page named `url_name` serves kept answers under `keys(request, user_id)`
+    (`person_answer_keys`): they are read with the session's user, in its round trip."""
+    global _page_keys_by_path
+    _page_keys_by_name[url_name] = keys
+    _page_keys_by_path = None
+
+
+def _page_keys(request, user_id: int) -> list[str]:
+    global _page_keys_by_path
+    if _page_keys_by_path is None:
+        get_resolver().url_patterns  # imports the URLconf: its views name their pages' keys  # noqa: B018
+        _page_keys_by_path = {reverse(name): keys for name, keys in _page_keys_by_name.items()}
+    keys = _page_keys_by_path.get(request.path) if request.method == "GET" else None
+    return keys(request, user_id) if keys is not None else []
+
+
+def _forget_page_paths(*, setting: str, **kwargs) -> None:
+    global _page_keys_by_path
+    if setting == "ROOT_URLCONF":
+        _page_keys_by_path = None
+
+
+setting_changed.connect(_forget_page_paths, dispatch_uid="imatch.session_auth.page_paths")
 
 
 def _secret_digest() -> str:

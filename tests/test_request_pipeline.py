@@ -304,7 +304,7 @@ def test_row_values_answers_what_the_orm_answers_converted_alike():
 
 
 @override_settings(PERSON_CACHE_VERIFY=False, POT_RULES_CACHE_SECONDS=30)  # as production serves it
-def test_a_kept_dashboard_reads_the_catalogue_version_with_the_session_user(shared_redis_cache, seeded_categories):  # noqa: F811
+def test_a_kept_dashboard_is_read_with_the_session_user_and_catalogue_version(shared_redis_cache, seeded_categories):  # noqa: F811
     import redis
 
     from categories.selectors import CATALOG_VERSION_KEY, catalog_version
@@ -323,9 +323,9 @@ def test_a_kept_dashboard_reads_the_catalogue_version_with_the_session_user(shar
     with mock.patch.object(redis.Redis, "execute_command", counted_command):
         response = browser.get("/dashboard/")
     assert response.status_code == 200
-    # The session; the session's user, its scope's token and the catalogue's version; the page
-    # with its seven scopes' tokens. No GET of the version of its own.
-    assert trips == ["GET", ("MGET", 3), ("MGET", 8)]
+    # The session; the session's user, its scope's token, the catalogue's version and the page
+    # with its seven scopes' tokens (the account's among them) in one MGET. No GET of the version of its own.
+    assert trips == ["GET", ("MGET", 10)]
     throttling._forget_all()
     version = catalog_version()
     with mock.patch.object(throttling, "_read_along", throttling.ContextVar("t", default=None)):
@@ -335,7 +335,7 @@ def test_a_kept_dashboard_reads_the_catalogue_version_with_the_session_user(shar
 
 
 @override_settings(PERSON_CACHE_VERIFY=False)  # as production serves it
-def test_a_kept_wallet_page_reads_its_two_answers_in_one_round_trip(shared_redis_cache, seeded_categories):  # noqa: F811
+def test_a_kept_wallet_page_is_read_with_the_session_user_in_one_round_trip(shared_redis_cache, seeded_categories):  # noqa: F811
     import redis
 
     browser = Client()
@@ -351,6 +351,13 @@ def test_a_kept_wallet_page_reads_its_two_answers_in_one_round_trip(shared_redis
     with mock.patch.object(redis.Redis, "execute_command", counted_command):
         second = browser.get("/wallet/")
     assert first.status_code == second.status_code == 200
-    # The session; the session's user (with the catalogue's version); the ledger's and the
-    # notifications' tokens, the ledger data and the page.
-    assert trips == ["GET", ("MGET", 3), ("MGET", 4)]
+    # The session; the session's user (with the catalogue's version), the ledger's and the
+    # notifications' tokens, the ledger data and the page, in one MGET.
+    assert trips == ["GET", ("MGET", 7)]
+    with mock.patch.object(redis.Redis, "execute_command", counted_command):
+        trips.clear()
+        assert browser.get("/wallet/?page=2").status_code == 200  # another page of the history: other keys
+        assert trips[:2] == ["GET", ("MGET", 7)] and ("MGET", 4) not in trips  # read with the session's user
+        trips.clear()
+        assert browser.get("/notifications/").status_code == 200
+        assert trips[:2] == ["GET", ("MGET", 3)]  # a page that names no keys: the session's user alone

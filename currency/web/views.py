@@ -1,6 +1,5 @@
 """The wallet pages: balance, level, history, spend (with a confirmation step), redeem."""
 
-import hashlib
 from functools import partial
 
 from django.conf import settings
@@ -29,7 +28,7 @@ def _wallet_page(request: HttpRequest, *, redeem_form: RedeemForm | None = None)
     is rendered here; the balance and spend part and the history are kept rendered either way.
     """
     user = request.user
-    page_key = hashlib.sha256((request.GET.get("page") or "").encode()).hexdigest()[:16]  # the raw parameter: any text
+    page_key = wallet_kept.page_key_of(request)
     usual = redeem_form is None and not len(messages.get_messages(request))
     if usual:
         wallet_kept.read_ahead(user, page_key)  # the ledger data's keys and the kept page's: one round trip

@@ -25,6 +25,7 @@ from currency import selectors, services
 from currency.models import PotTransaction, Purchase, SpendEffect, SpendOption
 from currency.web.forms import RedeemForm
 from imatch.person_cache import Scope, person_answer, person_answer_keys, person_answers_read_ahead
+from imatch.session_auth import read_with_session_user
 from imatch.web import CSRF_MARK, with_csrf_token
 
 HISTORY_PAGE_SIZE = 20
@@ -73,12 +74,25 @@ def page(request: HttpRequest, page_key: str, kept: dict, render: Callable[..., 
     return with_csrf_token(request, html).replace(IDEMPOTENCY_MARK, uuid.uuid4().hex)
 
 
+def page_key_of(request: HttpRequest) -> str:
+    """The history page asked for, as the keys name it: the raw parameter, any text, hashed."""
+    return hashlib.sha256((request.GET.get("page") or "").encode()).hexdigest()[:16]
+
+
+def _keys(user_id: int, page_key: str) -> list[str]:
+    """The keys of `wallet_kept` and of `page`: the page's usual view asks for both."""
+    return [
+        *person_answer_keys(user_id=user_id, scopes=[Scope.LEDGER], name=("wallet-page", page_key)),
+        *person_answer_keys(user_id=user_id, scopes=PAGE_SCOPES, name=("wallet-page-html", page_key)),
+    ]
+
+
 def read_ahead(user, page_key: str) -> None:
-    """Read the keys of `wallet_kept` and of `page` in one round trip (the page's usual view asks for both)."""
-    person_answers_read_ahead(
-        person_answer_keys(user_id=user.pk, scopes=[Scope.LEDGER], name=("wallet-page", page_key)),
-        person_answer_keys(user_id=user.pk, scopes=PAGE_SCOPES, name=("wallet-page-html", page_key)),
-    )
+    """Read the keys of `wallet_kept` and of `page` in one round trip, unless the session's user's read them."""
+    person_answers_read_ahead(_keys(user.pk, page_key))
+
+
+read_with_session_user("wallet", lambda request, user_id: _keys(user_id, page_key_of(request)))
 
 
 def top_section(user, summary: selectors.WalletSummary, kept: dict) -> str:

@@ -4,9 +4,10 @@ The page shows the person's account, profiles, leads, engagements, ratings to gi
 messages, wallet, redemptions, streak, referrals and badges, with the bell's unread count: each
 is a scope of `DASHBOARD_SCOPES`, forgotten by the services (and signals) that change it. What
 changes for everyone at once is the page's variant (the categories' version, the POT rules'
-digest); what depends on the request is in its name (time zone, the host of the referral
-link). What depends on the time is kept only until it changes (`fresh_until`): a lead's hours
-left to answer, the week of the streak, a Pro period starting or ending.
+digest), and so is what depends on the request (time zone, the host of the referral link): its
+keys are known before the user is, and read with the session's user (`read_with_session_user`).
+What depends on the time is kept only until it changes (`fresh_until`): a lead's hours left to
+answer, the week of the streak, a Pro period starting or ending.
 
 The usual view is kept (no flash message to show); the CSRF token of its forms is written in
 per request (`imatch.web.with_csrf_token`). Under `PERSON_CACHE_VERIFY` every served page is
@@ -16,6 +17,7 @@ fails the test that makes it.
 """
 
 from datetime import datetime
+from functools import partial
 
 from django.contrib import messages
 from django.http import HttpRequest
@@ -26,7 +28,8 @@ from django.utils.http import urlencode
 
 from categories.selectors import catalog_version
 from currency.selectors import pot_rules_signature, pro_changes_after
-from imatch.person_cache import Scope, person_answer
+from imatch.person_cache import Scope, person_answer, person_answer_keys
+from imatch.session_auth import read_with_session_user
 from imatch.web import CSRF_MARK, with_csrf_token
 from marketplace import selectors
 
@@ -45,21 +48,35 @@ def dashboard_html(request: HttpRequest) -> str:
     """The person's dashboard: kept whole when there is no flash message to show, else rendered now."""
     if len(messages.get_messages(request)):
         return _render(request)[0]
-    name = ("dashboard", timezone.get_current_timezone_name(), request.scheme, request.get_host())
     html, _until = person_answer(
         user_id=request.user.pk,
         scopes=DASHBOARD_SCOPES,
-        name=name,
+        name=NAME,
         build=lambda: _render(request, csrf_token=CSRF_MARK),
-        variant=_variant,
+        variant=partial(_variant, request),
         fresh_until=lambda kept: kept[1],
     )
     return with_csrf_token(request, html)
 
 
-def _variant() -> tuple[str, str]:
-    """What the page shows that changes for everyone at once: the categories, the POT rules (a bonus's POT)."""
-    return catalog_version(), pot_rules_signature()
+NAME = ("dashboard",)  # one kept page per person: what else it depends on is its variant, so its keys are known ahead
+
+
+def _variant(request: HttpRequest) -> tuple[str, ...]:
+    """What the page shows that changes for everyone at once (the categories, the POT rules: a
+    bonus's POT) or with the request (the time zone, the referral link's host)."""
+    return (
+        catalog_version(),
+        pot_rules_signature(),
+        timezone.get_current_timezone_name(),
+        request.scheme,
+        request.get_host(),
+    )
+
+
+read_with_session_user(
+    "dashboard", lambda request, user_id: person_answer_keys(user_id=user_id, scopes=DASHBOARD_SCOPES, name=NAME)
+)
 
 
 def _render(request: HttpRequest, **tokens) -> tuple[str, datetime]:
