@@ -12,8 +12,15 @@ from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
 from currency import selectors as pot_selectors
-from currency.api.serializers import TRANSACTION_ROW_COLUMNS, PotTransactionSerializer, transaction_rows
+from currency.api.serializers import (
+    TRANSACTION_ROW_COLUMNS,
+    PotTransactionSerializer,
+    SpendResultSerializer,
+    spend_answer,
+    transaction_rows,
+)
 from currency.models import PotTransaction, Purchase, SpendEffect, SpendOption, TransactionType
+from currency.services import SpendResult
 from imatch.db import page_values
 from marketplace import selectors
 from marketplace.api.serializers import (
@@ -128,6 +135,19 @@ def test_transaction_rows_are_what_the_serializer_gives(user, operator, zone):
     assert {row["effect"]["effect"] for row in fast if row["effect"]} == set(SpendEffect.values)
     assert any(row["effect"] is None and row["transaction_type"] == "spend" for row in fast)
     _same(fast, drf)
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_a_spends_answer_is_what_the_serializer_gives(user, operator, zone):
+    _every_kind_of_transaction(user, operator)
+    spends = list(PotTransaction.objects.filter(purchase__isnull=False).select_related("purchase"))
+    assert {row.purchase.effect for row in spends} == set(SpendEffect.values)
+    with timezone.override(zone):
+        for row in spends:
+            fast = spend_answer(row, row.purchase)
+            drf = SpendResultSerializer(SpendResult(transaction=row, purchase=row.purchase)).data
+            assert list(fast) == list(drf) and list(fast["effect"]) == list(drf["effect"])
+            assert _json(fast) == _json(drf)
 
 
 def test_the_transactions_api_answers_the_serializers_rows_and_counts_past_one_page(user, operator):

@@ -1,10 +1,14 @@
 """The POT API: balance, history, rates, spend, redeem, redemptions, economy, adjustments."""
 
-import pytest
+import json
 
+import pytest
+from rest_framework.renderers import JSONRenderer
+
+from currency.api.serializers import SpendResultSerializer
 from currency.ledger import ledger_atomic, ledger_post
 from currency.models import PotTransaction, Purchase, Redemption, SpendOption, Wallet
-from currency.services import pot_award, pot_award_reverse
+from currency.services import SpendResult, pot_award, pot_award_reverse
 from tests.conftest import client_for
 from tests.currency.factories import balance_of, pot_fund, rows_of
 from tests.marketplace.factories import UserFactory
@@ -211,6 +215,17 @@ def test_inactive_option_is_refused(provider_api, provider_user):
     SpendOption.objects.filter(key="profile_boost").update(active=False)
     response = provider_api.post("/api/v1/pot/spend/", {"option": "profile_boost"}, format="json")
     assert response.status_code == 400 and response.json()["code"] == "unknown_option"
+
+
+def test_a_spend_answers_what_the_serializer_gives_for_the_stored_row_first_and_replayed(provider_api, provider_user):
+    pot_fund(provider_user, 1000)
+    headers = {"HTTP_IDEMPOTENCY_KEY": "spend-shape-1"}
+    first = provider_api.post("/api/v1/pot/spend/", {"option": "profile_boost"}, format="json", **headers)
+    retry = provider_api.post("/api/v1/pot/spend/", {"option": "profile_boost"}, format="json", **headers)
+    row = PotTransaction.objects.select_related("purchase").get(idempotency_key__endswith="spend-shape-1")
+    stored = json.loads(JSONRenderer().render(SpendResultSerializer(SpendResult(row, row.purchase)).data))
+    assert first.status_code == retry.status_code == 201
+    assert first.json() == retry.json() == stored
 
 
 def test_spend_retry_with_same_key_returns_first_result_and_charges_once(provider_api, provider_user):
