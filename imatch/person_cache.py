@@ -290,9 +290,34 @@ request_finished.connect(_drop_read_ahead, dispatch_uid="imatch.person_cache.fin
 
 
 def person_forget(user_ids: Iterable[int], *scopes: Scope) -> None:
-    """Forget every answer of these people that depends on `scopes` (at commit; earlier for this transaction)."""
+    """Forget every answer of these people that depends on `scopes` (at commit; earlier for this transaction).
+
+    The forgets of one transaction at one savepoint level are dropped together, in one round trip
+    at the commit (an introduction forgets both sides' matches and both bells: one DEL, not two).
+    """
     keys = [_token_key(scope, user_id) for user_id in set(user_ids) for scope in scopes]
     if not keys:
         return
     _read_ahead.set(None)
+    pending = _pending_forget()
+    if pending is not None:
+        pending.keys.extend(key for key in keys if key not in pending.keys)
+        return
     transaction.on_commit(_ForgetAtCommit(keys))  # outside a transaction: at once
+
+
+def _pending_forget() -> "_ForgetAtCommit | None":
+    """This transaction's forget waiting for the commit at the current savepoint level, not dropped yet.
+
+    Only one registered under exactly the savepoints open now: a rolled-back savepoint takes it
+    away together with every change whose keys joined it, as it would their own callbacks. One
+    dropped early for a read is left alone: keys joining it would not be dropped before the next read.
+    """
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return None
+    open_now = set(connection.savepoint_ids)
+    for savepoints, callback, _ in reversed(connection.run_on_commit):
+        if isinstance(callback, _ForgetAtCommit) and not callback.dropped and savepoints == open_now:
+            return callback
+    return None

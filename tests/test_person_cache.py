@@ -161,6 +161,62 @@ def test_a_change_rolled_back_forgets_nothing(monkeypatch):
     assert build.calls == 1
 
 
+@override_settings(PERSON_CACHE_VERIFY=False)
+@pytest.mark.django_db(transaction=True)
+def test_the_forgets_of_one_transaction_are_dropped_in_one_round_trip(monkeypatch):
+    ledger, bell = Counter("old ledger"), Counter("old bell")
+    answer(ledger, user_id=1)
+    answer(ledger, user_id=2)
+    person_answer(user_id=2, scopes=[Scope.NOTIFICATIONS], name="bell", build=bell)
+    deletes = CacheDeletes(monkeypatch)
+    with transaction.atomic():
+        person_forget([1], Scope.LEDGER)
+        person_forget([2], Scope.LEDGER, Scope.NOTIFICATIONS)
+        person_forget([1], Scope.LEDGER)  # again: nothing new to drop
+        ledger.value, bell.value = "new ledger", "new bell"
+        assert deletes.calls == 0
+    assert deletes.calls == 1  # one DEL of the three tokens at the commit
+    assert answer(ledger, user_id=1) == answer(ledger, user_id=2) == "new ledger"
+    assert person_answer(user_id=2, scopes=[Scope.NOTIFICATIONS], name="bell", build=bell) == "new bell"
+
+
+@override_settings(PERSON_CACHE_VERIFY=False)
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_savepoints_forget_does_not_join_the_transactions(monkeypatch):
+    first, second = Counter("old"), Counter("old")
+    answer(first, user_id=1)
+    answer(second, user_id=2)
+    deletes = CacheDeletes(monkeypatch)
+    with transaction.atomic():
+        person_forget([1], Scope.LEDGER)
+        try:
+            with transaction.atomic():
+                person_forget([2], Scope.LEDGER)
+                raise RuntimeError("the change fails")
+        except RuntimeError:
+            pass
+        first.value = second.value = "new"
+    assert deletes.calls == 1
+    assert answer(first, user_id=1) == "new"
+    assert answer(second, user_id=2) == "old"  # the rolled-back change forgot nothing
+
+
+@override_settings(PERSON_CACHE_VERIFY=False)
+@pytest.mark.django_db(transaction=True)
+def test_a_forget_after_a_read_of_this_transactions_change_is_read_too(monkeypatch):
+    first, second = Counter("old"), Counter("old")
+    answer(first, user_id=1)
+    answer(second, user_id=2)
+    with transaction.atomic():
+        person_forget([1], Scope.LEDGER)
+        first.value = "new"
+        assert answer(first, user_id=1) == "new"  # dropped early for this read
+        person_forget([2], Scope.LEDGER)
+        second.value = "new"
+        assert answer(second, user_id=2) == "new"  # not joined to the forget dropped already
+    assert answer(first, user_id=1) == answer(second, user_id=2) == "new"
+
+
 # --- Reading ahead (the API throttle's round trip) ------------------------------------
 
 
