@@ -6,10 +6,12 @@ covered; what they refuse is a 400 in the API's error format (imatch.api.excepti
 """
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 
-from rest_framework import exceptions, negotiation, pagination, parsers
+from django.utils import timezone
+from rest_framework import exceptions, negotiation, pagination, parsers, renderers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -127,10 +129,15 @@ class KeptListMixin(RowsListMixin):
     (`rows_from`), so the time zone and states that move with time are never frozen. The
     services that change what the rows show forget the scopes. `kept_access_check` runs first,
     so a refusal never comes from the cache.
+
+    `kept_written`: the rows depend on nothing but the stored columns, the person (the cache is
+    theirs) and the time zone, so they are kept written, as the JSON of `results`, per time zone
+    (`KeptPageResponse`): a hit neither writes the rows nor encodes them again.
     """
 
     kept_scopes: tuple = ()
     kept_name = ""
+    kept_written = False
 
     def list_values(self, page) -> list[tuple]:
         raise NotImplementedError
@@ -155,10 +162,10 @@ class KeptListMixin(RowsListMixin):
         # view instance serves one request.
         name = getattr(self, "_kept_name_of_request", None)
         if name is None:
-            name = self._kept_name_of_request = (
-                self.kept_name,
-                hashlib.sha256(request.build_absolute_uri().encode()).hexdigest(),
-            )
+            name = (self.kept_name, hashlib.sha256(request.build_absolute_uri().encode()).hexdigest())
+            if self.kept_written:  # the rows are kept written in the request's time zone
+                name += (timezone.get_current_timezone_name(),)
+            self._kept_name_of_request = name
         return name
 
     def list(self, request: Request, *args, **kwargs) -> Response:
@@ -172,6 +179,8 @@ class KeptListMixin(RowsListMixin):
             variant=self.kept_variant(),
             build=lambda: self._page_kept(request),
         )
+        if self.kept_written:
+            return KeptPageResponse(count, next_link, previous_link, values)
         return Response(
             {"count": count, "next": next_link, "previous": previous_link, "results": self.rows_from(values)}
         )
@@ -183,7 +192,56 @@ class KeptListMixin(RowsListMixin):
         if any(name not in paging for name in request.query_params):
             queryset = self.filter_queryset(queryset)
         values = self.paginator.paginate_rows(queryset, request, rows=self.list_values)
+        if self.kept_written:
+            values = _RESULTS_RENDERER.render(self.rows_from(values))
         return self.paginator.count, self.paginator.get_next_link(), self.paginator.get_previous_link(), values
+
+
+_RESULTS_RENDERER = renderers.JSONRenderer()
+
+
+class KeptPageResponse(Response):
+    """A page of a `kept_written` list: `{"count", "next", "previous", "results"}` whose `results`
+    are already the JSON that DRF's `JSONRenderer` writes for them (`results_json`).
+
+    Rendered by DRF's own `JSONRenderer` without indent (what an API client gets), the body is
+    the page's head rendered as usual with the kept `results` put in as they are: the same bytes
+    as rendering the whole page (compact JSON is written part by part). Any other renderer (the
+    browsable API, `; indent=`) renders `data`, the rows read back from that JSON, on first use.
+    """
+
+    def __init__(self, count: int, next_link: str | None, previous_link: str | None, results_json: bytes):
+        self._head = {"count": count, "next": next_link, "previous": previous_link}
+        self._results_json = results_json
+        self._data = None
+        super().__init__(None)
+
+    @property
+    def data(self) -> dict:
+        if self._data is None:
+            self._data = {**self._head, "results": json.loads(self._results_json)}
+        return self._data
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value
+
+    @property
+    def rendered_content(self):
+        renderer = getattr(self, "accepted_renderer", None)
+        context = getattr(self, "renderer_context", None)
+        if (
+            self._data is None
+            and type(renderer) is renderers.JSONRenderer
+            and self.content_type is None
+            and context is not None
+            and renderer.get_indent(getattr(self, "accepted_media_type", None), context) is None
+        ):
+            context["response"] = self
+            self["Content-Type"] = renderer.media_type
+            head = renderer.render(self._head, self.accepted_media_type, context)
+            return head[:-1] + b',"results":' + self._results_json + b"}"
+        return super().rendered_content
 
 
 class JSONFirstNegotiation(negotiation.DefaultContentNegotiation):

@@ -432,6 +432,8 @@ class CategoryVersionedList(KeptListMixin):
     the categories' version is in the key, as rows show a category's name and `?category=` filters by it."""
 
     kept_scopes = (Scope.MATCHES,)
+    # Their rows are written from the stored columns, the person and the time zone alone.
+    kept_written = True
 
     def kept_variant(self) -> str:
         return catalog_version()

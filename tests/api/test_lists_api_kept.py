@@ -8,18 +8,18 @@ off, as production does, so a write that forgot to forget fails them.
 
 from datetime import timedelta
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib import admin
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 
 from categories.models import Category
 from categories.selectors import catalog_forget
-from imatch.api_input import RowsListMixin
+from imatch.api_input import KeptPageResponse, RowsListMixin
 from marketplace import selectors
-from marketplace.api import serializers, views
+from marketplace.api import views
 from marketplace.models import MatchStatus, User
 from marketplace.services import engagements, matches, profiles, ratings
 from tests.conftest import client_for
@@ -132,12 +132,40 @@ def test_a_hit_hashes_its_address_once(world, monkeypatch):
         assert hashed == [f"http://testserver{url}".encode()]
 
 
-def test_a_kept_page_is_written_in_the_requests_time_zone(world, monkeypatch):
+def test_a_kept_page_is_written_in_the_requests_time_zone(world):
+    """The rows are kept written per time zone: a page kept in UTC is not served in Kolkata, nor back."""
     url = "/api/v1/engagements/"
-    utc = world.seeker_api.get(url).json()["results"][0]["created_at"]
-    monkeypatch.setattr(serializers, "current_zone", lambda: ZoneInfo("Asia/Kolkata"))
-    kolkata = world.seeker_api.get(url).json()["results"][0]["created_at"]  # a hit: the same kept columns
+    utc = world.seeker_api.get(url).json()["results"][0]["created_at"]  # a token client: UTC
+    world.seeker.time_zone = "Asia/Kolkata"
+    world.seeker.save()
+    browser = Client()
+    browser.force_login(world.seeker)  # the session's person: their own zone (imatch.time_zones)
+    kolkata = browser.get(url, HTTP_ACCEPT="application/json").json()["results"][0]["created_at"]
     assert kolkata != utc and kolkata.endswith("+05:30")
+    assert browser.get(url, HTTP_ACCEPT="application/json").json()["results"][0]["created_at"] == kolkata  # a hit
+    assert world.seeker_api.get(url).json()["results"][0]["created_at"] == utc
+
+
+@pytest.mark.parametrize("url", ["/api/v1/matches/", "/api/v1/engagements/?limit=1"])
+def test_a_kept_written_page_is_the_whole_pages_json(world, monkeypatch, url):
+    """A hit's body is the kept `results` JSON put into the page's head: the bytes DRF writes for
+    the whole page; `data` (read by other renderers) is that page; `; indent=` and the browsable
+    API render it as they always did."""
+    world.seeker_api.get(url)
+    hit = world.seeker_api.get(url)
+    assert isinstance(hit, KeptPageResponse) and hit["Content-Type"] == "application/json"
+    assert hit.content == JSONRenderer().render(hit.json())
+    with monkeypatch.context() as patch:  # today's code: the list built on every request
+        patch.setattr(views.MatchViewSet if "matches" in url else views.EngagementViewSet, "list", RowsListMixin.list)
+        today = world.seeker_api.get(url, HTTP_ACCEPT="application/json; indent=2")
+        browsable = world.seeker_api.get(url, HTTP_ACCEPT="text/html")
+    indented = world.seeker_api.get(url, HTTP_ACCEPT="application/json; indent=2")
+    assert indented["Content-Type"] == today["Content-Type"] and indented.content == today.content
+    assert b"\n" not in hit.content and b"\n  " in indented.content
+    assert hit.data == today.data == indented.data
+    kept_browsable = world.seeker_api.get(url, HTTP_ACCEPT="text/html")
+    assert kept_browsable.status_code == browsable.status_code == 200
+    assert kept_browsable["Content-Type"] == browsable["Content-Type"]
 
 
 @pytest.fixture
