@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from datetime import datetime
 
 from django.utils import timezone
 from rest_framework import exceptions, negotiation, pagination, parsers, renderers
@@ -132,7 +133,9 @@ class KeptListMixin(RowsListMixin):
 
     `kept_written`: the rows depend on nothing but the stored columns, the person (the cache is
     theirs) and the time zone, so they are kept written, as the JSON of `results`, per time zone
-    (`KeptPageResponse`): a hit neither writes the rows nor encodes them again.
+    (`KeptPageResponse`): a hit neither writes the rows nor encodes them again. Rows that also
+    depend on the moment (a purchase's state) say until when what was written stays true
+    (`kept_written_until`); the page is written again from then on.
     """
 
     kept_scopes: tuple = ()
@@ -147,6 +150,11 @@ class KeptListMixin(RowsListMixin):
 
     def kept_variant(self) -> str:
         return ""
+
+    def kept_written_until(self, values: list[tuple], now: datetime) -> datetime | None:
+        """`kept_written`: the first moment after `now` at which rows written at `now` from `values`
+        stop being true (None: never)."""
+        return None
 
     def kept_access_check(self, request: Request) -> None:
         """Refuse what the list refuses (e.g. someone else's `?user=`) before the cache is read."""
@@ -178,26 +186,33 @@ class KeptListMixin(RowsListMixin):
             name=self._kept_name(request),
             variant=self.kept_variant(),
             build=lambda: self._page_kept(request),
+            fresh_until=_written_until if self.kept_written else None,
         )
         if self.kept_written:
-            return KeptPageResponse(count, next_link, previous_link, values)
+            return KeptPageResponse(count, next_link, previous_link, values[0])
         return Response(
             {"count": count, "next": next_link, "previous": previous_link, "results": self.rows_from(values)}
         )
 
-    def _page_kept(self, request: Request) -> "tuple[int, str | None, str | None, list[tuple]]":
-        """What `RowsListMixin.list` reads, before the rows are written: (total, next, previous, columns)."""
+    def _page_kept(self, request: Request) -> "tuple[int, str | None, str | None, list[tuple] | tuple]":
+        """What `RowsListMixin.list` reads, before the rows are written: (total, next, previous, columns);
+        `kept_written`: the rows written instead, (their JSON, until when it is true)."""
         queryset = self.get_queryset()
         paging = (self.paginator.limit_query_param, self.paginator.offset_query_param)
         if any(name not in paging for name in request.query_params):
             queryset = self.filter_queryset(queryset)
         values = self.paginator.paginate_rows(queryset, request, rows=self.list_values)
-        if self.kept_written:
-            values = _RESULTS_RENDERER.render(self.rows_from(values))
+        if self.kept_written:  # the moment first: a row written after it is true at least until then
+            now = timezone.now()
+            values = (_RESULTS_RENDERER.render(self.rows_from(values)), self.kept_written_until(values, now))
         return self.paginator.count, self.paginator.get_next_link(), self.paginator.get_previous_link(), values
 
 
 _RESULTS_RENDERER = renderers.JSONRenderer()
+
+
+def _written_until(page: tuple) -> datetime | None:
+    return page[3][1]
 
 
 class KeptPageResponse(Response):

@@ -1,5 +1,7 @@
 """API shapes of POT: validation of types and sizes only (rules live in currency.services)."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -115,6 +117,23 @@ def transaction_rows(transactions: QuerySet[PotTransaction]) -> list[dict]:
 def transaction_values(transactions: QuerySet[PotTransaction]) -> list[tuple]:
     """The rows' columns as stored (`TRANSACTION_ROW_COLUMNS`): what a kept page of the list keeps."""
     return page_values(transactions, TRANSACTION_ROW_COLUMNS)
+
+
+def transaction_rows_until(values: list[tuple], now: datetime) -> datetime | None:
+    """The first moment after `now` at which `transaction_rows_from(values)` written at `now` changes:
+    a purchase's state (`purchase_description`) moves at its start and its end; None: never."""
+    kind, purchase, starts, ends = (
+        TRANSACTION_ROW_COLUMNS.index(name)
+        for name in ("transaction_type", "purchase__id", "purchase__starts_at", "purchase__ends_at")
+    )
+    moments = [
+        moment
+        for row in values
+        if row[purchase] is not None and row[kind] == TransactionType.SPEND
+        for moment in (row[starts], row[ends])
+        if moment is not None and moment > now
+    ]
+    return min(moments, default=None)
 
 
 def transaction_rows_from(values: list[tuple]) -> list[dict]:

@@ -1,5 +1,7 @@
 """POT API views: parse, check access, call one service or selector, render."""
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -26,6 +28,7 @@ from currency.api.serializers import (
     spend_answer,
     transaction_rows,
     transaction_rows_from,
+    transaction_rows_until,
     transaction_values,
 )
 from currency.errors import (
@@ -129,6 +132,11 @@ class TransactionListView(KeptListMixin, generics.ListAPIView):
     # purchase's state and the time zone are never frozen (`KeptListMixin`).
     kept_scopes = (Scope.LEDGER,)
     kept_name = "transactions"
+    # Kept written, until the next start or end of a purchase shown (its state moves then).
+    kept_written = True
+
+    def kept_written_until(self, values: list[tuple], now: datetime) -> datetime | None:
+        return transaction_rows_until(values, now)
 
     def list_values(self, page: QuerySet[PotTransaction]) -> list[tuple]:
         return transaction_values(page)

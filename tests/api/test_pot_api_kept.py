@@ -12,7 +12,13 @@ import pytest
 from django.utils import timezone
 
 from currency.api import views
-from currency.api.serializers import BalanceSerializer
+from currency.api.serializers import (
+    TRANSACTION_ROW_COLUMNS,
+    BalanceSerializer,
+    transaction_rows_until,
+)
+from currency.api.serializers import transaction_rows_from as rows_from
+from currency.models import Purchase
 from currency.selectors import wallet_summary
 from currency.services import commission_credit_apply, extra_matches_take, pot_award
 from imatch.api_input import RowsListMixin
@@ -119,6 +125,57 @@ def test_a_kept_page_does_not_freeze_a_purchase_state(monkeypatch):
     monkeypatch.setattr(timezone, "now", lambda: later)
 
     assert api.get(url).json()["results"][0]["effect"]["description"].endswith("(ended)")
+
+
+def test_a_kept_page_is_written_again_at_a_purchase_end_and_not_before(monkeypatch):
+    """The page is kept written until the boost shown ends (`transaction_rows_until`): a hit just
+    before writes no row; the first read at the end writes them again."""
+    provider = UserFactory(account_type="provider")
+    api = client_for(provider)
+    pot_fund(provider, 1_000)
+    api.post("/api/v1/pot/spend/", {"option": "profile_boost"}, format="json")
+    url = "/api/v1/pot/transactions/?transaction_type=spend"
+    api.get(url)
+    ends = Purchase.objects.get(user=provider).ends_at
+    written = []
+    monkeypatch.setattr(views, "transaction_rows_from", lambda values: written.append(values) or rows_from(values))
+
+    monkeypatch.setattr(timezone, "now", lambda: ends - timedelta(seconds=1))
+    assert api.get(url).json()["results"][0]["effect"]["description"].endswith("(active)")
+    assert written == []
+    monkeypatch.setattr(timezone, "now", lambda: ends)
+    assert api.get(url).json()["results"][0]["effect"]["description"].endswith("(ended)")
+    assert len(written) == 1
+    assert api.get(url).json()["results"][0]["effect"]["description"].endswith("(ended)")
+    assert len(written) == 1  # nothing moves after the end: kept as it is
+
+
+def test_the_rows_stay_true_until_the_next_start_or_end_of_a_purchase_shown():
+    now = timezone.now()
+    kind, purchase, starts, ends = (
+        TRANSACTION_ROW_COLUMNS.index(name)
+        for name in ("transaction_type", "purchase__id", "purchase__starts_at", "purchase__ends_at")
+    )
+
+    def row(transaction_type, purchase_id, starts_at, ends_at):
+        values = [None] * len(TRANSACTION_ROW_COLUMNS)
+        values[kind], values[purchase], values[starts], values[ends] = transaction_type, purchase_id, starts_at, ends_at
+        return tuple(values)
+
+    day = timedelta(days=1)
+    assert transaction_rows_until([], now) is None
+    assert transaction_rows_until([row("award", None, None, None), row("spend", 1, None, None)], now) is None
+    assert (
+        transaction_rows_until(
+            [row("spend", 1, now - day, now + 3 * day), row("spend", 2, now + day, now + 8 * day)], now
+        )
+        == now + day
+    )
+    assert (
+        transaction_rows_until([row("spend", 1, now - 2 * day, now - day), row("spend", 2, now - day, now)], now)
+        is None
+    )
+    assert transaction_rows_until([row("award", 1, now + day, now + day)], now) is None  # not a purchase row
 
 
 def test_a_verified_email_is_read_at_once():
