@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from imatch.api_root import ApiRootView, redoc_view
 from imatch.health import health
+from imatch.url_prefix import PrefixResolver
 
 handler400 = "imatch.error_pages.bad_request"
 handler403 = "imatch.error_pages.permission_denied"
@@ -55,7 +56,8 @@ api_v1 = [
 urlpatterns = [
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(_flat(api_v1))),
+    # Resolved trying only the patterns an address can match (imatch.url_prefix).
+    PrefixResolver(RoutePattern("api/v1/"), _flat(api_v1)),
     path("wallet/", include("currency.web.urls")),
     path("", include("growth.web.urls")),
     path("notifications/", include("notifications.web.urls")),
