@@ -6,6 +6,7 @@ message storage made on first use, the token check's SQL worked out once per con
 /health's cache check in one Redis round trip.
 """
 
+from contextlib import contextmanager
 from unittest import mock
 
 import pytest
@@ -27,6 +28,30 @@ from marketplace.services.tokens import api_tokens_revoke_all
 from tests.conftest import client_for
 from tests.marketplace.factories import UserFactory
 from tests.test_shared_cache import shared_redis_cache  # noqa: F401 - a fixture
+
+
+@contextmanager
+def redis_round_trips():
+    """The Redis round trips made inside: each command's name (an MGET with its number of keys), or "pipeline"."""
+    import redis
+
+    trips = []
+    execute_command, pipeline_execute = redis.Redis.execute_command, redis.client.Pipeline.execute
+
+    def counted_command(self, *args, **kwargs):
+        trips.append(args[0] if args[0] != "MGET" else ("MGET", len(args) - 1))
+        return execute_command(self, *args, **kwargs)
+
+    def counted_pipeline(self, *args, **kwargs):
+        trips.append("pipeline")
+        return pipeline_execute(self, *args, **kwargs)
+
+    with (
+        mock.patch.object(redis.Redis, "execute_command", counted_command),
+        mock.patch.object(redis.client.Pipeline, "execute", counted_pipeline),
+    ):
+        yield trips
+
 
 pytestmark = pytest.mark.django_db
 
@@ -208,24 +233,8 @@ def test_a_connection_that_answered_a_moment_ago_is_not_checked_again(monkeypatc
 
 
 def test_an_anonymous_catalogue_read_makes_one_redis_round_trip(shared_redis_cache, client, seeded_categories):  # noqa: F811
-    import redis
-
     client.get("/api/v1/categories/")  # warm: the version and the categories are in the cache
-    trips = []
-    execute_command, pipeline_execute = redis.Redis.execute_command, redis.client.Pipeline.execute
-
-    def counted_command(self, *args, **kwargs):
-        trips.append(args[0])
-        return execute_command(self, *args, **kwargs)
-
-    def counted_pipeline(self, *args, **kwargs):
-        trips.append("pipeline")
-        return pipeline_execute(self, *args, **kwargs)
-
-    with (
-        mock.patch.object(redis.Redis, "execute_command", counted_command),
-        mock.patch.object(redis.client.Pipeline, "execute", counted_pipeline),
-    ):
+    with redis_round_trips() as trips:
         response = client.get("/api/v1/categories/")
     assert response.status_code == 200 and trips == ["pipeline"]
 
@@ -305,22 +314,13 @@ def test_row_values_answers_what_the_orm_answers_converted_alike():
 
 @override_settings(PERSON_CACHE_VERIFY=False, POT_RULES_CACHE_SECONDS=30)  # as production serves it
 def test_a_kept_dashboard_is_read_with_the_session_user_and_catalogue_version(shared_redis_cache, seeded_categories):  # noqa: F811
-    import redis
-
     from categories.selectors import CATALOG_VERSION_KEY, catalog_version
     from imatch import throttling
 
     browser = Client()
     browser.force_login(UserFactory())
     assert browser.get("/dashboard/").status_code == 200  # warm: the session's user and the page are kept
-    trips = []
-    execute_command = redis.Redis.execute_command
-
-    def counted_command(self, *args, **kwargs):
-        trips.append(args[0] if args[0] != "MGET" else ("MGET", len(args) - 1))
-        return execute_command(self, *args, **kwargs)
-
-    with mock.patch.object(redis.Redis, "execute_command", counted_command):
+    with redis_round_trips() as trips:
         response = browser.get("/dashboard/")
     assert response.status_code == 200
     # The session; the session's user, its scope's token, the catalogue's version and the page
@@ -336,26 +336,16 @@ def test_a_kept_dashboard_is_read_with_the_session_user_and_catalogue_version(sh
 
 @override_settings(PERSON_CACHE_VERIFY=False)  # as production serves it
 def test_a_kept_wallet_page_is_read_with_the_session_user_in_one_round_trip(shared_redis_cache, seeded_categories):  # noqa: F811
-    import redis
-
     browser = Client()
     browser.force_login(UserFactory())
     first = browser.get("/wallet/")  # warm: the session's user, the ledger data and the page are kept
-    trips = []
-    execute_command = redis.Redis.execute_command
-
-    def counted_command(self, *args, **kwargs):
-        trips.append(args[0] if args[0] != "MGET" else ("MGET", len(args) - 1))
-        return execute_command(self, *args, **kwargs)
-
-    with mock.patch.object(redis.Redis, "execute_command", counted_command):
+    with redis_round_trips() as trips:
         second = browser.get("/wallet/")
     assert first.status_code == second.status_code == 200
     # The session; the session's user (with the catalogue's version), the ledger's and the
     # notifications' tokens, the ledger data and the page, in one MGET.
     assert trips == ["GET", ("MGET", 7)]
-    with mock.patch.object(redis.Redis, "execute_command", counted_command):
-        trips.clear()
+    with redis_round_trips() as trips:
         assert browser.get("/wallet/?page=2").status_code == 200  # another page of the history: other keys
         assert trips[:2] == ["GET", ("MGET", 7)] and ("MGET", 4) not in trips  # read with the session's user
         trips.clear()
