@@ -159,11 +159,12 @@ class KeptListMixin(RowsListMixin):
     def kept_access_check(self, request: Request) -> None:
         """Refuse what the list refuses (e.g. someone else's `?user=`) before the cache is read."""
 
-    def kept_keys(self, request: Request) -> list[str]:
-        """The cache keys `list` reads for the person asking (none for staff), for the throttle to read ahead."""
-        if request.user.is_staff or getattr(self, "action", "list") != "list":  # a viewset's other actions
+    def kept_keys(self, request: Request, user_id: int) -> list[str]:
+        """The cache keys `list` reads for the person `user_id` asking, for the throttle to read ahead
+        (named before the user is read: a staff member's, read live, are read ahead for nothing)."""
+        if getattr(self, "action", "list") != "list":  # a viewset's other actions
             return []
-        return person_answer_keys(user_id=request.user.pk, scopes=self.kept_scopes, name=self._kept_name(request))
+        return person_answer_keys(user_id=user_id, scopes=self.kept_scopes, name=self._kept_name(request))
 
     def _kept_name(self, request: Request) -> tuple[str, str]:
         # Worked out once per request (the throttle's `kept_keys` and `list` both need it); a

@@ -23,6 +23,7 @@ from rest_framework import HTTP_HEADER_ENCODING, exceptions
 
 from imatch.db import column_converters, converted_row
 from imatch.person_cache import Scope, StaleAnswer, person_keep, person_kept
+from imatch.throttling import read_counting, uncount
 
 
 class TokenAuthentication(KnoxTokenAuthentication):
@@ -44,7 +45,8 @@ class TokenAuthentication(KnoxTokenAuthentication):
     to now; an expired token goes through the query, which deletes and refuses it. The kept
     entry is found with the person's scope token in one round trip, so it needs the user id
     first: each process remembers which person a token belongs to (`_token_users`, a fact that
-    never changes) after its first check of it by query. Relies on knox's
+    never changes) after its first check of it by query. That round trip also counts the request
+    under the person's API rate (`imatch.throttling.read_counting`): a refusal takes it back. Relies on knox's
     `authenticate_credentials`, `renew_token` and `validate_user` of the pinned version
     (tests/api/test_api_tokens.py covers expiry, revocation and inactive accounts).
     """
@@ -63,10 +65,16 @@ class TokenAuthentication(KnoxTokenAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token header. No credentials provided."))
         if len(auth) > 2:
             raise exceptions.AuthenticationFailed(_("Invalid token header. Token string should not contain spaces."))
-        return self.authenticate_credentials(auth[1])
+        return self._credentials(auth[1], request)
 
     def authenticate_credentials(self, token: bytes):
         """knox's own loop (same refusals, same order), over the kept check or `tokens_with_users`."""
+        return self._credentials(token, None)
+
+    def _credentials(self, token: bytes, request):
+        """`authenticate_credentials`; with the request, a token checked before in this process is
+        checked in the throttle's round trip (`imatch.throttling.read_counting`), which a refusal
+        takes back."""
         token = token.decode("utf-8")
         key = _KEPT_PREFIX + hashlib.blake2b(token.encode(), digest_size=20).hexdigest()
         user_id = _token_users.get(key)
@@ -76,7 +84,15 @@ class TokenAuthentication(KnoxTokenAuthentication):
                 _token_users.clear()
             _token_users[key] = auth_token.user_id
             return self._accepted(auth_token)
-        kept, scope_token = person_kept(key, user_id=user_id, scope=Scope.ACCOUNT)
+        read = read_counting(request, user_id) if request is not None else None
+        try:
+            return self._kept_or_checked(token, key, user_id, read)
+        except exceptions.AuthenticationFailed:
+            uncount(request)  # the count was the token's person's, and this request is not theirs
+            raise
+
+    def _kept_or_checked(self, token: str, key: str, user_id: int, read):
+        kept, scope_token = person_kept(key, user_id=user_id, scope=Scope.ACCOUNT, read=read)
         if kept is not None:
             auth_token = _token_from_kept(_token_plan(connections[DEFAULT_DB_ALIAS]), kept)
             if not _expired(auth_token) and compare_digest(_digest(token), auth_token.digest):

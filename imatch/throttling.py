@@ -16,13 +16,24 @@ with its session's user (`get_many_along`, imatch.session_auth). Whoever changes
 drops the copy (`forget_read_along`); it is dropped at the end of every request.
 
 A read view that serves a person's kept answer (`imatch.person_cache`) names its keys with
-`kept_keys(request)` (once the caller is known: DRF authenticates before it throttles); they
-are read in the same round trip too and handed to `person_read_ahead`, so a kept API read
-makes this one round trip after the token check's.
+`kept_keys(request, user_id)`; they are read in the same round trip too and handed to
+`person_read_ahead`.
+
+A request with an API token the process has checked before is counted by the token check
+itself (`read_counting`, imatch.authentication): its round trip reads the kept check, counts
+the request under the token's person and reads the keys above, so a kept API read makes one
+round trip in all. The throttle then takes that count (`RequestRateThrottle.allow_request`). A
+token the check then refuses (revoked, expired, an inactive account) takes its count back
+(`uncount`): whoever holds an old token of someone cannot spend their rate. A request that
+the view's permissions refuse (403) stays counted, as the person made it.
 """
 
+import contextlib
+import functools
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from django.core.cache import cache, caches
 from django.core.signals import request_finished, request_started
@@ -73,9 +84,10 @@ request_started.connect(_forget_all, dispatch_uid="imatch.throttling.started")
 request_finished.connect(_forget_all, dispatch_uid="imatch.throttling.finished")
 
 
-def _count(key: str, seconds: int, person_keys: list[str] = ()) -> int:
-    """Add one to the counter `key` (created with an expiry of `seconds`); its new value. Reads
-    the `read_along` keys and `person_keys` (for `person_read_ahead`) on the way."""
+def _count(key: str, seconds: int, person_keys: list[str] = (), other_keys: list[str] = ()) -> tuple[int, dict]:
+    """Add one to the counter `key` (created with an expiry of `seconds`); its new value, and the
+    values of `other_keys` found in the cache (decoded). Reads the `read_along` keys and
+    `person_keys` (for `person_read_ahead`) on the way."""
     backend = caches["default"]  # once: the `cache` proxy looks it up again for every attribute
     client = getattr(backend, "client", None)
     if client is not None and hasattr(client, "get_client"):  # django-redis: one pipelined round trip
@@ -84,25 +96,91 @@ def _count(key: str, seconds: int, person_keys: list[str] = ()) -> int:
         pipe.incr(redis_key)
         pipe.expire(redis_key, seconds)
         keys = list(_read_along_keys)
-        names = [*keys, *person_keys]
+        names = [*keys, *person_keys, *other_keys]
         if names:  # one MGET: cheaper for redis-py to write and read than a GET per key
             pipe.mget([backend.make_and_validate_key(name) for name in names])
         results = pipe.execute()
         raws = results[2] if names else []
-        read = zip(keys, raws[: len(keys)], strict=True)
-        _read_along.set({name: client.decode(raw) for name, raw in read if raw is not None})
+        found = {name: client.decode(raw) for name, raw in zip(names, raws, strict=True) if raw is not None}
+        _read_along.set({name: found[name] for name in keys if name in found})
         if person_keys:
-            ahead = zip(person_keys, raws[len(keys) :], strict=True)
-            person_read_ahead(person_keys, {name: client.decode(raw) for name, raw in ahead if raw is not None})
-        return int(results[0])
-    if person_keys:  # other caches: a round trip of its own, so that tests exercise reading ahead
+            person_read_ahead(person_keys, {name: found[name] for name in person_keys if name in found})
+        return int(results[0]), {name: found[name] for name in other_keys if name in found}
+    # Other caches: the keys in a round trip of their own, so that tests exercise reading them with the count.
+    if person_keys:
         person_read_ahead(person_keys, cache.get_many(person_keys))
+    other = cache.get_many(list(other_keys)) if other_keys else {}
     cache.add(key, 0, seconds)
     try:
-        return cache.incr(key)
+        return cache.incr(key), other
     except ValueError:  # expired between add and incr
         cache.add(key, 1, seconds)
-        return 1
+        return 1, other
+
+
+@dataclass(frozen=True)
+class _Window:
+    """A caller's counter for the current window of their rate."""
+
+    key: str
+    limit: int
+    seconds: int  # the counter's expiry
+    ends: float  # when the window ends (Retry-After)
+
+
+def _window(scope: str, ident) -> _Window | None:
+    """The counter of `ident` under the rate of `scope` now; None: the rate is not set (no limit)."""
+    rate = RequestRateThrottle.THROTTLE_RATES.get(scope)
+    if rate is None:
+        return None
+    limit, duration = _parsed(rate)
+    window = int(time.time() // duration)
+    key = RequestRateThrottle.cache_format % {"scope": scope, "ident": ident, "window": window}
+    return _Window(key=key, limit=limit, seconds=duration + 1, ends=(window + 1) * duration)
+
+
+@functools.cache
+def _parsed(rate: str) -> tuple[int, int]:
+    return RequestRateThrottle().parse_rate(rate)  # DRF's reading of "600/minute"
+
+
+def _person_keys(request, view, user_id: int) -> list[str]:
+    kept_keys = getattr(view, "kept_keys", None)
+    return kept_keys(request, user_id) if kept_keys and request.method in SAFE_METHODS else []
+
+
+_COUNTED = "_imatch_throttle_counted"  # the request's attribute: (its window, its count)
+
+
+def read_counting(request, user_id: int) -> Callable[[list[str]], dict] | None:
+    """For the API token check of `user_id`'s token (`person_kept`'s `read`): read the check's keys,
+    count the request under the person's rate and read the view's kept keys, in one round trip.
+
+    None when the request's view does not count with `RequestRateThrottle` or no `user` rate is
+    set: the check reads on its own and the throttle, if any, counts as usual.
+    """
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    if view is None or not any(issubclass(each, RequestRateThrottle) for each in view.throttle_classes):
+        return None
+    window = _window("user", user_id)
+    if window is None:
+        return None
+
+    def read(keys: list[str]) -> dict:
+        count, found = _count(window.key, window.seconds, _person_keys(request, view, user_id), keys)
+        setattr(request, _COUNTED, (window, count))
+        return found
+
+    return read
+
+
+def uncount(request) -> None:
+    """Take back the count `read_counting` made for this request (the token was refused after all)."""
+    counted = getattr(request, _COUNTED, None)
+    if counted is not None:
+        delattr(request, _COUNTED)
+        with contextlib.suppress(ValueError):  # the window ended meanwhile: its counter is gone
+            cache.decr(counted[0].key)
 
 
 class RequestRateThrottle(SimpleRateThrottle):
@@ -114,22 +192,19 @@ class RequestRateThrottle(SimpleRateThrottle):
         self.window_ends = 0.0
 
     def allow_request(self, request, view) -> bool:
-        user = request.user
-        self.scope = "user" if user is not None and user.is_authenticated else "anon"
-        rate = self.THROTTLE_RATES.get(self.scope)
-        if rate is None:
-            return True
-        self.num_requests, self.duration = self.parse_rate(rate)
-        ident = user.pk if self.scope == "user" else self.get_ident(request)
-        now = time.time()
-        window = int(now // self.duration)
-        self.window_ends = (window + 1) * self.duration
-        key = self.cache_format % {"scope": self.scope, "ident": ident, "window": window}
-        kept_keys = getattr(view, "kept_keys", None)
-        person_keys = (
-            kept_keys(request) if kept_keys and self.scope == "user" and request.method in SAFE_METHODS else []
-        )
-        return _count(key, self.duration + 1, person_keys) <= self.num_requests
+        counted = getattr(request, _COUNTED, None)
+        if counted is not None:  # by the token check, in its round trip (`read_counting`)
+            window, count = counted
+        else:
+            user = request.user
+            scope = "user" if user is not None and user.is_authenticated else "anon"
+            window = _window(scope, user.pk if scope == "user" else self.get_ident(request))
+            if window is None:
+                return True
+            person_keys = _person_keys(request, view, user.pk) if scope == "user" else []
+            count, _ = _count(window.key, window.seconds, person_keys)
+        self.window_ends = window.ends
+        return count <= window.limit
 
     def wait(self) -> float:
         return max(self.window_ends - time.time(), 0.0)

@@ -125,14 +125,14 @@ def test_the_api_throttle_counts_in_redis_with_one_round_trip(shared_redis_cache
     from imatch import throttling
 
     key = "throttle:anon:192.0.2.1:1"
-    assert [throttling._count(key, 61) for _ in range(3)] == [1, 2, 3]
+    assert [throttling._count(key, 61)[0] for _ in range(3)] == [1, 2, 3]
     assert cache.get(key) == 3 or int(cache.client.get_client().get(cache.make_key(key))) == 3
     assert 0 < cache.ttl(key) <= 61
 
 
-def test_a_kept_api_read_makes_two_round_trips_and_no_query(shared_redis_cache, db, monkeypatch):
-    """The token check's get_many, then the throttle's pipeline with the kept answer read ahead
-    (imatch.throttling `kept_keys`, imatch.person_cache `person_read_ahead`)."""
+def test_a_kept_api_read_makes_one_round_trip_and_no_query(shared_redis_cache, db, monkeypatch):
+    """The token check's pipeline counts the request and reads the kept answer ahead
+    (imatch.throttling `read_counting`, `kept_keys`; imatch.person_cache `person_read_ahead`)."""
     import redis.connection
 
     from tests.conftest import client_for
@@ -157,4 +157,23 @@ def test_a_kept_api_read_makes_two_round_trips_and_no_query(shared_redis_cache, 
             kept = api.get(url)
         assert first.status_code == kept.status_code == 200
         assert first.content == keeping.content == kept.content
-        assert (len(sent), len(queries)) == (2, 0), url
+        assert (len(sent), len(queries)) == (1, 0), url
+
+
+def test_a_refused_token_takes_its_count_back_in_redis(shared_redis_cache, db, monkeypatch):
+    """imatch.throttling `uncount`: the DECR of what the token check's pipeline counted."""
+    from knox.models import AuthToken
+
+    from imatch.throttling import RequestRateThrottle
+    from tests.conftest import client_for
+
+    monkeypatch.setattr(
+        RequestRateThrottle, "THROTTLE_RATES", {**RequestRateThrottle.THROTTLE_RATES, "user": "5/minute"}
+    )
+    user = UserFactory()
+    old = client_for(user)
+    assert [old.get("/api/v1/pot/balance/").status_code for _ in range(2)] == [200, 200]
+    AuthToken.objects.filter(user=user).delete()
+    assert {old.get("/api/v1/pot/balance/").status_code for _ in range(10)} == {401}
+    fresh = client_for(user)
+    assert [fresh.get("/api/v1/pot/balance/").status_code for _ in range(4)] == [200, 200, 200, 429]

@@ -1,9 +1,14 @@
 """The API's default throttle (imatch/throttling.py): one counter per caller and window."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from imatch.throttling import RequestRateThrottle
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -34,3 +39,56 @@ def test_a_logged_in_caller_has_the_user_rate_and_a_counter_of_their_own(low_rat
     logged_in.force_authenticate(user)
     assert [logged_in.get("/api/v1/pot/balance/").status_code for _ in range(5)] == [200] * 5
     assert logged_in.get("/api/v1/pot/balance/").status_code == 429
+
+
+BALANCE = "/api/v1/pot/balance/"
+
+
+def test_a_token_counts_once_per_request_on_the_persons_one_counter(low_rates, user):
+    """A token the process checked before is counted in the check's own round trip
+    (imatch.throttling `read_counting`): still once per request, on the person's one counter."""
+    api = client_for(user)
+    assert [api.get(BALANCE).status_code for _ in range(3)] == [200] * 3  # by query first, then kept
+    other_device = APIClient()
+    other_device.force_authenticate(user)
+    assert [other_device.get(BALANCE).status_code for _ in range(2)] == [200] * 2
+    refused = api.get(BALANCE)
+    assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 61
+    assert other_device.get(BALANCE).status_code == 429
+
+
+def _revoke(user):
+    AuthToken.objects.filter(user=user).delete()
+
+
+def _expire(user):
+    for token in AuthToken.objects.filter(user=user):
+        token.expiry = timezone.now() - timedelta(seconds=1)
+        token.save()
+
+
+def _deactivate(user):
+    user.is_active = False
+    user.save()
+
+
+@pytest.mark.parametrize("refuse", [_revoke, _expire, _deactivate], ids=["revoked", "expired", "inactive"])
+def test_a_refused_token_takes_its_count_back(low_rates, user, refuse):
+    """Whoever holds someone's old token cannot spend that person's rate: the check counted the
+    request under the token's person before it refused it, and takes the count back."""
+    old = client_for(user)
+    assert [old.get(BALANCE).status_code for _ in range(2)] == [200, 200]  # the process knows whose it is
+    refuse(user)
+    assert {old.get(BALANCE).status_code for _ in range(10)} == {401}
+    user.is_active = True
+    user.save()
+    fresh = client_for(user)
+    assert [fresh.get(BALANCE).status_code for _ in range(4)] == [200, 200, 200, 429]  # 2 + 3 of 5
+
+
+def test_a_view_with_a_throttle_of_its_own_does_not_count_on_the_user_rate(low_rates, user):
+    api = client_for(user)
+    assert api.get(BALANCE).status_code == 200
+    for _ in range(5):  # counted under the `auth` scope only (ScopedRateThrottle)
+        assert api.post("/api/v1/me/verify-email/resend/").status_code == 202
+    assert [api.get(BALANCE).status_code for _ in range(5)] == [200, 200, 200, 200, 429]
