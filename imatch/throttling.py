@@ -4,7 +4,7 @@ DRF's AnonRateThrottle and UserRateThrottle each read the caller's list of reque
 and write it back (four cache round trips for an anonymous call, two for a logged-in one,
 plus pickling a growing list). This throttle counts in fixed windows instead: logged-in
 callers per user under the `user` rate, anonymous ones per client address under the
-`anon` rate, with one `INCR` (and its expiry, pipelined) on Redis; on other caches with
+`anon` rate, with one command on Redis (a script: `INCR`, its expiry, and the reads below); on other caches with
 `add` and `incr`. A caller may make up to twice the rate across a window's boundary —
 the usual trade of fixed windows, fine for a limit that protects capacity. Refusals are
 DRF's: 429 with `Retry-After` (the seconds left in the window).
@@ -30,6 +30,7 @@ the view's permissions refuse (403) stays counted, as the person made it.
 
 import contextlib
 import functools
+import hashlib
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache, caches
 from django.core.signals import request_finished, request_started
+from redis.exceptions import NoScriptError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -90,22 +92,17 @@ def _count(key: str, seconds: int, person_keys: list[str] = (), other_keys: list
     `person_keys` (for `person_read_ahead`) on the way."""
     backend = caches["default"]  # once: the `cache` proxy looks it up again for every attribute
     client = getattr(backend, "client", None)
-    if client is not None and hasattr(client, "get_client"):  # django-redis: one pipelined round trip
-        redis_key = backend.make_and_validate_key(key)
-        pipe = client.get_client(write=True).pipeline(transaction=False)
-        pipe.incr(redis_key)
-        pipe.expire(redis_key, seconds)
+    if client is not None and hasattr(client, "get_client"):  # django-redis: one command
         keys = list(_read_along_keys)
         names = [*keys, *person_keys, *other_keys]
-        if names:  # one MGET: cheaper for redis-py to write and read than a GET per key
-            pipe.mget([backend.make_and_validate_key(name) for name in names])
-        results = pipe.execute()
-        raws = results[2] if names else []
+        count, raws = _count_and_read(
+            client.get_client(write=True), [backend.make_and_validate_key(name) for name in (key, *names)], seconds
+        )
         found = {name: client.decode(raw) for name, raw in zip(names, raws, strict=True) if raw is not None}
         _read_along.set({name: found[name] for name in keys if name in found})
         if person_keys:
             person_read_ahead(person_keys, {name: found[name] for name in person_keys if name in found})
-        return int(results[0]), {name: found[name] for name in other_keys if name in found}
+        return count, {name: found[name] for name in other_keys if name in found}
     # Other caches: the keys in a round trip of their own, so that tests exercise reading them with the count.
     if person_keys:
         person_read_ahead(person_keys, cache.get_many(person_keys))
@@ -116,6 +113,28 @@ def _count(key: str, seconds: int, person_keys: list[str] = (), other_keys: list
     except ValueError:  # expired between add and incr
         cache.add(key, 1, seconds)
         return 1, other
+
+
+# KEYS[1]: the counter, created with an expiry of ARGV[1] seconds; KEYS[2:]: read on the way.
+# One command rather than a pipeline of INCR, EXPIRE and MGET: redis-py spends ~40 µs less CPU
+# on it, and every API request makes it. (All keys on one server: no Redis Cluster here.)
+_COUNT_AND_READ = b"""
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if #KEYS == 1 then return {count, {}} end
+return {count, redis.call('MGET', unpack(KEYS, 2))}
+"""
+_COUNT_AND_READ_SHA = hashlib.sha1(_COUNT_AND_READ).hexdigest()  # noqa: S324 - Redis names scripts so
+
+
+def _count_and_read(redis, keys: list[str], seconds: int) -> tuple[int, list]:
+    """The counter `keys[0]` plus one, and the raw values of `keys[1:]` (None: missing)."""
+    try:
+        count, raws = redis.evalsha(_COUNT_AND_READ_SHA, len(keys), *keys, seconds)
+    except NoScriptError:  # a new or restarted server: load it once
+        redis.script_load(_COUNT_AND_READ)
+        count, raws = redis.evalsha(_COUNT_AND_READ_SHA, len(keys), *keys, seconds)
+    return int(count), raws
 
 
 @dataclass(frozen=True)

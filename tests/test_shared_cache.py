@@ -130,6 +130,18 @@ def test_the_api_throttle_counts_in_redis_with_one_round_trip(shared_redis_cache
     assert 0 < cache.ttl(key) <= 61
 
 
+def test_the_throttle_loads_its_script_again_on_a_server_that_lost_it(shared_redis_cache):
+    """imatch.throttling `_count_and_read`: a restarted Redis has no scripts (NOSCRIPT): loaded once more."""
+    from imatch import throttling
+
+    key = "throttle:anon:192.0.2.2:1"
+    cache.set("read-with-it", {"a": 1})
+    cache.client.get_client().script_flush()
+    assert throttling._count(key, 61, other_keys=["read-with-it", "missing"]) == (1, {"read-with-it": {"a": 1}})
+    assert throttling._count(key, 61) == (2, {})
+    assert 0 < cache.ttl(key) <= 61
+
+
 def test_a_kept_api_read_makes_one_round_trip_and_no_query(shared_redis_cache, db, monkeypatch):
     """The token check's pipeline counts the request and reads the kept answer ahead
     (imatch.throttling `read_counting`, `kept_keys`; imatch.person_cache `person_read_ahead`)."""
