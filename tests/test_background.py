@@ -131,3 +131,11 @@ def test_the_matching_task_expires_stale_introductions_and_matches_every_active_
     assert not Match.objects.filter(seeker=idle).exists()  # an inactive category is not matched
     assert totals == {"lapsed": 0, "expired": 1, "seekers": 1, "matched": 1, "matches": 1, "unmatched": 0}
     assert "1 introductions expired, 1 new matches" in caplog.text
+
+
+def test_the_celery_settings_read_on_each_publish_are_celery_s_defaults(settings):
+    """settings.py writes them out only so that a publish finds them at once: they change nothing."""
+    from celery.app.defaults import DEFAULTS
+
+    for name in ("task_default_queue", "task_send_sent_event", "broker_pool_acquire_timeout"):
+        assert getattr(settings, f"CELERY_{name.upper()}") == DEFAULTS[name] == celery_app.conf[name]
