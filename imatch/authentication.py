@@ -46,8 +46,8 @@ class TokenAuthentication(KnoxTokenAuthentication):
     entry is found with the person's scope token in one round trip, so it needs the user id
     first: each process remembers which person a token belongs to (`_token_users`, a fact that
     never changes) after its first check of it by query. That round trip also counts the request
-    under the person's API rate (`imatch.throttling.read_counting`): a refusal takes it back. Relies on knox's
-    `authenticate_credentials`, `renew_token` and `validate_user` of the pinned version
+    under the person's API rate (`imatch.throttling.read_counting`): a refusal takes it back.
+    Relies on knox's `authenticate_credentials`, `renew_token` and `validate_user` of the pinned version
     (tests/api/test_api_tokens.py covers expiry, revocation and inactive accounts).
     """
 

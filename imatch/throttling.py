@@ -4,8 +4,8 @@ DRF's AnonRateThrottle and UserRateThrottle each read the caller's list of reque
 and write it back (four cache round trips for an anonymous call, two for a logged-in one,
 plus pickling a growing list). This throttle counts in fixed windows instead: logged-in
 callers per user under the `user` rate, anonymous ones per client address under the
-`anon` rate, with one command on Redis (a script: `INCR`, its expiry, and the reads below); on other caches with
-`add` and `incr`. A caller may make up to twice the rate across a window's boundary —
+`anon` rate, with one command on Redis (a script: `INCR`, its expiry, and the reads below);
+on other caches with `add` and `incr`. A caller may make up to twice the rate across a window's boundary —
 the usual trade of fixed windows, fine for a limit that protects capacity. Refusals are
 DRF's: 429 with `Retry-After` (the seconds left in the window).
 
@@ -24,8 +24,9 @@ itself (`read_counting`, imatch.authentication): its round trip reads the kept c
 the request under the token's person and reads the keys above, so a kept API read makes one
 round trip in all. The throttle then takes that count (`RequestRateThrottle.allow_request`). A
 token the check then refuses (revoked, expired, an inactive account) takes its count back
-(`uncount`): whoever holds an old token of someone cannot spend their rate. A request that
-the view's permissions refuse (403) stays counted, as the person made it.
+(`uncount`): whoever holds an old token of someone cannot spend their rate. Counted this way,
+a request that the view's permissions then refuse (403) stays counted, as the person made it
+(DRF's order, authentication, permissions, throttles, leaves it uncounted otherwise).
 """
 
 import contextlib
