@@ -143,7 +143,7 @@ def test_the_throttle_loads_its_script_again_on_a_server_that_lost_it(shared_red
 
 
 def test_a_kept_api_read_makes_one_round_trip_and_no_query(shared_redis_cache, db, monkeypatch):
-    """The token check's pipeline counts the request and reads the kept answer ahead
+    """The token check's script call counts the request and reads the kept answer ahead
     (imatch.throttling `read_counting`, `kept_keys`; imatch.person_cache `person_read_ahead`)."""
     import redis.connection
 
@@ -173,7 +173,7 @@ def test_a_kept_api_read_makes_one_round_trip_and_no_query(shared_redis_cache, d
 
 
 def test_a_refused_token_takes_its_count_back_in_redis(shared_redis_cache, db, monkeypatch):
-    """imatch.throttling `uncount`: the DECR of what the token check's pipeline counted."""
+    """imatch.throttling `uncount`: the DECR of what the token check's script call counted."""
     from knox.models import AuthToken
 
     from imatch.throttling import RequestRateThrottle

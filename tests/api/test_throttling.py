@@ -92,3 +92,13 @@ def test_a_view_with_a_throttle_of_its_own_does_not_count_on_the_user_rate(low_r
     for _ in range(5):  # counted under the `auth` scope only (ScopedRateThrottle)
         assert api.post("/api/v1/me/verify-email/resend/").status_code == 202
     assert [api.get(BALANCE).status_code for _ in range(5)] == [200, 200, 200, 200, 429]
+
+
+def test_a_request_with_a_known_token_that_permissions_refuse_stays_counted(low_rates, user):
+    """imatch.throttling: counted in the token check, a 403 is the person's request and counts
+    (DRF's own order would not reach the throttle)."""
+    api = client_for(user)
+    assert api.get(BALANCE).status_code == 200  # the process knows whose token it is
+    for _ in range(3):  # staff only
+        assert api.post("/api/v1/pot/redemptions/1/approve/", {}, format="json").status_code == 403
+    assert [api.get(BALANCE).status_code for _ in range(2)] == [200, 429]  # 1 + 3 + 1 of 5
