@@ -216,6 +216,43 @@ def _written_until(page: tuple) -> datetime | None:
     return page[3][1]
 
 
+def _compact_json_renderer(response: Response) -> renderers.JSONRenderer | None:
+    """The response's renderer when it writes compact JSON as DRF's plain `JSONRenderer` (what an API
+    client gets), else None (the browsable API, `; indent=`, a content type set by the view)."""
+    renderer = getattr(response, "accepted_renderer", None)
+    context = getattr(response, "renderer_context", None)
+    if (
+        type(renderer) is renderers.JSONRenderer
+        and response.content_type is None
+        and context is not None
+        and renderer.get_indent(getattr(response, "accepted_media_type", None), context) is None
+    ):
+        context["response"] = response
+        response["Content-Type"] = renderer.media_type
+        return renderer
+    return None
+
+
+def written(data) -> "tuple[object, bytes]":
+    """`data` with the JSON that DRF's `JSONRenderer` writes for it without indent, for `WrittenResponse`."""
+    return data, _RESULTS_RENDERER.render(data)
+
+
+class WrittenResponse(Response):
+    """An answer kept together with its JSON (`written`): DRF's plain `JSONRenderer` sends those bytes
+    as they are (no encoding per request); any other renderer renders `data` as usual."""
+
+    def __init__(self, kept: "tuple[object, bytes]"):
+        data, self._written = kept
+        super().__init__(data)
+
+    @property
+    def rendered_content(self):
+        if _compact_json_renderer(self) is not None:
+            return self._written
+        return super().rendered_content
+
+
 class KeptPageResponse(Response):
     """A page of a `kept_written` list: `{"count", "next", "previous", "results"}` whose `results`
     are already the JSON that DRF's `JSONRenderer` writes for them (`results_json`).
@@ -244,18 +281,9 @@ class KeptPageResponse(Response):
 
     @property
     def rendered_content(self):
-        renderer = getattr(self, "accepted_renderer", None)
-        context = getattr(self, "renderer_context", None)
-        if (
-            self._data is None
-            and type(renderer) is renderers.JSONRenderer
-            and self.content_type is None
-            and context is not None
-            and renderer.get_indent(getattr(self, "accepted_media_type", None), context) is None
-        ):
-            context["response"] = self
-            self["Content-Type"] = renderer.media_type
-            head = renderer.render(self._head, self.accepted_media_type, context)
+        renderer = _compact_json_renderer(self) if self._data is None else None
+        if renderer is not None:
+            head = renderer.render(self._head, self.accepted_media_type, self.renderer_context)
             return head[:-1] + b',"results":' + self._results_json + b"}"
         return super().rendered_content
 

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from categories import selectors, services
 from categories.api.serializers import CategorySerializer
 from categories.models import Category
+from imatch.api_input import WrittenResponse, written
 
 
 @extend_schema_view(
@@ -46,11 +47,14 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.category_list(include_inactive=include_inactive).order_by("display_name")
 
     def list(self, request: Request, *args, **kwargs) -> Response:
-        """The public list as this process last built it for this URL (`catalog_memo`): no serializer work."""
+        """The public list as this process last built it for this URL (`catalog_memo`): no serializer work,
+        and its JSON as written then."""
         if self._staff():
             return super().list(request, *args, **kwargs)
         key = ("api:categories", request.scheme, request.get_host(), request.get_full_path())
-        return Response(selectors.catalog_memo(key, lambda: super(CategoryViewSet, self).list(request).data))
+        return WrittenResponse(
+            selectors.catalog_memo(key, lambda: written(super(CategoryViewSet, self).list(request).data))
+        )
 
     @extend_schema(request=None, responses=CategorySerializer)
     @action(detail=True, methods=["post"])

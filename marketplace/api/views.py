@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from categories.errors import CategoryInactive
 from categories.selectors import catalog_version
 from imatch.api import refuses
-from imatch.api_input import BoundedLimitOffsetPagination, KeptListMixin
+from imatch.api_input import BoundedLimitOffsetPagination, KeptListMixin, WrittenResponse, written
 from imatch.authentication import TokenAuthentication
 from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
@@ -297,7 +297,7 @@ class ProviderViewSet(
         return self._public(request, lambda: super(ProviderViewSet, self).retrieve(request, *args, **kwargs))
 
     def _public(self, request: Request, answer) -> Response:
-        """Anonymous callers get the directory as this process last built it for this URL.
+        """Anonymous callers get the directory as this process last built (and wrote) it for this URL.
 
         What anyone may see changes only through services that call `directory_changed`
         (`catalog_memo`: a new catalogue version drops every kept answer at once). Logged-in
@@ -306,7 +306,7 @@ class ProviderViewSet(
         if request.user.is_authenticated:
             return answer()
         key = ("api:providers", request.scheme, request.get_host(), request.get_full_path())
-        return Response(selectors.directory_memo(key, lambda: answer().data))
+        return WrittenResponse(selectors.directory_memo(key, lambda: written(answer().data)))
 
     def get_queryset(self) -> QuerySet[Provider]:
         user = self.request.user

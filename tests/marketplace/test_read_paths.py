@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from categories import selectors as category_selectors
@@ -248,3 +249,29 @@ def test_production_keeps_connections_and_compiled_templates():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == ["60", "True", "django.template.loaders.cached"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/categories/", "/api/v1/providers/?category={name}", "/api/v1/providers/{id}/"]
+)
+def test_a_kept_anonymous_answer_is_sent_as_written_and_still_renders_otherwise(licensed, path, monkeypatch):
+    """The kept answers of the catalogue and the directory keep their JSON (`WrittenResponse`): a hit
+    sends the bytes DRF's renderer wrote for the data, without rendering again; the browsable API
+    and `; indent=` render the data as before."""
+    provider = Provider.objects.filter(category=licensed, license_verified=True).first()
+    url = path.format(name=licensed.name, id=provider.pk)
+    client = APIClient()
+    first = client.get(url)
+    renders = []
+    render = JSONRenderer.render
+    monkeypatch.setattr(
+        JSONRenderer, "render", lambda self, *args, **kwargs: renders.append(1) or render(self, *args, **kwargs)
+    )
+    kept = client.get(url)
+    assert renders == []
+    assert first.status_code == kept.status_code == 200 and kept["Content-Type"] == "application/json"
+    assert kept.content == first.content == render(JSONRenderer(), first.json())
+    indented = client.get(url, HTTP_ACCEPT="application/json; indent=2")
+    assert indented.content.startswith(b'{\n  "') and json.loads(indented.content) == first.json()
+    page = client.get(url, HTTP_ACCEPT="text/html")
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
