@@ -1,0 +1,44 @@
+"""The tables written on the busiest requests carry no index that another index already serves.
+
+Every index is work on every insert (and, for a row whose indexed columns change, on every
+update): an index whose columns begin another index's serves no lookup the longer one does not.
+Django gives each foreign key an index of its own unless told otherwise (`db_index=False`).
+"""
+
+import pytest
+from django.db import connection
+
+from conversations.models import Message
+from currency.models import PotTransaction, Purchase, Wallet
+from marketplace.models import Match
+from notifications.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+WRITTEN_ON_BUSY_REQUESTS = [Match, Message, Notification, PotTransaction, Purchase, Wallet]
+
+
+def _partial(model) -> set[str]:
+    """Names of the model's partial indexes and constraints: they cover only some rows."""
+    named = [*model._meta.indexes, *model._meta.constraints]
+    return {item.name for item in named if getattr(item, "condition", None) is not None}
+
+
+@pytest.mark.parametrize("model", WRITTEN_ON_BUSY_REQUESTS, ids=lambda model: model._meta.db_table)
+def test_no_index_begins_another(model):
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    partial = _partial(model)
+    indexes = {
+        name: tuple(about["columns"])
+        for name, about in found.items()
+        if (about["index"] or about["unique"]) and name not in partial
+    }
+    served_by_another = {
+        name: other
+        for name, columns in indexes.items()
+        if not found[name]["unique"]  # a unique index also enforces something
+        for other, longer in indexes.items()
+        if other != name and longer[: len(columns)] == columns
+    }
+    assert served_by_another == {}
