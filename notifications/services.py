@@ -9,6 +9,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from imatch.db import instances_insert
 from imatch.person_cache import Scope, person_forget
 from notifications.models import Notification, NotificationKind
 from notifications.selectors import notification_for_user
@@ -30,11 +31,18 @@ class Notice(NamedTuple):
 
 
 def notify_many(*notices: Notice) -> list[Notification]:
-    """`notify` for several people at once (one event, both sides): one insert, one forget of their bells."""
+    """`notify` for several people at once (one event, both sides): one insert, one forget of their bells.
+
+    The rows `bulk_create` would write, by one INSERT written out (`imatch.db.instances_insert`:
+    ~0.3 ms less CPU than `bulk_create` for an introduction's two)."""
     person_forget([notice.user.pk for notice in notices], Scope.NOTIFICATIONS)
-    return Notification.objects.bulk_create(
-        Notification(user=notice.user, kind=notice.kind, text=notice.text[: Notification.TEXT_MAX], link=notice.link)
-        for notice in notices
+    return instances_insert(
+        [
+            Notification(
+                user=notice.user, kind=notice.kind, text=notice.text[: Notification.TEXT_MAX], link=notice.link
+            )
+            for notice in notices
+        ]
     )
 
 
