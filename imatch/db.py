@@ -4,10 +4,11 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count, Field, Model, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 INSERT_BATCH = 1000  # rows per `executemany` where there is no COPY
@@ -319,3 +320,65 @@ def instances_insert(instances: Sequence[Model]) -> list[Model]:
         instance._state.adding = False
         instance._state.db = using
     return list(instances)
+
+
+# --- Some fields of a saved instance, the UPDATE written out ----------------------------
+_update_plans: "weakref.WeakKeyDictionary[BaseDatabaseWrapper, dict]" = weakref.WeakKeyDictionary()
+
+
+def instance_update(instance: Model, fields: tuple[str, ...]) -> None:
+    """`instance.save(update_fields=fields)`, with the UPDATE written out once per model, fields and connection.
+
+    For a row updated by every request of a hot write (an introduction's match): the ORM built
+    and compiled the UPDATE again for each save, ~0.15 ms of CPU, more than its round trip.
+    Each value is the one the ORM sends (the field's `pre_save`, so an `auto_now` field takes
+    the time of the update and the instance keeps it, then its `get_db_prep_save`); an update
+    that finds no row raises `DatabaseError` as the save does, and a database error inside a
+    transaction marks it for rollback. A model that `pre_save` or `post_save` receivers listen
+    to, or a value that is an expression, goes through `save()` itself.
+    """
+    model = type(instance)
+    if pre_save.has_listeners(model) or post_save.has_listeners(model):
+        instance.save(update_fields=fields)
+        return
+    instance._prepare_related_fields_for_save(operation_name="save")
+    using = router.db_for_write(model, instance=instance)
+    connection = connections[using]
+    plans = _update_plans.setdefault(connection, {})
+    plan = plans.get((model, fields))
+    if plan is None:
+        plan = plans[(model, fields)] = _update_plan(connection, model, fields)
+    sql, updated = plan
+    values = []
+    for field in updated:
+        value = field.pre_save(instance, False)
+        if hasattr(value, "resolve_expression"):
+            instance.save(update_fields=fields)
+            return
+        values.append(field.get_db_prep_save(value, connection))
+    values.append(model._meta.pk.get_db_prep_value(instance.pk, connection))
+    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        if cursor.rowcount < 1:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+    instance._state.adding = False
+    instance._state.db = using
+
+
+def _update_plan(connection: BaseDatabaseWrapper, model: type[Model], fields: tuple[str, ...]) -> tuple[str, list]:
+    meta, quote = model._meta, connection.ops.quote_name
+    if meta.parents or meta.proxy:
+        raise ValueError(f"instance_update: {meta.label} is a child or proxy model; use save().")
+    by_name = {name: field for field in meta.local_concrete_fields for name in (field.name, field.attname)}
+    if not fields or any(name not in by_name or by_name[name].primary_key for name in fields):
+        raise ValueError(f"instance_update: {fields} are not all concrete fields of {meta.label} besides its pk.")
+    # The columns in the model's order, each once, as the ORM writes them.
+    updated = [field for field in meta.local_concrete_fields if field.name in fields or field.attname in fields]
+    if any(field.generated for field in updated):
+        raise ValueError(f"instance_update: {meta.label} has a generated column among {fields}; use save().")
+    table = quote(meta.db_table)
+    sql = (
+        f"UPDATE {table} SET {', '.join(f'{quote(field.column)} = %s' for field in updated)} "  # noqa: S608 - names from the model
+        f"WHERE {table}.{quote(meta.pk.column)} = %s"
+    )
+    return sql, updated

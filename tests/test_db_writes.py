@@ -1,17 +1,23 @@
 """Writes with their SQL written out (imatch.db): the rows and the instances the ORM's own writes leave.
 
-`instances_insert` against `bulk_create` (an introduction's notifications), on SQLite and on
-PostgreSQL (CI runs both).
+`instances_insert` against `bulk_create` (an introduction's notifications), `instance_update`
+against `save(update_fields=…)` (the introduced match), on SQLite and on PostgreSQL (CI runs both).
 """
 
-import pytest
-from django.db import IntegrityError, transaction
+from datetime import timedelta
 
-from imatch.db import instances_insert
-from marketplace.models import Match
+import pytest
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models.signals import pre_save
+from django.utils import timezone
+
+from imatch.db import instance_update, instances_insert
+from marketplace.models import Match, MatchStatus
+from marketplace.services import matches
 from notifications.models import Notification, NotificationKind
 from notifications.services import Notice, notify_many
 from tests.marketplace.factories import UserFactory
+from tests.marketplace.loop import make_category, make_provider, make_seeker
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +93,63 @@ def test_a_failing_instances_insert_marks_the_transaction_for_rollback():
             instances_insert([*_notifications(person), bad])  # the link check refuses the second row
         assert transaction.get_rollback()  # the block is rolled back on its way out
     assert not Notification.objects.filter(user=person).exists()  # neither row
+
+
+def _suggested(name: str) -> Match:
+    """A suggested match of its own category (one seeker, one provider)."""
+    category = make_category(name=name, display_name=name.title())
+    seeker = make_seeker(category)
+    make_provider(category)
+    [match] = matches.match_run_for_seeker(seeker=seeker)
+    return match
+
+
+def _match_row(match_id: int) -> dict:
+    return Match.objects.filter(pk=match_id).values().get()
+
+
+def test_instance_update_writes_what_save_update_fields_writes():
+    saved, updated = _suggested("planners"), _suggested("coaches")
+    started = timezone.now()
+    for match in (saved, updated):
+        match.status = MatchStatus.INTRODUCED
+        match.introduced_at = started - timedelta(minutes=1)
+        match.decline_reason = "not in update_fields: stays unwritten"
+    saved.save(update_fields=["status", "introduced_at", "updated_at"])
+    instance_update(updated, ("status", "introduced_at", "updated_at"))
+
+    moved = {"id", "seeker_id", "provider_id", "category_id", "updated_at", "created_at"}  # each match's own
+    by_orm, written = _match_row(saved.pk), _match_row(updated.pk)
+    assert {k: v for k, v in written.items() if k not in moved} == {k: v for k, v in by_orm.items() if k not in moved}
+    assert written["status"] == MatchStatus.INTRODUCED and written["decline_reason"] == ""
+    # auto_now: the update's time, on the row and on the instance alike
+    assert written["updated_at"] == updated.updated_at >= started
+    assert not updated._state.adding and updated._state.db == "default"
+
+
+def test_instance_update_refuses_and_falls_back_as_save_would():
+    match = _suggested("planners")
+    with pytest.raises(ValueError, match="not all concrete fields"):
+        instance_update(match, ("status", "no_such_field"))
+    with pytest.raises(ValueError, match="not all concrete fields"):
+        instance_update(match, ("id",))
+    gone = _suggested("coaches")
+    Match.objects.filter(pk=gone.pk).delete()
+    with transaction.atomic():
+        with pytest.raises(DatabaseError, match="did not affect any rows"):
+            instance_update(gone, ("status",))
+        assert transaction.get_rollback()  # as the save marks it
+
+    heard = []
+
+    def listener(sender, instance, update_fields, **kwargs):
+        heard.append((instance.pk, sorted(update_fields)))
+
+    pre_save.connect(listener, sender=Match)
+    try:
+        match.status = MatchStatus.INTRODUCED
+        instance_update(match, ("status", "updated_at"))  # a receiver listens: save() itself, signals and all
+    finally:
+        pre_save.disconnect(listener, sender=Match)
+    assert heard == [(match.pk, ["status", "updated_at"])]
+    assert _match_row(match.pk)["status"] == MatchStatus.INTRODUCED

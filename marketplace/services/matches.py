@@ -18,7 +18,7 @@ from categories.errors import CategoryInactive
 from categories.models import Category
 from currency.selectors import extra_matches_available
 from currency.services import extra_matches_take
-from imatch.db import column_converters, converted_row
+from imatch.db import column_converters, converted_row, instance_update
 from imatch.errors import DomainError, ErrorCode, NotFound
 from imatch.text import clean_text
 from marketplace import emails
@@ -225,7 +225,7 @@ def match_introduce(*, match: Match | int, user: User) -> Match:
     if not provider.accepting_clients:
         raise ProviderUnavailable(f"{provider.business_name} is not accepting new clients right now.")
     match.introduced_at = timezone.now()
-    match.save(update_fields=["status", "introduced_at", "updated_at"])
+    instance_update(match, ("status", "introduced_at", "updated_at"))  # the save, its UPDATE written out
     lists_forget_sides(match)
     emails.introduction(match)
     return match
