@@ -389,6 +389,11 @@ LOGGING = {
 # Without CELERY_BROKER_URL every task runs inline where it is queued (`make run` needs no
 # broker, no worker); with it, `make worker` runs the worker and the hourly schedule.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+if CELERY_BROKER_URL.partition("://")[0] == "redis":
+    # kombu's Redis transport, keeping one Redis client per channel instead of building one per
+    # task queued (imatch.broker); the URL is read as kombu reads it for its own Redis transport.
+    # Not for rediss://, whose scheme kombu reads for TLS (and sentinel:// is another transport).
+    CELERY_BROKER_TRANSPORT = "imatch.broker:Transport"
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 if CELERY_TASK_ALWAYS_EAGER:
     # Inline, Celery's trace would log each task's real arguments at INFO (`kwargsrepr` only
