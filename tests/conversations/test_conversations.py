@@ -196,7 +196,9 @@ def test_with_a_broker_the_email_waits_and_is_not_sent_if_read(introduced, djang
     ):
         first = services.message_post(match_id=introduced.pk, user=seeker, body="First")
         services.message_post(match_id=introduced.pk, user=seeker, body="Second")
-    queued.assert_called_once_with(kwargs={"message_id": first.pk}, countdown=300)
+    queued.assert_called_once_with(
+        kwargs={"message_id": first.pk}, countdown=300, argsrepr="()", kwargsrepr=repr({"message_id": first.pk})
+    )
 
     services.thread_mark_read(match_id=introduced.pk, user=provider)  # read within the delay
     with django_capture_on_commit_callbacks(execute=True):

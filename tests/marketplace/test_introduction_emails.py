@@ -7,6 +7,7 @@ here, as without a broker) renders the two emails from the stored match and send
 from unittest import mock
 
 import pytest
+from celery.utils.saferepr import saferepr
 from django.core import mail
 from django.db import transaction
 
@@ -74,7 +75,12 @@ def test_one_task_is_queued_per_introduction_after_commit(suggested, django_capt
         for callback in callbacks:
             callback()
 
-    queued.assert_called_once_with(kwargs={"match_id": suggested.pk})
+    queued.assert_called_once()
+    assert queued.call_args.kwargs["kwargs"] == {"match_id": suggested.pk}
+    # The arguments' reprs are given, as Celery's saferepr would write them (imatch.mail.task_on_commit).
+    app = emails.introduction_emails.app
+    assert queued.call_args.kwargs["argsrepr"] == saferepr((), app.amqp.argsrepr_maxsize)
+    assert queued.call_args.kwargs["kwargsrepr"] == saferepr({"match_id": suggested.pk}, app.amqp.kwargsrepr_maxsize)
     assert mail.outbox == []
 
 
