@@ -81,6 +81,7 @@ from currency.models import (
     TransactionType,
 )
 from currency.selectors import PotRules, WalletSummary, email_verified, pot_rules, promotional_explanation
+from imatch.db import instance_insert
 from imatch.errors import DomainError, NotFound, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 from imatch.person_cache import Scope, person_forget
@@ -437,8 +438,7 @@ def _purchase_effect(*, user, option: SpendOption, row: PotTransaction) -> Purch
     elif option.effect == SpendEffect.COMMISSION_CREDIT:
         purchase.credit_usd = option.credit_usd()
     purchase.created_at = now
-    purchase.save(force_insert=True)
-    return purchase
+    return instance_insert(purchase)  # `save(force_insert=True)` without the ORM's compile: ~0.1 ms a spend
 
 
 @ledger_atomic

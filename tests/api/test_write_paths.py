@@ -111,3 +111,65 @@ def test_the_answers_of_introduce_accept_and_decline_are_the_serializers(suggest
     declined = client_for(seeker).post(f"{path}/decline/", {"reason": "Found someone nearer."}, format="json")
     assert declined.status_code == 200 and declined.json() == _serialized(suggested.pk, seeker)
     assert declined.json()["decline_reason"] == "Found someone nearer."
+
+
+# --- A spend: its purchase written out ------------------------------------------------------
+
+
+def test_a_spend_purchase_is_the_row_the_orm_writes():
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.db import IntegrityError, connection, transaction
+    from django.forms.models import model_to_dict
+    from django.utils import timezone
+
+    from currency.ledger import ledger_post
+    from currency.models import ProPeriod, Purchase, SpendOption, TransactionType
+    from imatch.db import instance_insert
+    from tests.currency.factories import pot_fund
+
+    user, option = UserFactory(), SpendOption.objects.get(key="profile_boost")
+    pot_fund(user, 1000)
+    now = timezone.now()
+
+    def spend_row():
+        return ledger_post(
+            user_id=user.pk, amount=-option.cost, transaction_type=TransactionType.SPEND, category=option.key
+        )
+
+    def purchase(row) -> Purchase:
+        return Purchase(
+            user=user,
+            option=option,
+            transaction=row,
+            effect=option.effect,
+            cost=option.cost,
+            starts_at=now,
+            ends_at=now + timedelta(days=7),
+            credit_usd=Decimal("12.50"),
+            created_at=now,
+        )
+
+    saved = purchase(spend_row())
+    saved.save(force_insert=True)
+    written = instance_insert(purchase(spend_row()))
+    assert written.pk and written.pk != saved.pk and not written._state.adding and written._state.db == "default"
+    stored = {row.pk: model_to_dict(row, exclude=["id", "transaction"]) for row in Purchase.objects.all()}
+    assert stored[written.pk] == stored[saved.pk] == model_to_dict(saved, exclude=["id", "transaction"])
+
+    # Refused as save() refuses, or left to save(): an unsaved related row, a saved instance, a proxy
+    # (on rows that are not spends: nothing is written for them).
+    unsaved = purchase(pot_fund(user, 10))
+    unsaved.user = UserFactory.build()
+    with pytest.raises(ValueError, match="unsaved related object"):
+        instance_insert(unsaved)
+    with pytest.raises(ValueError, match="pk is set"):
+        instance_insert(written)
+    with pytest.raises(ValueError, match="proxy"):
+        instance_insert(ProPeriod(user=user, option=option, transaction=pot_fund(user, 10), cost=1))
+    # A database error marks the transaction for rollback, as a failed save() does.
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            instance_insert(purchase(written.transaction))  # one purchase per ledger row
+        assert connection.needs_rollback  # the block is rolled back as it ends
