@@ -1,5 +1,6 @@
 """API shapes of POT: validation of types and sizes only (rules live in currency.services)."""
 
+import re
 from datetime import datetime
 
 from django.conf import settings
@@ -303,6 +304,29 @@ class SpendRequestSerializer(serializers.Serializer):
     expected_cost = serializers.IntegerField(
         min_value=1, max_value=POT_MAX, required=False, help_text="The price the user confirmed; 409 if it changed."
     )
+
+
+# What `SpendRequestSerializer` takes as it is: a slug of at most 64 characters (no whitespace to trim).
+_SPEND_OPTION = re.compile(r"[-a-zA-Z0-9_]{1,64}")
+
+
+def spend_request(data) -> tuple[str, int | None]:
+    """The option and the confirmed cost (None when not given) of a spend's body, as `SpendRequestSerializer` has them.
+
+    A well-formed JSON body (an object whose `option` is a slug and whose `expected_cost`, if
+    given, is a whole number in range) is read as it is: building the serializer and its fields
+    for it cost ~0.15 ms of a spend's CPU. Any other body goes through the serializer, so every
+    refusal and every conversion (`"200"` for 200, a slug with spaces around it) is DRF's own.
+    """
+    if type(data) is dict and type(option := data.get("option")) is str and _SPEND_OPTION.fullmatch(option):
+        if "expected_cost" not in data:
+            return option, None
+        cost = data["expected_cost"]
+        if type(cost) is int and 1 <= cost <= POT_MAX:  # not a bool, not null
+            return option, cost
+    serializer = SpendRequestSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data["option"], serializer.validated_data.get("expected_cost")
 
 
 class SpendResultSerializer(serializers.Serializer):

@@ -26,6 +26,7 @@ from currency.api.serializers import (
     SpendRequestSerializer,
     SpendResultSerializer,
     spend_answer,
+    spend_request,
     transaction_rows,
     transaction_rows_from,
     transaction_rows_until,
@@ -173,12 +174,11 @@ class SpendView(APIView):
     )
     @refuses(SpendOptionUnavailable, WrongAudience, InsufficientPot, PriceChanged, *IDEMPOTENT_REFUSALS)
     def post(self, request: Request) -> Response:
-        serializer = SpendRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        option, confirmed_cost = spend_request(request.data)
         result = services.pot_spend(
             user=request.user,
-            option_key=serializer.validated_data["option"],
-            confirmed_cost=serializer.validated_data.get("expected_cost"),
+            option_key=option,
+            confirmed_cost=confirmed_cost,
             idempotency_key=idempotency_key(request),
         )
         return created_response(spend_answer(result.transaction, result.purchase), replayed=result.replayed)

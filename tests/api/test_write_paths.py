@@ -1,6 +1,7 @@
 """The writes of issue 11 stay cheap (bench/request_cost.py): an introduction reads its match once,
 locked, and checks access on that row; a message post reads its thread and the unread streak in
-one query. Query counts are pinned; who may write and what they are told do not change."""
+one query; a spend reads its body without a serializer and inserts its purchase with a written-out
+INSERT. Query counts are pinned; who may write and what they are told do not change."""
 
 from unittest import mock
 
@@ -113,7 +114,83 @@ def test_the_answers_of_introduce_accept_and_decline_are_the_serializers(suggest
     assert declined.json()["decline_reason"] == "Found someone nearer."
 
 
-# --- A spend: its purchase written out ------------------------------------------------------
+# --- A spend: its body read without a serializer, its purchase written out -----------------
+
+SPEND_OPTIONS = [
+    "extra_matches",
+    "a",
+    "a" * 64,
+    "a" * 65,
+    "x-y_Z9",
+    "-",
+    "",
+    " ",
+    " extra_matches",
+    "extra_matches\n",
+    "extra matches",
+    "extrà",
+    "ｅxtra",  # a fullwidth letter: not a slug
+    "٣",  # an Arabic-Indic digit: not [0-9]
+    123,
+    12.5,
+    True,
+    None,
+    [],
+    {},
+]
+SPEND_COSTS = [
+    1,
+    200,
+    10**12,
+    0,
+    -1,
+    10**12 + 1,
+    10**30,
+    True,
+    False,
+    None,
+    "200",
+    " 200 ",
+    "2e2",
+    200.0,
+    200.5,
+    "lots",
+    [],
+]
+
+
+def _serializer_reading(data):
+    from currency.api.serializers import SpendRequestSerializer
+
+    serializer = SpendRequestSerializer(data=data)
+    if not serializer.is_valid():
+        return "refused", serializer.errors
+    return "read", (serializer.validated_data["option"], serializer.validated_data.get("expected_cost"))
+
+
+def _fast_reading(data):
+    from rest_framework.exceptions import ValidationError
+
+    from currency.api.serializers import spend_request
+
+    try:
+        return "read", spend_request(data)
+    except ValidationError as refusal:
+        return "refused", refusal.detail
+
+
+def test_a_spend_body_is_read_as_the_serializer_reads_it():
+    from django.http import QueryDict
+
+    bodies = [{"option": option} for option in SPEND_OPTIONS]
+    bodies += [{"option": option, "expected_cost": cost} for option in SPEND_OPTIONS for cost in SPEND_COSTS]
+    bodies += [{}, {"expected_cost": 200}, {"option": "extra_matches", "note": "more keys are left out"}]
+    bodies += [None, [], "extra_matches", 7, QueryDict("option=extra_matches&expected_cost=200")]
+    for body in bodies:
+        fast, drf = _fast_reading(body), _serializer_reading(body)
+        assert fast == drf, body
+        if fast[0] == "read":  # the same types too: a cost of 200.0 is read as the whole number 200
+            assert [type(value) for value in fast[1]] == [type(value) for value in drf[1]], body
 
 
 def test_a_spend_purchase_is_the_row_the_orm_writes():
