@@ -79,8 +79,11 @@ def thread_for_user(*, user, match_id: int) -> Match:
 
 
 @functools.cache
-def _post_statement() -> str:
-    """The SQL of `thread_to_post_in`, written out once per process (names from the models)."""
+def post_statement() -> str:
+    """The SQL of `thread_to_post_in`, written out once per process (names from the models).
+
+    Its parameters: the person's user id, the match's id. `message_post` reads it as a CTE too.
+    """
     quote = connection.ops.quote_name
     matches, messages = quote(Match._meta.db_table), quote(Message._meta.db_table)
     seekers, providers = quote(Seeker._meta.db_table), quote(Provider._meta.db_table)
@@ -110,8 +113,14 @@ def thread_to_post_in(*, user, match_id: int) -> Match:
     messages yet (`others_unread`). Other fields of the match load on access.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_post_statement(), [user.pk, match_id])
+        cursor.execute(post_statement(), [user.pk, match_id])
         row = cursor.fetchone()
+    return thread_from_post_row(row, user=user)
+
+
+def thread_from_post_row(row: tuple | None, *, user) -> Match:
+    """The match of a row of `post_statement` (its ten columns), as `thread_to_post_in` loads it; NotFound
+    for no row or a row of a match the person is no side of."""
     if row is None or user.pk not in (row[5], row[6]):
         raise NotFound("No such conversation.")
     pk, status, category_id, seeker_id, provider_id, seeker_user_id, provider_user_id, unread, name, display = row

@@ -7,6 +7,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.db import connection
 
 from conversations.models import Message
 from marketplace.api.serializers import MatchSerializer
@@ -83,8 +84,9 @@ def test_a_message_post_reads_its_thread_once_and_notifies_once_per_unread_strea
     message = Message.objects.get(pk=body["id"])
     assert (message.sender_id, message.recipient_id) == (seeker.pk, provider.pk)
 
-    # The streak goes on (the provider has not read): no second notification, one query less.
-    with django_assert_num_queries(5):
+    # The streak goes on (the provider has not read): no second notification, one query less; on
+    # PostgreSQL the thread's read and the insert are one statement, in no savepoint of its own.
+    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 5):
         assert api.post(path, {"body": "Or Friday?"}, format="json").status_code == 201
     assert Notification.objects.count() == 1
 

@@ -265,3 +265,20 @@ def test_an_engaged_match_still_links_to_its_thread_on_both_sides(introduced):
     thread = reverse("thread", args=[introduced.pk])
     assert thread in browser_of(seeker).get(reverse("matches")).content.decode()
     assert thread in browser_of(provider).get(reverse("leads")).content.decode()
+
+
+# --- A post written out (one statement on PostgreSQL): what it writes and returns is the ORM's ----
+
+
+def test_a_post_returns_the_row_it_wrote_whether_it_starts_or_continues_a_streak(introduced):
+    # On PostgreSQL the first goes through the transaction, the second is one statement.
+    seeker, provider = sides(introduced)
+    fields = [field.attname for field in Message._meta.concrete_fields]
+    for body in ("Starts the streak", "  Continues it  "):
+        message = services.message_post(match_id=introduced.pk, user=seeker, body=body)
+        stored = Message.objects.get(pk=message.pk)
+        assert [getattr(message, name) for name in fields] == [getattr(stored, name) for name in fields]
+        assert (stored.match_id, stored.sender_id, stored.recipient_id) == (introduced.pk, seeker.pk, provider.pk)
+        assert stored.body == body.strip() and stored.read_at is None and not message._state.adding
+        assert message.sender is seeker and message.match.pk == introduced.pk  # loaded, as create() keeps them
+    assert Notification.objects.filter(user=provider, kind=NotificationKind.NEW_MESSAGE).count() == 1
