@@ -1,8 +1,11 @@
+import re
+
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from conversations.models import Message
 from conversations.selectors import can_post
+from imatch.api_rows import api_datetime, current_zone
 from marketplace.models import Match
 
 
@@ -27,6 +30,43 @@ class MessageSerializer(serializers.ModelSerializer):
 )
 class MessagePostSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=Message.BODY_MAX, help_text="Plain text, at most 2,000 characters.")
+
+
+# What MessagePostSerializer's body refuses besides its length: NUL, surrogates (DRF's validators).
+_REFUSED_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
+
+
+def posted_body(data) -> str:
+    """`MessagePostSerializer(data=data)`'s validated body, without building one for a well-formed post.
+
+    A JSON object whose body is a string that, stripped, is not empty, at most BODY_MAX long and
+    free of NUL and surrogates is what the serializer would pass, stripped; anything else (form
+    data, another type, a refusal) goes through the serializer, for its very answers. Building it
+    and walking its field per post cost 0.03 ms of CPU in a loop, 0.1-0.2 ms in a request.
+    """
+    if type(data) is dict:
+        body = data.get("body")
+        if type(body) is str:
+            body = body.strip()  # CharField's trim_whitespace
+            if body and len(body) <= Message.BODY_MAX and not _REFUSED_CHARACTERS.search(body):
+                return body
+    serializer = MessagePostSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data["body"]
+
+
+def message_answer(message: Message) -> dict:
+    """What `MessageSerializer` gives for a message whose sender is loaded, written out (its six fields
+    walked through DRF's field objects per post)."""
+    zone = current_zone()
+    return {
+        "id": message.pk,
+        "sender": message.sender_id,
+        "sender_name": message.sender.name,
+        "body": message.body,
+        "created_at": api_datetime(message.created_at, zone),
+        "read_at": api_datetime(message.read_at, zone),
+    }
 
 
 class ThreadSerializer(serializers.ModelSerializer):

@@ -17,15 +17,14 @@ from conversations.api.serializers import (
     MessageSerializer,
     ThreadReadSerializer,
     ThreadSerializer,
+    message_answer,
+    posted_body,
 )
 from conversations.errors import ThreadClosed
 from imatch.api import refuses
 from imatch.converters import ID_PATTERN
 from imatch.errors import ErrorCode as CommonCode
 from marketplace.models import Match
-
-# A posted message's answer needs no request: one serializer per process, its fields built once.
-MESSAGE = MessageSerializer()
 
 
 @extend_schema_view(
@@ -64,10 +63,9 @@ class ThreadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @messages.mapping.post
     def post_message(self, request: Request, pk: str) -> Response:
         """Write to the other side (plain text)."""
-        serializer = MessagePostSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        message = services.message_post(match_id=int(pk), user=request.user, body=serializer.validated_data["body"])
-        return Response(MESSAGE.to_representation(message), status=status.HTTP_201_CREATED)
+        body = posted_body(request.data)  # MessagePostSerializer's, its refusals included
+        message = services.message_post(match_id=int(pk), user=request.user, body=body)
+        return Response(message_answer(message), status=status.HTTP_201_CREATED)  # MessageSerializer's
 
     @extend_schema(request=None, responses=ThreadReadSerializer)
     @action(detail=True, methods=["post"])

@@ -1,13 +1,19 @@
 """Conversations: a thread per introduced match, only for its two sides; unread counts; one email per unread streak."""
 
+import json
 from unittest import mock
 
 import pytest
 from django.core import mail
+from django.http import QueryDict
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 
 from conversations import services, tasks
+from conversations.api.serializers import MessagePostSerializer, MessageSerializer, message_answer, posted_body
 from conversations.errors import ThreadClosed
 from conversations.models import Message
 from conversations.selectors import threads_of
@@ -282,3 +288,70 @@ def test_a_post_returns_the_row_it_wrote_whether_it_starts_or_continues_a_streak
         assert stored.body == body.strip() and stored.read_at is None and not message._state.adding
         assert message.sender is seeker and message.match.pk == introduced.pk  # loaded, as create() keeps them
     assert Notification.objects.filter(user=provider, kind=NotificationKind.NEW_MESSAGE).count() == 1
+
+
+# --- The API's post: its body checked and its answer written without serializers, as theirs ----
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/Los_Angeles", "Asia/Kolkata"])
+def test_the_posts_answer_is_the_serializers(introduced, zone):
+    seeker, _ = sides(introduced)
+    services.message_post(match_id=introduced.pk, user=seeker, body="Hello")
+    services.thread_mark_read(match_id=introduced.pk, user=introduced.provider.user)
+    for message in Message.objects.select_related("sender"):
+        with timezone.override(zone):
+            fast, drf = message_answer(message), MessageSerializer(message).data
+        assert list(fast) == list(drf) and JSONRenderer().render(fast) == JSONRenderer().render(drf)
+    assert message.read_at is not None  # both dates written
+
+
+def test_the_apis_answers_are_the_serializers_of_the_stored_rows(introduced):
+    seeker, _ = sides(introduced)
+    api, path = client_for(seeker), f"/api/v1/threads/{introduced.pk}/messages/"
+    for body in ("First", "Second"):  # starts a streak, then continues it
+        answer = api.post(path, {"body": body}, format="json")
+        stored = Message.objects.select_related("sender").get(pk=answer.json()["id"])
+        assert answer.status_code == 201 and answer.json() == json.loads(
+            JSONRenderer().render(MessageSerializer(stored).data)
+        )
+
+
+POSTED = [
+    {"body": "Hello"},
+    {"body": "  Hello \n"},
+    {"body": "Hi", "other": 1},
+    {"body": "x" * Message.BODY_MAX},
+    {"body": " " + "x" * Message.BODY_MAX + " "},
+    {"body": "x" * (Message.BODY_MAX + 1)},
+    {"body": ""},
+    {"body": " \t "},
+    {"body": None},
+    {},
+    {"body": 42},
+    {"body": 4.5},
+    {"body": True},
+    {"body": ["Hello"]},
+    {"body": {"text": "Hello"}},
+    {"body": "a\x00b"},
+    {"body": "a\ud800b"},
+    {"body": "\u00e9t\u00e9 \U0001f600"},
+    [],
+    "Hello",
+    None,
+]
+
+
+@pytest.mark.parametrize("data", [*POSTED, "form: body=Hello", "form: body=", "form: "], ids=repr)
+def test_a_posted_body_is_what_the_serializer_validates(data):
+    if isinstance(data, str) and data.startswith("form: "):
+        data = QueryDict(data.removeprefix("form: "))
+    serializer = MessagePostSerializer(data=data)
+    if serializer.is_valid():
+        assert posted_body(data) == serializer.validated_data["body"]
+    else:
+        with pytest.raises(ValidationError) as refused:
+            posted_body(data)
+        assert refused.value.detail == serializer.errors
+        assert [detail.code for details in refused.value.detail.values() for detail in details] == [
+            detail.code for details in serializer.errors.values() for detail in details
+        ]
