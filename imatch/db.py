@@ -207,7 +207,7 @@ def page_values(
     return [converted_row(row, converters, connection) for row in rows] if converters else rows
 
 
-# --- One new row from a model instance, the INSERT written out --------------------------
+# --- New rows from model instances, the INSERT written out -----------------------------
 _insert_plans: "weakref.WeakKeyDictionary[BaseDatabaseWrapper, dict]" = weakref.WeakKeyDictionary()
 
 
@@ -215,87 +215,48 @@ def instance_insert(instance: Model) -> Model:
     """INSERT a new instance (its pk unset) as `instance.save(force_insert=True)` does; returns it, saved.
 
     For a row written by every request of a hot write (a spend's purchase): the ORM compiled
-    the INSERT again for each save, ~0.25 ms of CPU. The statement is worked out once per
-    model and connection; each value is the one the ORM sends (the field's `pre_save`, so
-    `auto_now` fields take the time of the insert, then its `get_db_prep_save`), related
-    objects are checked as `save()` checks them, the pk comes back from `RETURNING`, and a
-    database error inside a transaction marks it for rollback, as a save does. Unlike
-    `save()`, no `pre_save`/`post_save` signal is sent: only for models nothing listens to.
-    Refused: models with a parent model, a `db_default` or generated column (more than the
-    pk to read back), and values that are expressions.
+    the INSERT again for each save, ~0.25 ms of CPU. `instances_insert` of one row, related
+    objects checked as `save()` checks them. Unlike `save()`, no `pre_save`/`post_save` signal
+    is sent: only for models nothing listens to.
     """
     model = type(instance)
     if instance.pk is not None:
         raise ValueError(f"instance_insert inserts a new {model.__name__}: its pk is set.")
-    using = router.db_for_write(model, instance=instance)
-    connection = connections[using]
-    if not connection.features.can_return_columns_from_insert:
+    if not connections[router.db_for_write(model, instance=instance)].features.can_return_columns_from_insert:
         instance.save(force_insert=True)  # an old SQLite: no RETURNING
         return instance
-    plans = _insert_plans.setdefault(connection, {})
-    plan = plans.get(model)
-    if plan is None:
-        plan = plans[model] = _insert_plan(connection, model)
-    sql, fields, converters = plan
-    instance._prepare_related_fields_for_save(operation_name="save")
-    values = []
-    for field in fields:
-        value = field.pre_save(instance, True)
-        if hasattr(value, "resolve_expression"):
-            raise ValueError(f"instance_insert: {model.__name__}.{field.name} is an expression; use save().")
-        values.append(field.get_db_prep_save(value, connection))
-    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        returned = cursor.fetchone()
-    if converters:
-        returned = converted_row(returned, converters, connection)
-    setattr(instance, model._meta.pk.attname, returned[0])
-    instance._state.adding = False
-    instance._state.db = using
-    return instance
-
-
-def _insert_plan(
-    connection: BaseDatabaseWrapper, model: type[Model], rows: int = 1
-) -> tuple[str, list[Field], list[tuple]]:
-    meta, quote = model._meta, connection.ops.quote_name
-    if meta.parents or meta.proxy:
-        raise ValueError(f"instance_insert: {meta.label} is a child or proxy model; use save().")
-    if list(meta.db_returning_fields) != [meta.pk] or meta.pk is not meta.auto_field:
-        raise ValueError(f"instance_insert: {meta.label} reads back more than its auto pk; use save().")
-    fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
-    if any(field.generated or field.has_db_default() for field in fields):
-        raise ValueError(f"instance_insert: {meta.label} has a generated or db_default column; use save().")
-    row = f"({', '.join(['%s'] * len(fields))})"
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608 - names from the model
-        f"VALUES {', '.join([row] * rows)} RETURNING {quote(meta.pk.column)}"
-    )
-    return sql, fields, column_converters(connection, [meta.pk.get_col(meta.db_table)])
+    return _inserted([instance], operation_name="save")[0]
 
 
 def instances_insert(instances: Sequence[Model]) -> list[Model]:
     """INSERT new instances of one model (their pks unset) as `bulk_create` does, in one statement; returns them, saved.
 
-    `instance_insert` for the few rows of one event (an introduction's two notifications): built
-    by the ORM, `bulk_create` of two rows cost ~0.3 ms of CPU, three times its round trip. Each
-    value is the one `bulk_create` sends (the field's `pre_save`, then its `get_db_prep_save`),
-    related objects are checked as it checks them, the rows go as one `INSERT … VALUES (…), (…)
-    RETURNING` of parameters (worked out once per model, row count and connection; the pks come
-    back in the rows' order, as `bulk_create` takes them), and a database error inside a
-    transaction marks it for rollback. As with `bulk_create`, no signal is sent. Refused as
-    `instance_insert` refuses; a database without RETURNING from a multi-row insert gets
-    `bulk_create` itself.
+    For the few rows of one event (an introduction's two notifications): built by the ORM,
+    `bulk_create` of two rows cost ~0.3 ms of CPU, three times its round trip. Each value is the
+    one the ORM sends (the field's `pre_save`, so `auto_now` fields take the time of the insert,
+    then its `get_db_prep_save`), related objects are checked as `bulk_create` checks them, the
+    rows go as one `INSERT … VALUES (…), (…) RETURNING` of parameters (worked out once per model,
+    row count and connection; the pks come back in the rows' order, as `bulk_create` takes them),
+    and a database error inside a transaction marks it for rollback. As with `bulk_create`, no
+    signal is sent. Refused: a saved instance, models with a parent or proxies, a `db_default` or
+    generated column (more than the pk to read back), values that are expressions. A database
+    without RETURNING from a multi-row insert gets `bulk_create` itself.
     """
     if not instances:
         return []
     model = type(instances[0])
     if any(type(instance) is not model or instance.pk is not None for instance in instances):
         raise ValueError(f"instances_insert inserts new instances of one model ({model.__name__}): a pk is set.")
+    if not connections[router.db_for_write(model, instance=instances[0])].features.can_return_rows_from_bulk_insert:
+        return model._base_manager.using(router.db_for_write(model)).bulk_create(instances)
+    return _inserted(instances, operation_name="bulk_create")
+
+
+def _inserted(instances: Sequence[Model], *, operation_name: str) -> list[Model]:
+    """The INSERT … RETURNING of `instances` (new, of one model), their pks set from it."""
+    model = type(instances[0])
     using = router.db_for_write(model, instance=instances[0])
     connection = connections[using]
-    if not connection.features.can_return_rows_from_bulk_insert:
-        return model._base_manager.using(using).bulk_create(instances)
     plans = _insert_plans.setdefault(connection, {})
     plan = plans.get((model, len(instances)))
     if plan is None:
@@ -303,11 +264,11 @@ def instances_insert(instances: Sequence[Model]) -> list[Model]:
     sql, fields, converters = plan
     values = []
     for instance in instances:
-        instance._prepare_related_fields_for_save(operation_name="bulk_create")
+        instance._prepare_related_fields_for_save(operation_name=operation_name)
         for field in fields:
             value = field.pre_save(instance, True)
             if hasattr(value, "resolve_expression"):
-                raise ValueError(f"instances_insert: {model.__name__}.{field.name} is an expression.")
+                raise ValueError(f"Inserting {model.__name__}: its {field.name} is an expression; use save().")
             values.append(field.get_db_prep_save(value, connection))
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
         cursor.execute(sql, values)
@@ -320,6 +281,23 @@ def instances_insert(instances: Sequence[Model]) -> list[Model]:
         instance._state.adding = False
         instance._state.db = using
     return list(instances)
+
+
+def _insert_plan(connection: BaseDatabaseWrapper, model: type[Model], rows: int) -> tuple[str, list[Field], list]:
+    meta, quote = model._meta, connection.ops.quote_name
+    if meta.parents or meta.proxy:
+        raise ValueError(f"Inserting {meta.label}: a child or proxy model; use save().")
+    if list(meta.db_returning_fields) != [meta.pk] or meta.pk is not meta.auto_field:
+        raise ValueError(f"Inserting {meta.label}: it reads back more than its auto pk; use save().")
+    fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
+    if any(field.generated or field.has_db_default() for field in fields):
+        raise ValueError(f"Inserting {meta.label}: a generated or db_default column; use save().")
+    row = f"({', '.join(['%s'] * len(fields))})"
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608 - names from the model
+        f"VALUES {', '.join([row] * rows)} RETURNING {quote(meta.pk.column)}"
+    )
+    return sql, fields, column_converters(connection, [meta.pk.get_col(meta.db_table)])
 
 
 # --- Some fields of a saved instance, the UPDATE written out ----------------------------
