@@ -1,5 +1,7 @@
 """Shared fixtures: an API client, people, and the seeded categories."""
 
+import os
+
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
@@ -8,6 +10,23 @@ from rest_framework.test import APIClient
 
 from categories.models import Category
 from tests.marketplace.factories import UserFactory
+
+# The real Redis that tests/test_worker.py and tests/test_broker.py queue tasks on (CI has it).
+BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/7")
+
+
+@pytest.fixture
+def broker_redis():
+    """A client of the broker's Redis (BROKER_URL); the test is skipped with the reason when it is unreachable."""
+    import redis
+
+    client = redis.Redis.from_url(BROKER_URL, socket_connect_timeout=1, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis is unreachable at {BROKER_URL} ({error}); CI runs this test with Redis")
+    yield client
+    client.close()
 
 
 @pytest.fixture

@@ -16,24 +16,16 @@ from celery import Celery
 from django.conf import settings
 
 from imatch.broker import Channel
+from tests.conftest import BROKER_URL
 
-BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/7")
 KEPT = "imatch.broker:Transport"
 
 
 @pytest.fixture
-def broker():
-    import redis
-
-    client = redis.Redis.from_url(BROKER_URL, socket_connect_timeout=1, socket_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis is unreachable at {BROKER_URL} ({error}); CI runs this test with Redis")
+def broker(broker_redis):
     queue = f"imatch-test-{uuid.uuid4().hex}"
-    yield client, queue
-    client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
-    client.close()
+    yield broker_redis, queue
+    broker_redis.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
 def _app(transport: str | None) -> Celery:

@@ -11,31 +11,18 @@ import time
 import uuid
 from pathlib import Path
 
-import pytest
 from celery import Celery
 from django.conf import settings
 
-BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/7")
+from tests.conftest import BROKER_URL
+
 # Bounds, not expectations: a worker is ready in a few seconds and sends at once, but CI
 # machines and shared laptops are sometimes slow to start a Python process.
 START_SECONDS = 30
 SEND_SECONDS = 15
 
 
-@pytest.fixture
-def broker():
-    import redis
-
-    client = redis.Redis.from_url(BROKER_URL, socket_connect_timeout=1, socket_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis is unreachable at {BROKER_URL} ({error}); CI runs this test with Redis")
-    yield client
-    client.close()
-
-
-def test_a_worker_sends_a_queued_email_under_the_request_s_id(broker, tmp_path):
+def test_a_worker_sends_a_queued_email_under_the_request_s_id(broker_redis, tmp_path):
     queue = f"imatch-test-{uuid.uuid4().hex}"
     outbox = tmp_path / "outbox"
     outbox.mkdir()
@@ -85,7 +72,7 @@ def test_a_worker_sends_a_queued_email_under_the_request_s_id(broker, tmp_path):
             worker.wait()
         log.close()
         sender.close()
-        broker.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+        broker_redis.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
     output = Path(log.name).read_text()
     # The worker logs in JSON like the web tier, under the id of the request that queued the task.
     assert '"message": "Sent the worker check email", "request_id": "req-from-the-web"' in output, output
