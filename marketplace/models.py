@@ -227,7 +227,8 @@ class Profile(models.Model):
 class Seeker(Profile):
     """Someone looking for a provider in one category."""
 
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="seekers")
+    # No index of its own: `seeker_one_per_user_category` begins with it (an index less to write with every row).
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="seekers", db_index=False)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="seekers")
     specialties = models.ManyToManyField(Specialty, blank=True, related_name="seekers", db_table="seeker_specialties")
     needs_description = models.TextField(blank=True)
@@ -350,8 +351,11 @@ def directory_rank() -> ExpressionWrapper:
 class Provider(Profile):
     """Someone offering a service in one category."""
 
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="providers")
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="providers")
+    # No index of their own: `provider_one_per_user_category` begins with the user and the
+    # `provider_category_*`/`provider_directory_order` indexes with the category. A rating or
+    # profile change moves the directory indexes, so every index of the row: one less each.
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="providers", db_index=False)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="providers", db_index=False)
     specialties = models.ManyToManyField(
         Specialty, blank=True, related_name="providers", db_table="provider_specialties"
     )
@@ -642,8 +646,9 @@ class Engagement(models.Model):
 
     match = models.OneToOneField(Match, on_delete=models.PROTECT, related_name="engagement")
     seeker = models.ForeignKey(Seeker, on_delete=models.PROTECT, related_name="engagements")
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="engagements")
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="engagements")
+    # No index of their own: `engagement_provider_status` and `engagement_category_created` begin with them.
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="engagements", db_index=False)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="engagements", db_index=False)
     category_name = models.CharField(max_length=120, help_text="The category's display name when confirmed.")
     status = models.CharField(max_length=16, choices=EngagementStatus.choices, default=EngagementStatus.REPORTED)
     deal_value_usd = models.DecimalField(max_digits=12, decimal_places=2)
@@ -757,7 +762,8 @@ class RatedRole(models.TextChoices):
 class Rating(models.Model):
     """One side's stars and review of the other, once per engagement."""
 
-    engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="ratings")
+    # No index of its own: `rating_once_per_rater_engagement` begins with it (an index less to write with every row).
+    engagement = models.ForeignKey(Engagement, on_delete=models.PROTECT, related_name="ratings", db_index=False)
     rater = models.ForeignKey(User, on_delete=models.PROTECT, related_name="ratings_given")
     rated = models.ForeignKey(User, on_delete=models.PROTECT, related_name="ratings_received")
     rated_role = models.CharField(max_length=16, choices=RatedRole.choices)
@@ -799,7 +805,8 @@ class Referral(models.Model):
     before its award is.
     """
 
-    referrer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="referrals_made")
+    # No index of its own: `referral_referrer_newest` begins with it (an index less to write with every row).
+    referrer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="referrals_made", db_index=False)
     referred = models.OneToOneField(User, on_delete=models.PROTECT, related_name="referral")
     code = models.CharField(max_length=16, help_text="The referral code the person signed up with.")
     status = models.CharField(max_length=16, choices=ReferralStatus.choices, default=ReferralStatus.SIGNED_UP)

@@ -1,4 +1,5 @@
-"""The tables written on the busiest requests carry no index that another index already serves.
+"""The tables written on the busiest requests, and the marketplace's others, carry no index that another
+index already serves.
 
 Every index is work on every insert (and, for a row whose indexed columns change, on every
 update): an index whose columns begin another index's serves no lookup the longer one does not.
@@ -10,12 +11,13 @@ from django.db import connection
 
 from conversations.models import Message
 from currency.models import PotTransaction, Purchase, Wallet
-from marketplace.models import Match
+from marketplace.models import Engagement, Match, Provider, Rating, Referral, Seeker
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
 WRITTEN_ON_BUSY_REQUESTS = [Match, Message, Notification, PotTransaction, Purchase, Wallet]
+MARKETPLACE = [Engagement, Provider, Rating, Referral, Seeker]
 
 
 def _partial(model) -> set[str]:
@@ -24,7 +26,7 @@ def _partial(model) -> set[str]:
     return {item.name for item in named if getattr(item, "condition", None) is not None}
 
 
-@pytest.mark.parametrize("model", WRITTEN_ON_BUSY_REQUESTS, ids=lambda model: model._meta.db_table)
+@pytest.mark.parametrize("model", WRITTEN_ON_BUSY_REQUESTS + MARKETPLACE, ids=lambda model: model._meta.db_table)
 def test_no_index_begins_another(model):
     with connection.cursor() as cursor:
         found = connection.introspection.get_constraints(cursor, model._meta.db_table)
