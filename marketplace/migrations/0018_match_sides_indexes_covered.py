@@ -10,6 +10,13 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+# (table, column, Django's name of the index of its own)
+COVERED = [
+    ("matches", "provider_id", "matches_provider_id_c468c97e"),
+    ("matches", "seeker_id", "matches_seeker_id_111f2a7f"),
+]
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("marketplace", "0017_user_leaderboard_opt_in"),
@@ -41,13 +48,10 @@ class Migration(migrations.Migration):
             ],
             database_operations=[
                 migrations.RunSQL(
-                    "DROP INDEX IF EXISTS matches_provider_id_c468c97e",
-                    reverse_sql="CREATE INDEX IF NOT EXISTS matches_provider_id_c468c97e ON matches (provider_id)",
-                ),
-                migrations.RunSQL(
-                    "DROP INDEX IF EXISTS matches_seeker_id_111f2a7f",
-                    reverse_sql="CREATE INDEX IF NOT EXISTS matches_seeker_id_111f2a7f ON matches (seeker_id)",
-                ),
+                    f"DROP INDEX IF EXISTS {index}",
+                    reverse_sql=f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({column})",
+                )
+                for table, column, index in COVERED
             ],
         ),
     ]

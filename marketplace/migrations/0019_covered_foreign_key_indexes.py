@@ -8,6 +8,18 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# (table, column, Django's name of the index of its own)
+COVERED = [
+    ("engagements", "category_id", "engagements_category_id_cbbcae95"),
+    ("engagements", "provider_id", "engagements_provider_id_97c1d785"),
+    ("providers", "category_id", "providers_category_id_f7189bf8"),
+    ("providers", "user_id", "providers_user_id_e1e493a7"),
+    ("ratings", "engagement_id", "ratings_engagement_id_ea7913ba"),
+    ("referrals", "referrer_id", "referrals_referrer_id_9511d264"),
+    ("seekers", "user_id", "seekers_user_id_fe347dfc"),
+]
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("categories", "0007_pro_commission_rate"),
@@ -90,33 +102,10 @@ class Migration(migrations.Migration):
             ],
             database_operations=[
                 migrations.RunSQL(
-                    "DROP INDEX IF EXISTS engagements_category_id_cbbcae95",
-                    reverse_sql="CREATE INDEX IF NOT EXISTS engagements_category_id_cbbcae95 ON engagements (category_id)",
-                ),
-                migrations.RunSQL(
-                    "DROP INDEX IF EXISTS engagements_provider_id_97c1d785",
-                    reverse_sql="CREATE INDEX IF NOT EXISTS engagements_provider_id_97c1d785 ON engagements (provider_id)",
-                ),
-                migrations.RunSQL(
-                    "DROP INDEX IF EXISTS providers_category_id_f7189bf8",
-                    reverse_sql="CREATE INDEX IF NOT EXISTS providers_category_id_f7189bf8 ON providers (category_id)",
-                ),
-                migrations.RunSQL(
-                    "DROP INDEX IF EXISTS providers_user_id_e1e493a7",
-                    reverse_sql="CREATE INDEX IF NOT EXISTS providers_user_id_e1e493a7 ON providers (user_id)",
-                ),
-                migrations.RunSQL(
-                    "DROP INDEX IF EXISTS ratings_engagement_id_ea7913ba",
-                    reverse_sql="CREATE INDEX IF NOT EXISTS ratings_engagement_id_ea7913ba ON ratings (engagement_id)",
-                ),
-                migrations.RunSQL(
-                    "DROP INDEX IF EXISTS referrals_referrer_id_9511d264",
-                    reverse_sql="CREATE INDEX IF NOT EXISTS referrals_referrer_id_9511d264 ON referrals (referrer_id)",
-                ),
-                migrations.RunSQL(
-                    "DROP INDEX IF EXISTS seekers_user_id_fe347dfc",
-                    reverse_sql="CREATE INDEX IF NOT EXISTS seekers_user_id_fe347dfc ON seekers (user_id)",
-                ),
+                    f"DROP INDEX IF EXISTS {index}",
+                    reverse_sql=f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({column})",
+                )
+                for table, column, index in COVERED
             ],
         ),
     ]
