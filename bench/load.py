@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/load.py                      # 10,000 providers, 1,000 seekers, 3 rounds
     .venv/bin/python bench/load.py --rounds 1 --duration 3 --only api
-    .venv/bin/python bench/load.py --reuse              # keep the seeded database of the last run
+    .venv/bin/python bench/load.py --reuse              # keep the seeded database of the last run (its
+                                                        # introductions are suggested matches again)
 
 What it does, in order:
 1. recreates a PostgreSQL database of its own (`--postgres-url`, default `imatch_load`), migrates
@@ -313,6 +314,22 @@ def seed(providers: int, seekers: int) -> dict:
     }
 
 
+def restore(introductions: list[list]) -> int:
+    """Put the seeded introductions' matches back to suggested, as the seeding left them; returns how many.
+
+    A run of the introduce endpoint uses them up: without this, `--reuse` would measure refusals
+    (409: only a suggested match can be introduced) instead of introductions.
+    """
+    import django
+
+    django.setup()
+    from marketplace.models import Match, MatchStatus
+
+    return Match.objects.filter(pk__in=[match_id for _, match_id in introductions]).update(
+        status=MatchStatus.SUGGESTED, introduced_at=None
+    )
+
+
 # --- Endpoints and wrk --------------------------------------------------------------------
 
 
@@ -532,11 +549,15 @@ def main() -> int:
     parser.add_argument("--only", default="", help="Only endpoints whose name or kind contains this (bare always).")
     parser.add_argument("--reuse", action="store_true", help="Keep the database seeded by the previous run.")
     parser.add_argument("--seed", help=argparse.SUPPRESS)  # internal: seed in this process, write JSON here
+    parser.add_argument("--restore", help=argparse.SUPPRESS)  # internal: restore the seeded state of this JSON
     args = parser.parse_args()
 
     environment = server_environment(args.postgres_url, args.redis_url)
     if args.seed:
         Path(args.seed).write_text(json.dumps(seed(args.providers, args.seekers)))
+        return 0
+    if args.restore:
+        restore(json.loads(Path(args.restore).read_text())["introductions"])
         return 0
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install -y wrk).")
@@ -551,6 +572,11 @@ def main() -> int:
         print(
             f"seeded {args.providers:,} providers and {args.seekers:,} seekers in {time.perf_counter() - started:.1f} s"
         )
+    else:
+        # The introductions of the last run are suggested matches again, and the cache forgets
+        # the lists that showed them (and the queued emails of the last run), as after seeding.
+        subprocess.run([PYTHON, __file__, "--restore", str(state_file)], check=True, cwd=ROOT, env=environment)
+        subprocess.run(["redis-cli", "-u", args.redis_url, "FLUSHDB"], check=False, capture_output=True)
     seeded = json.loads(state_file.read_text())
     seeded["rounds"] = args.rounds
     chosen = [e for e in endpoints(seeded["provider_id"]) if e.kind == "bare" or args.only in f"{e.name} {e.kind}"]
