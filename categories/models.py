@@ -142,7 +142,8 @@ class SpecialtyQuerySet(models.QuerySet):
 class Specialty(models.Model):
     """One entry of a category's vocabulary, shared by its seekers and providers."""
 
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="specialties")
+    # No index of its own: `specialty_unique_slug_per_category` begins with it.
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="specialties", db_index=False)
     slug = models.SlugField(max_length=64)
     name = models.CharField(max_length=120)
 

@@ -19,8 +19,11 @@ class Question(models.Model):
     TITLE_MAX = 150
     BODY_MAX = 4000
 
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="questions")
-    asker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="questions")
+    # No index of their own: `question_category_newest` and `question_asker_newest` begin with them.
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="questions", db_index=False)
+    asker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="questions", db_index=False
+    )
     title = models.CharField(max_length=TITLE_MAX)
     body = models.TextField(help_text="Plain text, at most 4,000 characters; shown escaped.")
     anonymous = models.BooleanField(default=False, help_text="Shown as “Anonymous” instead of the asker's name.")
@@ -71,8 +74,9 @@ class Answer(models.Model):
 
     BODY_MAX = 4000
 
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="answers")
+    # No index of their own: `answer_one_per_provider` and `answer_provider_newest` begin with them.
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers", db_index=False)
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="answers", db_index=False)
     body = models.TextField(help_text="Plain text, at most 4,000 characters; shown escaped.")
     vote_count = models.PositiveIntegerField(default=0, help_text="Up-votes, kept by the services.")
     hidden = models.BooleanField(default=False)
@@ -96,7 +100,8 @@ class Answer(models.Model):
 class Vote(models.Model):
     """One person's up-vote of an answer (once each; never on their own answer)."""
 
-    answer = models.ForeignKey(Answer, on_delete=models.PROTECT, related_name="votes")
+    # No index of its own: `vote_once_per_person` begins with it (an index less to write with every vote).
+    answer = models.ForeignKey(Answer, on_delete=models.PROTECT, related_name="votes", db_index=False)
     voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 

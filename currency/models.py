@@ -563,7 +563,8 @@ class Experiment(models.Model):
 class ExperimentArm(models.Model):
     """One arm of an experiment: the share of new users it gets and what it pays."""
 
-    experiment = models.ForeignKey(Experiment, on_delete=models.PROTECT, related_name="arms")
+    # No index of its own: `experiment_arm_name_unique` begins with it.
+    experiment = models.ForeignKey(Experiment, on_delete=models.PROTECT, related_name="arms", db_index=False)
     name = models.CharField(max_length=60, help_text='e.g. "control", "double".')
     control = models.BooleanField(default=False, help_text="The arm that pays today's amounts (100%).")
     share_percent = models.PositiveSmallIntegerField(help_text="Percent of new users assigned to this arm.")
@@ -596,9 +597,13 @@ class ExperimentArm(models.Model):
 class ExperimentAssignment(models.Model):
     """A person's arm in an experiment, recorded once when they signed up."""
 
-    experiment = models.ForeignKey(Experiment, on_delete=models.PROTECT, related_name="assignments")
+    # No index of their own on the experiment and the person: `experiment_assignment_once` and
+    # `experiment_assignment_user` begin with them (every sign-up writes a row per running experiment).
+    experiment = models.ForeignKey(Experiment, on_delete=models.PROTECT, related_name="assignments", db_index=False)
     arm = models.ForeignKey(ExperimentArm, on_delete=models.PROTECT, related_name="assignments")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="experiment_assignments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="experiment_assignments", db_index=False
+    )
     assigned_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

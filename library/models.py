@@ -26,8 +26,9 @@ class Article(models.Model):
     SUMMARY_MAX = 500
     BODY_MAX = 50_000
 
-    author = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="articles")
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="articles")
+    # No index of their own: `content_author_status` and `content_category_published` begin with them.
+    author = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="articles", db_index=False)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="articles", db_index=False)
     title = models.CharField(max_length=TITLE_MAX)
     summary = models.TextField(
         max_length=SUMMARY_MAX, help_text="Plain text; shown in lists and before a premium unlock."
@@ -74,7 +75,8 @@ class Article(models.Model):
 class ArticleView(models.Model):
     """One reader's view of an article on one day: what the view count counts (reloads do not)."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: `content_view_once_a_day` begins with it (an index less to write with every view).
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+", db_index=False)
     viewer = models.CharField(max_length=64, help_text="A hash of the user id, or of the session or IP address.")
     day = models.DateField()
 
@@ -89,7 +91,8 @@ class ArticleView(models.Model):
 class ArticleUnlock(models.Model):
     """A reader paid POT to read a premium article: once per reader; the ledger rows of both sides."""
 
-    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="unlocks")
+    # No index of its own: `content_unlock_once_per_reader` begins with it.
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="unlocks", db_index=False)
     reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="content_unlocks")
     price_pot = models.BigIntegerField()
     author_share_pot = models.BigIntegerField()
