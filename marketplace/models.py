@@ -539,7 +539,11 @@ class Match(models.Model):
     featured = models.BooleanField(default=False, help_text="The provider had a POT profile boost when matched.")
     introduced_at = models.DateTimeField(null=True, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True, help_text="Accepted, declined or expired.")
-    declined_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Empty on all but declined matches: indexed only where set (`match_declined_by`), so the status
+    # changes of the others (introduce, accept) write no index entry for it.
+    declined_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     decline_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -555,6 +559,7 @@ class Match(models.Model):
         indexes = [
             models.Index(fields=["status", "introduced_at"], name="match_status_introduced"),
             models.Index(fields=["provider", "status", "created_at"], name="match_provider_status_created"),
+            models.Index(fields=["declined_by"], condition=Q(declined_by__isnull=False), name="match_declined_by"),
         ]
 
     def __str__(self) -> str:

@@ -62,3 +62,14 @@ def test_no_index_begins_another(model):
         if other != name and longer[: len(columns)] == columns
     }
     assert served_by_another == {}
+
+
+@pytest.mark.postgres
+def test_a_decliners_matches_are_found_by_the_partial_index():
+    """`match_declined_by` holds only declined matches, and still serves the lookup by the person who
+    declined (a foreign key's check, an operator's question): `declined_by_id = x` implies it is set."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # an empty test table: ask which index serves it
+        cursor.execute("EXPLAIN SELECT id FROM matches WHERE declined_by_id = 1")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "match_declined_by" in plan, plan
