@@ -248,7 +248,7 @@ def match_accept(*, match: Match | int, user: User) -> Match:
         raise WrongSide("Only the provider accepts an introduction.")
     _move(match, MatchStatus.ACCEPTED, message="Only an introduction waiting for an answer can be accepted.")
     match.responded_at = timezone.now()
-    match.save(update_fields=["status", "responded_at", "updated_at"])
+    instance_update(match, ("status", "responded_at", "updated_at"))
     lists_forget_sides(match)
     emails.match_accepted(match)
     _lead_answered(match)
@@ -278,7 +278,7 @@ def match_decline(*, match: Match, user: User, reason: str = "") -> Match:
     match.declined_by = user
     match.decline_reason = reason
     match.responded_at = timezone.now()
-    match.save(update_fields=["status", "declined_by", "decline_reason", "responded_at", "updated_at"])
+    instance_update(match, ("status", "declined_by", "decline_reason", "responded_at", "updated_at"))
     lists_forget_sides(match)
     if was_known_to_both:
         emails.match_declined(match, by=user)
