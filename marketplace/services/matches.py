@@ -18,7 +18,7 @@ from categories.errors import CategoryInactive
 from categories.models import Category
 from currency.selectors import extra_matches_available
 from currency.services import extra_matches_take
-from imatch.db import column_converters, converted_row, instance_update
+from imatch.db import column_converters, converted_row, instance_update, prepared
 from imatch.errors import DomainError, ErrorCode, NotFound
 from imatch.text import clean_text
 from marketplace import emails
@@ -97,7 +97,8 @@ def _locked(match: Match | int, *, user: User) -> Match:
     """
     sql, tables, converters = _locked_statement(connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [match if isinstance(match, int) else match.pk])
+        # Prepared once per database session: the six tables' join plans in ~10x the time it runs.
+        cursor.execute(prepared(connection, sql), [match if isinstance(match, int) else match.pk])
         row = cursor.fetchone()
     if row is None:
         raise NotFound("No such match.")
