@@ -8,7 +8,7 @@ and logged by Django like any query. SQLite runs the statement itself.
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from imatch.db import prepared
@@ -78,3 +78,10 @@ def test_the_locked_read_of_a_match_is_prepared(match):
         locked = matches._locked(match.pk, user=match.seeker.user)
     assert locked == match and locked.provider == match.provider and locked.category == match.category
     assert queries[0]["sql"].startswith("EXECUTE imatch_")
+
+
+@pytest.mark.postgres
+def test_with_djangos_pool_the_statement_is_sent_as_it_is(db, monkeypatch):
+    """A pooled session may hold statements this wrapper never prepared (or lack those it did)."""
+    monkeypatch.setattr(type(connections["default"]), "pool", property(lambda self: object()))
+    assert prepared(connection, SQL) == SQL

@@ -9,8 +9,9 @@ against ~0.06 ms. A statement prepared once per database session (`PREPARE`, not
 rollback) is parsed once, and after a few runs PostgreSQL keeps its generic plan: the request
 sends `EXECUTE name(…)` with the same parameters, through Django's cursor as before (counted,
 logged, its errors Django's). Needs a session of its own per connection, as Django's persistent
-connections are; a pooler in transaction mode (PgBouncer `pool_mode = transaction`) would hand
-the statement's session to someone else.
+connections are: a pooler in transaction mode (PgBouncer `pool_mode = transaction`) would hand
+the statement's session to someone else, and with Django's own pool (`OPTIONS["pool"]`) the
+statements are sent as they are.
 
 With `CONN_HEALTH_CHECKS` Django checks a kept connection at the start of every request that
 uses the database (one more round trip: ~20 % of the balance's CPU time under load, system
@@ -45,6 +46,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def prepared_sql(self, sql: str) -> str:
         """What to execute for `sql` (with `%s` parameters): the EXECUTE of its prepared statement,
         prepared on this session the first time. Takes the same parameters."""
+        if self.pool:  # Django's pool hands out sessions whose statements this wrapper does not know
+            return sql
         execute = self.prepared.get(sql)
         if execute is None:
             name = f"imatch_{len(self.prepared) + 1}"
