@@ -14,6 +14,22 @@ from django.utils import timezone
 INSERT_BATCH = 1000  # rows per `executemany` where there is no COPY
 
 
+def indexes_dropped(covered: Sequence[tuple[str, str, str]]) -> list:
+    """A migration's database operations that drop the single-column indexes `covered` lists as
+    (table, column, index name), each served by a longer index that begins with its column; undone
+    by creating them again. Only the index goes: no foreign key re-check on PostgreSQL, no table
+    rebuild on SQLite (pair with `AlterField(..., db_index=False)` as state operations)."""
+    from django.db import migrations
+
+    return [
+        migrations.RunSQL(
+            f"DROP INDEX IF EXISTS {index}",
+            reverse_sql=f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({column})",
+        )
+        for table, column, index in covered
+    ]
+
+
 def prepared(connection: BaseDatabaseWrapper, sql: str) -> str:
     """What to execute for `sql`, with the same parameters: on PostgreSQL the EXECUTE of a statement
     prepared once per database session (parsed and planned once, see `imatch.postgresql`), elsewhere

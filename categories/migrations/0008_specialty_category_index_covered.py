@@ -7,6 +7,8 @@ names are Django's, the same on both databases.
 import django.db.models.deletion
 from django.db import migrations, models
 
+from imatch.db import indexes_dropped
+
 
 # (table, column, Django's name of the index of its own)
 COVERED = [
@@ -33,12 +35,6 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[
-                migrations.RunSQL(
-                    f"DROP INDEX IF EXISTS {index}",
-                    reverse_sql=f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({column})",
-                )
-                for table, column, index in COVERED
-            ],
+            database_operations=indexes_dropped(COVERED),
         ),
     ]

@@ -8,6 +8,8 @@ index name on both databases (Django names it from the table and column).
 import django.db.models.deletion
 from django.db import migrations, models
 
+from imatch.db import indexes_dropped
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -28,11 +30,6 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[
-                migrations.RunSQL(
-                    "DROP INDEX IF EXISTS messages_match_id_c625d959",
-                    reverse_sql="CREATE INDEX IF NOT EXISTS messages_match_id_c625d959 ON messages (match_id)",
-                ),
-            ],
+            database_operations=indexes_dropped([("messages", "match_id", "messages_match_id_c625d959")]),
         ),
     ]

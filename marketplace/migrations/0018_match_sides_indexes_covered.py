@@ -9,6 +9,8 @@ index name on both databases (Django names it from the table and column).
 import django.db.models.deletion
 from django.db import migrations, models
 
+from imatch.db import indexes_dropped
+
 
 # (table, column, Django's name of the index of its own)
 COVERED = [
@@ -46,12 +48,6 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[
-                migrations.RunSQL(
-                    f"DROP INDEX IF EXISTS {index}",
-                    reverse_sql=f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({column})",
-                )
-                for table, column, index in COVERED
-            ],
+            database_operations=indexes_dropped(COVERED),
         ),
     ]

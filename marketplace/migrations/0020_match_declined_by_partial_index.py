@@ -10,7 +10,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-FULL_INDEX = "matches_declined_by_id_6335fba2"
+from imatch.db import indexes_dropped
 
 
 class Migration(migrations.Migration):
@@ -35,12 +35,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[
-                migrations.RunSQL(
-                    f"DROP INDEX IF EXISTS {FULL_INDEX}",
-                    reverse_sql=f"CREATE INDEX IF NOT EXISTS {FULL_INDEX} ON matches (declined_by_id)",
-                ),
-            ],
+            database_operations=indexes_dropped([("matches", "declined_by_id", "matches_declined_by_id_6335fba2")]),
         ),
         migrations.AddIndex(
             model_name="match",

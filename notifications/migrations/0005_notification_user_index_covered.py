@@ -9,6 +9,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from imatch.db import indexes_dropped
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -30,11 +32,6 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[
-                migrations.RunSQL(
-                    "DROP INDEX IF EXISTS notifications_user_id_468e288d",
-                    reverse_sql="CREATE INDEX IF NOT EXISTS notifications_user_id_468e288d ON notifications (user_id)",
-                ),
-            ],
+            database_operations=indexes_dropped([("notifications", "user_id", "notifications_user_id_468e288d")]),
         ),
     ]
