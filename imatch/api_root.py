@@ -32,9 +32,9 @@ class ApiRootView(APIView):
     def get(self, request: Request) -> Response:
         return Response(
             {
-                "docs": reverse("api-docs", request=request),
-                "redoc": reverse("api-redoc", request=request),
-                "schema": reverse("api-schema", request=request),
+                "docs": reverse("api:api-docs", request=request),
+                "redoc": reverse("api:api-redoc", request=request),
+                "schema": reverse("api:api-schema", request=request),
             }
         )
 
@@ -42,5 +42,5 @@ class ApiRootView(APIView):
 # ReDoc (served from the project by drf-spectacular-sidecar) draws its page with styles it
 # writes at run time: this one page may use inline styles; scripts stay files only.
 redoc_view = csp_update({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})(
-    SpectacularRedocView.as_view(url_name="api-schema")
+    SpectacularRedocView.as_view(url_name="api:api-schema")
 )

@@ -49,15 +49,16 @@ api_v1 = [
     path("", include("operations.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (no inline script: CSP).
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:api-schema"), name="api-docs"),
     path("redoc/", redoc_view, name="api-redoc"),
 ]
 
 urlpatterns = [
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
-    # Resolved trying only the patterns an address can match (imatch.url_prefix).
-    PrefixResolver(RoutePattern("api/v1/"), _flat(api_v1)),
+    # Resolved trying only the patterns an address can match (imatch.url_prefix). Named under `api:`
+    # (`reverse("api:provider-detail")`): the API and the pages both have e.g. `provider-detail`.
+    PrefixResolver(RoutePattern("api/v1/"), _flat(api_v1), app_name="api", namespace="api"),
     path("wallet/", include("currency.web.urls")),
     path("", include("growth.web.urls")),
     path("notifications/", include("notifications.web.urls")),

@@ -282,12 +282,12 @@ def test_empty_prefix_includes_are_flattened_in_order_and_others_kept():
 
 @pytest.mark.parametrize(
     ("path", "name"),
-    [("/api/v1/categories/", "category-list"), ("/api/v1/pot/balance/", "api-pot-balance"), ("/", "home")],
+    [("/api/v1/categories/", "api:category-list"), ("/api/v1/pot/balance/", "api:api-pot-balance"), ("/", "home")],
 )
 def test_addresses_resolve_to_their_views(path, name):
     from django.urls import resolve, reverse
 
-    assert resolve(path).url_name == name and reverse(name) == path
+    assert resolve(path).view_name == name and reverse(name) == path
 
 
 # --- One row by a unique column, written out (imatch.db.row_values) ---------------------

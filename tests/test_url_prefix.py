@@ -1,7 +1,7 @@
 """`imatch.url_prefix.PrefixResolver`: the API's addresses resolve as Django's own resolver resolves them."""
 
 import pytest
-from django.urls import URLResolver, get_resolver, path, re_path
+from django.urls import URLResolver, get_resolver, path, re_path, reverse
 from django.urls.exceptions import Resolver404
 from django.urls.resolvers import RegexPattern, RoutePattern
 
@@ -58,7 +58,7 @@ def _addresses(patterns) -> list[str]:
 def test_every_api_address_resolves_as_django_resolves_it():
     api = next(pattern for pattern in get_resolver().url_patterns if str(pattern.pattern) == "api/v1/")
     assert isinstance(api, PrefixResolver)
-    django = URLResolver(RoutePattern("api/v1/"), api.url_patterns)
+    django = URLResolver(RoutePattern("api/v1/"), api.url_patterns, app_name=api.app_name, namespace=api.namespace)
     addresses = _addresses(api.url_patterns)
     assert len(addresses) > 300
     answers = [_answer(api, address.removeprefix("/")) for address in addresses]
@@ -79,3 +79,24 @@ def test_the_first_pattern_that_matches_wins_among_patterns_filed_everywhere():
     assert ours.resolve("pot/balance/").url_name == "first"
     assert ours.resolve("12/").url_name == "everywhere"
     assert ours.resolve("otherwise/").url_name == "everywhere"
+
+
+def _names(patterns, namespace="") -> list[str]:
+    """Every URL name of these patterns, with its namespaces (`api:provider-detail`)."""
+    found = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            found += _names(pattern.url_patterns, namespace + (f"{pattern.namespace}:" if pattern.namespace else ""))
+        elif pattern.name:
+            found.append(namespace + pattern.name)
+    return found
+
+
+def test_no_two_addresses_share_a_name():
+    """The API is named under `api:`: a page and an API route of the same name (`provider-detail`)
+    would reverse to whichever Django finds first, a page's link to the API or the other way round."""
+    names = _names(get_resolver().url_patterns)
+    assert sorted({name for name in names if names.count(name) > 1}) == []
+    assert reverse("provider-detail", args=[5]) == "/providers/5/"
+    assert reverse("api:provider-detail", args=[5]) == "/api/v1/providers/5/"
+    assert reverse("api:api-root") == "/api/v1/"
