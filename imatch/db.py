@@ -241,14 +241,18 @@ def instance_insert(instance: Model) -> Model:
 
     For a row written by every request of a hot write (a spend's purchase): the ORM compiled
     the INSERT again for each save, ~0.25 ms of CPU. `instances_insert` of one row, related
-    objects checked as `save()` checks them. Unlike `save()`, no `pre_save`/`post_save` signal
-    is sent: only for models nothing listens to.
+    objects checked as `save()` checks them. It sends no `pre_save`/`post_save` signal, so a model
+    that receivers listen to goes through `save(force_insert=True)` itself (as `instance_update`).
     """
     model = type(instance)
     if instance.pk is not None:
         raise ValueError(f"instance_insert inserts a new {model.__name__}: its pk is set.")
-    if not connections[router.db_for_write(model, instance=instance)].features.can_return_columns_from_insert:
-        instance.save(force_insert=True)  # an old SQLite: no RETURNING
+    if (
+        pre_save.has_listeners(model)
+        or post_save.has_listeners(model)
+        or not connections[router.db_for_write(model, instance=instance)].features.can_return_columns_from_insert
+    ):
+        instance.save(force_insert=True)  # signals and all (or an old SQLite: no RETURNING)
         return instance
     return _inserted([instance], operation_name="save")[0]
 

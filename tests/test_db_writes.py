@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models.signals import pre_save
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
-from imatch.db import instance_update, instances_insert
+from imatch.db import instance_insert, instance_update, instances_insert
 from marketplace.models import Match, MatchStatus
 from marketplace.services import matches
 from notifications.models import Notification, NotificationKind
@@ -153,3 +153,20 @@ def test_instance_update_refuses_and_falls_back_as_save_would():
         pre_save.disconnect(listener, sender=Match)
     assert heard == [(match.pk, ["status", "updated_at"])]
     assert _match_row(match.pk)["status"] == MatchStatus.INTRODUCED
+
+
+def test_instance_insert_leaves_a_model_receivers_listen_to_to_save():
+    """`instance_insert` sends no signal: for a model that receivers listen to it is `save(force_insert=True)`
+    itself, so they hear it. (The rows it writes: tests/api/test_write_paths.py, a spend's purchase.)"""
+    heard = []
+
+    def listener(sender, instance, created, **kwargs):
+        heard.append((instance.pk, created))
+
+    [listened] = _notifications(UserFactory())
+    post_save.connect(listener, sender=Notification)
+    try:
+        assert instance_insert(listened) is listened
+    finally:
+        post_save.disconnect(listener, sender=Notification)
+    assert heard == [(listened.pk, True)] and listened.pk is not None
