@@ -403,7 +403,7 @@ def _lua(value: str) -> str:
     return json.dumps(value)  # a JSON string is a valid Lua string literal for these values
 
 
-def wrk_script(endpoint: Endpoint, seeded: dict, *, round_number: int, threads: int, folder: Path) -> Path:
+def wrk_script(endpoint: Endpoint, seeded: dict, *, run_id: str, round_number: int, threads: int, folder: Path) -> Path:
     """A wrk Lua script for one endpoint: fixed requests are pre-built, dynamic ones made per request."""
     headers = {"X-Forwarded-Proto": "https", "Accept": "application/json" if endpoint.kind != "page" else "text/html"}
     if endpoint.auth == "token":
@@ -426,7 +426,8 @@ def wrk_script(endpoint: Endpoint, seeded: dict, *, round_number: int, threads: 
         lines.append(
             "request = function()\n"
             "  counter = counter + 1\n"
-            f"  wrk.headers['Idempotency-Key'] = 'r{round_number}-t' .. tid .. '-' .. counter\n"
+            # New to the database even with --reuse: a key of an earlier run would be a replay.
+            f"  wrk.headers['Idempotency-Key'] = '{run_id}-r{round_number}-t' .. tid .. '-' .. counter\n"
             "  return wrk.format()\n"
             "end"
         )
@@ -609,12 +610,18 @@ def main() -> int:
             problem = preflight(base, endpoint, seeded)
             if problem:
                 print(f"!! {endpoint.name} {problem}")
+        run_id = f"{time.time_ns():x}"  # this run's spends' Idempotency-Keys begin with it
         with tempfile.TemporaryDirectory() as folder:
 
             def measure(endpoint: Endpoint, round_number: int) -> float:
                 """One wrk run on the endpoint; records it and returns its req/s."""
                 script = wrk_script(
-                    endpoint, seeded, round_number=round_number, threads=args.threads, folder=Path(folder)
+                    endpoint,
+                    seeded,
+                    run_id=run_id,
+                    round_number=round_number,
+                    threads=args.threads,
+                    folder=Path(folder),
                 )
                 output = subprocess.run(
                     [
