@@ -15,11 +15,17 @@ itself (`INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`): a s
 for the same cause inserts nothing and raises `IdempotencyKeyTaken` — there is no
 read-then-insert window, and no savepoint (two round trips fewer per posting).
 
+On PostgreSQL a lone posting claims its key and moves its wallet in one statement
+(`CLAIM_AND_MOVE_SQL`), and a lone debit that pays for a row of its own (a spend and its
+purchase) is posted with that row as one statement outside any transaction
+(`ledger_debit_recorded`); whatever such a statement does not post goes the general way.
+
 `ledger_atomic` is the `transaction.atomic` for services that post: when it opens the
 outermost transaction it retries the whole block on PostgreSQL serialization failures and
 deadlocks (SQLSTATE 40001, 40P01) and on SQLite's "database is locked".
 """
 
+import contextlib
 import functools
 import random
 import time
@@ -29,11 +35,14 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import ParamSpec, TypeVar
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Model
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 from currency.errors import InsufficientPot
 from currency.models import PotTransaction, TransactionType, Wallet
+from imatch.db import insert_fields, insert_values, prepared
 from imatch.person_cache import Scope, person_forget
 
 P = ParamSpec("P")
@@ -466,6 +475,107 @@ def _in_one_statement(wallet: LockedWallet, posting: Posting) -> bool:
     if not ONE_STATEMENT_POSTINGS or transaction.get_connection().vendor != "postgresql":
         return False
     return posting.transaction_type not in SETTLING_TYPES or wallet.debt == 0
+
+
+# --- A lone debit and what it paid for, in one statement (PostgreSQL) ----------------------
+# A spend is a debit and the row of what it bought. Posted the general way that is five round
+# trips (BEGIN, the wallet's lock, the row and the wallet, the purchase, COMMIT) with the wallet
+# locked through all of them, so that spends from one wallet wait for each other's round trips.
+# Here it is one statement, atomic by itself: `wallet` locks the wallet's row (FOR UPDATE: under
+# read committed it waits for a posting in flight, then reads its result), `moved` writes the
+# numbers worked out from that row (a promotional-first draw, as `promotional_part` works it
+# out), `posted` inserts the posting's row with them and `recorded` the row of what it paid for,
+# linked to it. A plain INSERT, not ON CONFLICT: a taken key fails the whole statement.
+
+
+@functools.cache
+def _debit_and_record_statement(record: type[Model], link: str) -> tuple[str, list, list]:
+    """The SQL of `ledger_debit_recorded` for a record model and its link to the row; the posting's
+    columns sent as parameters, and the record's fields sent as parameters (all but the link)."""
+    meta = record._meta
+    fields = insert_fields(record)
+    linked = meta.get_field(link)
+    from_statement = {"balance_after": "moved.balance", "promotional_amount": "moved.promotional", "debt_change": "0"}
+    posted_sent = [column for column in INSERT_COLUMNS if column not in from_statement]
+    return (
+        f"WITH wallet AS (SELECT id, balance, promotional_balance FROM {WALLETS} WHERE user_id = %s FOR UPDATE), "  # noqa: S608 - names from the models
+        f"moved AS (UPDATE {WALLETS} AS moving SET balance = wallet.balance - %s, "
+        "promotional_balance = wallet.promotional_balance - LEAST(%s, wallet.promotional_balance), updated_at = %s "
+        "FROM wallet WHERE moving.id = wallet.id AND wallet.balance >= %s "
+        "RETURNING moving.balance, moving.promotional_balance - wallet.promotional_balance AS promotional), "
+        f"posted AS (INSERT INTO {TRANSACTIONS} ({', '.join(INSERT_COLUMNS)}) "
+        f"SELECT {', '.join(from_statement.get(column, '%s') for column in INSERT_COLUMNS)} FROM moved RETURNING id), "
+        f"recorded AS (INSERT INTO {meta.db_table} ({', '.join(field.column for field in fields)}) "
+        f"SELECT {', '.join('posted.id' if field is linked else '%s' for field in fields)} FROM posted "
+        f"RETURNING {meta.pk.column}) "
+        "SELECT posted.id, moved.balance, moved.promotional, recorded.id FROM posted, moved, recorded",
+        [INSERT_COLUMNS.index(column) for column in posted_sent],
+        [field for field in fields if field is not linked],
+    )
+
+
+def _debit_in_one_statement(posting: Posting, record: Model) -> bool:
+    """Whether the statement can post `posting` as the general path would: a promotional-first debit
+    that moves only the balance (no debt, no POT earned over time) and a record no receiver listens to."""
+    return (
+        ONE_STATEMENT_POSTINGS
+        and transaction.get_connection().vendor == "postgresql"
+        and posting.amount < 0
+        and posting.draw == Draw.PROMOTIONAL_FIRST
+        and not posting.debt
+        and lifetime_earned_delta(
+            transaction_type=posting.transaction_type, category=posting.category, amount=posting.amount
+        )
+        == 0
+        and not (pre_save.has_listeners(type(record)) or post_save.has_listeners(type(record)))
+    )
+
+
+def ledger_debit_recorded(posting: Posting, record: Model, *, link: str, now) -> PotTransaction | None:
+    """Post a lone debit and insert `record` (new; its `link` foreign key then holds the posting's row)
+    as one statement (PostgreSQL): returns the row, `record` saved, or None when nothing was written.
+
+    For a spend and its purchase (`currency.services.pot_spend`); `now` is the row's time (the
+    record's own times are the caller's). None when the statement cannot post it as the general
+    path would (`_debit_in_one_statement`), or did not post it: the wallet is missing or short,
+    or the key is taken. The caller then posts the general way (`ledger_post`), which refuses or
+    replays as for any posting: every refusal has one home. Inside a caller's transaction the
+    statement runs in a savepoint (a taken key fails the statement, not the caller's transaction).
+    """
+    if not _debit_in_one_statement(posting, record):
+        return None
+    connection = transaction.get_connection()
+    sql, posted_sent, record_sent = _debit_and_record_statement(type(record), link)
+    row = _new_row(posting, 0, now, promotional_amount=0, debt_change=0)  # the statement works the numbers out
+    row_values = _insert_values(row, connection)
+    take = -posting.amount
+    values = [
+        posting.user_id,
+        take,
+        take,
+        connection.ops.adapt_datetimefield_value(now),
+        take,
+        *(row_values[index] for index in posted_sent),
+        *insert_values(record, record_sent, connection),
+    ]
+    try:
+        savepoint = transaction.atomic() if in_transaction() else contextlib.nullcontext()
+        with savepoint, connection.cursor() as cursor:
+            cursor.execute(prepared(connection, sql), values)  # planned once per session
+            found = cursor.fetchone()
+    except DatabaseError as error:
+        if isinstance(error, IntegrityError) or _is_retryable(error):
+            return None  # nothing was written: a taken key (a retry) is the general path's to replay
+        raise
+    if found is None:
+        return None  # the wallet is missing or short: the general path creates it or refuses
+    row_id, row.balance_after, row.promotional_amount, record_id = found
+    _saved(row, row_id, connection)
+    setattr(record, link, row)
+    record.pk = record_id
+    record._state.adding, record._state.db = False, connection.alias
+    person_forget([posting.user_id], Scope.LEDGER)
+    return row
 
 
 def wallet_paid_engagement_record(*, user_id: int, at) -> bool:

@@ -59,6 +59,7 @@ from currency.ledger import (
     Posting,
     award_key,
     ledger_atomic,
+    ledger_debit_recorded,
     ledger_post,
     ledger_post_many,
     new_key,
@@ -421,9 +422,42 @@ def _spend_option_for(*, user, option_key: str) -> SpendOption:
     return option
 
 
-def _purchase_effect(*, user, option: SpendOption, row: PotTransaction) -> Purchase:
-    purchase = Purchase(user=user, option=option, transaction=row, effect=option.effect, cost=option.cost)
-    now = row.created_at
+def _spend_option_checked(*, user, option_key: str, confirmed_cost: int | None, allow_pro: bool) -> SpendOption:
+    """The option `pot_spend` may sell this person at the price they confirmed; raises the refusal otherwise."""
+    option = _spend_option_for(user=user, option_key=option_key)
+    if option.effect == SpendEffect.PRO_TIER and not allow_pro:
+        raise SpendOptionUnavailable("Pro is bought on the Pro page (Dashboard -> Pro).", field="option")
+    if confirmed_cost is not None and confirmed_cost != option.cost:
+        raise PriceChanged(
+            f"{option.name} now costs {option.cost} POT (you confirmed {confirmed_cost} POT). Nothing was charged.",
+            field="option",
+        )
+    return option
+
+
+def _spend_posting(*, user, option: SpendOption, key: str, request_fingerprint: str) -> Posting:
+    return Posting(
+        user_id=user.pk,
+        amount=-option.cost,
+        transaction_type=TransactionType.SPEND,
+        category=option.key,
+        idempotency_key=key,
+        reference_type="spend_option",
+        reference_id=option.pk,
+        actor_id=user.pk,
+        note=option.name,
+        request_fingerprint=request_fingerprint,
+    )
+
+
+# What these buy does not depend on the person's earlier purchases. A boost or a Pro period starts
+# where their last one ends, read under the wallet's lock (`_purchase`): those go the general way.
+_PURCHASES_ON_THEIR_OWN = (SpendEffect.EXTRA_MATCHES, SpendEffect.COMMISSION_CREDIT)
+
+
+def _purchase(*, user, option: SpendOption, now) -> Purchase:
+    """What a spend of `option` at `now` buys, not saved yet (its transaction not set)."""
+    purchase = Purchase(user=user, option=option, effect=option.effect, cost=option.cost, created_at=now)
     if option.effect in (SpendEffect.PROFILE_BOOST, SpendEffect.PRO_TIER):
         # Boosts (and Pro periods) bought back to back extend each other rather than overlap.
         latest_end = Purchase.objects.filter(user=user, effect=option.effect, ends_at__gt=now).aggregate(
@@ -437,11 +471,9 @@ def _purchase_effect(*, user, option: SpendOption, row: PotTransaction) -> Purch
         purchase.matches_granted = option.quantity
     elif option.effect == SpendEffect.COMMISSION_CREDIT:
         purchase.credit_usd = option.credit_usd()
-    purchase.created_at = now
-    return instance_insert(purchase)  # `save(force_insert=True)` without the ORM's compile: ~0.1 ms a spend
+    return purchase
 
 
-@ledger_atomic
 def pot_spend(
     *,
     user,
@@ -460,30 +492,50 @@ def pot_spend(
 
     Pro (`pro_tier`) is bought only through `marketplace.services.pro.pro_buy` (`allow_pro`),
     which checks the person's provider profiles first.
+
+    On PostgreSQL a spend that nothing refuses, of an option whose purchase stands on its own, is
+    first tried as one statement (`ledger_debit_recorded`: the wallet, the row and the purchase);
+    anything it does not post (a short balance, a retry, a boost) goes the general way,
+    `_pot_spend`, which refuses or replays.
     """
+    request_fingerprint = fingerprint("spend", option=option_key)
+    key, _keyed = _request_key("spend", user.pk, idempotency_key)
+    try:
+        option = _spend_option_checked(
+            user=user, option_key=option_key, confirmed_cost=confirmed_cost, allow_pro=allow_pro
+        )
+    except DomainError:
+        option = None  # refused, or a retry of a spend made before the option changed: `_pot_spend` says which
+    if option is not None and option.effect in _PURCHASES_ON_THEIR_OWN:
+        now = timezone.now()
+        purchase = _purchase(user=user, option=option, now=now)
+        posting = _spend_posting(user=user, option=option, key=key, request_fingerprint=request_fingerprint)
+        row = ledger_debit_recorded(posting, purchase, link="transaction", now=now)
+        if row is not None:
+            return SpendResult(transaction=row, purchase=purchase)
+    return _pot_spend(
+        user=user,
+        option_key=option_key,
+        idempotency_key=idempotency_key,
+        confirmed_cost=confirmed_cost,
+        allow_pro=allow_pro,
+    )
+
+
+@ledger_atomic
+def _pot_spend(
+    *, user, option_key: str, idempotency_key: str | None, confirmed_cost: int | None, allow_pro: bool
+) -> SpendResult:
+    """`pot_spend` in a transaction: the wallet locked, the row posted and the purchase inserted, or the
+    refusal, or the first result of a retry."""
     request_fingerprint = fingerprint("spend", option=option_key)
     key, keyed = _request_key("spend", user.pk, idempotency_key)
     try:
-        option = _spend_option_for(user=user, option_key=option_key)
-        if option.effect == SpendEffect.PRO_TIER and not allow_pro:
-            raise SpendOptionUnavailable("Pro is bought on the Pro page (Dashboard -> Pro).", field="option")
-        if confirmed_cost is not None and confirmed_cost != option.cost:
-            raise PriceChanged(
-                f"{option.name} now costs {option.cost} POT (you confirmed {confirmed_cost} POT). Nothing was charged.",
-                field="option",
-            )
-        row = ledger_post(
-            user_id=user.pk,
-            amount=-option.cost,
-            transaction_type=TransactionType.SPEND,
-            category=option.key,
-            idempotency_key=key,
-            reference_type="spend_option",
-            reference_id=option.pk,
-            actor_id=user.pk,
-            note=option.name,
-            request_fingerprint=request_fingerprint,
+        option = _spend_option_checked(
+            user=user, option_key=option_key, confirmed_cost=confirmed_cost, allow_pro=allow_pro
         )
+        posting = _spend_posting(user=user, option=option, key=key, request_fingerprint=request_fingerprint)
+        row = ledger_post_many([posting])[0]
     except IdempotencyKeyTaken:
         row = _replayed_row(key, request_fingerprint)
         return SpendResult(transaction=row, purchase=row.purchase, replayed=True)
@@ -493,7 +545,10 @@ def pot_spend(
             row = _replayed_row(key, request_fingerprint)
             return SpendResult(transaction=row, purchase=row.purchase, replayed=True)
         raise
-    return SpendResult(transaction=row, purchase=_purchase_effect(user=user, option=option, row=row))
+    purchase = _purchase(user=user, option=option, now=row.created_at)
+    purchase.transaction = row
+    # `save(force_insert=True)` without the ORM's compile: ~0.1 ms a spend
+    return SpendResult(transaction=row, purchase=instance_insert(purchase))
 
 
 @dataclass(frozen=True)

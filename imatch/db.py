@@ -293,12 +293,7 @@ def _inserted(instances: Sequence[Model], *, operation_name: str) -> list[Model]
     sql, fields, converters = plan
     values = []
     for instance in instances:
-        instance._prepare_related_fields_for_save(operation_name=operation_name)
-        for field in fields:
-            value = field.pre_save(instance, True)
-            if hasattr(value, "resolve_expression"):
-                raise ValueError(f"Inserting {model.__name__}: its {field.name} is an expression; use save().")
-            values.append(field.get_db_prep_save(value, connection))
+        values += insert_values(instance, fields, connection, operation_name=operation_name)
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
         cursor.execute(sql, values)
         returned = cursor.fetchall()
@@ -312,8 +307,13 @@ def _inserted(instances: Sequence[Model], *, operation_name: str) -> list[Model]
     return list(instances)
 
 
-def _insert_plan(connection: BaseDatabaseWrapper, model: type[Model], rows: int) -> tuple[str, list[Field], list]:
-    meta, quote = model._meta, connection.ops.quote_name
+def insert_fields(model: type[Model]) -> list[Field]:
+    """The fields an INSERT of a new `model` row writes, in the model's order (all but its auto pk).
+
+    Refused (ValueError): what a written-out INSERT cannot do as `save()` does (a model with a
+    parent or a proxy, more than the auto pk to read back, a generated or `db_default` column).
+    """
+    meta = model._meta
     if meta.parents or meta.proxy:
         raise ValueError(f"Inserting {meta.label}: a child or proxy model; use save().")
     if list(meta.db_returning_fields) != [meta.pk] or meta.pk is not meta.auto_field:
@@ -321,6 +321,29 @@ def _insert_plan(connection: BaseDatabaseWrapper, model: type[Model], rows: int)
     fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
     if any(field.generated or field.has_db_default() for field in fields):
         raise ValueError(f"Inserting {meta.label}: a generated or db_default column; use save().")
+    return fields
+
+
+def insert_values(instance: Model, fields: Sequence[Field], connection, *, operation_name: str = "save") -> list:
+    """The values of `fields` (`insert_fields`) of a new instance, as the ORM sends them in its INSERT.
+
+    Each is the field's `pre_save` (so `auto_now` fields take the time of the insert), then its
+    `get_db_prep_save`; related objects are checked as `save()` checks them. An expression is
+    refused (ValueError: use save()).
+    """
+    instance._prepare_related_fields_for_save(operation_name=operation_name)
+    values = []
+    for field in fields:
+        value = field.pre_save(instance, True)
+        if hasattr(value, "resolve_expression"):
+            raise ValueError(f"Inserting {type(instance).__name__}: its {field.name} is an expression; use save().")
+        values.append(field.get_db_prep_save(value, connection))
+    return values
+
+
+def _insert_plan(connection: BaseDatabaseWrapper, model: type[Model], rows: int) -> tuple[str, list[Field], list]:
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = insert_fields(model)
     row = f"({', '.join(['%s'] * len(fields))})"
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608 - names from the model

@@ -35,6 +35,34 @@ def test_twenty_concurrent_spends_of_100_from_1000_exactly_ten_succeed():
     assert verify_ledger().ok
 
 
+def test_spends_racing_credits_draw_promotional_pot_first_and_the_ledger_chains():
+    """Spends (one statement each) and promotional awards (the general path) on one wallet at once: every
+    spend takes promotional POT first from the balance it found, and the rows chain."""
+    person = UserFactory(account_type="both")
+    ledger_atomic(ledger_post_many)(
+        [Posting(user_id=person.pk, amount=2000, transaction_type="adjust", category="x", promotional=350)]
+    )
+
+    def act(i: int):
+        if i % 4 == 3:
+            return services.pot_award(user=person, rule_key="profile_creation_seeker", cause=f"race:{i}")
+        return services.pot_spend(user=person, option_key="extra_matches", idempotency_key=f"race-{i}")
+
+    results = race(24, act)
+    assert not any(isinstance(result, Exception) for result in results), results
+    assert verify_ledger().ok  # balances are the sums of their rows, and each row's balance_after chains
+    wallet = Wallet.objects.get(user=person)
+    rows = list(PotTransaction.objects.filter(user=person).order_by("id"))
+    assert wallet.promotional_balance == sum(row.promotional_amount for row in rows) >= 0
+    spends = [row for row in rows if row.transaction_type == "spend"]
+    assert len(spends) == 18 and all(-row.promotional_amount <= 100 for row in spends)
+    promotional_before = 0
+    for row in rows:  # each spend took min(cost, the promotional POT the wallet held then)
+        if row.transaction_type == "spend":
+            assert -row.promotional_amount == min(100, promotional_before), row
+        promotional_before += row.promotional_amount
+
+
 def test_twenty_concurrent_awards_with_the_same_cause_make_exactly_one_row():
     person = UserFactory()
     results = race(

@@ -7,11 +7,13 @@ from unittest import mock
 import pytest
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
+from django.utils import timezone
 
 from currency import ledger, services, triggers
+from currency.audit import verify_ledger
 from currency.errors import InsufficientPot
 from currency.ledger import IdempotencyKeyTaken, Posting, ledger_atomic, ledger_post, ledger_post_many
-from currency.models import PotTransaction, Wallet
+from currency.models import PotTransaction, Purchase, SpendOption, Wallet
 from currency.services import pot_award, pot_award_reverse
 from tests.currency.factories import balance_of, pot_fund, rows_of
 from tests.marketplace.factories import UserFactory
@@ -208,14 +210,39 @@ def test_fault_after_the_one_statement_posting_leaves_nothing(user):
     assert balance_of(user) == 60
 
 
-def test_fault_in_a_service_after_posting_rolls_the_posting_back(user):
+def test_fault_in_a_service_after_posting_rolls_the_posting_back(user, monkeypatch):
+    monkeypatch.setattr(ledger, "ONE_STATEMENT_POSTINGS", False)  # the general path: the row, then the purchase
     pot_fund(user, 1000)
     with (
-        mock.patch.object(services, "_purchase_effect", side_effect=RuntimeError("crash after the row")),
+        mock.patch.object(services, "instance_insert", side_effect=RuntimeError("crash after the row")),
         pytest.raises(RuntimeError),
     ):
         services.pot_spend(user=user, option_key="extra_matches")
     assert balance_of(user) == 1000 and len(rows_of(user)) == 1
+
+
+@pytest.mark.postgres
+def test_a_debit_and_its_record_in_one_statement_are_written_together_or_not_at_all(user):
+    ledger_post(user_id=user.pk, amount=1000, transaction_type="adjust", category="x", promotional=300)
+    option = SpendOption.objects.get(key="extra_matches")
+    now = timezone.now()
+
+    def spend(cost: int, key: str):
+        posting = Posting(user_id=user.pk, amount=-100, transaction_type="spend", category="x", idempotency_key=key)
+        record = Purchase(user=user, option=option, effect=option.effect, cost=cost, created_at=now)
+        return ledger.ledger_debit_recorded(posting, record, link="transaction", now=now), record
+
+    row, purchase = spend(100, "one")
+    assert (row.amount, row.balance_after, row.promotional_amount) == (-100, 900, -100)  # promotional POT first
+    assert Purchase.objects.get(transaction=row) == purchase and purchase.transaction_id == row.pk
+    # The purchase's insert fails (its cost must be positive): the wallet and the row stay as they were.
+    assert spend(0, "two") == (None, mock.ANY)
+    # A taken key: nothing is written either (the general path replays it).
+    assert spend(100, "one") == (None, mock.ANY)
+    wallet = Wallet.objects.get(user=user)
+    assert (wallet.balance, wallet.promotional_balance) == (900, 200)
+    assert [r.amount for r in rows_of(user)] == [1000, -100] and Purchase.objects.filter(user=user).count() == 1
+    assert verify_ledger().ok
 
 
 # --- Retries ----------------------------------------------------------------------------

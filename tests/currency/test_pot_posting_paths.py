@@ -12,10 +12,11 @@ import re
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from currency import ledger, services
 from currency.errors import InsufficientPot
-from currency.models import PotTransaction, Wallet
+from currency.models import PotTransaction, Purchase, Wallet
 from tests.currency.factories import pot_fund
 from tests.marketplace.factories import UserFactory
 
@@ -32,6 +33,7 @@ ROW_FIELDS = (
     "note",
 )
 WALLET_FIELDS = ("balance", "promotional_balance", "debt", "lifetime_earned")
+PURCHASE = ("effect", "cost", "matches_granted", "matches_taken_at", "credit_usd", "credit_used_usd")
 
 
 def _story(tag: str, operator) -> tuple[list, list]:
@@ -39,12 +41,13 @@ def _story(tag: str, operator) -> tuple[list, list]:
     reversal into debt, its settlement by an award and by the redemption's refund, a release; what it leaves."""
     person = UserFactory(email=f"story-{tag}@example.com", account_type="both", verified=True)
     payee = UserFactory(email=f"payee-{tag}@example.com")
-    pot_fund(person, 600)
+    pot_fund(person, 850)
     services.pot_award(user=person, rule_key="profile_creation_seeker", cause=f"{tag}:profile")
     services.pot_award(user=person, rule_key="rating_given", cause=f"{tag}:rating")
     assert services.pot_award(user=person, rule_key="rating_given", cause=f"{tag}:rating") is None  # once per cause
     redemption = services.redemption_request(user=person, pot_amount=settings.POT_MIN_REDEMPTION, payment_method="bank")
     services.pot_spend(user=person, option_key="extra_matches", idempotency_key="first")
+    services.pot_spend(user=person, option_key="commission_credit")
     assert services.pot_spend(user=person, option_key="extra_matches", idempotency_key="first").replayed
     with pytest.raises(InsufficientPot):
         services.pot_spend(user=person, option_key="profile_boost", idempotency_key="too-dear")
@@ -71,7 +74,10 @@ def _story(tag: str, operator) -> tuple[list, list]:
         for row in PotTransaction.objects.filter(user__in=[person, payee]).order_by("id")
     ]
     wallets = [list(Wallet.objects.filter(user=who).values_list(*WALLET_FIELDS).get()) for who in (person, payee)]
-    return rows, wallets
+    purchases = list(
+        Purchase.objects.filter(user__in=[person, payee]).order_by("id").values_list("transaction__category", *PURCHASE)
+    )
+    return rows, wallets, purchases
 
 
 def test_one_statement_postings_write_what_the_general_path_writes(operator, monkeypatch):
@@ -79,7 +85,13 @@ def test_one_statement_postings_write_what_the_general_path_writes(operator, mon
     monkeypatch.setattr(ledger, "ONE_STATEMENT_POSTINGS", False)
     general = _story("general", operator)
     assert one_statement == general
-    rows, _ = one_statement
+    rows, _, purchases = one_statement
+    assert [purchase[:2] for purchase in purchases] == [
+        ("extra_matches", "extra_matches"),
+        ("commission_credit", "commission_credit"),
+        ("content_unlock", "content_unlock"),
+        ("extra_matches", "extra_matches"),
+    ]
     kinds = {(row[0], row[1]) for row in rows}
     assert ("burn", "debt_settlement") in kinds and ("debt", "award_reversal") in kinds  # the story covers them
 
@@ -92,3 +104,32 @@ def test_lone_postings_take_one_statement_on_postgresql_only(user, django_assert
             lambda: ledger.ledger_post(user_id=user.pk, amount=-10, transaction_type="adjust", category="x")
         )()
     assert any("WITH claimed AS" in query["sql"] for query in captured) == (connection.vendor == "postgresql")
+
+
+def test_a_spend_on_its_own_is_one_statement_on_postgresql(user):
+    """The wallet, the row and the purchase in one statement; a boost (which starts where the last one
+    ends) goes the general way."""
+    user.account_type = "both"
+    pot_fund(user, 1000)
+
+    def statements_of(option_key: str) -> list[str]:
+        """The statements of a spend but for the rules' reads (the test settings read them every time)."""
+        with CaptureQueriesContext(connection) as captured:
+            services.pot_spend(user=user, option_key=option_key)
+        return [
+            query["sql"]
+            for query in captured
+            if not any(part in query["sql"] for part in ("SAVEPOINT", "pot_earning_rules", "pot_spend_options"))
+        ]
+
+    statement, _, _ = ledger._debit_and_record_statement(Purchase, "transaction")
+    one_statement = connection.vendor == "postgresql"
+    written = statements_of("extra_matches")
+    if one_statement:
+        execute = connection.prepared[statement].split("(")[0]  # EXECUTE imatch_<n>
+        assert len(written) == 1 and written[0].startswith(execute), written
+    else:
+        assert len(written) == 4, written  # lock, insert, wallet update, purchase
+    boost = statements_of("profile_boost")
+    assert len(boost) == (4 if one_statement else 5), boost  # lock, insert and update, the last boost, purchase
+    assert Purchase.objects.filter(user=user).count() == 2
