@@ -92,28 +92,46 @@ def new_matches(seeker: Seeker, *, count: int) -> None:
     )
 
 
+# What an introduction's notifications say, to the seeker and to the provider (what the emails'
+# subjects say; a test holds them to it). The one-statement introduction on PostgreSQL
+# (`marketplace.services.matches`) writes its notifications from these too.
+INTRODUCTION_TO_SEEKER = "You asked to meet {business_name}"
+INTRODUCTION_TO_PROVIDER = "A new lead in {category}"
+
+
+def introduction_links(match_id: int) -> tuple[str, str]:
+    """The pages an introduction's notifications open: the seeker's thread, the provider's leads."""
+    return reverse("thread", args=[match_id]), reverse("leads")
+
+
 def introduction(match: Match) -> None:
     """Both sides learn why they were matched and where to talk; emails are shared only once the provider accepts.
 
     Each side is notified now; one task, queued once the transaction commits, renders and sends
     both emails (`introduction_emails`): a request pays for one publish and no template.
     """
-    # The notifications say what the emails' subjects say (a test holds them to it), in one insert.
+    to_seeker, to_provider = introduction_links(match.pk)
+    # Both notifications in one insert.
     notify_many(
         Notice(
             user=match.seeker.user,
             kind=Kind.INTRODUCTION,
-            text=f"You asked to meet {match.provider.business_name}",
-            link=reverse("thread", args=[match.pk]),
+            text=INTRODUCTION_TO_SEEKER.format(business_name=match.provider.business_name),
+            link=to_seeker,
         ),
         Notice(
             user=match.provider.user,
             kind=Kind.INTRODUCTION,
-            text=f"A new lead in {match.category.display_name}",
-            link=reverse("leads"),
+            text=INTRODUCTION_TO_PROVIDER.format(category=match.category.display_name),
+            link=to_provider,
         ),
     )
-    task_on_commit(introduction_emails, kwargs={"match_id": match.pk}, about=f"introduction emails of match {match.pk}")
+    introduction_emails_queue(match.pk)
+
+
+def introduction_emails_queue(match_id: int) -> None:
+    """Queue `introduction_emails` once the transaction commits (at once outside a transaction)."""
+    task_on_commit(introduction_emails, kwargs={"match_id": match_id}, about=f"introduction emails of match {match_id}")
 
 
 @shared_task(name="marketplace.introduction_emails", ignore_result=True)
