@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Count, Q
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 from categories.errors import CategoryInactive
@@ -20,6 +21,7 @@ from currency.selectors import extra_matches_available
 from currency.services import extra_matches_take
 from imatch.db import column_converters, converted_row, instance_update, prepared
 from imatch.errors import DomainError, ErrorCode, NotFound
+from imatch.person_cache import Scope, person_forget
 from imatch.text import clean_text
 from marketplace import emails
 from marketplace.candidates import candidate_pool, seeker_exclusions, seeker_profile
@@ -39,6 +41,7 @@ from marketplace.selectors import LEAD_ANSWER_WINDOW, match_visible, seekers_wit
 from marketplace.services.lists import lists_forget, lists_forget_sides
 from marketplace.services.states import check_transition
 from marketplace.services.streaks import streak_action_recorded
+from notifications.models import Notification, NotificationKind
 
 DECLINE_REASON_MAX = 1000
 PROGRESS_EVERY = 100  # seekers between two progress reports of a batch run
@@ -102,6 +105,15 @@ def _locked(match: Match | int, *, user: User) -> Match:
         row = cursor.fetchone()
     if row is None:
         raise NotFound("No such match.")
+    locked = _loaded(row, tables, converters)
+    if isinstance(match, int) and not match_visible(locked, user=user):
+        raise NotFound("No such match.")
+    return locked
+
+
+def _loaded(row: tuple, tables: list, converters: list) -> Match:
+    """The match of a row of `_LOCKED_TABLES`' columns, its sides, their users and its category
+    cached on it as `select_related` caches them (`_locked_statement`'s tables and converters)."""
     values = converted_row(row, converters, connection)
     loaded, start = {}, 0
     for alias, model, parent, via, attnames in tables:
@@ -110,10 +122,7 @@ def _locked(match: Match | int, *, user: User) -> Match:
         if parent is not None:
             model_field = loaded[parent]._meta.get_field(via)
             model_field.set_cached_value(loaded[parent], loaded[alias])
-    locked = loaded["m"]
-    if isinstance(match, int) and not match_visible(locked, user=user):
-        raise NotFound("No such match.")
-    return locked
+    return loaded["m"]
 
 
 def _move(match: Match, target: str, *, message: str) -> None:
@@ -210,12 +219,39 @@ def match_run_for_category(
     return CategoryMatchRun(seekers=len(seekers), matched=matched, unmatched=len(seekers) - matched, matches=made)
 
 
-@transaction.atomic
 def match_introduce(*, match: Match | int, user: User) -> Match:
     """The seeker asks to be introduced: a conversation opens; emails are shared once the provider accepts.
 
     `match` is the match or its id (NotFound if the person may not see it).
+
+    On PostgreSQL, called in no transaction (the API's call), the introduction is first tried as
+    one statement (`_introduce_in_one_statement`): the match moved and both notifications written,
+    only where every check of `_match_introduce` passes. That is the whole write, atomic by itself:
+    one round trip instead of five (BEGIN, the locked read, the update, the insert, COMMIT). When
+    it introduced nothing, `_match_introduce` runs as before and decides the refusal (404, wrong
+    side, not suggested, provider unavailable), so no refusal is written twice. Inside a
+    transaction, on SQLite, or when receivers listen to a match's saves, only `_match_introduce`.
     """
+    if (
+        ONE_STATEMENT_INTRODUCTIONS
+        and connection.vendor == "postgresql"
+        and connection.get_autocommit()  # in no transaction: the statement commits by itself
+        and not (pre_save.has_listeners(Match) or post_save.has_listeners(Match))  # `instance_update` sends them
+    ):
+        introduced = _introduce_in_one_statement(match_id=match if isinstance(match, int) else match.pk, user=user)
+        if introduced is not None:
+            # What `_match_introduce` leaves for the commit: both sides' kept lists
+            # (`lists_forget_sides`) and bells (`notify_many`), forgotten in one DEL as its commit
+            # does (outside a transaction, each forget is dropped at once), then the emails' task.
+            person_forget([introduced.seeker.user_id, introduced.provider.user_id], Scope.MATCHES, Scope.NOTIFICATIONS)
+            emails.introduction_emails_queue(introduced.pk)
+            return introduced
+    return _match_introduce(match=match, user=user)
+
+
+@transaction.atomic
+def _match_introduce(*, match: Match | int, user: User) -> Match:
+    """The introduction in one transaction: the locked read, the checks, the update, the notifications."""
     match = _locked(match, user=user)
     if user.pk != match.seeker.user_id:
         raise WrongSide("Only the seeker asks for an introduction.")
@@ -230,6 +266,100 @@ def match_introduce(*, match: Match | int, user: User) -> Match:
     lists_forget_sides(match)
     emails.introduction(match)
     return match
+
+
+# The tests switch it off to run the general path on PostgreSQL and compare the two.
+ONE_STATEMENT_INTRODUCTIONS = True
+# The statuses a match is introduced from (`MATCH_TRANSITIONS`): a text[] parameter, the values.
+_INTRODUCED_FROM = [str(status) for status, targets in MATCH_TRANSITIONS.items() if MatchStatus.INTRODUCED in targets]
+
+
+@functools.cache
+def _introduce_statement() -> str:
+    """The SQL of `_introduce_in_one_statement` (PostgreSQL), written out once per process (names from the models).
+
+    `introduced` moves the match only where every check of `_match_introduce` passes: the match,
+    its seeker's user is the person, its status may move to introduced, the provider's user is
+    active and the provider accepts clients. It returns `_locked`'s columns (the match as moved),
+    each named after its table's alias. `notified` inserts both notifications from that row, so
+    they are written exactly when the match moved (a data-modifying CTE runs once, to the end,
+    whether or not the outer query reads it). Under concurrent introductions PostgreSQL checks
+    the WHERE again on the newest version of the match: one moves it, the others find no row.
+    """
+    quote = connection.ops.quote_name
+    columns, tables, joins = [], [], []
+    for alias, model, parent, via in _LOCKED_TABLES:
+        columns += [
+            f"{alias}.{quote(field.column)} AS {quote(f'{alias}_{field.column}')}"
+            for field in model._meta.concrete_fields
+        ]
+        if parent is not None:
+            tables.append(f"{quote(model._meta.db_table)} {alias}")
+            column = quote(_LOCKED_MODELS[parent]._meta.get_field(via).column)
+            joins.append(f"{alias}.{quote(model._meta.pk.column)} = {parent}.{column}")
+    match, notification = Match._meta, Notification._meta
+
+    def col(model, name: str) -> str:
+        return quote(model._meta.get_field(name).column)
+
+    def returned(alias: str, model, name: str) -> str:
+        return quote(f"{alias}_{model._meta.get_field(name).column}")
+
+    inserted = ", ".join(col(Notification, name) for name in ("user", "kind", "text", "link", "created_at"))
+    # One notification: its user, then the kind, its text (the wording's template, a parameter, of
+    # a returned column, cut as `notify_many` cuts it), its link, at the time of the introduction;
+    # unread (`read_at` left out: NULL).
+    notice = (
+        f"%s::text, left(format(%s::text, {{column}}), {Notification.TEXT_MAX}), %s::text, "
+        f"{returned('m', Match, 'introduced_at')}"
+    )
+    return (
+        f"WITH introduced AS (UPDATE {quote(match.db_table)} m "  # noqa: S608 - names from the models
+        f"SET {col(Match, 'status')} = %s, {col(Match, 'introduced_at')} = %s, {col(Match, 'updated_at')} = %s "
+        f"FROM {', '.join(tables)} WHERE {' AND '.join(joins)} "
+        f"AND m.{quote(match.pk.column)} = %s AND s.{col(Seeker, 'user')} = %s AND m.{col(Match, 'status')} = ANY(%s) "
+        f"AND pu.{col(User, 'is_active')} AND p.{col(Provider, 'accepting_clients')} "
+        f"RETURNING {', '.join(columns)}), "
+        f"notified AS (INSERT INTO {quote(notification.db_table)} ({inserted}) "
+        f"SELECT {returned('su', User, 'id')}, {notice.format(column=returned('p', Provider, 'business_name'))} "
+        "FROM introduced UNION ALL "
+        f"SELECT {returned('pu', User, 'id')}, {notice.format(column=returned('c', Category, 'display_name'))} "
+        "FROM introduced) "
+        "SELECT * FROM introduced"
+    )
+
+
+@functools.cache
+def _introduction_wordings() -> tuple[str, str]:
+    """The notifications' wordings (`emails.INTRODUCTION_TO_*`) as templates of PostgreSQL's `format`."""
+    return (
+        emails.INTRODUCTION_TO_SEEKER.replace("%", "%%").format(business_name="%s"),
+        emails.INTRODUCTION_TO_PROVIDER.replace("%", "%%").format(category="%s"),
+    )
+
+
+def _introduce_in_one_statement(*, match_id: int, user: User) -> Match | None:
+    """The introduction as one statement (`_introduce_statement`): the match as `_locked` loads it,
+    moved to introduced, with both notifications written; None when it introduced nothing (a
+    check failed, or there is no such match): nothing was written."""
+    _, tables, converters = _locked_statement(connection.vendor)
+    now = timezone.now()
+    to_seeker, to_provider = emails.introduction_links(match_id)
+    seeker_wording, provider_wording = _introduction_wordings()
+    kind = str(NotificationKind.INTRODUCTION)
+    with connection.cursor() as cursor:
+        # Prepared once per database session, as `_locked` is.
+        cursor.execute(
+            prepared(connection, _introduce_statement()),
+            [
+                *(str(MatchStatus.INTRODUCED), now, now),
+                *(match_id, user.pk, _INTRODUCED_FROM),
+                *(kind, seeker_wording, to_seeker),
+                *(kind, provider_wording, to_provider),
+            ],
+        )
+        row = cursor.fetchone()
+    return None if row is None else _loaded(row, tables, converters)
 
 
 def _lead_answered(match: Match) -> None:
