@@ -53,6 +53,7 @@ RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_dete
 AWARD_REVERSAL = "award_reversal"
 DEBT_SETTLEMENT = "debt_settlement"
 PROMOTIONAL_RELEASE = "promotional_release"  # the reason of `release` rows
+TRANSACTION_TYPES = frozenset(TransactionType.values)  # (`.values` builds its list on every call)
 # Credits that pay back an open debt before the person can use them.
 SETTLING_TYPES = (TransactionType.EARN, TransactionType.REFUND)
 
@@ -96,7 +97,7 @@ class Posting:
     debt: int = 0  # a `debt` row: the POT owed (its amount is 0)
 
     def __post_init__(self):
-        if self.transaction_type not in TransactionType.values:
+        if self.transaction_type not in TRANSACTION_TYPES:
             raise ValueError(f"Unknown transaction type {self.transaction_type!r}.")
         if self.transaction_type == TransactionType.RELEASE:
             if self.amount != 0 or self.debt or not _whole(self.promotional) or self.promotional >= 0:
