@@ -16,9 +16,9 @@ for the same cause inserts nothing and raises `IdempotencyKeyTaken` — there is
 read-then-insert window, and no savepoint (two round trips fewer per posting).
 
 On PostgreSQL a lone posting claims its key and moves its wallet in one statement
-(`CLAIM_AND_MOVE_SQL`), and a lone debit that pays for a row of its own (a spend and its
-purchase) is posted with that row as one statement outside any transaction
-(`ledger_debit_recorded`); whatever such a statement does not post goes the general way.
+(`CLAIM_AND_MOVE_SQL`), and a lone posting with the row it goes with (an award and its
+notification, a spend and its purchase) is one statement of its own (`ledger_post_recorded`);
+whatever such a statement does not post goes the general way.
 
 `ledger_atomic` is the `transaction.atomic` for services that post: when it opens the
 outermost transaction it retries the whole block on PostgreSQL serialization failures and
@@ -478,101 +478,113 @@ def _in_one_statement(wallet: LockedWallet, posting: Posting) -> bool:
     return posting.transaction_type not in SETTLING_TYPES or wallet.debt == 0
 
 
-# --- A lone debit and what it paid for, in one statement (PostgreSQL) ----------------------
-# A spend is a debit and the row of what it bought. Posted the general way that is five round
-# trips (BEGIN, the wallet's lock, the row and the wallet, the purchase, COMMIT) with the wallet
-# locked through all of them, so that spends from one wallet wait for each other's round trips.
-# Here it is one statement, atomic by itself: `wallet` locks the wallet's row (FOR UPDATE: under
-# read committed it waits for a posting in flight, then reads its result), `moved` writes the
-# numbers worked out from that row (a promotional-first draw, as `promotional_part` works it
-# out), `posted` inserts the posting's row with them and `recorded` the row of what it paid for,
-# linked to it. A plain INSERT, not ON CONFLICT: a taken key fails the whole statement.
+# --- A lone posting and the row it goes with, in one statement (PostgreSQL) ---------------
+# An award is a credit and its notification; a spend is a debit and the purchase it paid for.
+# Posted the general way that is five round trips (BEGIN, the wallet's lock, the row and the
+# wallet, the other row, COMMIT), with the wallet locked through all of them. Here it is one
+# statement, atomic by itself:
+# - `wallet` locks the wallet's row (FOR UPDATE: under read committed it waits for a posting in
+#   flight, then reads its result);
+# - `change` works out the new balance and the promotional part from that row (a credit's is
+#   given; a debit takes promotional POT first, as `promotional_part` does), only where the
+#   balance pays for it and no debt waits for a settling credit;
+# - `posted` claims the key and inserts the row (ON CONFLICT DO NOTHING: a taken key inserts
+#   nothing), and only then `moved` writes the wallet and `recorded` inserts the other row.
 
 
 @functools.cache
-def _debit_and_record_statement(record: type[Model], link: str) -> tuple[str, list, list]:
-    """The SQL of `ledger_debit_recorded` for a record model and its link to the row; the posting's
-    columns sent as parameters, and the record's fields sent as parameters (all but the link)."""
+def _post_and_record_statement(record: type[Model], link: str | None) -> tuple[str, list[int], list]:
+    """The SQL of `ledger_post_recorded` for a record model and its link to the row (or None); which
+    of the row's INSERT_COLUMNS are parameters, and which fields of the record (all but the link)."""
     meta = record._meta
     fields = insert_fields(record)
-    linked = meta.get_field(link)
-    from_statement = {"balance_after": "moved.balance", "promotional_amount": "moved.promotional", "debt_change": "0"}
-    posted_sent = [column for column in INSERT_COLUMNS if column not in from_statement]
-    return (
-        f"WITH wallet AS (SELECT id, balance, promotional_balance FROM {WALLETS} WHERE user_id = %s FOR UPDATE), "  # noqa: S608 - names from the models
-        f"moved AS (UPDATE {WALLETS} AS moving SET balance = wallet.balance - %s, "
-        "promotional_balance = wallet.promotional_balance - LEAST(%s, wallet.promotional_balance), updated_at = %s "
-        "FROM wallet WHERE moving.id = wallet.id AND wallet.balance >= %s "
-        "RETURNING moving.balance, moving.promotional_balance - wallet.promotional_balance AS promotional), "
+    linked = meta.get_field(link) if link else None
+    from_change = {"balance_after": "change.balance", "promotional_amount": "change.promotional", "debt_change": "0"}
+    posted_sent = [index for index, column in enumerate(INSERT_COLUMNS) if column not in from_change]
+    sql = (
+        "WITH wallet AS (SELECT id, balance, promotional_balance, debt, lifetime_earned "  # noqa: S608 - names from the models
+        f"FROM {WALLETS} WHERE user_id = %s FOR UPDATE), "
+        # amount, the credit's promotional part, the debit's take, amount, whether it settles debts
+        "change AS (SELECT id, balance + %s AS balance, %s - LEAST(%s, promotional_balance) AS promotional "
+        "FROM wallet WHERE balance + %s >= 0 AND (debt = 0 OR NOT %s)), "
         f"posted AS (INSERT INTO {TRANSACTIONS} ({', '.join(INSERT_COLUMNS)}) "
-        f"SELECT {', '.join(from_statement.get(column, '%s') for column in INSERT_COLUMNS)} FROM moved RETURNING id), "
+        f"SELECT {', '.join(from_change.get(column, '%s') for column in INSERT_COLUMNS)} FROM change "
+        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id), "
+        # the POT earned over time's change, the time
+        f"moved AS (UPDATE {WALLETS} AS moving SET balance = change.balance, "
+        "promotional_balance = wallet.promotional_balance + change.promotional, "
+        "lifetime_earned = wallet.lifetime_earned + %s, updated_at = %s "
+        "FROM change, wallet WHERE moving.id = wallet.id AND EXISTS (SELECT 1 FROM posted) RETURNING moving.id), "
         f"recorded AS (INSERT INTO {meta.db_table} ({', '.join(field.column for field in fields)}) "
         f"SELECT {', '.join('posted.id' if field is linked else '%s' for field in fields)} FROM posted "
         f"RETURNING {meta.pk.column}) "
-        "SELECT posted.id, moved.balance, moved.promotional, recorded.id FROM posted, moved, recorded",
-        [INSERT_COLUMNS.index(column) for column in posted_sent],
-        [field for field in fields if field is not linked],
+        "SELECT (SELECT id FROM change), (SELECT id FROM posted), (SELECT balance FROM change), "
+        "(SELECT promotional FROM change), (SELECT count(*) FROM moved), (SELECT id FROM recorded)"
     )
+    return sql, posted_sent, [field for field in fields if field is not linked]
 
 
-def _debit_in_one_statement(posting: Posting, record: Model) -> bool:
-    """Whether the statement can post `posting` as the general path would: a promotional-first debit
-    that moves only the balance (no debt, no POT earned over time) and a record no receiver listens to."""
+def _posted_in_one_statement(posting: Posting, record: Model) -> bool:
+    """Whether the statement posts `posting` as the general path would: a credit, or a debit drawing
+    promotional POT first, of the balance alone (no debt row), and a record no receiver listens to."""
     return (
         ONE_STATEMENT_POSTINGS
         and transaction.get_connection().vendor == "postgresql"
-        and posting.amount < 0
-        and posting.draw == Draw.PROMOTIONAL_FIRST
+        and posting.amount != 0
         and not posting.debt
-        and lifetime_earned_delta(
-            transaction_type=posting.transaction_type, category=posting.category, amount=posting.amount
-        )
-        == 0
+        and (posting.amount > 0 or posting.draw == Draw.PROMOTIONAL_FIRST)
         and not (pre_save.has_listeners(type(record)) or post_save.has_listeners(type(record)))
     )
 
 
-def ledger_debit_recorded(posting: Posting, record: Model, *, link: str, now) -> PotTransaction | None:
-    """Post a lone debit and insert `record` (new; its `link` foreign key then holds the posting's row)
-    as one statement (PostgreSQL): returns the row, `record` saved, or None when nothing was written.
+def ledger_post_recorded(posting: Posting, record: Model, *, link: str | None = None, now) -> PotTransaction | None:
+    """Post one posting and insert `record` (new; its `link` foreign key, if any, then holds the
+    posting's row) as one statement (PostgreSQL): returns the row, `record` saved.
 
-    For a spend and its purchase (`currency.services.pot_spend`); `now` is the row's time (the
-    record's own times are the caller's). None when the statement cannot post it as the general
-    path would (`_debit_in_one_statement`), or did not post it: the wallet is missing or short,
-    or the key is taken. The caller then posts the general way (`ledger_post`), which refuses or
-    replays as for any posting: every refusal has one home. Inside a caller's transaction the
-    statement runs in a savepoint (a taken key fails the statement, not the caller's transaction).
+    For an award and its notification, a spend and its purchase; `now` is the row's time (the
+    record's own times are the caller's). Raises `IdempotencyKeyTaken` as `ledger_post` does.
+    Returns None, with nothing written, when the statement cannot post it as the general path
+    would (`_posted_in_one_statement`) or did not: the wallet is missing, the balance short, or a
+    debt waits for this credit to settle it. The caller then posts the general way
+    (`ledger_post`), which creates the wallet, refuses or settles: each of those has one home.
+    Inside a caller's transaction the statement runs in a savepoint.
     """
-    if not _debit_in_one_statement(posting, record):
+    if not _posted_in_one_statement(posting, record):
         return None
     connection = transaction.get_connection()
-    sql, posted_sent, record_sent = _debit_and_record_statement(type(record), link)
+    sql, posted_sent, record_sent = _post_and_record_statement(type(record), link)
     row = _new_row(posting, 0, now, promotional_amount=0, debt_change=0)  # the statement works the numbers out
     row_values = _insert_values(row, connection)
-    take = -posting.amount
+    lifetime = lifetime_earned_delta(
+        transaction_type=posting.transaction_type, category=posting.category, amount=posting.amount
+    )
     values = [
         posting.user_id,
-        take,
-        take,
-        connection.ops.adapt_datetimefield_value(now),
-        take,
+        *(posting.amount, posting.promotional, max(-posting.amount, 0), posting.amount),
+        posting.transaction_type in SETTLING_TYPES,
         *(row_values[index] for index in posted_sent),
+        *(lifetime, connection.ops.adapt_datetimefield_value(now)),
         *insert_values(record, record_sent, connection),
     ]
     try:
         savepoint = transaction.atomic() if in_transaction() else contextlib.nullcontext()
         with savepoint, connection.cursor() as cursor:
             cursor.execute(prepared(connection, sql), values)  # planned once per session
-            found = cursor.fetchone()
+            changed, row_id, balance_after, promotional, moved, record_id = cursor.fetchone()
     except DatabaseError as error:
         if isinstance(error, IntegrityError) or _is_retryable(error):
-            return None  # nothing was written: a taken key (a retry) is the general path's to replay
+            return None  # nothing was written: the general path runs it again and says why
         raise
-    if found is None:
-        return None  # the wallet is missing or short: the general path creates it or refuses
-    row_id, row.balance_after, row.promotional_amount, record_id = found
+    if changed is None:
+        return None  # no wallet, a short balance or a debt to settle: the general path's
+    if row_id is None:
+        raise IdempotencyKeyTaken(row.idempotency_key)  # nothing was written
+    if moved != 1:  # the locked wallet moves with its row; a failure here would be a bug in the statement
+        raise _wallet_changed_while_locked(LockedWallet(changed, posting.user_id, 0, 0, 0, 0))
+    row.balance_after, row.promotional_amount = balance_after, promotional
     _saved(row, row_id, connection)
-    setattr(record, link, row)
+    if link:
+        setattr(record, link, row)
     record.pk = record_id
     record._state.adding, record._state.db = False, connection.alias
     person_forget([posting.user_id], Scope.LEDGER)

@@ -59,9 +59,9 @@ from currency.ledger import (
     Posting,
     award_key,
     ledger_atomic,
-    ledger_debit_recorded,
     ledger_post,
     ledger_post_many,
+    ledger_post_recorded,
     new_key,
     wallet_paid_engagement_record,
     wallets_lock,
@@ -86,7 +86,7 @@ from imatch.db import instance_insert
 from imatch.errors import DomainError, NotFound, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 from imatch.person_cache import Scope, person_forget
-from notifications.models import NotificationKind
+from notifications.models import Notification, NotificationKind
 from notifications.services import notify
 
 log = logging.getLogger(__name__)
@@ -230,7 +230,6 @@ def _award_posting(
     return posting, pays
 
 
-@ledger_atomic
 def pot_award(
     *,
     user,
@@ -248,6 +247,10 @@ def pot_award(
 
     Returns the new row; None when the rule is inactive (or not seeded), grants 0 POT (also
     once capped), or this cause was already awarded. Joins the caller's transaction.
+
+    On PostgreSQL the award and its notification are one statement (`ledger_post_recorded`)
+    unless the person owes POT (the award settles it) or an earning-rate experiment pays them
+    (its record joins the row): those go the general way, `_pot_award_posted`.
     """
     rules = pot_rules()
     posting, pays = _award_posting(
@@ -267,16 +270,38 @@ def pot_award(
     )
     if posting is None:
         return None
+    if pays.arm is None:
+        now = timezone.now()
+        try:
+            row = ledger_post_recorded(posting, _award_notification(user, posting, now=now), now=now)
+        except IdempotencyKeyTaken:
+            return None
+        if row is not None:
+            person_forget([user.pk], Scope.NOTIFICATIONS)  # the bell, as `notify` forgets it
+            return row
+    return _pot_award_posted(user=user, posting=posting, pays=pays)
+
+
+def _award_notification(user, posting: Posting, *, now=None) -> Notification:
+    """The notification of an award (not saved): what `notify` would write."""
+    text = f"You earned {posting.amount:,} POT: {posting.note}."
+    notification = Notification(
+        user=user, kind=NotificationKind.POT_EARNED, text=text[: Notification.TEXT_MAX], link=reverse("wallet")
+    )
+    if now is not None:
+        notification.created_at = now
+    return notification
+
+
+@ledger_atomic
+def _pot_award_posted(*, user, posting: Posting, pays: experiments.AwardAmount) -> PotTransaction | None:
+    """`pot_award` in a transaction: the row (and any debt's settlement), the notification, the experiment's record."""
     try:
-        row = ledger_post(**vars(posting))
+        row = ledger_post_many([posting])[0]
     except IdempotencyKeyTaken:
         return None
-    notify(
-        user=user,
-        kind=NotificationKind.POT_EARNED,
-        text=f"You earned {row.amount:,} POT: {posting.note}.",
-        link=reverse("wallet"),
-    )
+    notification = _award_notification(user, posting)
+    notify(user=user, kind=notification.kind, text=notification.text, link=notification.link)
     if pays.arm is not None:
         ExperimentAward.objects.create(transaction=row, arm=pays.arm, normal_amount=pays.normal)
     return row
@@ -494,9 +519,9 @@ def pot_spend(
     which checks the person's provider profiles first.
 
     On PostgreSQL a spend that nothing refuses, of an option whose purchase stands on its own, is
-    first tried as one statement (`ledger_debit_recorded`: the wallet, the row and the purchase);
-    anything it does not post (a short balance, a retry, a boost) goes the general way,
-    `_pot_spend`, which refuses or replays.
+    first tried as one statement (`ledger_post_recorded`: the wallet, the row and the purchase; a
+    retry is answered from the first row); what it does not post (a short balance, a boost) goes
+    the general way, `_pot_spend`, which refuses or replays.
     """
     request_fingerprint = fingerprint("spend", option=option_key)
     key, _keyed = _request_key("spend", user.pk, idempotency_key)
@@ -510,7 +535,11 @@ def pot_spend(
         now = timezone.now()
         purchase = _purchase(user=user, option=option, now=now)
         posting = _spend_posting(user=user, option=option, key=key, request_fingerprint=request_fingerprint)
-        row = ledger_debit_recorded(posting, purchase, link="transaction", now=now)
+        try:
+            row = ledger_post_recorded(posting, purchase, link="transaction", now=now)
+        except IdempotencyKeyTaken:
+            row = _replayed_row(key, request_fingerprint)
+            return SpendResult(transaction=row, purchase=row.purchase, replayed=True)
         if row is not None:
             return SpendResult(transaction=row, purchase=purchase)
     return _pot_spend(

@@ -206,8 +206,10 @@ def test_person_without_referrer_rewards_nobody(seeded_categories):
 
 def test_profile_and_award_commit_together_or_not_at_all(seeded_categories):
     user = UserFactory()
-    crash = mock.patch("currency.services.ledger_post", side_effect=RuntimeError("crash in the award"))
-    with crash, pytest.raises(RuntimeError):
+    # The award's posting crashes, whichever way it is written (one statement or the general path).
+    crash = mock.patch("currency.services.ledger_post_recorded", side_effect=RuntimeError("crash in the award"))
+    crash_too = mock.patch("currency.services.ledger_post_many", side_effect=RuntimeError("crash in the award"))
+    with crash, crash_too, pytest.raises(RuntimeError):
         profiles.seeker_create(user=user, category=seeded_categories["financial_advisors"], needs_description=NEEDS)
     assert not Seeker.objects.filter(user=user).exists()
     assert rows_of(user) == []

@@ -222,7 +222,7 @@ def test_fault_in_a_service_after_posting_rolls_the_posting_back(user, monkeypat
 
 
 @pytest.mark.postgres
-def test_a_debit_and_its_record_in_one_statement_are_written_together_or_not_at_all(user):
+def test_a_posting_and_its_record_in_one_statement_are_written_together_or_not_at_all(user):
     ledger_post(user_id=user.pk, amount=1000, transaction_type="adjust", category="x", promotional=300)
     option = SpendOption.objects.get(key="extra_matches")
     now = timezone.now()
@@ -230,15 +230,16 @@ def test_a_debit_and_its_record_in_one_statement_are_written_together_or_not_at_
     def spend(cost: int, key: str):
         posting = Posting(user_id=user.pk, amount=-100, transaction_type="spend", category="x", idempotency_key=key)
         record = Purchase(user=user, option=option, effect=option.effect, cost=cost, created_at=now)
-        return ledger.ledger_debit_recorded(posting, record, link="transaction", now=now), record
+        return ledger.ledger_post_recorded(posting, record, link="transaction", now=now), record
 
     row, purchase = spend(100, "one")
     assert (row.amount, row.balance_after, row.promotional_amount) == (-100, 900, -100)  # promotional POT first
     assert Purchase.objects.get(transaction=row) == purchase and purchase.transaction_id == row.pk
     # The purchase's insert fails (its cost must be positive): the wallet and the row stay as they were.
     assert spend(0, "two") == (None, mock.ANY)
-    # A taken key: nothing is written either (the general path replays it).
-    assert spend(100, "one") == (None, mock.ANY)
+    # A taken key: nothing is written either, and the caller hears it as from `ledger_post`.
+    with pytest.raises(IdempotencyKeyTaken):
+        spend(100, "one")
     wallet = Wallet.objects.get(user=user)
     assert (wallet.balance, wallet.promotional_balance) == (900, 200)
     assert [r.amount for r in rows_of(user)] == [1000, -100] and Purchase.objects.filter(user=user).count() == 1

@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from currency import ledger, services
 from currency.errors import InsufficientPot
 from currency.models import PotTransaction, Purchase, Wallet
+from notifications.models import Notification
 from tests.currency.factories import pot_fund
 from tests.marketplace.factories import UserFactory
 
@@ -33,6 +34,7 @@ ROW_FIELDS = (
     "note",
 )
 WALLET_FIELDS = ("balance", "promotional_balance", "debt", "lifetime_earned")
+NOTICE = ("kind", "text", "link", "read_at")
 PURCHASE = ("effect", "cost", "matches_granted", "matches_taken_at", "credit_usd", "credit_used_usd")
 
 
@@ -77,7 +79,11 @@ def _story(tag: str, operator) -> tuple[list, list]:
     purchases = list(
         Purchase.objects.filter(user__in=[person, payee]).order_by("id").values_list("transaction__category", *PURCHASE)
     )
-    return rows, wallets, purchases
+    notices = [
+        [re.sub(r"#\d+", "#", str(value)) for value in notice]
+        for notice in Notification.objects.filter(user__in=[person, payee]).order_by("id").values_list(*NOTICE)
+    ]
+    return rows, wallets, purchases, notices
 
 
 def test_one_statement_postings_write_what_the_general_path_writes(operator, monkeypatch):
@@ -85,7 +91,8 @@ def test_one_statement_postings_write_what_the_general_path_writes(operator, mon
     monkeypatch.setattr(ledger, "ONE_STATEMENT_POSTINGS", False)
     general = _story("general", operator)
     assert one_statement == general
-    rows, _, purchases = one_statement
+    rows, _, purchases, notices = one_statement
+    assert ["pot_earned", "You earned 50 POT: Seeker profile created.", "/wallet/", "None"] in notices
     assert [purchase[:2] for purchase in purchases] == [
         ("extra_matches", "extra_matches"),
         ("commission_credit", "commission_credit"),
@@ -122,7 +129,7 @@ def test_a_spend_on_its_own_is_one_statement_on_postgresql(user):
             if not any(part in query["sql"] for part in ("SAVEPOINT", "pot_earning_rules", "pot_spend_options"))
         ]
 
-    statement, _, _ = ledger._debit_and_record_statement(Purchase, "transaction")
+    statement, _, _ = ledger._post_and_record_statement(Purchase, "transaction")
     one_statement = connection.vendor == "postgresql"
     written = statements_of("extra_matches")
     if one_statement:
