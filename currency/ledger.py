@@ -537,12 +537,15 @@ def _posted_in_one_statement(posting: Posting, record: Model) -> bool:
     )
 
 
-def ledger_post_recorded(posting: Posting, record: Model, *, link: str | None = None, now) -> PotTransaction | None:
+def ledger_post_recorded(
+    posting: Posting, record: Model, *, link: str | None = None, now, also_forget: tuple[Scope, ...] = ()
+) -> PotTransaction | None:
     """Post one posting and insert `record` (new; its `link` foreign key, if any, then holds the
     posting's row) as one statement (PostgreSQL): returns the row, `record` saved.
 
     For an award and its notification, a spend and its purchase; `now` is the row's time (the
-    record's own times are the caller's). Raises `IdempotencyKeyTaken` as `ledger_post` does.
+    record's own times are the caller's; `also_forget`, the person's scopes the record changes,
+    forgotten with the ledger's). Raises `IdempotencyKeyTaken` as `ledger_post` does.
     Returns None, with nothing written, when the statement cannot post it as the general path
     would (`_posted_in_one_statement`) or did not: the wallet is missing, the balance short, or a
     debt waits for this credit to settle it. The caller then posts the general way
@@ -579,15 +582,15 @@ def ledger_post_recorded(posting: Posting, record: Model, *, link: str | None = 
         return None  # no wallet, a short balance or a debt to settle: the general path's
     if row_id is None:
         raise IdempotencyKeyTaken(row.idempotency_key)  # nothing was written
-    if moved != 1:  # the locked wallet moves with its row; a failure here would be a bug in the statement
-        raise _wallet_changed_while_locked(LockedWallet(changed, posting.user_id, 0, 0, 0, 0))
+    if moved != 1:  # cannot happen (the wallet is locked by the statement): say so loudly, verify_ledger will too
+        raise DatabaseError(f"Wallet {changed} did not move with its row {row_id}: run verify_ledger.")
     row.balance_after, row.promotional_amount = balance_after, promotional
     _saved(row, row_id, connection)
     if link:
         setattr(record, link, row)
     record.pk = record_id
     record._state.adding, record._state.db = False, connection.alias
-    person_forget([posting.user_id], Scope.LEDGER)
+    person_forget([posting.user_id], Scope.LEDGER, *also_forget)
     return row
 
 

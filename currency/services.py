@@ -273,11 +273,12 @@ def pot_award(
     if pays.arm is None:
         now = timezone.now()
         try:
-            row = ledger_post_recorded(posting, _award_notification(user, posting, now=now), now=now)
+            notification = _award_notification(user, posting, now=now)
+            # The bell forgotten as `notify` forgets it (with the wallet's answers: one round trip).
+            row = ledger_post_recorded(posting, notification, now=now, also_forget=(Scope.NOTIFICATIONS,))
         except IdempotencyKeyTaken:
             return None
         if row is not None:
-            person_forget([user.pk], Scope.NOTIFICATIONS)  # the bell, as `notify` forgets it
             return row
     return _pot_award_posted(user=user, posting=posting, pays=pays)
 
