@@ -8,6 +8,7 @@ from hmac import compare_digest
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
@@ -22,8 +23,8 @@ from knox.settings import CONSTANTS, knox_settings
 from rest_framework import HTTP_HEADER_ENCODING, exceptions
 
 from imatch.db import column_converters, converted_row
-from imatch.person_cache import Scope, StaleAnswer, person_keep, person_kept
-from imatch.throttling import read_counting, uncount
+from imatch.person_cache import Scope, StaleAnswer, person_keep, person_kept, person_kept_keys
+from imatch.throttling import PERSON, read_counting, read_counting_as, uncount
 
 
 class TokenAuthentication(KnoxTokenAuthentication):
@@ -45,7 +46,10 @@ class TokenAuthentication(KnoxTokenAuthentication):
     to now; an expired token goes through the query, which deletes and refuses it. The kept
     entry is found with the person's scope token in one round trip, so it needs the user id
     first: each process remembers which person a token belongs to (`_token_users`, a fact that
-    never changes) after its first check of it by query. That round trip also counts the request
+    never changes), and so does the shared cache (`_OWNER_PREFIX`, written after the first check
+    of the token by query in any process). A process new to the token reads that fact in the same
+    round trip (`imatch.throttling.read_counting_as`): with gunicorn's several workers, a person's
+    token is checked by query once, not once per worker. That round trip also counts the request
     under the person's API rate (`imatch.throttling.read_counting`): a refusal takes it back.
     Relies on knox's `authenticate_credentials`, `renew_token` and `validate_user` of the pinned version
     (tests/api/test_api_tokens.py covers expiry, revocation and inactive accounts).
@@ -76,23 +80,32 @@ class TokenAuthentication(KnoxTokenAuthentication):
         checked in the throttle's round trip (`imatch.throttling.read_counting`), which a refusal
         takes back."""
         token = token.decode("utf-8")
-        key = _KEPT_PREFIX + hashlib.blake2b(token.encode(), digest_size=20).hexdigest()
-        user_id = _token_users.get(key)
+        hashed = hashlib.blake2b(token.encode(), digest_size=20).hexdigest()
+        key, owner_key = _KEPT_PREFIX + hashed, _OWNER_PREFIX + hashed
+        user_id, read, found, asked_owner = _token_users.get(key), None, None, False
+        if request is not None and user_id is not None:
+            read = read_counting(request, user_id)
+        elif request is not None:  # new to this process: whose it is may be in the shared cache
+            reading = read_counting_as(request, owner_key)
+            asked_owner = reading is not None
+            looked_up = reading(person_kept_keys(key, user_id=PERSON, scope=Scope.ACCOUNT)) if reading else None
+            if looked_up is not None:
+                user_id, found = looked_up
+                _remember(key, user_id)
         if user_id is None:
             auth_token = self._checked(token)
-            if len(_token_users) >= _TOKEN_USERS_MAX:
-                _token_users.clear()
-            _token_users[key] = auth_token.user_id
+            _remember(key, auth_token.user_id)
+            if asked_owner:  # the shared cache did not know: now the other processes will
+                cache.set(owner_key, auth_token.user_id, _OWNER_SECONDS)
             return self._accepted(auth_token)
-        read = read_counting(request, user_id) if request is not None else None
         try:
-            return self._kept_or_checked(token, key, user_id, read)
+            return self._kept_or_checked(token, key, user_id, read, found)
         except exceptions.AuthenticationFailed:
             uncount(request)  # the count was the token's person's, and this request is not theirs
             raise
 
-    def _kept_or_checked(self, token: str, key: str, user_id: int, read):
-        kept, scope_token = person_kept(key, user_id=user_id, scope=Scope.ACCOUNT, read=read)
+    def _kept_or_checked(self, token: str, key: str, user_id: int, read, found: dict | None):
+        kept, scope_token = person_kept(key, user_id=user_id, scope=Scope.ACCOUNT, read=read, found=found)
         if kept is not None:
             auth_token = _token_from_kept(_token_plan(connections[DEFAULT_DB_ALIAS]), kept)
             if not _expired(auth_token) and compare_digest(_digest(token), auth_token.digest):
@@ -130,6 +143,16 @@ _INVALID = _("Invalid token.")
 _KEPT_PREFIX = "api-token-check:"
 _TOKEN_USERS_MAX = 10_000  # tokens remembered per process; past it the memory starts again
 _token_users: dict[str, int] = {}  # kept key -> the token's user id (never changes for a token)
+# The shared cache's copy of that fact, for processes that have not checked the token yet (it
+# names no secret: the key is a hash of the token, the value a user id).
+_OWNER_PREFIX = "api-token-owner:"
+_OWNER_SECONDS = 24 * 60 * 60
+
+
+def _remember(key: str, user_id: int) -> None:
+    if len(_token_users) >= _TOKEN_USERS_MAX:
+        _token_users.clear()
+    _token_users[key] = user_id
 
 
 def _digest(token: str) -> str:

@@ -183,7 +183,12 @@ def person_answers_verify() -> None:
 
 
 def person_kept(
-    key: str, *, user_id: int, scope: Scope, read: Callable[[list[str]], dict] | None = None
+    key: str,
+    *,
+    user_id: int,
+    scope: Scope,
+    read: Callable[[list[str]], dict] | None = None,
+    found: dict | None = None,
 ) -> tuple[object | None, str]:
     """What `person_keep` kept under `key` for this person while `scope` stayed unchanged (None:
     nothing, or kept under an older token), and the scope's token to keep a new value under.
@@ -191,16 +196,24 @@ def person_kept(
     One round trip, like `person_answer`; for a caller that must check what it keeps itself
     (the API token check: a refusal is never served from the cache). Read the token before
     building the value: a change committed meanwhile makes the token count no longer. `read`:
-    what reads the two keys instead of `cache.get_many` (one that reads more in the same round trip).
+    what reads the two keys instead of `cache.get_many` (one that reads more in the same round
+    trip). `found`: their values as the caller read them already (`person_kept_keys`), used unless
+    this transaction drops the scope's token now.
     """
-    token_key = _token_key(scope, user_id)
-    _forget_now_if_changed_in_this_transaction([token_key])
-    found = (read or cache.get_many)([token_key, key])
+    token_key, _ = person_kept_keys(key, user_id=user_id, scope=scope)
+    dropped = _forget_now_if_changed_in_this_transaction([token_key])
+    if found is None or dropped:  # read before the drop: stale
+        found = (read or cache.get_many)([token_key, key])
     token = found[token_key] if token_key in found else _token_create(token_key)
     kept = found.get(key)
     if kept is not None and kept[0] == token:
         return kept[1], token
     return None, token
+
+
+def person_kept_keys(key: str, *, user_id: int | str, scope: Scope) -> list[str]:
+    """The cache keys `person_kept` reads for these arguments (the scope's token, then `key`)."""
+    return [_token_key(scope, user_id), key]
 
 
 def person_keep(key: str, value: object, *, token: str, seconds: int = SCOPE_SECONDS) -> None:

@@ -22,7 +22,9 @@ A read view that serves a person's kept answer (`imatch.person_cache`) names its
 A request with an API token the process has checked before is counted by the token check
 itself (`read_counting`, imatch.authentication): its round trip reads the kept check, counts
 the request under the token's person and reads the keys above, so a kept API read makes one
-round trip in all. The throttle then takes that count (`RequestRateThrottle.allow_request`). A
+round trip in all. A token the process has not checked yet is read the same way when the shared
+cache knows whose it is (`read_counting_as`): the script reads the person's id first and names
+the person's keys with it. The throttle then takes that count (`RequestRateThrottle.allow_request`). A
 token the check then refuses (revoked, expired, an inactive account) takes its count back
 (`uncount`): whoever holds an old token of someone cannot spend their rate. Counted this way,
 a request that the view's permissions then refuse (403) stays counted, as the person made it
@@ -35,7 +37,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.cache import cache, caches
 from django.core.signals import request_finished, request_started
@@ -130,12 +132,37 @@ _COUNT_AND_READ_SHA = hashlib.sha1(_COUNT_AND_READ).hexdigest()  # noqa: S324 - 
 
 def _count_and_read(redis, keys: list[str], seconds: int) -> tuple[int, list]:
     """The counter `keys[0]` plus one, and the raw values of `keys[1:]` (None: missing)."""
-    try:
-        count, raws = redis.evalsha(_COUNT_AND_READ_SHA, len(keys), *keys, seconds)
-    except NoScriptError:  # a new or restarted server: load it once
-        redis.script_load(_COUNT_AND_READ)
-        count, raws = redis.evalsha(_COUNT_AND_READ_SHA, len(keys), *keys, seconds)
+    count, raws = _script(redis, _COUNT_AND_READ, _COUNT_AND_READ_SHA, keys, seconds)
     return int(count), raws
+
+
+# KEYS[1]: holds the person's id; KEYS[2]: their counter (created with an expiry of ARGV[1]
+# seconds); KEYS[3:]: read on the way. In KEYS[2:], ARGV[2] stands for the id, which only the
+# server knows when the script runs: the keys it then touches are computed, not declared (fine on
+# one server). Nothing is counted when KEYS[1] is missing.
+_COUNT_AND_READ_AS = b"""
+local id = redis.call('GET', KEYS[1])
+if not id or not string.match(id, '^%d+$') then return false end
+local keys = {}
+for i = 2, #KEYS do keys[i - 1] = (string.gsub(KEYS[i], ARGV[2], id)) end
+local count = redis.call('INCR', keys[1])
+if count == 1 then redis.call('EXPIRE', keys[1], ARGV[1]) end
+if #keys == 1 then return {id, count, {}} end
+return {id, count, redis.call('MGET', unpack(keys, 2))}
+"""
+_COUNT_AND_READ_AS_SHA = hashlib.sha1(_COUNT_AND_READ_AS).hexdigest()  # noqa: S324 - Redis names scripts so
+
+# Stands for the person's id in the keys `read_counting_as` reads before the id is known.
+PERSON = "{person}"
+
+
+def _script(redis, script: bytes, sha: str, keys: list[str], *args):
+    """Run the script `script` (named `sha` on the server) with `keys` and `args`."""
+    try:
+        return redis.evalsha(sha, len(keys), *keys, *args)
+    except NoScriptError:  # a new or restarted server: load it once
+        redis.script_load(script)
+        return redis.evalsha(sha, len(keys), *keys, *args)
 
 
 @dataclass(frozen=True)
@@ -190,6 +217,44 @@ def read_counting(request, user_id: int) -> Callable[[list[str]], dict] | None:
         count, found = _count(window.key, window.seconds, _person_keys(request, view, user_id), keys)
         setattr(request, _COUNTED, (window, count))
         return found
+
+    return read
+
+
+def read_counting_as(request, owner_key: str) -> Callable[[list[str]], tuple[int, dict] | None] | None:
+    """`read_counting` for a token this process has not checked yet: the cache key `owner_key` holds
+    the id of the token's person (written by whoever checked it first), read in the same round trip.
+
+    `read(keys)` takes keys with `PERSON` where the id goes; it returns the id and the values found
+    under the keys as they are for that id, or None when the cache does not know the token's
+    person (nothing was counted: the token is checked by query and the throttle counts as usual).
+    None instead of `read` when `read_counting` would be None, or the cache is not Redis. The
+    view's kept keys are not read ahead (they are named per person): its answer reads them itself.
+    """
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    if view is None or not any(issubclass(each, RequestRateThrottle) for each in view.throttle_classes):
+        return None
+    window = _window("user", PERSON)
+    backend = caches["default"]
+    client = getattr(backend, "client", None)
+    if window is None or client is None or not hasattr(client, "get_client"):
+        return None
+
+    def read(keys: list[str]) -> tuple[int, dict] | None:
+        names = [backend.make_and_validate_key(name) for name in (owner_key, window.key, *keys)]
+        redis = client.get_client(write=True)
+        answer = _script(redis, _COUNT_AND_READ_AS, _COUNT_AND_READ_AS_SHA, names, window.seconds, PERSON)
+        if not answer:
+            return None
+        raw_id, count, raws = answer
+        person = str(int(raw_id))
+        found = {
+            key.replace(PERSON, person): client.decode(raw)
+            for key, raw in zip(keys, raws, strict=True)
+            if raw is not None
+        }
+        setattr(request, _COUNTED, (replace(window, key=window.key.replace(PERSON, person)), int(count)))
+        return int(person), found
 
     return read
 

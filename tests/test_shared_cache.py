@@ -189,3 +189,132 @@ def test_a_refused_token_takes_its_count_back_in_redis(shared_redis_cache, db, m
     assert {old.get("/api/v1/pot/balance/").status_code for _ in range(10)} == {401}
     fresh = client_for(user)
     assert [fresh.get("/api/v1/pot/balance/").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+@pytest.fixture
+def redis_commands(monkeypatch):
+    """The commands sent to Redis from now on, as sent (packed)."""
+    import redis.connection
+
+    sent = []
+    send = redis.connection.AbstractConnection.send_packed_command
+    monkeypatch.setattr(
+        redis.connection.AbstractConnection,
+        "send_packed_command",
+        lambda self, command, *args, **kwargs: sent.append(command) or send(self, command, *args, **kwargs),
+    )
+    return sent
+
+
+def _another_process(monkeypatch) -> None:
+    """What a process that has not checked any token yet knows of them (imatch.authentication)."""
+    from imatch import authentication
+
+    monkeypatch.setattr(authentication, "_token_users", {})
+
+
+def test_a_token_another_process_checked_is_known_by_the_throttles_round_trip_with_no_query(
+    shared_redis_cache, db, monkeypatch, redis_commands
+):
+    """imatch.authentication: whose a token is sits in the shared cache (`api-token-owner:`), read
+    with the kept check and the count in the throttle's one script call (`read_counting_as`)."""
+    from tests.conftest import client_for
+
+    api = client_for(UserFactory())
+    first, keeping = api.get("/api/v1/pot/balance/"), api.get("/api/v1/pot/balance/")  # checked, then kept
+    _another_process(monkeypatch)
+    redis_commands.clear()
+    with override_settings(PERSON_CACHE_VERIFY=False), CaptureQueriesContext(connection) as queries:
+        elsewhere = api.get("/api/v1/pot/balance/")
+    assert first.status_code == keeping.status_code == elsewhere.status_code == 200
+    assert first.content == elsewhere.content
+    # The check and the count in one script call; the kept balance (named per person, so not read
+    # ahead before the person is known) in a read of its own.
+    assert len(queries) == 0
+    assert [b"".join(command).split(b"\r\n")[2] for command in redis_commands] == [b"EVALSHA", b"MGET"]
+
+
+def test_a_token_new_to_the_shared_cache_is_checked_by_query_and_then_known_to_every_process(
+    shared_redis_cache, db, monkeypatch
+):
+    from imatch import authentication
+    from tests.conftest import client_for
+
+    user = UserFactory()
+    api = client_for(user)
+    assert not any(key.startswith(authentication._OWNER_PREFIX) for key in _all_keys())
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/v1/pot/balance/").status_code == 200
+    assert any("knox_authtoken" in query["sql"] for query in queries.captured_queries)
+    owners = [key for key in _all_keys() if key.startswith(authentication._OWNER_PREFIX)]
+    assert len(owners) == 1 and cache.get(owners[0]) == user.pk
+    _another_process(monkeypatch)
+    assert api.get("/api/v1/pot/balance/").status_code == 200
+    assert authentication._token_users == {
+        owners[0].replace(authentication._OWNER_PREFIX, authentication._KEPT_PREFIX): user.pk
+    }
+
+
+def test_a_revoked_token_known_to_the_shared_cache_is_refused_and_takes_its_count_back(
+    shared_redis_cache, db, monkeypatch
+):
+    """Whose a token was stays in the shared cache after it is revoked: the check still refuses it
+    (its kept check was forgotten with the token), and the count it made for the person is taken back."""
+    from knox.models import AuthToken
+
+    from imatch.throttling import RequestRateThrottle
+    from tests.conftest import client_for
+
+    monkeypatch.setattr(
+        RequestRateThrottle, "THROTTLE_RATES", {**RequestRateThrottle.THROTTLE_RATES, "user": "5/minute"}
+    )
+    user = UserFactory()
+    old = client_for(user)
+    assert [old.get("/api/v1/pot/balance/").status_code for _ in range(2)] == [200, 200]
+    AuthToken.objects.filter(user=user).delete()
+    for _ in range(10):
+        _another_process(monkeypatch)
+        assert old.get("/api/v1/pot/balance/").status_code == 401
+    _another_process(monkeypatch)
+    fresh = client_for(user)
+    assert [fresh.get("/api/v1/pot/balance/").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+def test_the_person_counted_through_the_shared_cache_is_the_tokens_one_counter(shared_redis_cache, db, monkeypatch):
+    """Requests made through processes new to the token count on the person's one counter."""
+    from imatch.throttling import RequestRateThrottle
+    from tests.conftest import client_for
+
+    monkeypatch.setattr(
+        RequestRateThrottle, "THROTTLE_RATES", {**RequestRateThrottle.THROTTLE_RATES, "user": "4/minute"}
+    )
+    api, other = client_for(UserFactory()), client_for(UserFactory())
+    answers = []
+    for _ in range(5):
+        _another_process(monkeypatch)
+        answers.append(api.get("/api/v1/pot/balance/").status_code)
+    assert answers == [200, 200, 200, 200, 429]
+    assert other.get("/api/v1/pot/balance/").status_code == 200
+
+
+@pytest.mark.parametrize("stored", [b"not-an-id", b"12; DROP", b""])
+def test_an_owner_entry_that_is_not_an_id_counts_for_nobody(shared_redis_cache, db, monkeypatch, stored):
+    """A garbled `api-token-owner:` entry is as if missing: the token is checked by query."""
+    from imatch import authentication
+    from tests.conftest import client_for
+
+    user = UserFactory()
+    api = client_for(user)
+    assert api.get("/api/v1/pot/balance/").status_code == 200
+    (owner,) = [key for key in _all_keys() if key.startswith(authentication._OWNER_PREFIX)]
+    cache.client.get_client().set(cache.make_key(owner), stored)
+    _another_process(monkeypatch)
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/v1/pot/balance/").status_code == 200
+    assert any("knox_authtoken" in query["sql"] for query in queries.captured_queries)
+
+
+def _all_keys() -> list[str]:
+    """The cache's keys as the code names them (without django-redis's prefix and version)."""
+    prefix = cache.make_key("")
+    return [key.decode().removeprefix(prefix) for key in cache.client.get_client().keys(cache.make_key("*"))]
