@@ -8,7 +8,6 @@ from hmac import compare_digest
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
@@ -24,7 +23,7 @@ from rest_framework import HTTP_HEADER_ENCODING, exceptions
 
 from imatch.db import column_converters, converted_row
 from imatch.person_cache import Scope, StaleAnswer, person_keep, person_kept, person_kept_keys
-from imatch.throttling import PERSON, read_counting, read_counting_as, uncount
+from imatch.throttling import PERSON, count_as_owner, read_counting, read_counting_as, uncount
 
 
 class TokenAuthentication(KnoxTokenAuthentication):
@@ -76,9 +75,11 @@ class TokenAuthentication(KnoxTokenAuthentication):
         return self._credentials(token, None)
 
     def _credentials(self, token: bytes, request):
-        """`authenticate_credentials`; with the request, a token checked before in this process is
-        checked in the throttle's round trip (`imatch.throttling.read_counting`), which a refusal
-        takes back."""
+        """`authenticate_credentials`; with the request, a token checked before in this process, or
+        one whose person the shared cache knows, is checked in the throttle's round trip
+        (`imatch.throttling.read_counting`, `read_counting_as`). Checked by query, it is counted
+        in the round trip that tells the shared cache whose it is (`count_as_owner`). A refusal
+        takes the count back."""
         token = token.decode("utf-8")
         hashed = hashlib.blake2b(token.encode(), digest_size=20).hexdigest()
         key, owner_key = _KEPT_PREFIX + hashed, _OWNER_PREFIX + hashed
@@ -92,13 +93,13 @@ class TokenAuthentication(KnoxTokenAuthentication):
             if looked_up is not None:
                 user_id, found = looked_up
                 _remember(key, user_id)
-        if user_id is None:
-            auth_token = self._checked(token)
-            _remember(key, auth_token.user_id)
-            if asked_owner:  # the shared cache did not know: now the other processes will
-                cache.set(owner_key, auth_token.user_id, _OWNER_SECONDS)
-            return self._accepted(auth_token)
         try:
+            if user_id is None:
+                auth_token = self._checked(token)
+                _remember(key, auth_token.user_id)
+                if asked_owner:  # the shared cache did not know whose it is: the other workers will
+                    count_as_owner(request, auth_token.user_id, owner_key, _OWNER_SECONDS)
+                return self._accepted(auth_token)
             return self._kept_or_checked(token, key, user_id, read, found)
         except exceptions.AuthenticationFailed:
             uncount(request)  # the count was the token's person's, and this request is not theirs

@@ -152,6 +152,16 @@ return {id, count, redis.call('MGET', unpack(keys, 2))}
 """
 _COUNT_AND_READ_AS_SHA = hashlib.sha1(_COUNT_AND_READ_AS).hexdigest()  # noqa: S324 - Redis names scripts so
 
+# KEYS[1]: a counter (created with an expiry of ARGV[1] seconds); KEYS[2] is set to ARGV[2] for
+# ARGV[3] seconds.
+_COUNT_AND_SET = b"""
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+return count
+"""
+_COUNT_AND_SET_SHA = hashlib.sha1(_COUNT_AND_SET).hexdigest()  # noqa: S324 - Redis names scripts so
+
 # Stands for the person's id in the keys `read_counting_as` reads before the id is known.
 PERSON = "{person}"
 
@@ -257,6 +267,20 @@ def read_counting_as(request, owner_key: str) -> Callable[[list[str]], tuple[int
         return int(person), found
 
     return read
+
+
+def count_as_owner(request, user_id: int, owner_key: str, seconds: int) -> None:
+    """After `read_counting_as` found no owner: count the request under `user_id`'s rate and write
+    `owner_key` (their id, for `seconds`) in one round trip; `uncount` takes the count back.
+    Only where `read_counting_as` gave a `read` (Redis, a view counted on the user rate)."""
+    window = _window("user", user_id)
+    backend = caches["default"]
+    client = backend.client
+    names = [backend.make_and_validate_key(window.key), backend.make_and_validate_key(owner_key)]
+    count = _script(
+        client.get_client(write=True), _COUNT_AND_SET, _COUNT_AND_SET_SHA, names, window.seconds, user_id, seconds
+    )
+    setattr(request, _COUNTED, (window, int(count)))
 
 
 def uncount(request) -> None:

@@ -255,6 +255,28 @@ def test_a_token_new_to_the_shared_cache_is_checked_by_query_and_then_known_to_e
     }
 
 
+def test_a_token_checked_by_query_is_counted_once_in_the_round_trip_that_names_its_owner(
+    shared_redis_cache, db, monkeypatch, redis_commands
+):
+    """imatch.throttling `count_as_owner`: the count and `api-token-owner:` in one script call;
+    the throttle does not count the request again."""
+    from imatch.throttling import RequestRateThrottle
+    from tests.conftest import client_for
+
+    monkeypatch.setattr(
+        RequestRateThrottle, "THROTTLE_RATES", {**RequestRateThrottle.THROTTLE_RATES, "user": "3/minute"}
+    )
+    api = client_for(UserFactory())
+    redis_commands.clear()
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/v1/pot/balance/").status_code == 200
+    assert any("knox_authtoken" in query["sql"] for query in queries.captured_queries)
+    # Whose is it? (no one knows yet); the count with the answer; then the balance's own reads.
+    assert [b"".join(command).split(b"\r\n")[2] for command in redis_commands[:2]] == [b"EVALSHA", b"EVALSHA"]
+    _another_process(monkeypatch)
+    assert [api.get("/api/v1/pot/balance/").status_code for _ in range(3)] == [200, 200, 429]
+
+
 def test_a_revoked_token_known_to_the_shared_cache_is_refused_and_takes_its_count_back(
     shared_redis_cache, db, monkeypatch
 ):
@@ -318,3 +340,17 @@ def _all_keys() -> list[str]:
     """The cache's keys as the code names them (without django-redis's prefix and version)."""
     prefix = cache.make_key("")
     return [key.decode().removeprefix(prefix) for key in cache.client.get_client().keys(cache.make_key("*"))]
+
+
+def test_a_token_of_an_inactive_account_checked_by_query_takes_its_count_back(shared_redis_cache, db, monkeypatch):
+    from imatch.throttling import _window
+    from tests.conftest import client_for
+
+    user = UserFactory()
+    api = client_for(user)
+    user.is_active = False
+    user.save()
+    for _ in range(3):
+        _another_process(monkeypatch)
+        assert api.get("/api/v1/pot/balance/").status_code == 401
+    assert cache.get(_window("user", user.pk).key) == 0
