@@ -144,7 +144,8 @@ def refuses(*refusals: Refusal) -> Callable[[F], F]:
 # A row id in a path (`imatch.converters.ID_PATTERN`): an integer of at most 18 digits.
 def idempotency_key(request) -> str | None:
     """The request's `Idempotency-Key` header (None when absent or empty)."""
-    return request.headers.get("Idempotency-Key") or None
+    # META, not `request.headers`: that mapping of every header costs ~2 % of a spend's CPU.
+    return request.META.get("HTTP_IDEMPOTENCY_KEY") or None
 
 
 def created_response(data: dict, *, replayed: bool) -> Response:
