@@ -387,7 +387,8 @@ LOGGING = {
 
 # --- Background work (Celery, Redis broker) -------------------------------------------
 # Without CELERY_BROKER_URL every task runs inline where it is queued (`make run` needs no
-# broker, no worker); with it, `make worker` runs the worker and the hourly schedule.
+# broker, no worker); with it, `make worker` runs the worker and the schedule: the outbox's flush
+# every 2 seconds (an introduction's emails wait for it), matching hourly, the weekly report.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 if CELERY_BROKER_URL.partition("://")[0] == "redis":
     # kombu's Redis transport, keeping one Redis client per channel instead of building one per
@@ -413,6 +414,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the worker logs through LOGGING (JSON, request ids, masking)
 CELERY_BEAT_SCHEDULE = {
+    # Send the tasks due in the outbox (notifications.outbox: an introduction's emails) to the
+    # broker; a run still queued when the next ones are due is dropped.
+    "flush-outbox": {
+        "task": "notifications.flush_outbox",
+        "schedule": 2.0,
+        "options": {"expires": 10},
+    },
     # Expire introductions unanswered for 72 h and fill open seekers' match slots (= run_matching).
     "matching-hourly": {
         "task": "marketplace.run_matching",

@@ -2,6 +2,10 @@
 
 The app knows users only: the marketplace and the POT ledger call `notifications.services.notify`
 where their events happen, with the text and the page the person should open.
+
+The outbox (`OutboxTask`, `notifications.outbox`) lives here too, beside what people are told: the
+background tasks (an introduction's emails) that committed actions left to be sent to the broker.
+It knows task names only; every app may write to it (all of them may import notifications).
 """
 
 from django.conf import settings
@@ -70,3 +74,23 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"Notification #{self.pk} to {self.user_id}: {self.kind}"
+
+
+class OutboxTask(models.Model):
+    """A background task due to be sent to the broker: written in the transaction of the action that
+    asks for it, sent by `notifications.outbox.outbox_flush` once that transaction has committed."""
+
+    TASK_MAX = 200
+
+    task = models.CharField(max_length=TASK_MAX, help_text="The Celery task's name (marketplace.introduction_emails).")
+    kwargs = models.JSONField(default=dict, help_text="The task's keyword arguments.")
+    queued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "task_outbox"
+        ordering = ["id"]  # the order the flush sends them in
+        verbose_name = "task in the outbox"
+        verbose_name_plural = "tasks in the outbox"
+
+    def __str__(self) -> str:
+        return f"{self.task} #{self.pk}"

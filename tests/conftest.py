@@ -1,6 +1,7 @@
 """Shared fixtures: an API client, people, and the seeded categories."""
 
 import os
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
@@ -27,6 +28,23 @@ def broker_redis():
         pytest.skip(f"Redis is unreachable at {BROKER_URL} ({error}); CI runs this test with Redis")
     yield client
     client.close()
+
+
+@pytest.fixture
+def broker(settings, monkeypatch) -> mock.Mock:
+    """Run as with a broker: the outbox waits for its flush, and a task is published, not run inline.
+
+    Celery reads CELERY_TASK_ALWAYS_EAGER from Django's settings when it needs it. The publish is
+    Celery's `send_task` (after the task's own `apply_async` has checked the arguments), here a
+    mock: its calls are what the broker got; a `side_effect` makes it refuse.
+    """
+    from imatch.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    assert app.conf.task_always_eager is False
+    published = mock.Mock(name="send_task")
+    monkeypatch.setattr(app, "send_task", published)
+    return published
 
 
 @pytest.fixture
