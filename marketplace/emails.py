@@ -4,7 +4,9 @@ Each message is rendered when the service runs (from the objects it holds) and h
 `imatch.mail.send_email_on_commit`, so a refused or rolled-back action never sends anything
 and a slow mail server never slows a request (without a broker the task runs inline).
 The introduction, the hottest write, queues one task instead that renders its two emails in the
-worker (`introduction_emails`).
+worker (`introduction_emails`), through the outbox (`notifications.outbox`): a row written in the
+introduction's transaction, which the worker's beat sends to the broker within ~2 s (at least
+once); without a broker it runs inline once the transaction commits.
 
 Every email about an event is also an in-app notification (`NOTIFIED`: the template → the
 kind), written in the same transaction with the email's subject as its text and the page the
@@ -18,9 +20,10 @@ from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from imatch.mail import send_email_on_commit, task_on_commit
+from imatch.mail import send_email_on_commit
 from marketplace.models import Engagement, Match, Provider, Rating, Seeker, User
 from notifications.models import NotificationKind
+from notifications.outbox import outbox_queue
 from notifications.services import Notice, notify, notify_many
 
 Kind = NotificationKind
@@ -107,8 +110,8 @@ def introduction_links(match_id: int) -> tuple[str, str]:
 def introduction(match: Match) -> None:
     """Both sides learn why they were matched and where to talk; emails are shared only once the provider accepts.
 
-    Each side is notified now; one task, queued once the transaction commits, renders and sends
-    both emails (`introduction_emails`): a request pays for one publish and no template.
+    Each side is notified now; one task renders and sends both emails (`introduction_emails`),
+    queued through the outbox in the same transaction: a request pays for one row and no template.
     """
     to_seeker, to_provider = introduction_links(match.pk)
     # Both notifications in one insert.
@@ -130,13 +133,20 @@ def introduction(match: Match) -> None:
 
 
 def introduction_emails_queue(match_id: int) -> None:
-    """Queue `introduction_emails` once the transaction commits (at once outside a transaction)."""
-    task_on_commit(introduction_emails, kwargs={"match_id": match_id}, about=f"introduction emails of match {match_id}")
+    """Queue `introduction_emails` through the outbox, in the caller's transaction (a rollback takes it back).
+
+    The one-statement introduction (`marketplace.services.matches`) writes the same row in its statement.
+    """
+    outbox_queue(task=introduction_emails, kwargs={"match_id": match_id})
 
 
 @shared_task(name="marketplace.introduction_emails", ignore_result=True)
 def introduction_emails(*, match_id: int) -> None:
-    """Render the introduction's two emails from the match as stored and queue each (`imatch.mail.send_email`)."""
+    """Render the introduction's two emails from the match as stored and queue each (`imatch.mail.send_email`).
+
+    Sent through the outbox, at least once: in the rare run after a refused publish or a lost
+    commit, both emails go out a second time.
+    """
     match = Match.objects.select_related("category", "seeker__user", "provider__user").filter(pk=match_id).first()
     if match is None:  # deleted before the worker ran: nobody to tell
         return

@@ -1,7 +1,8 @@
 """Writes on matches: run the engine for a seeker, introduce, accept, decline, expire.
 
 Statuses follow `MATCH_TRANSITIONS` (models.py); every move is checked here.
-Emails go out after commit (`marketplace.emails`).
+Emails go out after commit (`marketplace.emails`); an introduction's through the outbox
+(`notifications.outbox`), whose row is written in the introduction's own transaction or statement.
 """
 
 import functools
@@ -42,6 +43,7 @@ from marketplace.services.lists import lists_forget, lists_forget_sides
 from marketplace.services.states import check_transition
 from marketplace.services.streaks import streak_action_recorded
 from notifications.models import Notification, NotificationKind
+from notifications.outbox import outbox_flush_on_commit, outbox_insert_sql
 
 DECLINE_REASON_MAX = 1000
 PROGRESS_EVERY = 100  # seekers between two progress reports of a batch run
@@ -225,9 +227,10 @@ def match_introduce(*, match: Match | int, user: User) -> Match:
     `match` is the match or its id (NotFound if the person may not see it).
 
     On PostgreSQL, called in no transaction (the API's call), the introduction is first tried as
-    one statement (`_introduce_in_one_statement`): the match moved and both notifications written,
-    only where every check of `_match_introduce` passes. That is the whole write, atomic by itself:
-    one round trip instead of five (BEGIN, the locked read, the update, the insert, COMMIT). When
+    one statement (`_introduce_in_one_statement`): the match moved, both notifications and the
+    emails' outbox row written, only where every check of `_match_introduce` passes. That is the
+    whole write, atomic by itself: one round trip instead of six (BEGIN, the locked read, the
+    update, the notifications' insert, the outbox's, COMMIT), and none to the broker. When
     it introduced nothing, `_match_introduce` runs as before and decides the refusal (404, wrong
     side, not suggested, provider unavailable), so no refusal is written twice. Inside a
     transaction, on SQLite, or when receivers listen to a match's saves, only `_match_introduce`.
@@ -242,9 +245,10 @@ def match_introduce(*, match: Match | int, user: User) -> Match:
         if introduced is not None:
             # What `_match_introduce` leaves for the commit: both sides' kept lists
             # (`lists_forget_sides`) and bells (`notify_many`), forgotten in one DEL as its commit
-            # does (outside a transaction, each forget is dropped at once), then the emails' task.
+            # does (outside a transaction, each forget is dropped at once), then, without a broker,
+            # the emails' task sent from the outbox (with one, the beat's flush sends it).
             person_forget([introduced.seeker.user_id, introduced.provider.user_id], Scope.MATCHES, Scope.NOTIFICATIONS)
-            emails.introduction_emails_queue(introduced.pk)
+            outbox_flush_on_commit()
             return introduced
     return _match_introduce(match=match, user=user)
 
@@ -281,10 +285,11 @@ def _introduce_statement() -> str:
     `introduced` moves the match only where every check of `_match_introduce` passes: the match,
     its seeker's user is the person, its status may move to introduced, the provider's user is
     active and the provider accepts clients. It returns `_locked`'s columns (the match as moved),
-    each named after its table's alias. `notified` inserts both notifications from that row, so
-    they are written exactly when the match moved (a data-modifying CTE runs once, to the end,
-    whether or not the outer query reads it). Under concurrent introductions PostgreSQL checks
-    the WHERE again on the newest version of the match: one moves it, the others find no row.
+    each named after its table's alias. `notified` inserts both notifications from that row and
+    `queued` the outbox row of the emails' task (`emails.introduction_emails_queue`'s), so they are
+    written exactly when the match moved (a data-modifying CTE runs once, to the end, whether or not
+    the outer query reads it). Under concurrent introductions PostgreSQL checks the WHERE again on
+    the newest version of the match: one moves it, the others find no row.
     """
     quote = connection.ops.quote_name
     columns, tables, joins = [], [], []
@@ -306,6 +311,12 @@ def _introduce_statement() -> str:
         return quote(f"{alias}_{model._meta.get_field(name).column}")
 
     inserted = ", ".join(col(Notification, name) for name in ("user", "kind", "text", "link", "created_at"))
+    # The emails' task with the match's id, queued at the time of the introduction.
+    emails_queued = outbox_insert_sql(
+        rows="introduced",
+        kwargs={"match_id": returned("m", Match, "id")},
+        queued_at=returned("m", Match, "introduced_at"),
+    )
     # One notification: its user, then the kind, its text (the wording's template, a parameter, of
     # a returned column, cut as `notify_many` cuts it), its link, at the time of the introduction;
     # unread (`read_at` left out: NULL).
@@ -324,7 +335,8 @@ def _introduce_statement() -> str:
         f"SELECT {returned('su', User, 'id')}, {notice.format(column=returned('p', Provider, 'business_name'))} "
         "FROM introduced UNION ALL "
         f"SELECT {returned('pu', User, 'id')}, {notice.format(column=returned('c', Category, 'display_name'))} "
-        "FROM introduced) "
+        "FROM introduced), "
+        f"queued AS ({emails_queued}) "
         "SELECT * FROM introduced"
     )
 
@@ -340,8 +352,8 @@ def _introduction_wordings() -> tuple[str, str]:
 
 def _introduce_in_one_statement(*, match_id: int, user: User) -> Match | None:
     """The introduction as one statement (`_introduce_statement`): the match as `_locked` loads it,
-    moved to introduced, with both notifications written; None when it introduced nothing (a
-    check failed, or there is no such match): nothing was written."""
+    moved to introduced, with both notifications and the emails' outbox row written; None when it
+    introduced nothing (a check failed, or there is no such match): nothing was written."""
     _, tables, converters = _locked_statement(connection.vendor)
     now = timezone.now()
     to_seeker, to_provider = emails.introduction_links(match_id)
@@ -356,6 +368,7 @@ def _introduce_in_one_statement(*, match_id: int, user: User) -> Match | None:
                 *(match_id, user.pk, _INTRODUCED_FROM),
                 *(kind, seeker_wording, to_seeker),
                 *(kind, provider_wording, to_provider),
+                emails.introduction_emails.name,
             ],
         )
         row = cursor.fetchone()

@@ -42,9 +42,10 @@ def test_an_introduction_reads_its_match_once_and_refuses_others(
 
     api = client_for(seeker)
     # token and user, the match locked with both sides and the category, its update, the two
-    # notifications in one insert (plus the savepoint and its release of the service's transaction
-    # inside the test's); the emails' task, run inline at commit, reads outside this count
-    with django_capture_on_commit_callbacks(execute=True), django_assert_num_queries(6):
+    # notifications in one insert, the emails' outbox row (plus the savepoint and its release of the
+    # service's transaction inside the test's); the outbox's flush, run inline at commit, reads
+    # and sends outside this count
+    with django_capture_on_commit_callbacks(execute=True), django_assert_num_queries(7):
         response = api.post(path)
     assert response.status_code == 200
     assert response.json()["status"] == MatchStatus.INTRODUCED and response.json()["id"] == suggested.pk

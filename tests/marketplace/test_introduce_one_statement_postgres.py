@@ -1,6 +1,7 @@
 """An introduction in no transaction is one statement on PostgreSQL (`matches._introduce_in_one_statement`):
-the same rows, answer, emails and refusals as the general path (`matches._match_introduce`), which
-still decides every refusal; inside a transaction only the general path runs."""
+the same rows (the emails' outbox row among them), answer, emails and refusals as the general path
+(`matches._match_introduce`), which still decides every refusal; inside a transaction only the general
+path runs."""
 
 from datetime import timedelta
 
@@ -13,7 +14,8 @@ from marketplace import emails
 from marketplace.errors import InvalidTransition
 from marketplace.models import Match, MatchStatus
 from marketplace.services import matches
-from notifications.models import Notification, NotificationKind
+from notifications.models import Notification, NotificationKind, OutboxTask
+from notifications.outbox import outbox_flush
 from notifications.selectors import unread_count_kept
 from tests.conftest import client_for
 from tests.marketplace.factories import UserFactory
@@ -61,34 +63,58 @@ def _introduced(match: Match) -> tuple:
     return {name: stored[name] for name in STORED}, notices, sent
 
 
+def _due(match: Match) -> list[tuple[str, dict]]:
+    """The outbox's rows (queued at the introduction's time), before a flush sends them."""
+    introduced_at = Match.objects.values_list("introduced_at", flat=True).get(pk=match.pk)
+    rows = OutboxTask.objects.order_by("id").values_list("task", "kwargs", "queued_at")
+    assert all(introduced_at <= queued_at < introduced_at + timedelta(seconds=5) for _, _, queued_at in rows)
+    return [(task, kwargs) for task, kwargs, _ in rows]
+
+
 def _suggested_again(match: Match) -> None:
-    """The match as it was before its introduction, with no introduction's notification or email."""
+    """The match as it was before its introduction, with no introduction's notification, outbox row or email."""
     Match.objects.filter(pk=match.pk).update(status=MatchStatus.SUGGESTED, introduced_at=None)
     Notification.objects.filter(kind=NotificationKind.INTRODUCTION).delete()
+    OutboxTask.objects.all().delete()
     mail.outbox.clear()
 
 
-def test_the_one_statement_writes_and_answers_what_the_general_path_does(suggested, monkeypatch):
+def test_the_one_statement_writes_and_answers_what_the_general_path_does(suggested, monkeypatch, settings):
     seeker, provider = suggested.seeker.user, suggested.provider.user
     api, url = client_for(seeker), f"/api/v1/matches/{suggested.pk}/introduce/"
     outcomes = {}
     for one_statement in (True, False):
         monkeypatch.setattr(matches, "ONE_STATEMENT_INTRODUCTIONS", one_statement)
         _suggested_again(suggested)
+        settings.CELERY_TASK_ALWAYS_EAGER = False  # as with a broker: the row waits for a flush
         with CaptureQueriesContext(connection) as queries:
             response = api.post(url)
         assert response.status_code == 200
         answer = response.json()
         assert answer["status"] == MatchStatus.INTRODUCED and answer.pop("introduced_at")
         assert _statements(queries) == ["one statement" if one_statement else "general path"]
-        outcomes[one_statement] = (answer, *_introduced(suggested))
+        due = _due(suggested)
+        assert mail.outbox == []
+        settings.CELERY_TASK_ALWAYS_EAGER = True  # the flush runs the task inline, as without a broker
+        assert outbox_flush() == 1 and not OutboxTask.objects.exists()
+        outcomes[one_statement] = (answer, *_introduced(suggested), due)
     assert outcomes[True] == outcomes[False]
-    answer, _, notices, emails = outcomes[True]
+    answer, _, notices, emails, due = outcomes[True]
     assert notices == [
         (seeker.pk, "introduction", "You asked to meet Reyes Planning", f"/conversations/{suggested.pk}/", None),
         (provider.pk, "introduction", "A new lead in Retirement Planners", "/leads/", None),
     ]
+    assert due == [("marketplace.introduction_emails", {"match_id": suggested.pk})]
     assert [to for to, _, _ in emails] == sorted([seeker.email, provider.email])
+
+
+def test_without_a_broker_the_emails_leave_the_outbox_once_the_statement_has_run(suggested):
+    seeker, provider = suggested.seeker.user, suggested.provider.user
+    with CaptureQueriesContext(connection) as queries:
+        assert client_for(seeker).post(f"/api/v1/matches/{suggested.pk}/introduce/").status_code == 200
+    assert _statements(queries) == ["one statement"]
+    assert sorted(message.to[0] for message in mail.outbox) == sorted([seeker.email, provider.email])
+    assert not OutboxTask.objects.exists()
 
 
 def test_a_provider_name_with_percent_signs_and_a_long_one_are_written_as_the_general_path_writes(
@@ -109,18 +135,18 @@ def test_a_provider_name_with_percent_signs_and_a_long_one_are_written_as_the_ge
     assert texts["100% Fee-only %s Planning", True][0] == ("You asked to meet 100% Fee-only %s Planning",)
 
 
-def test_the_answer_is_written_from_the_statement_without_another_query(suggested, monkeypatch):
+def test_the_answer_is_written_from_the_statement_without_another_query(suggested, broker):
     seeker = suggested.seeker.user
     api = client_for(seeker)
-    queued = []  # the emails' task, run inline by eager Celery, would read the match again: counted apart
-    monkeypatch.setattr(emails, "introduction_emails_queue", queued.append)
     with CaptureQueriesContext(connection) as queries:
         response = api.post(f"/api/v1/matches/{suggested.pk}/introduce/")
     assert response.status_code == 200 and response.json()["provider"]["business_name"] == "Reyes Planning"
-    # The token and its user, then the statement: the answer's sides, users and category are its row's.
+    # The token and its user, then the statement: the answer's sides, users and category are its row's,
+    # and the emails' task is its outbox row: no publish to the broker.
     assert len(queries) == 2 and "knox_authtoken" in queries[0]["sql"]
     assert _statements(queries[1:]) == ["one statement"]
-    assert queued == [suggested.pk]
+    assert _due(suggested) == [(emails.introduction_emails.name, {"match_id": suggested.pk})]
+    assert not broker.called
 
 
 def test_the_kept_lists_and_bells_of_both_sides_are_forgotten(suggested):
@@ -146,7 +172,7 @@ def _refusals(match: Match) -> list[tuple[int, dict]]:
         response = client_for(person).post(path)
         stored = Match.objects.filter(pk=match.pk).values_list("status", "introduced_at").get()
         notified = Notification.objects.filter(kind=NotificationKind.INTRODUCTION).count()
-        answers.append((response.status_code, response.json(), stored, notified, len(mail.outbox)))
+        answers.append((response.status_code, response.json(), stored, notified, OutboxTask.objects.count()))
 
     ask(provider)  # a suggestion is not shown to the provider: 404
     ask(UserFactory())  # a stranger: 404
@@ -167,15 +193,16 @@ def _refusals(match: Match) -> list[tuple[int, dict]]:
     return answers
 
 
-def test_every_refusal_is_answered_as_the_general_path_answers_it(suggested, monkeypatch):
+def test_every_refusal_is_answered_as_the_general_path_answers_it(suggested, monkeypatch, broker):
     outcomes = {}
     for one_statement in (True, False):
         monkeypatch.setattr(matches, "ONE_STATEMENT_INTRODUCTIONS", one_statement)
         _suggested_again(suggested)
         outcomes[one_statement] = _refusals(suggested)
     for answers in outcomes.values():  # the introduction's time differs between the two runs
-        status, _, (match_status, introduced_at), notified, emailed = answers[-2]
-        assert (status, match_status, notified, emailed) == (200, "introduced", 2, 2) and introduced_at
+        status, _, (match_status, introduced_at), notified, due = answers[-2]
+        assert (status, match_status, notified, due) == (200, "introduced", 2, 1) and introduced_at
+        assert answers[-1][0] == 400 and answers[-1][3:] == (2, 1)  # asked again: nothing more written
         answers[-2] = answers[-1] = None
     assert outcomes[True] == outcomes[False]
     codes = [(status, body["code"]) for status, body, *_ in outcomes[True][:-2]]
@@ -190,7 +217,7 @@ def test_every_refusal_is_answered_as_the_general_path_answers_it(suggested, mon
         (400, "invalid_transition"),
         (400, "invalid_transition"),
     ]
-    # Nothing written by a refusal: not introduced, no notification, no email.
+    # Nothing written by a refusal: not introduced, no notification, no outbox row (so no email).
     assert [answer[2][0] for answer in outcomes[True][:-2]] == [*["suggested"] * 6, "declined", "accepted", "expired"]
     assert all(answer[2][1] is None and answer[3:] == (0, 0) for answer in outcomes[True][:-2])
 

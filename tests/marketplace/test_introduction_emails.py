@@ -1,20 +1,22 @@
-"""An introduction's emails: one task per introduction, queued on commit, renders and sends both.
+"""An introduction's emails: one task per introduction, queued through the outbox, renders and sends both.
 
-The request notifies both sides and queues `marketplace.introduction_emails`; the task (inline
-here, as without a broker) renders the two emails from the stored match and sends each once.
+The request notifies both sides and writes the outbox row of `marketplace.introduction_emails` in
+its transaction; the outbox's flush (after the commit here, as without a broker; the beat's with
+one) sends the task, which renders the two emails from the stored match and sends each once.
 """
 
 from unittest import mock
 
 import pytest
-from celery.utils.saferepr import saferepr
 from django.core import mail
 from django.db import transaction
+from kombu.exceptions import OperationalError
 
 from marketplace import emails
 from marketplace.models import Match, MatchStatus
 from marketplace.services import matches
-from notifications.models import Notification, NotificationKind
+from notifications.models import Notification, NotificationKind, OutboxTask
+from notifications.outbox import outbox_flush
 from tests.marketplace.loop import suggested_match
 
 pytestmark = pytest.mark.django_db
@@ -67,21 +69,36 @@ def test_the_notifications_say_what_the_email_subjects_say(suggested, django_cap
     }
 
 
-def test_one_task_is_queued_per_introduction_after_commit(suggested, django_capture_on_commit_callbacks):
-    with mock.patch.object(emails.introduction_emails, "apply_async") as queued:
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            matches.match_introduce(match=suggested, user=suggested.seeker.user)
-        assert not queued.called  # nothing before the commit
+def _due() -> list[tuple[str, dict]]:
+    return list(OutboxTask.objects.values_list("task", "kwargs"))
+
+
+def test_the_introduction_writes_one_outbox_row_that_is_sent_after_the_commit(
+    suggested, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        matches.match_introduce(match=suggested, user=suggested.seeker.user)
+    assert _due() == [("marketplace.introduction_emails", {"match_id": suggested.pk})]
+    assert mail.outbox == [] and callbacks.count(outbox_flush) == 1  # nothing before the commit
+    with django_capture_on_commit_callbacks(execute=True):
         for callback in callbacks:
             callback()
+    assert _due() == [] and sorted(message.to[0] for message in mail.outbox) == sorted(
+        [suggested.seeker.user.email, suggested.provider.user.email]
+    )
 
-    queued.assert_called_once()
-    assert queued.call_args.kwargs["kwargs"] == {"match_id": suggested.pk}
-    # The arguments' reprs are given, as Celery's saferepr would write them (imatch.mail.task_on_commit).
-    app = emails.introduction_emails.app
-    assert queued.call_args.kwargs["argsrepr"] == saferepr((), app.amqp.argsrepr_maxsize)
-    assert queued.call_args.kwargs["kwargsrepr"] == saferepr({"match_id": suggested.pk}, app.amqp.kwargsrepr_maxsize)
-    assert mail.outbox == []
+
+def test_with_a_broker_the_request_publishes_nothing_and_the_flush_publishes_the_task(
+    suggested, broker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        matches.match_introduce(match=suggested, user=suggested.seeker.user)
+    assert outbox_flush not in callbacks and not broker.called and mail.outbox == []
+    assert _due() == [("marketplace.introduction_emails", {"match_id": suggested.pk})]
+    assert outbox_flush() == 1 and _due() == []
+    broker.assert_called_once()
+    assert broker.call_args.args[0] == "marketplace.introduction_emails"
+    assert broker.call_args.args[2] == {"match_id": suggested.pk}
 
 
 def test_a_rolled_back_introduction_queues_and_sends_nothing(suggested, django_capture_on_commit_callbacks):
@@ -94,19 +111,17 @@ def test_a_rolled_back_introduction_queues_and_sends_nothing(suggested, django_c
         matches.match_introduce(match=suggested, user=suggested.seeker.user)
         raise RuntimeError("the request failed after the introduction")
 
-    assert callbacks == [] and not queued.called and mail.outbox == []
+    assert callbacks == [] and not queued.called and mail.outbox == [] and _due() == []
     suggested.refresh_from_db()
     assert suggested.status == MatchStatus.SUGGESTED
     assert not Notification.objects.filter(kind=NotificationKind.INTRODUCTION).exists()
 
 
-def test_a_broker_that_is_down_leaves_the_introduction_standing(suggested, django_capture_on_commit_callbacks, caplog):
-    down = ConnectionError("no broker")
-    with (
-        mock.patch.object(emails.introduction_emails, "apply_async", side_effect=down),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        match = matches.match_introduce(match=suggested, user=suggested.seeker.user)
-
-    assert match.status == MatchStatus.INTRODUCED and mail.outbox == []
-    assert "Could not queue the introduction emails" in caplog.text
+def test_a_broker_that_is_down_leaves_the_introduction_standing_and_its_emails_due(suggested, broker, caplog):
+    broker.side_effect = OperationalError("no broker")
+    match = matches.match_introduce(match=suggested, user=suggested.seeker.user)
+    assert match.status == MatchStatus.INTRODUCED
+    assert outbox_flush() == 0 and "Could not send the outbox's tasks" in caplog.text
+    assert _due() == [("marketplace.introduction_emails", {"match_id": suggested.pk})]
+    broker.side_effect = None  # back: the next flush sends it
+    assert outbox_flush() == 1 and _due() == [] and broker.call_args.args[2] == {"match_id": suggested.pk}
