@@ -55,6 +55,7 @@ restore: install .env
 
 # Background work: a Celery worker with the beat scheduler embedded (-B: run exactly one of
 # these per deployment, or one `celery beat` beside plain workers). Needs CELERY_BROKER_URL.
+# Beat flushes the outbox every 2 s: without it, introductions' emails are never sent.
 worker: migrate
 	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0); without it tasks run inline in the web process."; exit 2; }
 	$(BIN)/celery -A imatch worker -B --loglevel=INFO --schedule=$(CURDIR)/celerybeat-schedule

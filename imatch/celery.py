@@ -1,8 +1,9 @@
-"""The Celery application: background work (email) and the hourly schedule (matching, expiry).
+"""The Celery application: background work (email) and the schedule (the outbox every 2 s; matching, expiry hourly).
 
 Configured from Django's settings (the `CELERY_` ones, see settings.py "Background work").
 Without `CELERY_BROKER_URL` every task runs inline where it is queued, so a single
-process (`make run`) needs no broker; `make worker` runs a worker and the beat scheduler.
+process (`make run`) needs no broker; `make worker` runs a worker and the beat scheduler,
+whose flush of the outbox (`notifications.outbox`) sends an introduction's emails.
 """
 
 import os
