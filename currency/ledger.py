@@ -42,7 +42,7 @@ from django.utils import timezone
 
 from currency.errors import InsufficientPot
 from currency.models import PotTransaction, TransactionType, Wallet
-from imatch.db import insert_fields, insert_values, prepared
+from imatch.db import insert_fields, insert_values, prepared_cursor
 from imatch.person_cache import Scope, person_forget
 
 P = ParamSpec("P")
@@ -571,8 +571,8 @@ def ledger_post_recorded(
     ]
     try:
         savepoint = transaction.atomic() if in_transaction() else contextlib.nullcontext()
-        with savepoint, connection.cursor() as cursor:
-            cursor.execute(prepared(connection, sql), values)  # planned once per session
+        with savepoint, prepared_cursor(connection) as cursor:
+            cursor.execute(sql, values)  # planned once per session
             changed, row_id, balance_after, promotional, moved, record_id = cursor.fetchone()
     except DatabaseError as error:
         if isinstance(error, IntegrityError) or _is_retryable(error):

@@ -30,13 +30,12 @@ def indexes_dropped(covered: Sequence[tuple[str, str, str]]) -> list:
     ]
 
 
-def prepared(connection: BaseDatabaseWrapper, sql: str) -> str:
-    """What to execute for `sql`, with the same parameters: on PostgreSQL the EXECUTE of a statement
-    prepared once per database session (parsed and planned once, see `imatch.postgresql`), elsewhere
-    `sql` itself. For the hand-written statements of the busiest writes, whose planning costs more
-    than their running."""
-    prepare = getattr(connection, "prepared_sql", None)
-    return sql if prepare is None else prepare(sql)
+def prepared_cursor(connection: BaseDatabaseWrapper):
+    """A cursor for the hand-written statements of the busiest writes, whose planning costs more
+    than their running: on PostgreSQL each is prepared once per database session and its
+    parameters are bound on the server (see `imatch.postgresql`); elsewhere `connection.cursor()`."""
+    prepare = getattr(connection, "prepared_cursor", None)
+    return connection.cursor() if prepare is None else prepare()
 
 
 def rows_insert(*, model: type[Model], rows: Sequence[dict[str, Any]]) -> None:

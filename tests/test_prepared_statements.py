@@ -1,29 +1,23 @@
-"""Statements prepared once per database session (`imatch.db.prepared`, `imatch.postgresql`).
+"""Statements prepared once per database session (`imatch.db.prepared_cursor`, `imatch.postgresql`).
 
-The busiest writes' joins (a match's locked read, a message post) are sent as `EXECUTE` of a
-statement PostgreSQL parsed and planned once per session: same rows, same parameters, counted
-and logged by Django like any query. SQLite runs the statement itself.
+The busiest writes' joins (a match's locked read, a message post, a spend) run on a cursor that has
+PostgreSQL prepare each statement once per session and binds its parameters on the server: same
+rows, same parameters, counted and logged by Django like any query. SQLite runs the statement on
+its usual cursor.
 """
 
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from imatch.db import prepared
-from imatch.postgresql.base import _numbered
+from imatch.db import prepared_cursor
 from marketplace.models import Match
 from marketplace.services import matches
 from tests.marketplace.loop import make_category, make_provider, make_seeker
 
 SQL = "SELECT id, status FROM matches WHERE id = %s AND status <> %s"
-
-
-def test_numbered_parameters():
-    assert _numbered("SELECT %s, %s") == ("SELECT $1, $2", 2)
-    assert _numbered("SELECT 1 WHERE name LIKE 'a%%' AND id = %s") == ("SELECT 1 WHERE name LIKE 'a%' AND id = $1", 1)
-    assert _numbered("SELECT 1") == ("SELECT 1", 0)
 
 
 @pytest.fixture
@@ -34,31 +28,38 @@ def match(transactional_db):  # committed: the tests close the connection (a new
 
 
 def _rows(match_id: int, status: str) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(prepared(connection, SQL), [match_id, status])
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(SQL, [match_id, status])
         return cursor.fetchall()
 
 
+def _prepared_count() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%FROM matches WHERE id%"]
+        )
+        return cursor.fetchone()[0]
+
+
 @pytest.mark.django_db
-def test_other_databases_run_the_statement_itself():
+def test_other_databases_run_the_statement_on_their_usual_cursor():
     if connection.vendor == "postgresql":
         pytest.skip("PostgreSQL prepares it")
-    assert prepared(connection, SQL) == SQL
+    with prepared_cursor(connection) as cursor:
+        cursor.execute("SELECT %s + %s", [1, 2])
+        assert cursor.fetchone() == (3,)
 
 
 @pytest.mark.postgres
 def test_a_statement_is_prepared_once_per_session_and_answers_as_the_statement_does(match):
     connection.close()  # a new session
     assert _rows(match.pk, "declined") == [(match.pk, "suggested")]
-    execute = prepared(connection, SQL)
-    assert execute.startswith("EXECUTE imatch_") and execute.endswith("(%s, %s)")
+    assert _prepared_count() == 1
     assert _rows(match.pk, "suggested") == []
     with CaptureQueriesContext(connection) as queries:
         assert _rows(match.pk, "declined") == [(match.pk, "suggested")]
-    assert [query["sql"] for query in queries] == [execute.replace("%s", str(match.pk), 1).replace("%s", "'declined'")]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'imatch%%'")
-        assert cursor.fetchone() == (1,)
+    assert [query["sql"] for query in queries] == [SQL % (match.pk, "'declined'")]  # counted and logged
+    assert _prepared_count() == 1
 
 
 @pytest.mark.postgres
@@ -70,18 +71,27 @@ def test_a_prepared_statement_outlives_a_rollback_and_a_new_session_prepares_aga
     assert _rows(match.pk, "declined") == [(match.pk, "suggested")]
     connection.close()  # the session, and its statements, are gone
     assert _rows(match.pk, "declined") == [(match.pk, "suggested")]  # prepared again on the new one
+    assert _prepared_count() == 1
+
+
+@pytest.mark.postgres
+def test_its_errors_are_djangos(match):
+    with pytest.raises(IntegrityError), prepared_cursor(connection) as cursor:
+        cursor.execute("INSERT INTO matches (id) VALUES (%s)", [match.pk])
+
+
+@pytest.mark.postgres
+def test_the_rows_datetimes_are_in_the_connections_time_zone(match):
+    with prepared_cursor(connection) as cursor:
+        cursor.execute("SELECT created_at FROM matches WHERE id = %s", [match.pk])
+        assert cursor.fetchone()[0] == Match.objects.get(pk=match.pk).created_at
 
 
 @pytest.mark.postgres
 def test_the_locked_read_of_a_match_is_prepared(match):
-    with CaptureQueriesContext(connection) as queries:
-        locked = matches._locked(match.pk, user=match.seeker.user)
+    connection.close()
+    locked = matches._locked(match.pk, user=match.seeker.user)
     assert locked == match and locked.provider == match.provider and locked.category == match.category
-    assert queries[0]["sql"].startswith("EXECUTE imatch_")
-
-
-@pytest.mark.postgres
-def test_with_djangos_pool_the_statement_is_sent_as_it_is(db, monkeypatch):
-    """A pooled session may hold statements this wrapper never prepared (or lack those it did)."""
-    monkeypatch.setattr(type(connections["default"]), "pool", property(lambda self: object()))
-    assert prepared(connection, SQL) == SQL
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%FOR UPDATE OF%"])
+        assert cursor.fetchone() == (1,)

@@ -33,20 +33,12 @@ def suggested():
 
 
 def _statements(queries) -> list[str]:
-    """The introductions' writes among captured queries: the one statement, or the general path's UPDATE
-    (a prepared statement is logged as its EXECUTE: its SQL is the one the session prepared under that name)."""
-    prepared = {execute.partition("(")[0]: sql for sql, execute in connection.prepared.items()}
-    sqls = [prepared.get(query["sql"].partition("(")[0], query["sql"]) for query in queries]
+    """The introductions' writes among captured queries: the one statement, or the general path's UPDATE."""
     return [
-        "one statement" if sql.startswith(ONE_STATEMENT) else "general path"
-        for sql in sqls
-        if sql.startswith((ONE_STATEMENT, 'UPDATE "matches"'))
+        "one statement" if query["sql"].startswith(ONE_STATEMENT) else "general path"
+        for query in queries
+        if query["sql"].startswith((ONE_STATEMENT, 'UPDATE "matches"'))
     ]
-
-
-def prepared_name(sql: str) -> str:
-    """What the session's log shows for a prepared statement, up to its parameters."""
-    return connection.prepared[sql].partition("(")[0]
 
 
 def _introduced(match: Match) -> tuple:
@@ -236,6 +228,7 @@ def test_inside_a_transaction_and_on_a_refusal_the_general_path_runs(suggested):
     with CaptureQueriesContext(connection) as queries, pytest.raises(InvalidTransition):
         matches.match_introduce(match=suggested.pk, user=seeker)
     # The statement found nothing to introduce; the general path read the match and refused.
-    sqls = [query["sql"].partition("(")[0] for query in queries]
+    sqls = [query["sql"] for query in queries]
+    locked = matches._locked_statement("postgresql")[0] % suggested.pk
     assert _statements(queries[:1]) == ["one statement"] and not _statements(queries[1:])
-    assert sqls[1:] == ["BEGIN", prepared_name(matches._locked_statement("postgresql")[0]), "ROLLBACK"]
+    assert sqls[1:] == ["BEGIN", locked, "ROLLBACK"]
