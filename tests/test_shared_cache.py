@@ -176,12 +176,9 @@ def test_a_refused_token_takes_its_count_back_in_redis(shared_redis_cache, db, m
     """imatch.throttling `uncount`: the DECR of what the token check's script call counted."""
     from knox.models import AuthToken
 
-    from imatch.throttling import RequestRateThrottle
     from tests.conftest import client_for
 
-    monkeypatch.setattr(
-        RequestRateThrottle, "THROTTLE_RATES", {**RequestRateThrottle.THROTTLE_RATES, "user": "5/minute"}
-    )
+    _user_rate(monkeypatch, "5/minute")
     user = UserFactory()
     old = client_for(user)
     assert [old.get("/api/v1/pot/balance/").status_code for _ in range(2)] == [200, 200]
@@ -260,12 +257,9 @@ def test_a_token_checked_by_query_is_counted_once_in_the_round_trip_that_names_i
 ):
     """imatch.throttling `count_as_owner`: the count and `api-token-owner:` in one script call;
     the throttle does not count the request again."""
-    from imatch.throttling import RequestRateThrottle
     from tests.conftest import client_for
 
-    monkeypatch.setattr(
-        RequestRateThrottle, "THROTTLE_RATES", {**RequestRateThrottle.THROTTLE_RATES, "user": "3/minute"}
-    )
+    _user_rate(monkeypatch, "3/minute")
     api = client_for(UserFactory())
     redis_commands.clear()
     with CaptureQueriesContext(connection) as queries:
@@ -284,12 +278,9 @@ def test_a_revoked_token_known_to_the_shared_cache_is_refused_and_takes_its_coun
     (its kept check was forgotten with the token), and the count it made for the person is taken back."""
     from knox.models import AuthToken
 
-    from imatch.throttling import RequestRateThrottle
     from tests.conftest import client_for
 
-    monkeypatch.setattr(
-        RequestRateThrottle, "THROTTLE_RATES", {**RequestRateThrottle.THROTTLE_RATES, "user": "5/minute"}
-    )
+    _user_rate(monkeypatch, "5/minute")
     user = UserFactory()
     old = client_for(user)
     assert [old.get("/api/v1/pot/balance/").status_code for _ in range(2)] == [200, 200]
@@ -304,12 +295,9 @@ def test_a_revoked_token_known_to_the_shared_cache_is_refused_and_takes_its_coun
 
 def test_the_person_counted_through_the_shared_cache_is_the_tokens_one_counter(shared_redis_cache, db, monkeypatch):
     """Requests made through processes new to the token count on the person's one counter."""
-    from imatch.throttling import RequestRateThrottle
     from tests.conftest import client_for
 
-    monkeypatch.setattr(
-        RequestRateThrottle, "THROTTLE_RATES", {**RequestRateThrottle.THROTTLE_RATES, "user": "4/minute"}
-    )
+    _user_rate(monkeypatch, "4/minute")
     api, other = client_for(UserFactory()), client_for(UserFactory())
     answers = []
     for _ in range(5):
@@ -354,3 +342,10 @@ def test_a_token_of_an_inactive_account_checked_by_query_takes_its_count_back(sh
         _another_process(monkeypatch)
         assert api.get("/api/v1/pot/balance/").status_code == 401
     assert cache.get(_window("user", user.pk).key) == 0
+
+
+def _user_rate(monkeypatch, rate: str) -> None:
+    """The API's `user` rate for this test."""
+    from imatch.throttling import RequestRateThrottle
+
+    monkeypatch.setattr(RequestRateThrottle, "THROTTLE_RATES", {**RequestRateThrottle.THROTTLE_RATES, "user": rate})
