@@ -87,7 +87,7 @@ from imatch.errors import DomainError, NotFound, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 from imatch.person_cache import Scope, person_forget
 from notifications.models import Notification, NotificationKind
-from notifications.services import notify
+from notifications.services import Notice, notification_new, notify
 
 log = logging.getLogger(__name__)
 __all__ = [  # noqa: RUF022 - grouped by use case, not sorted
@@ -286,9 +286,7 @@ def pot_award(
 def _award_notification(user, posting: Posting, *, now=None) -> Notification:
     """The notification of an award (not saved): what `notify` would write."""
     text = f"You earned {posting.amount:,} POT: {posting.note}."
-    notification = Notification(
-        user=user, kind=NotificationKind.POT_EARNED, text=text[: Notification.TEXT_MAX], link=reverse("wallet")
-    )
+    notification = notification_new(Notice(user, NotificationKind.POT_EARNED, text, reverse("wallet")))
     if now is not None:
         notification.created_at = now
     return notification
