@@ -27,7 +27,7 @@ a call of the WSGI application (`imatch.wsgi`, every middleware) with the same h
 functions with the most cumulative and own CPU time (not wall: waits for the database are not
 in it). Writes go through the API as `bench/load.py` makes them: a spend with a new
 Idempotency-Key each time, an introduction of a different suggested match each time (the seeded
-ones are used up after ~7,000 introductions in all: seed again without `--reuse`), a message by a
+ones are used up after ~21,000 introductions in all: seed again without `--reuse`), a message by a
 seeker in the next of the seeded conversations. A bench, not a test: never run in CI.
 """
 

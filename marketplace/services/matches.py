@@ -278,26 +278,46 @@ ONE_STATEMENT_INTRODUCTIONS = True
 _INTRODUCED_FROM = [str(status) for status, targets in MATCH_TRANSITIONS.items() if MatchStatus.INTRODUCED in targets]
 
 
+# What an introduction's answer reads of each table of `_LOCKED_TABLES`, by field (`match_row` of
+# the API, and the forgets of `match_introduce`): the one statement returns only these columns, and
+# the other fields of the match it gives, and of its sides, are deferred. All 120 columns made a
+# statement too long for psycopg to keep parsed (over 4,096 characters: parsed again on every
+# call) and six whole model instances per introduction.
+_INTRODUCED_FIELDS = {
+    "m": (
+        *("id", "category", "seeker", "provider", "status", "score", "rank", "reasons", "breakdown", "featured"),
+        *("introduced_at", "responded_at", "decline_reason", "created_at"),
+    ),
+    "s": ("id", "user", "needs_description", "budget_min", "budget_max", "location", "remote_ok"),
+    "su": ("id", "name", "email"),
+    "p": ("id", "user", "business_name", "location", "remote", "license_verified", "rating_avg", "rating_count"),
+    "pu": ("id", "name", "email"),
+    "c": ("id", "name", "display_name"),
+}
+
+
 @functools.cache
-def _introduce_statement() -> str:
-    """The SQL of `_introduce_in_one_statement` (PostgreSQL), written out once per process (names from the models).
+def _introduce_statement() -> tuple[str, list, list]:
+    """The SQL of `_introduce_in_one_statement` (PostgreSQL), written out once per process (names
+    from the models), with `_locked_statement`'s tables and converters for its columns.
 
     `introduced` moves the match only where every check of `_match_introduce` passes: the match,
     its seeker's user is the person, its status may move to introduced, the provider's user is
-    active and the provider accepts clients. It returns `_locked`'s columns (the match as moved),
-    each named after its table's alias. `notified` inserts both notifications from that row and
-    `queued` the outbox row of the emails' task (`emails.introduction_emails_queue`'s), so they are
+    active and the provider accepts clients. It returns the columns of `_INTRODUCED_FIELDS` (the
+    match as moved), each named after its table's alias. `notified` inserts both notifications
+    from that row and `queued` the outbox row of the emails' task (`emails.introduction_emails_queue`'s), so they are
     written exactly when the match moved (a data-modifying CTE runs once, to the end, whether or not
     the outer query reads it). Under concurrent introductions PostgreSQL checks the WHERE again on
     the newest version of the match: one moves it, the others find no row.
     """
     quote = connection.ops.quote_name
-    columns, tables, joins = [], [], []
+    columns, expressions, loaded, tables, joins = [], [], [], [], []
     for alias, model, parent, via in _LOCKED_TABLES:
-        columns += [
-            f"{alias}.{quote(field.column)} AS {quote(f'{alias}_{field.column}')}"
-            for field in model._meta.concrete_fields
-        ]
+        # In the model's order: `Model.from_db` takes a subset's values in that order.
+        fields = [field for field in model._meta.concrete_fields if field.name in _INTRODUCED_FIELDS[alias]]
+        columns += [f"{alias}.{quote(field.column)} AS {quote(f'{alias}_{field.column}')}" for field in fields]
+        expressions += [field.get_col(alias) for field in fields]
+        loaded.append((alias, model, parent, via, [field.attname for field in fields]))
         if parent is not None:
             tables.append(f"{quote(model._meta.db_table)} {alias}")
             column = quote(_LOCKED_MODELS[parent]._meta.get_field(via).column)
@@ -324,7 +344,7 @@ def _introduce_statement() -> str:
         f"%s::text, left(format(%s::text, {{column}}), {Notification.TEXT_MAX}), %s::text, "
         f"{returned('m', Match, 'introduced_at')}"
     )
-    return (
+    sql = (
         f"WITH introduced AS (UPDATE {quote(match.db_table)} m "  # noqa: S608 - names from the models
         f"SET {col(Match, 'status')} = %s, {col(Match, 'introduced_at')} = %s, {col(Match, 'updated_at')} = %s "
         f"FROM {', '.join(tables)} WHERE {' AND '.join(joins)} "
@@ -339,6 +359,7 @@ def _introduce_statement() -> str:
         f"queued AS ({emails_queued}) "
         "SELECT * FROM introduced"
     )
+    return sql, loaded, column_converters(connection, expressions)
 
 
 @functools.cache
@@ -351,10 +372,11 @@ def _introduction_wordings() -> tuple[str, str]:
 
 
 def _introduce_in_one_statement(*, match_id: int, user: User) -> Match | None:
-    """The introduction as one statement (`_introduce_statement`): the match as `_locked` loads it,
-    moved to introduced, with both notifications and the emails' outbox row written; None when it
-    introduced nothing (a check failed, or there is no such match): nothing was written."""
-    _, tables, converters = _locked_statement(connection.vendor)
+    """The introduction as one statement (`_introduce_statement`): the match as `_locked` loads it
+    but with only the answer's fields (`_INTRODUCED_FIELDS`), moved to introduced, with both
+    notifications and the emails' outbox row written; None when it introduced nothing (a check
+    failed, or there is no such match): nothing was written."""
+    sql, tables, converters = _introduce_statement()
     now = timezone.now()
     to_seeker, to_provider = emails.introduction_links(match_id)
     seeker_wording, provider_wording = _introduction_wordings()
@@ -362,7 +384,7 @@ def _introduce_in_one_statement(*, match_id: int, user: User) -> Match | None:
     with prepared_cursor(connection) as cursor:
         # Prepared once per database session, as `_locked` is.
         cursor.execute(
-            _introduce_statement(),
+            sql,
             [
                 *(str(MatchStatus.INTRODUCED), now, now),
                 *(match_id, user.pk, _INTRODUCED_FROM),
