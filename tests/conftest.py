@@ -65,6 +65,20 @@ def _fresh_candidate_pools():
 
 
 @pytest.fixture(autouse=True)
+def _throttle_clock_stands_still(monkeypatch):
+    """The API throttle counts in fixed windows of the clock (imatch.throttling): a test that
+    straddled a minute's end saw its counts start again and failed now and then. For each test
+    the throttle's clock stands 30 s into a minute (so a refusal's Retry-After is 30 s)."""
+    import time
+    from types import SimpleNamespace
+
+    from imatch import throttling
+
+    now = time.time()
+    monkeypatch.setattr(throttling, "time", SimpleNamespace(time=lambda: now - now % 60 + 30))
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Throttle counts, login lockouts and rate limits live in the cache: no test inherits another's."""
     cache.clear()
