@@ -314,7 +314,7 @@ def _introduce_statement() -> tuple[str, list, list]:
     columns, expressions, loaded, tables, joins = [], [], [], [], []
     for alias, model, parent, via in _LOCKED_TABLES:
         # In the model's order: `Model.from_db` takes a subset's values in that order.
-        fields = [field for field in model._meta.concrete_fields if field.name in _INTRODUCED_FIELDS[alias]]
+        fields = sorted(map(model._meta.get_field, _INTRODUCED_FIELDS[alias]), key=model._meta.concrete_fields.index)
         columns += [f"{alias}.{quote(field.column)} AS {quote(f'{alias}_{field.column}')}" for field in fields]
         expressions += [field.get_col(alias) for field in fields]
         loaded.append((alias, model, parent, via, [field.attname for field in fields]))
