@@ -33,11 +33,10 @@ def _rows(match_id: int, status: str) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _prepared_count() -> int:
+def _prepared_count(like: str = "%FROM matches WHERE id%") -> int:
+    """How many statements this database session has prepared whose SQL is `LIKE` the pattern."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%FROM matches WHERE id%"]
-        )
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", [like])
         return cursor.fetchone()[0]
 
 
@@ -92,6 +91,4 @@ def test_the_locked_read_of_a_match_is_prepared(match):
     connection.close()
     locked = matches._locked(match.pk, user=match.seeker.user)
     assert locked == match and locked.provider == match.provider and locked.category == match.category
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%FOR UPDATE OF%"])
-        assert cursor.fetchone() == (1,)
+    assert _prepared_count("%FOR UPDATE OF%") == 1
