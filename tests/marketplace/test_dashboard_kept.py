@@ -297,7 +297,13 @@ def test_a_page_is_true_until_the_week_ends_or_a_lead_changes(category):
     with mock.patch("django.utils.timezone.now", return_value=monday - timedelta(hours=5)):
         _html, until = dashboard._render(request)
     assert until == monday  # the streak's week
-    match = lead_for(provider, category)
+    # The lead on a Wednesday at noon (last week's, so it is over when the test ends): an hour later
+    # its hours left change before the week ends. Introduced now, the test failed in the last hour
+    # of a Sunday (UTC), when the week ended first.
+    today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    wednesday_noon = today - timedelta(days=today.weekday() + 5) + timedelta(hours=12)
+    with mock.patch("django.utils.timezone.now", return_value=wednesday_noon):
+        match = lead_for(provider, category)
     with mock.patch("django.utils.timezone.now", return_value=match.introduced_at + timedelta(minutes=10)):
         _html, until = dashboard._render(request)
     assert until == match.introduced_at + timedelta(hours=1)
