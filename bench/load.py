@@ -30,7 +30,9 @@ wallet's row lock, held until the previous spend's commit is on disk, so that li
 and measured against no target; `POST /api/v1/matches/{id}/introduce/` each on a different
 suggested match of one of the seekers, `POST /api/v1/threads/{id}/messages/` by a seeker in one of
 300 accepted conversations in turn (each holds an unread message of theirs: the post continues
-the streak, see `message_post`). A bench, not a test: never run in CI. Needs `wrk`
+the streak, see `message_post`). Before the rounds every token the writes use makes two API reads
+(`warm_tokens`): each write's line measures the write with its person's token check kept, as
+the reads' lines do. A bench, not a test: never run in CI. Needs `wrk`
 (Debian: `apt-get install -y wrk`) and Redis (`--redis-url`).
 """
 
@@ -49,6 +51,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -518,6 +521,17 @@ def parse_wrk(output: str) -> tuple[float, float, int, int]:
     return rps, p99_ms, failed, requests
 
 
+def _write_tokens(chosen: list[Endpoint], seeded: dict) -> set[str]:
+    """The tokens the chosen writes are made with (`warm_tokens`)."""
+    kinds = {endpoint.dynamic for endpoint in chosen}
+    tokens = set(seeded["spenders"]) if "spend-many" in kinds else set()
+    if "introduce" in kinds:
+        tokens |= {token for token, _match in seeded["introductions"]}
+    if "message" in kinds:
+        tokens |= {token for token, _match in seeded["conversations"]}
+    return tokens
+
+
 def preflight(base: str, endpoint: Endpoint, seeded: dict) -> str:
     """One request first: the endpoint must answer 2xx (a redirect to the log-in page is not a page)."""
     path, headers = endpoint.path, {"X-Forwarded-Proto": "https"}
@@ -549,6 +563,28 @@ def preflight(base: str, endpoint: Endpoint, seeded: dict) -> str:
             return "" if 200 <= response.status < 300 else f"answered {response.status}"
     except urllib.error.HTTPError as error:
         return f"answered {error.code}: {error.read()[:200]!r}"
+
+
+def warm_tokens(base: str, tokens: set[str]) -> None:
+    """Each token makes two API reads before the rounds, as a person's app does before they write.
+
+    A write's line then measures the write, with the person's token check kept in the shared cache
+    (`imatch.authentication`), as every read's line does (their one token is checked once, before
+    the first round ends). Without this the introductions' line measured mostly first requests
+    (~900 seekers, after the cache is emptied): a token's first request in any process is checked
+    by query and tells the shared cache whose it is; its second is checked by query again and kept.
+    A seeker's introduction follows their read of their matches: the match's id comes from it.
+    """
+
+    def read(token: str) -> None:
+        headers = {"X-Forwarded-Proto": "https", "Authorization": f"Token {token}", "Accept": "application/json"}
+        for _ in range(2):
+            request = urllib.request.Request(f"{base}/api/v1/matches/?limit=1", headers=headers)  # noqa: S310
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our own server
+                response.read()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(read, sorted(tokens)))
 
 
 def wait_for(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
@@ -646,6 +682,7 @@ def main() -> int:
     results = {endpoint.name: Result() for endpoint in chosen}
     try:
         wait_for(base, server)
+        warm_tokens(base, _write_tokens(chosen, seeded))
         for endpoint in chosen:
             problem = preflight(base, endpoint, seeded)
             if problem:
