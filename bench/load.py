@@ -30,9 +30,9 @@ wallet's row lock, held until the previous spend's commit is on disk, so that li
 and measured against no target; `POST /api/v1/matches/{id}/introduce/` each on a different
 suggested match of one of the seekers, `POST /api/v1/threads/{id}/messages/` by a seeker in one of
 300 accepted conversations in turn (each holds an unread message of theirs: the post continues
-the streak, see `message_post`). Before the rounds every token the writes use makes two API reads
-(`warm_tokens`): each write's line measures the write with its person's token check kept, as
-the reads' lines do. A bench, not a test: never run in CI. Needs `wrk`
+the streak, see `message_post`). Before each run of a write, every token it uses makes two API
+reads (`warm_tokens`): each write's line measures the write with its person's token check kept,
+as the reads' lines do. A bench, not a test: never run in CI. Needs `wrk`
 (Debian: `apt-get install -y wrk`) and Redis (`--redis-url`).
 """
 
@@ -521,15 +521,13 @@ def parse_wrk(output: str) -> tuple[float, float, int, int]:
     return rps, p99_ms, failed, requests
 
 
-def _write_tokens(chosen: list[Endpoint], seeded: dict) -> set[str]:
-    """The tokens the chosen writes are made with (`warm_tokens`)."""
-    kinds = {endpoint.dynamic for endpoint in chosen}
-    tokens = set(seeded["spenders"]) if "spend-many" in kinds else set()
-    if "introduce" in kinds:
-        tokens |= {token for token, _match in seeded["introductions"]}
-    if "message" in kinds:
-        tokens |= {token for token, _match in seeded["conversations"]}
-    return tokens
+def _write_tokens(endpoint: Endpoint, seeded: dict) -> set[str]:
+    """The tokens a write endpoint's requests are made with (`warm_tokens`); none for the others."""
+    if endpoint.dynamic == "spend-many":
+        return set(seeded["spenders"])
+    if endpoint.dynamic in ("introduce", "message"):
+        return {token for token, _ in seeded["introductions" if endpoint.dynamic == "introduce" else "conversations"]}
+    return set()
 
 
 def preflight(base: str, endpoint: Endpoint, seeded: dict) -> str:
@@ -566,15 +564,19 @@ def preflight(base: str, endpoint: Endpoint, seeded: dict) -> str:
 
 
 def warm_tokens(base: str, tokens: set[str]) -> None:
-    """Each token makes two API reads before the rounds, as a person's app does before they write.
+    """Each token makes two API reads, as a person's app does before they write (just before a write's run).
 
     A write's line then measures the write, with the person's token check kept in the shared cache
-    (`imatch.authentication`), as every read's line does (their one token is checked once, before
-    the first round ends). Without this the introductions' line measured mostly first requests
-    (~900 seekers, after the cache is emptied): a token's first request in any process is checked
-    by query and tells the shared cache whose it is; its second is checked by query again and kept.
-    A seeker's introduction follows their read of their matches: the match's id comes from it.
+    (`imatch.authentication`), as every read's line does (their one token is checked once, in the
+    first round). Without this the introductions' line measured mostly token checks by query: ~900
+    seekers, each introducing about once a round, after the cache was emptied or had let the last
+    round's checks expire (`SCOPE_SECONDS`, 5 minutes: a full run's rounds are further apart). A
+    token's first request in any process is checked by query and tells the shared cache whose it is;
+    its next is checked by query again and kept. A seeker's introduction follows their read of their
+    matches: the match's id comes from it.
     """
+    if not tokens:
+        return
 
     def read(token: str) -> None:
         headers = {"X-Forwarded-Proto": "https", "Authorization": f"Token {token}", "Accept": "application/json"}
@@ -682,7 +684,6 @@ def main() -> int:
     results = {endpoint.name: Result() for endpoint in chosen}
     try:
         wait_for(base, server)
-        warm_tokens(base, _write_tokens(chosen, seeded))
         for endpoint in chosen:
             problem = preflight(base, endpoint, seeded)
             if problem:
@@ -692,6 +693,7 @@ def main() -> int:
 
             def measure(endpoint: Endpoint, round_number: int) -> float:
                 """One wrk run on the endpoint; records it and returns its req/s."""
+                warm_tokens(base, _write_tokens(endpoint, seeded))
                 script = wrk_script(
                     endpoint,
                     seeded,
