@@ -525,9 +525,8 @@ def _write_tokens(endpoint: Endpoint, seeded: dict) -> set[str]:
     """The tokens a write endpoint's requests are made with (`warm_tokens`); none for the others."""
     if endpoint.dynamic == "spend-many":
         return set(seeded["spenders"])
-    if endpoint.dynamic in ("introduce", "message"):
-        return {token for token, _ in seeded["introductions" if endpoint.dynamic == "introduce" else "conversations"]}
-    return set()
+    pairs = {"introduce": "introductions", "message": "conversations"}.get(endpoint.dynamic)
+    return {token for token, _match_id in seeded[pairs]} if pairs else set()
 
 
 def preflight(base: str, endpoint: Endpoint, seeded: dict) -> str:
