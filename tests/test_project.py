@@ -263,3 +263,26 @@ def test_gunicorn_config_is_valid_and_logs_errors_to_stderr_once_per_request():
     assert printed["errorlog"] == "-"
     assert printed["timeout"] == "30"
     assert printed["bind"] == "['127.0.0.1:8401']"
+
+
+@pytest.mark.parametrize(
+    ("sqlite_status", "postgres_status", "passes"),
+    [(0, 0, True), (1, 0, False), (0, 1, False), (2, 2, False)],
+)
+def test_ci_fails_when_either_test_suite_fails(sqlite_status, postgres_status, passes):
+    """`.ci/run`'s verdict on its two suites (run side by side), under the script's own `set -euo pipefail`.
+
+    A verdict written `[ sqlite ] && [ postgres ]` passed a failed SQLite suite: `set -e` ignores a
+    failure anywhere in an `&&` list but its last command.
+    """
+    script = (BASE_DIR / ".ci" / "run").read_text()
+    verdict = script[script.index('echo "== SQLite suite exited') :]
+    statuses = f"sqlite_status={sqlite_status}\npostgres_status={postgres_status}\n"
+    result = subprocess.run(
+        ["bash", "-c", f"set -euo pipefail\n{statuses}{verdict}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (result.returncode == 0) is passes, result.stdout + result.stderr
+    assert ("== CI passed" in result.stdout) is passes
