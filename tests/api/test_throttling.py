@@ -30,6 +30,26 @@ def test_anonymous_callers_are_refused_past_the_anon_rate(low_rates, seeded_cate
     assert 0 < int(refused["Retry-After"]) <= 61
 
 
+def test_a_refused_caller_is_let_through_again_when_the_window_ends(low_rates, seeded_categories, monkeypatch):
+    """Fixed windows of the clock: the refusal says how long until the window ends, and then the
+    count starts again. (tests/conftest.py stands the throttle's clock 30 s into a minute.)"""
+    from types import SimpleNamespace
+
+    from imatch import throttling
+
+    client = APIClient()
+    for _ in range(3):
+        client.get("/api/v1/categories/")
+    refused = client.get("/api/v1/categories/")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) == 30
+    moments_ago = throttling.time.time()
+    monkeypatch.setattr(throttling, "time", SimpleNamespace(time=lambda: moments_ago + 29))
+    assert client.get("/api/v1/categories/").status_code == 429  # the same window
+    monkeypatch.setattr(throttling, "time", SimpleNamespace(time=lambda: moments_ago + 30))
+    assert [client.get("/api/v1/categories/").status_code for _ in range(3)] == [200, 200, 200]
+    assert client.get("/api/v1/categories/").status_code == 429
+
+
 def test_a_logged_in_caller_has_the_user_rate_and_a_counter_of_their_own(low_rates, user, seeded_categories):
     anonymous = APIClient()
     for _ in range(3):
