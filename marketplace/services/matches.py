@@ -299,16 +299,18 @@ _INTRODUCED_FIELDS = {
 @functools.cache
 def _introduce_statement() -> tuple[str, list, list]:
     """The SQL of `_introduce_in_one_statement` (PostgreSQL), written out once per process (names
-    from the models), with `_locked_statement`'s tables and converters for its columns.
+    from the models), with the tables it loads (as `_locked_statement` lists them, each with its
+    fields of `_INTRODUCED_FIELDS`) and the converters of its columns.
 
     `introduced` moves the match only where every check of `_match_introduce` passes: the match,
     its seeker's user is the person, its status may move to introduced, the provider's user is
     active and the provider accepts clients. It returns the columns of `_INTRODUCED_FIELDS` (the
     match as moved), each named after its table's alias. `notified` inserts both notifications
-    from that row and `queued` the outbox row of the emails' task (`emails.introduction_emails_queue`'s), so they are
-    written exactly when the match moved (a data-modifying CTE runs once, to the end, whether or not
-    the outer query reads it). Under concurrent introductions PostgreSQL checks the WHERE again on
-    the newest version of the match: one moves it, the others find no row.
+    from that row and `queued` the outbox row of the emails' task
+    (`emails.introduction_emails_queue`'s), so they are written exactly when the match moved (a
+    data-modifying CTE runs once, to the end, whether or not the outer query reads it). Under
+    concurrent introductions PostgreSQL checks the WHERE again on the newest version of the match:
+    one moves it, the others find no row.
     """
     quote = connection.ops.quote_name
     columns, expressions, loaded, tables, joins = [], [], [], [], []
