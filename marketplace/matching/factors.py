@@ -231,9 +231,14 @@ class ScoredMatch:
 
 
 def _over_integral(low: float, high: float, edge: float, half: float) -> float:
-    """Integral over [low, high] (above `edge`) of 2^-((x - edge) / half)."""
+    """Integral over [low, high] (above `edge`) of 2^-((x - edge) / half).
+
+    Written as e^-r(low-edge) x (1 - e^-r(high-low)) with `expm1`: the difference of the two
+    exponentials lost most of its digits for a narrow range (a range 1e-9 wide at $123 came out
+    1 % off, a step in the fit where there is none).
+    """
     rate = math.log(2.0) / half
-    return (math.exp(-rate * (low - edge)) - math.exp(-rate * (high - edge))) / rate
+    return math.exp(-rate * (low - edge)) * -math.expm1(-rate * (high - low)) / rate
 
 
 def _price_point_fit(price: float, low_budget: float, high_budget: float) -> float:
