@@ -34,6 +34,8 @@ from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.utils import timezone
 
+from imatch import redis_held
+
 T = TypeVar("T")
 
 SCOPE_SECONDS = 300  # the longest an answer or a token lives: the backstop for writes outside the services
@@ -240,7 +242,7 @@ class _ForgetAtCommit:
         self.dropped = False  # dropped already for a read in this transaction
 
     def __call__(self) -> None:
-        cache.delete_many(self.keys)
+        redis_held.delete_many(self.keys)  # every write makes it: the held connection's round trip
 
 
 def _forget_now_if_changed_in_this_transaction(token_keys: list[str]) -> bool:
@@ -253,7 +255,7 @@ def _forget_now_if_changed_in_this_transaction(token_keys: list[str]) -> bool:
     dropped = False
     for _, callback, _ in connection.run_on_commit:
         if isinstance(callback, _ForgetAtCommit) and not callback.dropped and wanted.intersection(callback.keys):
-            cache.delete_many(callback.keys)
+            redis_held.delete_many(callback.keys)
             callback.dropped = dropped = True
     if dropped:
         _read_ahead.set(None)  # what was read ahead holds the tokens just dropped

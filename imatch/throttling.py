@@ -45,6 +45,7 @@ from redis.exceptions import NoScriptError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import SimpleRateThrottle
 
+from imatch import redis_held
 from imatch.person_cache import person_read_ahead
 
 _read_along_keys: list[str] = []
@@ -95,12 +96,10 @@ def _count(key: str, seconds: int, person_keys: list[str] = (), other_keys: list
     `person_keys` (for `person_read_ahead`) on the way."""
     backend = caches["default"]  # once: the `cache` proxy looks it up again for every attribute
     client = getattr(backend, "client", None)
-    if client is not None and hasattr(client, "get_client"):  # django-redis: one command
+    if redis_held.is_redis():  # one command
         keys = list(_read_along_keys)
         names = [*keys, *person_keys, *other_keys]
-        count, raws = _count_and_read(
-            client.get_client(write=True), [backend.make_and_validate_key(name) for name in (key, *names)], seconds
-        )
+        count, raws = _count_and_read([backend.make_and_validate_key(name) for name in (key, *names)], seconds)
         found = {name: client.decode(raw) for name, raw in zip(names, raws, strict=True) if raw is not None}
         _read_along.set({name: found[name] for name in keys if name in found})
         if person_keys:
@@ -130,9 +129,9 @@ return {count, redis.call('MGET', unpack(KEYS, 2))}
 _COUNT_AND_READ_SHA = hashlib.sha1(_COUNT_AND_READ).hexdigest()  # noqa: S324 - Redis names scripts so
 
 
-def _count_and_read(redis, keys: list[str], seconds: int) -> tuple[int, list]:
+def _count_and_read(keys: list[str], seconds: int) -> tuple[int, list]:
     """The counter `keys[0]` plus one, and the raw values of `keys[1:]` (None: missing)."""
-    count, raws = _script(redis, _COUNT_AND_READ, _COUNT_AND_READ_SHA, keys, seconds)
+    count, raws = _script(_COUNT_AND_READ, _COUNT_AND_READ_SHA, keys, seconds)
     return int(count), raws
 
 
@@ -166,13 +165,14 @@ _COUNT_AND_SET_SHA = hashlib.sha1(_COUNT_AND_SET).hexdigest()  # noqa: S324 - Re
 PERSON = "{person}"
 
 
-def _script(redis, script: bytes, sha: str, keys: list[str], *args):
-    """Run the script `script` (named `sha` on the server) with `keys` and `args`."""
+def _script(script: bytes, sha: str, keys: list[str], *args):
+    """Run the script `script` (named `sha` on the server) with `keys` and `args`, on the held
+    connection (`imatch.redis_held`: every API request makes this command)."""
     try:
-        return redis.evalsha(sha, len(keys), *keys, *args)
+        return redis_held.command("EVALSHA", sha, len(keys), *keys, *args)
     except NoScriptError:  # a new or restarted server: load it once
-        redis.script_load(script)
-        return redis.evalsha(sha, len(keys), *keys, *args)
+        redis_held.command("SCRIPT", "LOAD", script)
+        return redis_held.command("EVALSHA", sha, len(keys), *keys, *args)
 
 
 @dataclass(frozen=True)
@@ -245,15 +245,14 @@ def read_counting_as(request, owner_key: str) -> Callable[[list[str]], tuple[int
     if view is None or not any(issubclass(each, RequestRateThrottle) for each in view.throttle_classes):
         return None
     window = _window("user", PERSON)
-    backend = caches["default"]
-    client = getattr(backend, "client", None)
-    if window is None or client is None or not hasattr(client, "get_client"):
+    if window is None or not redis_held.is_redis():
         return None
+    backend = caches["default"]
+    client = backend.client
 
     def read(keys: list[str]) -> tuple[int, dict] | None:
         names = [backend.make_and_validate_key(name) for name in (owner_key, window.key, *keys)]
-        redis = client.get_client(write=True)
-        answer = _script(redis, _COUNT_AND_READ_AS, _COUNT_AND_READ_AS_SHA, names, window.seconds, PERSON)
+        answer = _script(_COUNT_AND_READ_AS, _COUNT_AND_READ_AS_SHA, names, window.seconds, PERSON)
         if not answer:
             return None
         raw_id, count, raws = answer
@@ -275,11 +274,8 @@ def count_as_owner(request, user_id: int, owner_key: str, seconds: int) -> None:
     Only where `read_counting_as` gave a `read` (Redis, a view counted on the user rate)."""
     window = _window("user", user_id)
     backend = caches["default"]
-    client = backend.client
     names = [backend.make_and_validate_key(window.key), backend.make_and_validate_key(owner_key)]
-    count = _script(
-        client.get_client(write=True), _COUNT_AND_SET, _COUNT_AND_SET_SHA, names, window.seconds, user_id, seconds
-    )
+    count = _script(_COUNT_AND_SET, _COUNT_AND_SET_SHA, names, window.seconds, user_id, seconds)
     setattr(request, _COUNTED, (window, int(count)))
 
 

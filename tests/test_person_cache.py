@@ -98,19 +98,19 @@ def test_every_ledger_posting_forgets_the_persons_ledger_answers(user, operator)
 
 
 class CacheDeletes:
-    """Counts the shared cache's `delete_many` calls (each is one round trip)."""
+    """Counts the forgets' deletes from the shared cache (`imatch.redis_held.delete_many`: each is one round trip)."""
 
     def __init__(self, monkeypatch):
-        from django.core.cache import cache
+        from imatch import redis_held
 
         self.calls = 0
-        original = cache.delete_many
+        original = redis_held.delete_many
 
-        def counted(keys, *args, **kwargs):
+        def counted(keys):
             self.calls += 1
-            return original(keys, *args, **kwargs)
+            return original(keys)
 
-        monkeypatch.setattr(cache, "delete_many", counted)
+        monkeypatch.setattr(redis_held, "delete_many", counted)
 
 
 @override_settings(PERSON_CACHE_VERIFY=False)

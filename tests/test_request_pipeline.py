@@ -32,15 +32,23 @@ from tests.test_shared_cache import shared_redis_cache  # noqa: F401 - a fixture
 
 @contextmanager
 def redis_round_trips():
-    """The Redis round trips made inside: each command's name (an MGET with its number of keys), or "pipeline"."""
+    """The Redis round trips made inside: each command's name (an MGET with its number of keys), or
+    "pipeline"; through redis-py's client or on the held connection (`imatch.redis_held`)."""
     import redis
+
+    from imatch import redis_held
 
     trips = []
     execute_command, pipeline_execute = redis.Redis.execute_command, redis.client.Pipeline.execute
+    held_command = redis_held.command
 
     def counted_command(self, *args, **kwargs):
         trips.append(args[0] if args[0] != "MGET" else ("MGET", len(args) - 1))
         return execute_command(self, *args, **kwargs)
+
+    def counted_held(*args):
+        trips.append(args[0])
+        return held_command(*args)
 
     def counted_pipeline(self, *args, **kwargs):
         trips.append("pipeline")
@@ -49,6 +57,7 @@ def redis_round_trips():
     with (
         mock.patch.object(redis.Redis, "execute_command", counted_command),
         mock.patch.object(redis.client.Pipeline, "execute", counted_pipeline),
+        mock.patch.object(redis_held, "command", counted_held),
     ):
         yield trips
 

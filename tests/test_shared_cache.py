@@ -349,3 +349,42 @@ def _user_rate(monkeypatch, rate: str) -> None:
     from imatch.throttling import RequestRateThrottle
 
     monkeypatch.setattr(RequestRateThrottle, "THROTTLE_RATES", {**RequestRateThrottle.THROTTLE_RATES, "user": rate})
+
+
+# --- The held connection (imatch.redis_held) ---------------------------------------------
+
+
+def test_the_held_connection_serves_every_command_of_a_process_and_is_made_again_after_a_fork(shared_redis_cache):
+    from imatch import redis_held
+
+    key = cache.make_key(f"held-{uuid.uuid4().hex}")
+    assert redis_held.command("SET", key, "1") == b"OK"
+    held = redis_held._held.connection
+    assert redis_held.command("INCR", key) == 2
+    assert redis_held._held.connection is held  # the same connection: no pool's get and release
+    redis_held._held.pid = -1  # as a forked worker finds the connection its parent made
+    assert redis_held.command("GET", key) == b"2"
+    assert redis_held._held.connection is not held  # its own: never the parent's socket
+    redis_held.delete_many([key.split(":", 2)[-1]])
+    assert cache.client.get_client().exists(key) == 0
+
+
+def test_a_held_connection_the_server_closed_is_made_again_and_the_command_answered(shared_redis_cache):
+    from imatch import redis_held
+
+    redis_held.command("PING")
+    own_id = redis_held.command("CLIENT", "ID")
+    assert cache.client.get_client().client_kill_filter(_id=own_id) == 1  # as a restart or a timeout would
+    assert redis_held.command("PING") == b"PONG"
+    assert redis_held.command("CLIENT", "ID") != own_id
+
+
+def test_a_redis_that_does_not_answer_raises_as_the_client_does(shared_redis_cache):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from imatch import redis_held
+
+    unreachable = _redis_cache_settings()
+    unreachable["default"]["LOCATION"] = "redis://127.0.0.1:1/0"
+    with override_settings(CACHES=unreachable), pytest.raises(RedisConnectionError):
+        redis_held.command("PING")
