@@ -286,3 +286,11 @@ def test_ci_fails_when_either_test_suite_fails(sqlite_status, postgres_status, p
     )
     assert (result.returncode == 0) is passes, result.stdout + result.stderr
     assert ("== CI passed" in result.stdout) is passes
+
+
+def test_property_tests_draw_the_same_examples_on_ci_and_new_ones_locally():
+    from hypothesis import settings as hypothesis_settings
+
+    # CI: a red run is the change's, not a counterexample today's dice found in old code.
+    assert hypothesis_settings.default.derandomize is bool(os.environ.get("CI"))
+    assert hypothesis_settings.default.print_blob  # a failure prints how to replay it
