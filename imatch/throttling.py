@@ -97,9 +97,11 @@ def _count(key: str, seconds: int, person_keys: list[str] = (), other_keys: list
     backend = caches["default"]  # once: the `cache` proxy looks it up again for every attribute
     client = getattr(backend, "client", None)
     if redis_held.is_redis():  # one command
+        # Keys by `make_key` here and below, not `make_and_validate_key`: they are this code's
+        # (prefixes, ids, hashes), and the check for memcached's key rules costs ~5 µs a key.
         keys = list(_read_along_keys)
         names = [*keys, *person_keys, *other_keys]
-        count, raws = _count_and_read([backend.make_and_validate_key(name) for name in (key, *names)], seconds)
+        count, raws = _count_and_read([backend.make_key(name) for name in (key, *names)], seconds)
         found = {name: client.decode(raw) for name, raw in zip(names, raws, strict=True) if raw is not None}
         _read_along.set({name: found[name] for name in keys if name in found})
         if person_keys:
@@ -251,7 +253,7 @@ def read_counting_as(request, owner_key: str) -> Callable[[list[str]], tuple[int
     client = backend.client
 
     def read(keys: list[str]) -> tuple[int, dict] | None:
-        names = [backend.make_and_validate_key(name) for name in (owner_key, window.key, *keys)]
+        names = [backend.make_key(name) for name in (owner_key, window.key, *keys)]
         answer = _script(_COUNT_AND_READ_AS, _COUNT_AND_READ_AS_SHA, names, window.seconds, PERSON)
         if not answer:
             return None
@@ -274,7 +276,7 @@ def count_as_owner(request, user_id: int, owner_key: str, seconds: int) -> None:
     Only where `read_counting_as` gave a `read` (Redis, a view counted on the user rate)."""
     window = _window("user", user_id)
     backend = caches["default"]
-    names = [backend.make_and_validate_key(window.key), backend.make_and_validate_key(owner_key)]
+    names = [backend.make_key(window.key), backend.make_key(owner_key)]
     count = _script(_COUNT_AND_SET, _COUNT_AND_SET_SHA, names, window.seconds, user_id, seconds)
     setattr(request, _COUNTED, (window, int(count)))
 
