@@ -23,6 +23,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from imatch import redis_held
 from imatch.celery import app as celery_app
 
 log = logging.getLogger(__name__)
@@ -63,10 +64,9 @@ def _store_read_delete(key: str, value: str) -> str | None:
 
     On Redis (django-redis) the three commands go in one pipelined round trip instead of three.
     """
-    client = getattr(cache, "client", None)
-    if client is not None and hasattr(client, "get_client"):
+    if redis_held.is_redis():
         redis_key = cache.make_and_validate_key(key)
-        pipe = client.get_client(write=True).pipeline(transaction=False)
+        pipe = cache.client.get_client(write=True).pipeline(transaction=False)
         pipe.set(redis_key, value.encode(), ex=10)
         pipe.get(redis_key)
         pipe.delete(redis_key)
