@@ -3,9 +3,9 @@ from django.contrib import admin
 from django.urls import URLResolver, include, path, re_path
 from django.urls.resolvers import RoutePattern
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
-from imatch.api_root import ApiRootView, redoc_view
+from imatch.api_root import ApiRootView, SchemaView, redoc_view
 from imatch.health import health
 from imatch.url_prefix import PrefixResolver
 
@@ -47,7 +47,7 @@ api_v1 = [
     path("", include("library.api.urls")),
     path("", include("growth.api.urls")),
     path("", include("operations.api.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (no inline script: CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:api-schema"), name="api-docs"),
     path("redoc/", redoc_view, name="api-redoc"),

@@ -1,0 +1,75 @@
+"""`GET /api/v1/schema/` is built once per process and is the same for everyone (imatch.api_root.SchemaView)."""
+
+from unittest import mock
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+
+from imatch import api_root
+from tests.conftest import client_for
+from tests.marketplace.factories import UserFactory
+
+SCHEMA = "/api/v1/schema/?format=json"
+
+
+@pytest.fixture(autouse=True)
+def _nothing_built_yet():
+    api_root._schemas.clear()
+    yield
+    api_root._schemas.clear()
+
+
+@pytest.fixture
+def builds():
+    """Counts the schema's builds (drf-spectacular's generator, as the view calls it)."""
+    real = SchemaGenerator.get_schema
+    with mock.patch.object(SchemaGenerator, "get_schema", autospec=True, side_effect=real) as counted:
+        yield counted
+
+
+def test_the_schema_is_built_once_and_served_again(api_client, db, builds):
+    first = api_client.get(SCHEMA)
+    second = api_client.get(SCHEMA)
+
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    assert builds.call_count == 1
+    assert first["Content-Disposition"] == 'inline; filename="I MATCH API.json"'
+
+
+def test_the_served_schema_is_the_one_the_generator_builds(api_client, db):
+    served = api_client.get(SCHEMA).json()
+
+    assert served == SchemaGenerator().get_schema(request=None, public=True)
+    assert "/api/v1/pot/spend/" in served["paths"]
+
+
+def test_everyone_is_served_the_same_schema_whoever_built_it(api_client, db, builds):
+    """Built on a staff member's request or an anonymous one, the schema is the same bytes: who asks never shapes it."""
+    staff = client_for(UserFactory(is_staff=True))
+    seeker = client_for(UserFactory(account_type="seeker"))
+
+    built_for_staff = staff.get(SCHEMA).content
+    api_root._schemas.clear()
+    built_for_anyone = api_client.get(SCHEMA).content
+
+    assert built_for_staff == built_for_anyone == seeker.get(SCHEMA).content
+    assert builds.call_count == 2
+
+
+def test_the_yaml_schema_is_served_from_the_same_build(api_client, db, builds):
+    as_json = api_client.get(SCHEMA)
+    as_yaml = api_client.get("/api/v1/schema/")
+
+    assert as_yaml.status_code == 200
+    assert as_yaml["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert b"/api/v1/pot/spend/:" in as_yaml.content and as_json.json()["info"]["title"] == "I MATCH API"
+    assert builds.call_count == 1
+
+
+def test_a_changed_setting_builds_the_schema_again(api_client, db, builds, settings):
+    api_client.get(SCHEMA)
+    settings.SPECTACULAR_SETTINGS = {**settings.SPECTACULAR_SETTINGS, "VERSION": "1.0.0"}
+    api_client.get(SCHEMA)
+
+    assert builds.call_count == 2
