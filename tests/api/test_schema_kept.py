@@ -73,3 +73,15 @@ def test_a_changed_setting_builds_the_schema_again(api_client, db, builds, setti
     api_client.get(SCHEMA)
 
     assert builds.call_count == 2
+
+
+def test_each_language_has_its_own_build(api_client, db, builds):
+    """`?lang=` translates the schema's own texts (drf-spectacular's parameter): kept apart, once each."""
+    english = api_client.get(SCHEMA)
+    german = api_client.get(SCHEMA + "&lang=de")
+    api_client.get(SCHEMA + "&lang=de")
+    api_client.get(SCHEMA)
+
+    assert english.status_code == german.status_code == 200
+    assert builds.call_count == 2
+    assert set(api_root._schemas) == {(None, "en-us"), (None, "de")}
