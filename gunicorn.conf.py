@@ -35,8 +35,9 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Matching: the master loads the app and builds every active category's matching index
 # before it forks the workers (`marketplace.candidates.warm_pools`), so the first match
 # request of each worker finds it warm (at 100,000 providers a build takes seconds) and
-# the workers share its memory. GUNICORN_PRELOAD=0 turns it off (each worker then builds
-# an index on its first match request).
+# the workers share its memory. The API schema is built there too (`imatch.api_root.schema_warm`),
+# so no worker's first Swagger UI or ReDoc view waits for it. GUNICORN_PRELOAD=0 turns both
+# off (each worker then builds them on its first request for them).
 preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 
 
@@ -46,13 +47,16 @@ def when_ready(server):
         return
     from django.db import connections
 
+    from imatch.api_root import schema_warm
     from marketplace.candidates import warm_pools
 
     built = warm_pools()
+    schema_warm()
     connections.close_all()  # a forked worker must not share the master's database connection
     # Move everything loaded so far (Django, the indexes) out of the collector's reach: a
     # worker's garbage collections then never write to those pages, which stay shared.
     gc.freeze()
     server.log.info(
-        "Matching indexes built: %s", ", ".join(f"{name} {count}" for name, count in built.items()) or "none"
+        "Matching indexes built: %s; API schema built",
+        ", ".join(f"{name} {count}" for name, count in built.items()) or "none",
     )

@@ -2,6 +2,7 @@
 
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_update
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.utils import translation
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -63,18 +64,30 @@ class SchemaView(SpectacularAPIView):
 
     def _get_schema_response(self, request: Request) -> Response:
         version = self.api_version or request.version or self._get_version_parameter(request)
+        return Response(
+            data=self.kept_schema(version),
+            headers={"Content-Disposition": f'inline; filename="{self._get_filename(request, version)}"'},
+        )
+
+    def kept_schema(self, version: str | None) -> dict:
+        """The schema of this API version in the active language, built the first time it is asked for."""
         key = (version, translation.get_language())
         schema = _schemas.get(key)
         if schema is None:
             generator = self.generator_class(urlconf=self.urlconf, api_version=version, patterns=self.patterns)
             schema = _schemas[key] = generator.get_schema(request=None, public=self.serve_public)
-        return Response(
-            data=schema,
-            headers={"Content-Disposition": f'inline; filename="{self._get_filename(request, version)}"'},
-        )
+        return schema
 
 
 _schemas: dict[tuple, dict] = {}  # (API version, language) -> the schema of the project's URLs
+
+
+def schema_warm() -> None:
+    """Build the schema that Swagger UI, ReDoc and a plain fetch ask for (no version, the site's
+    language) now: in gunicorn's master before it forks (gunicorn.conf.py), so that every worker
+    serves its first fetch at once instead of spending 0.4-0.8 s building it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        SchemaView().kept_schema(version=None)
 
 
 def _forget_schemas(**kwargs) -> None:

@@ -85,3 +85,17 @@ def test_each_language_has_its_own_build(api_client, db, builds):
     assert english.status_code == german.status_code == 200
     assert builds.call_count == 2
     assert set(api_root._schemas) == {(None, "en-us"), (None, "de")}
+
+
+def test_the_schema_warmed_before_the_workers_fork_serves_their_first_fetches(api_client, db, builds):
+    """gunicorn's master calls `schema_warm` (gunicorn.conf.py): a plain fetch, Swagger UI's and ReDoc's
+    then build nothing."""
+    api_root.schema_warm()
+    assert builds.call_count == 1
+
+    for fetch in (SCHEMA, "/api/v1/schema/", SCHEMA + "&lang=en-us"):
+        assert api_client.get(fetch).status_code == 200
+    assert api_client.get("/api/v1/docs/").status_code == api_client.get("/api/v1/redoc/").status_code == 200
+
+    assert builds.call_count == 1
+    assert set(api_root._schemas) == {(None, "en-us")}
