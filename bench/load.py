@@ -9,7 +9,8 @@ What it does, in order:
 1. recreates a PostgreSQL database of its own (`--postgres-url`, default `imatch_load`), migrates
    it and seeds it with bulk inserts: the first four categories (two of them active),
    `--providers` providers (with specialties, ratings, most of them verified), `--seekers`
-   seekers with 24 suggested matches each (three for the 100 in conversations), one seeker
+   seekers with 24 suggested matches each (three for the 100 in conversations), everyone's
+   profile-creation POT (a wallet and a ledger row per person, as in production), one seeker
    with engagements, a funded wallet and a transaction history; API tokens and a logged-in
    session for the requests that need one;
 2. starts gunicorn (`--workers`, default 3) with the production settings (`DJANGO_DEBUG` off,
@@ -17,9 +18,9 @@ What it does, in order:
    adds `/bench/bare`: a Django JSON view that reads nothing, behind the same middleware;
 3. runs `wrk -t2 -c16` on every endpoint, for `--rounds` rounds, with a run of the bare view
    before and after each endpoint's, and prints the medians: requests per second, their share of
-   the bare view's (each run against the mean of its two neighbouring bare runs), p99 latency,
-   and the target of issue 11 for the kind of endpoint (API read >= 50 %, page >= 35 %,
-   write >= 25 %, p99 < 100 ms for reads).
+   the bare view's (each run against the mean of its two neighbouring bare runs; each round's
+   share beside it, to show the noise), p99 latency, and the target of issue 11 for the kind of
+   endpoint (API read >= 50 %, page >= 35 %, write >= 25 %, p99 < 100 ms for reads).
 
 API throttles are raised (`API_THROTTLE_*`) so the bench measures the work, not refusals; the
 throttles still run (a Redis round trip per request, as in production). Requests carry
