@@ -4,6 +4,7 @@ from unittest import mock
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiYamlRenderer
 
 from imatch import api_root
 from tests.conftest import client_for
@@ -14,9 +15,19 @@ SCHEMA = "/api/v1/schema/?format=json"
 
 @pytest.fixture(autouse=True)
 def _nothing_built_yet():
-    api_root._schemas.clear()
+    api_root._forget_schemas()
     yield
-    api_root._schemas.clear()
+    api_root._forget_schemas()
+
+
+@pytest.fixture
+def renders():
+    """Counts the schema's renderings (drf-spectacular's JSON and YAML renderers)."""
+    with (
+        mock.patch.object(OpenApiJsonRenderer, "render", autospec=True, side_effect=OpenApiJsonRenderer.render) as json,
+        mock.patch.object(OpenApiYamlRenderer, "render", autospec=True, side_effect=OpenApiYamlRenderer.render) as yaml,
+    ):
+        yield lambda: json.call_count + yaml.call_count
 
 
 @pytest.fixture
@@ -50,7 +61,7 @@ def test_everyone_is_served_the_same_schema_whoever_built_it(api_client, db, bui
     seeker = client_for(UserFactory(account_type="seeker"))
 
     built_for_staff = staff.get(SCHEMA).content
-    api_root._schemas.clear()
+    api_root._forget_schemas()
     built_for_anyone = api_client.get(SCHEMA).content
 
     assert built_for_staff == built_for_anyone == seeker.get(SCHEMA).content
@@ -99,3 +110,20 @@ def test_the_schema_warmed_before_the_workers_fork_serves_their_first_fetches(ap
 
     assert builds.call_count == 1
     assert set(api_root._schemas) == {(None, "en-us")}
+
+
+def test_each_rendering_is_made_once_and_served_again(api_client, db, renders, settings):
+    """JSON and YAML are rendered once each; the kept bytes carry their own Content-Type."""
+    first_json, first_yaml = api_client.get(SCHEMA), api_client.get("/api/v1/schema/")
+    again_json, again_yaml = api_client.get(SCHEMA), api_client.get("/api/v1/schema/")
+
+    assert renders() == 2
+    assert first_json.content == again_json.content and first_yaml.content == again_yaml.content
+    assert again_json["Content-Type"] == first_json["Content-Type"] == "application/vnd.oai.openapi+json"
+    assert again_yaml["Content-Type"] == first_yaml["Content-Type"] == "application/vnd.oai.openapi; charset=utf-8"
+    assert again_json["Content-Disposition"] == 'inline; filename="I MATCH API.json"'
+    assert again_json.json()["info"]["title"] == "I MATCH API"
+
+    settings.SPECTACULAR_SETTINGS = {**settings.SPECTACULAR_SETTINGS, "VERSION": "1.0.0"}
+    api_client.get(SCHEMA)
+    assert renders() == 3  # a changed setting renders again, as it builds again
