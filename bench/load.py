@@ -123,7 +123,7 @@ def seed(providers: int, seekers: int) -> dict:
 
     from categories.models import Category, Specialty
     from conversations.models import Message
-    from currency.services import AwardRequest, pot_adjust, pot_award, pot_award_many
+    from currency.services import pot_adjust, pot_award, pot_award_many
     from marketplace.models import (
         AccountType,
         Engagement,
@@ -134,7 +134,7 @@ def seed(providers: int, seekers: int) -> dict:
         Seeker,
         User,
     )
-    from marketplace.services.profiles import profile_creation_cause
+    from marketplace.services.profiles import profile_creation_award
     from marketplace.services.tokens import api_token_issue
 
     rng = random.Random(11)
@@ -226,13 +226,7 @@ def seed(providers: int, seekers: int) -> dict:
     # Phase 1 import awards it): the wallets and the ledger hold a row per person, as in production,
     # and the spends' plans are those of a table that size.
     awards = [
-        AwardRequest(
-            user_id=user_id,
-            rule_key=f"profile_creation_{role}",
-            cause=profile_creation_cause(role=role, user_id=user_id),
-            reference_type=role,
-            reference_id=profile_id,
-        )
+        profile_creation_award(role=role, user_id=user_id, profile_id=profile_id)
         for role, model in (("provider", Provider), ("seeker", Seeker))
         for profile_id, user_id in model.objects.order_by("id").values_list("pk", "user_id")
     ]

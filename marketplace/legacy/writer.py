@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from categories.models import Category
 from currency.selectors import causes_awarded, earning_rules_active
-from currency.services import AwardRequest, pot_award_many
+from currency.services import pot_award_many
 from imatch.db import rows_insert
 from imatch.errors import DomainError
 from imatch.person_cache import Scope, person_forget
@@ -39,7 +39,12 @@ from marketplace.legacy.reader import CUSTOMERS, read_legacy_file
 from marketplace.legacy.repair import FINANCIAL_ADVISOR_SYNONYMS, FieldLimits, Issue, SpecialtyVocabulary, rows_counted
 from marketplace.models import PHASE1_CATEGORY, AccountType, Provider, Seeker, User, new_referral_code
 from marketplace.selectors import directory_changed
-from marketplace.services.profiles import category_open_check, profile_creation_cause, seeker_needs_check
+from marketplace.services.profiles import (
+    category_open_check,
+    profile_creation_award,
+    profile_creation_cause,
+    seeker_needs_check,
+)
 
 LEGACY_CATEGORY = PHASE1_CATEGORY
 LOOKUP_CHUNK = 2000  # ids or emails per `IN (...)`: well under SQLite's parameter limit
@@ -311,13 +316,7 @@ def _profile_creation_pot_award(plan: LegacyPlan, *, user_ids: dict[str, int], c
     for batch in _chunks(pending, AWARD_BATCH):
         rows = pot_award_many(
             awards=[
-                AwardRequest(
-                    user_id=user_id,
-                    rule_key=f"profile_creation_{role}",
-                    cause=profile_creation_cause(role=role, user_id=user_id),
-                    reference_type=role,
-                    reference_id=profile_ids.get((role, user_id)),
-                )
+                profile_creation_award(role=role, user_id=user_id, profile_id=profile_ids.get((role, user_id)))
                 for role, user_id in batch
             ]
         )

@@ -17,7 +17,7 @@ from django.utils import timezone
 from categories.errors import CategoryInactive
 from categories.matching_weights import MAX_RADIUS_KM, MIN_RADIUS_KM
 from categories.models import Category, Specialty
-from currency.services import experiment_assign, pot_award
+from currency.services import AwardRequest, experiment_assign, pot_award
 from imatch.errors import DomainError, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
 from imatch.person_cache import Scope, person_forget
@@ -264,6 +264,17 @@ def profile_creation_cause(*, role: str, user_id: int) -> str:
     One award per person and role, whichever way the profile came (sign-up or legacy import).
     """
     return f"profile_creation:{role}:user:{user_id}"
+
+
+def profile_creation_award(*, role: str, user_id: int, profile_id: int | None) -> AwardRequest:
+    """A person's profile-creation POT for a role, as `pot_award_many` takes it (the legacy import's batches)."""
+    return AwardRequest(
+        user_id=user_id,
+        rule_key=f"profile_creation_{role}",
+        cause=profile_creation_cause(role=role, user_id=user_id),
+        reference_type=role,
+        reference_id=profile_id,
+    )
 
 
 def _award_profile_creation(profile: Seeker | Provider, role: str) -> None:
