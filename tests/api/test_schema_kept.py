@@ -86,16 +86,32 @@ def test_a_changed_setting_builds_the_schema_again(api_client, db, builds, setti
     assert builds.call_count == 2
 
 
-def test_each_language_has_its_own_build(api_client, db, builds):
-    """`?lang=` translates the schema's own texts (drf-spectacular's parameter): kept apart, once each."""
+def test_another_language_or_version_is_built_for_its_request_and_not_kept(api_client, db, builds):
+    """`?lang=` translates the schema's own texts and `?version=` names a version (drf-spectacular's
+    parameters): the usual schema is built once, the others on each fetch, as drf-spectacular does."""
     english = api_client.get(SCHEMA)
-    german = api_client.get(SCHEMA + "&lang=de")
-    api_client.get(SCHEMA + "&lang=de")
+    german = [api_client.get(SCHEMA + "&lang=de") for _ in range(2)]
+    versioned = api_client.get(SCHEMA + "&version=2")
     api_client.get(SCHEMA)
 
-    assert english.status_code == german.status_code == 200
-    assert builds.call_count == 2
-    assert set(api_root._schemas) == {(None, "en-us"), (None, "de")}
+    assert english.status_code == versioned.status_code == 200
+    assert [fetch.status_code for fetch in german] == [200, 200]
+    assert builds.call_count == 4
+    assert list(api_root._kept) == ["schema", OpenApiJsonRenderer]
+
+
+def test_what_a_caller_sends_cannot_fill_a_workers_memory(api_client, db):
+    """Languages, versions and media type parameters take any value: only the usual fetch is kept."""
+    for n in range(5):
+        assert api_client.get(f"{SCHEMA}&lang=x{n}").status_code == 200
+        assert api_client.get(f"{SCHEMA}&version=v{n}").status_code == 200
+        indented = api_client.get("/api/v1/schema/", HTTP_ACCEPT=f"application/vnd.oai.openapi+json; indent={n}")
+        assert indented.status_code == 200 and indented.json()["info"]["title"] == "I MATCH API"
+    assert list(api_root._kept) == ["schema"]  # the usual schema (the indented fetches'), no rendering
+
+    api_client.get(SCHEMA)
+    api_client.get("/api/v1/schema/")
+    assert set(api_root._kept) == {"schema", OpenApiJsonRenderer, OpenApiYamlRenderer}
 
 
 def test_the_schema_warmed_before_the_workers_fork_serves_their_first_fetches(api_client, db, builds):
@@ -109,7 +125,7 @@ def test_the_schema_warmed_before_the_workers_fork_serves_their_first_fetches(ap
     assert api_client.get("/api/v1/docs/").status_code == api_client.get("/api/v1/redoc/").status_code == 200
 
     assert builds.call_count == 1
-    assert set(api_root._schemas) == {(None, "en-us")}
+    assert "schema" in api_root._kept
 
 
 def test_each_rendering_is_made_once_and_served_again(api_client, db, renders, settings):
