@@ -41,7 +41,13 @@ CELERY_TASK_ALWAYS_EAGER = True
 # shows without forgetting it fails whichever test makes it, even one that never looks again.
 PERSON_CACHE_VERIFY = True
 
-# Uploaded photos go to a throw-away folder, never into the project.
+# Uploaded photos go to a throw-away folder, never into the project: one per test run, which the
+# processes the tests start share (they inherit its name), removed when the run ends.
+import atexit  # noqa: E402
+import shutil  # noqa: E402
 import tempfile  # noqa: E402
 
-MEDIA_ROOT = tempfile.mkdtemp(prefix="imatch-test-media-")
+MEDIA_ROOT = os.environ.get("IMATCH_TEST_MEDIA_ROOT", "")
+if not MEDIA_ROOT:
+    MEDIA_ROOT = os.environ["IMATCH_TEST_MEDIA_ROOT"] = tempfile.mkdtemp(prefix="imatch-test-media-")
+    atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
