@@ -106,7 +106,8 @@ class _SchemaResponse(Response):
         kept = _kept.get(type(renderer))
         if kept is None:
             kept = _kept[type(renderer)] = (super().rendered_content, self["Content-Type"])
-        content, self["Content-Type"] = kept
+        content, content_type = kept
+        self["Content-Type"] = content_type
         return content
 
 

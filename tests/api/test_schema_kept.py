@@ -1,4 +1,5 @@
-"""`GET /api/v1/schema/` is built once per process and is the same for everyone (imatch.api_root.SchemaView)."""
+"""`GET /api/v1/schema/` is the same for everyone; its usual fetch is built and rendered once per process,
+any other for its request (imatch.api_root.SchemaView)."""
 
 from unittest import mock
 
