@@ -14,8 +14,9 @@ What it does, in order:
    with engagements, a funded wallet and a transaction history; API tokens and a logged-in
    session for the requests that need one;
 2. starts gunicorn (`--workers`, default 3) with the production settings (`DJANGO_DEBUG` off,
-   Redis cache, persistent connections, whitenoise) and `bench/load_settings.py`, which only
-   adds `/bench/bare`: a Django JSON view that reads nothing, behind the same middleware;
+   Redis cache, persistent connections, whitenoise, production's logging: a JSON line per request
+   and no gunicorn access log) and `bench/load_settings.py`, which only adds `/bench/bare`: a
+   Django JSON view that reads nothing, behind the same middleware;
 3. runs `wrk -t2 -c16` on every endpoint, for `--rounds` rounds, with a run of the bare view
    before and after each endpoint's, and prints the medians: requests per second, their share of
    the bare view's (each run against the mean of its two neighbouring bare runs; each round's
@@ -93,7 +94,10 @@ def server_environment(database_url: str, redis_url: str) -> dict[str, str]:
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": SECRET,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_LOG_LEVEL": "WARNING",
+        # Logged as production logs (`DJANGO_LOG_LEVEL` INFO, gunicorn's access log off): one JSON
+        # line per request, the bare view's included, read from a pipe as journald would (`main`).
+        "DJANGO_LOG_LEVEL": "INFO",
+        "GUNICORN_ACCESS_LOG": "",
         "EMAIL_URL": "dummymail://",
         # As in production, tasks (the emails) go to a broker for a worker: the web process renders
         # and queues them. Without one they would run inline, each logged with its arguments.
@@ -683,15 +687,18 @@ def main() -> int:
             f"127.0.0.1:{args.port}",
             "--workers",
             str(args.workers),
-            "--access-logfile",
-            "/dev/null",
         ],
         cwd=ROOT,
         env=environment,
         start_new_session=True,
-        stdout=server_log.open("w"),  # the JSON logs of the run (warnings and errors)
+        stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+    # The server writes its log to a pipe, as to journald in production; the run's file keeps the
+    # lines above INFO (a line per request would be hundreds of MB) and ends when the server does.
+    quiet = ["-e", '"level": "INFO"', "-e", '"level": "DEBUG"']
+    log_filter = subprocess.Popen(["grep", "-vF", *quiet], stdin=server.stdout, stdout=server_log.open("w"))
+    server.stdout.close()
     results = {endpoint.name: Result() for endpoint in chosen}
     try:
         wait_for(base, server)
@@ -752,6 +759,7 @@ def main() -> int:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+        log_filter.wait(timeout=30)
 
     print(
         f"\n{args.providers:,} providers, {args.seekers:,} seekers, PostgreSQL; gunicorn {args.workers} workers, "

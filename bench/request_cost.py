@@ -239,6 +239,9 @@ def main() -> int:
     import logging
 
     logging.getLogger("celery").setLevel(logging.WARNING)  # one line per email task otherwise
+    # Each request's log line is made as in production (bench/load.py) and written to /dev/null, not here.
+    console = next(handler for handler in logging.getLogger().handlers if handler.name == "console")
+    console.setStream(open(os.devnull, "w"))  # noqa: SIM115 - open for the process's life
     from django.core.wsgi import get_wsgi_application
 
     application = get_wsgi_application()
