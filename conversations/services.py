@@ -3,7 +3,6 @@
 import functools
 
 from django.db import connection, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from conversations.errors import ThreadClosed
@@ -20,6 +19,7 @@ from conversations.tasks import unread_message_email_schedule
 from imatch.db import prepared_cursor
 from imatch.errors import DomainError
 from imatch.errors import ErrorCode as CommonCode
+from imatch.links import page_path
 from imatch.person_cache import Scope, person_forget
 from imatch.text import clean_text
 from marketplace.models import Match, User
@@ -30,7 +30,7 @@ _OPEN = [str(status) for status in OPEN_STATUSES]  # a text[] parameter: the val
 
 
 def thread_path(match: Match) -> str:
-    return reverse("thread", args=[match.pk])
+    return page_path("thread", match.pk)
 
 
 def message_post(*, match_id: int, user, body: str) -> Message:

@@ -32,7 +32,6 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max, Q
-from django.urls import reverse
 from django.utils import timezone
 
 from currency import experiments
@@ -85,6 +84,7 @@ from currency.selectors import PotRules, WalletSummary, email_verified, pot_rule
 from imatch.db import instance_insert
 from imatch.errors import DomainError, NotFound, PermissionDenied
 from imatch.errors import ErrorCode as CommonCode
+from imatch.links import page_path
 from imatch.person_cache import Scope, person_forget
 from notifications.models import Notification, NotificationKind
 from notifications.services import Notice, notification_new, notify
@@ -286,7 +286,7 @@ def pot_award(
 def _award_notification(user, posting: Posting, *, now=None) -> Notification:
     """The notification of an award (not saved): what `notify` would write."""
     text = f"You earned {posting.amount:,} POT: {posting.note}."
-    notification = notification_new(Notice(user, NotificationKind.POT_EARNED, text, reverse("wallet")))
+    notification = notification_new(Notice(user, NotificationKind.POT_EARNED, text, page_path("wallet")))
     if now is not None:
         notification.created_at = now
     return notification
@@ -657,7 +657,7 @@ def pot_spend_shared(
             user=payee,
             kind=NotificationKind.POT_EARNED,
             text=f"You earned {share_amount:,} POT: {note}.",
-            link=reverse("wallet"),
+            link=page_path("wallet"),
         )
     return SharedSpendResult(spend=spend, share=share)
 
@@ -820,7 +820,7 @@ def redemption_request(
 
 
 def _redemption_notify(redemption: Redemption, kind: NotificationKind, text: str) -> None:
-    notify(user=redemption.user, kind=kind, text=text, link=reverse("wallet"))
+    notify(user=redemption.user, kind=kind, text=text, link=page_path("wallet"))
 
 
 def _redeemable_check(*, user, pot_amount: int) -> None:

@@ -18,8 +18,8 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
-from django.urls import reverse
 
+from imatch.links import page_path
 from imatch.mail import send_email_on_commit
 from marketplace.models import Engagement, Match, Provider, Rating, Seeker, User
 from notifications.models import NotificationKind
@@ -56,7 +56,7 @@ SUBJECT_PREFIX = "I MATCH: "
 
 def site_url(name: str, *args) -> str:
     """The public address of a page (SITE_URL), for links in emails."""
-    return settings.SITE_URL.rstrip("/") + reverse(name, args=args)
+    return settings.SITE_URL.rstrip("/") + page_path(name, *args)
 
 
 def _page(link: str) -> str:
@@ -91,7 +91,7 @@ def new_matches(seeker: Seeker, *, count: int) -> None:
         user=seeker.user,
         kind=Kind.NEW_MATCHES,
         text=f"You have {noun} in {seeker.category.display_name}.",
-        link=reverse("matches"),
+        link=page_path("matches"),
     )
 
 
@@ -104,7 +104,7 @@ INTRODUCTION_TO_PROVIDER = "A new lead in {category}"
 
 def introduction_links(match_id: int) -> tuple[str, str]:
     """The pages an introduction's notifications open: the seeker's thread, the provider's leads."""
-    return reverse("thread", args=[match_id]), reverse("leads")
+    return page_path("thread", match_id), page_path("leads")
 
 
 def introduction(match: Match) -> None:
