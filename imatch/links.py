@@ -1,4 +1,4 @@
-"""Paths of pages for the hot writes' notifications, each URL reversed once per process.
+"""Paths of pages for the links in notifications and emails, each URL reversed once per process.
 
 Django's `reverse` walks the URL configuration on every call: ~25 µs of CPU for a page with a row
 id, and an introduction's two links were 6 % of its CPU. `page_path(name, *ids)` is
