@@ -27,7 +27,7 @@ from rest_framework import permissions as drf_permissions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from imatch.converters import ID_PATTERN
+from imatch.converters import ID_LIMIT, ID_PATTERN
 from imatch.errors import DomainError, ErrorCode
 
 F = TypeVar("F", bound=Callable)
@@ -156,7 +156,7 @@ def created_response(data: dict, *, replayed: bool) -> Response:
     return response
 
 
-ID_SCHEMA = {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}
+ID_SCHEMA = {"type": "integer", "minimum": 0, "maximum": ID_LIMIT - 1}
 RETRY_AFTER_HEADER = {
     "schema": {"type": "integer", "minimum": 0},
     "description": "Seconds to wait before trying again.",

@@ -12,16 +12,18 @@ from django.conf import settings
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.translation import get_language
 
+from imatch.converters import ID_LIMIT
+
 # Stand-ins for the ids while reversing: row ids an `<id:…>` or `<int:…>` converter accepts (18
 # digits, `imatch.converters.ID_PATTERN`), which no page's path otherwise contains (checked).
 _STAND_INS = ("987654321098765431", "987654321098765432", "987654321098765433")
-_ID_LIMIT = 10**18  # an id the pattern accepts; any other (negative, longer) is left to `reverse`
 
 
 def page_path(name: str, *ids: int) -> str:
-    """`reverse(name, args=ids)` for a page whose arguments are row ids (ints of up to 18 digits)."""
+    """`reverse(name, args=ids)` for a page whose arguments are row ids (ints of up to 18 digits;
+    any other, negative or longer, is left to `reverse`)."""
     pieces = None
-    if len(ids) <= len(_STAND_INS) and all(type(each) is int and 0 <= each < _ID_LIMIT for each in ids):
+    if len(ids) <= len(_STAND_INS) and all(type(each) is int and 0 <= each < ID_LIMIT for each in ids):
         pieces = _pieces(name, len(ids), get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), get_language())
     if pieces is None:  # other arguments, or a path the stand-ins do not reverse to
         return reverse(name, args=ids)
