@@ -17,6 +17,7 @@ from rest_framework.renderers import JSONRenderer
 
 from categories.models import Category
 from categories.selectors import catalog_forget
+from imatch import session_auth
 from imatch.api_input import KeptPageResponse, RowsListMixin
 from marketplace import selectors
 from marketplace.api import views
@@ -144,6 +145,22 @@ def test_a_kept_page_is_written_in_the_requests_time_zone(world):
     assert kolkata != utc and kolkata.endswith("+05:30")
     assert browser.get(url, HTTP_ACCEPT="application/json").json()["results"][0]["created_at"] == kolkata  # a hit
     assert world.seeker_api.get(url).json()["results"][0]["created_at"] == utc
+
+
+def test_a_token_request_is_answered_in_utc_whatever_session_it_carries(world, monkeypatch):
+    """A request with a token is the token's person's (imatch.time_zones): answered in UTC, and the
+    session's person is not read, even when it carries the session of a person with a zone."""
+    url = "/api/v1/engagements/"
+    utc = world.seeker_api.get(url).json()["results"][0]["created_at"]
+    world.seeker.time_zone = "Asia/Kolkata"
+    world.seeker.save()
+    both = Client()
+    both.force_login(world.seeker)
+    token = world.seeker_api._credentials["HTTP_AUTHORIZATION"]
+    monkeypatch.setattr(session_auth, "session_user", lambda request: pytest.fail("the session's person was read"))
+    for header in (token, token.replace("Token", "token", 1)):  # the scheme's word in any case, as DRF reads it
+        answer = both.get(url, HTTP_AUTHORIZATION=header, HTTP_ACCEPT="application/json")
+        assert answer.status_code == 200 and answer.json()["results"][0]["created_at"] == utc
 
 
 @pytest.mark.parametrize("url", ["/api/v1/matches/", "/api/v1/engagements/?limit=1"])
