@@ -40,6 +40,7 @@ from imatch.errors import DomainError, NotFound
 from imatch.errors import ErrorCode as CommonCode
 from imatch.person_cache import Scope, person_forget
 from imatch.text import clean_text
+from imatch.weeks import calendar_month_start
 from marketplace.models import User
 from marketplace.services.referrals import email_canonical
 from marketplace.services.streaks import streak_action_recorded
@@ -70,10 +71,6 @@ def _text(value: str | None, *, field: str, limit: int, what: str) -> str:
     if len(text) > limit:
         raise DomainError(f"Keep {what} under {limit:,} characters.", field=field, code=CommonCode.TOO_LONG)
     return text
-
-
-def _month_start():
-    return timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 @transaction.atomic
@@ -124,7 +121,7 @@ def _award_withheld(*, question: Question, provider_user: User) -> str:
     if asker.date_joined > timezone.now() - timedelta(days=settings.COMMUNITY_ASKER_MIN_AGE_DAYS):
         return f"The asker's account is younger than {settings.COMMUNITY_ASKER_MIN_AGE_DAYS} days."
     awarded = Question.objects.filter(
-        award__isnull=False, accepted_at__gte=_month_start(), accepted_answer__provider__user=provider_user
+        award__isnull=False, accepted_at__gte=calendar_month_start(), accepted_answer__provider__user=provider_user
     )
     if awarded.filter(asker=asker).exists():
         return "This asker already accepted an answer of this provider with an award this month."

@@ -1,6 +1,7 @@
 """Weeks as operators read them: windows of 7 days ending now, the newest first (index 0), as the
 runbook's "last 7 days". Rows are put in their week by one SQL CASE, so a weekly figure costs one
-grouped query however many weeks it spans."""
+grouped query however many weeks it spans. Also the calendar weeks of streaks, and the calendar
+months and days that limits and counts go by: the same for everyone, whatever the request's zone."""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -60,3 +61,21 @@ def calendar_week(at: datetime) -> date:
 def calendar_week_start(week: date) -> datetime:
     """When the calendar week of Monday `week` begins: that Monday at 00:00 UTC."""
     return datetime(week.year, week.month, week.day, tzinfo=UTC)
+
+
+# --- Calendar months and days (limits and counts) ----------------------------------------
+# A limit per calendar month (referral awards, awarded community answers) or a count per day
+# (an article's readers) goes by the server's time zone (settings.TIME_ZONE), whoever's request
+# asks. In the request's own zone, a person who sets their account to UTC+14 would see the month
+# begin 14 hours early, and a limit already reached would start again for their requests.
+
+
+def calendar_month_start(at: datetime | None = None) -> datetime:
+    """When the calendar month that contains `at` (default: now) begins, in the server's time zone."""
+    local = timezone.localtime(at or timezone.now(), timezone.get_default_timezone())
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def calendar_day(at: datetime | None = None) -> date:
+    """The day that contains `at` (default: now), in the server's time zone."""
+    return timezone.localdate(at or timezone.now(), timezone.get_default_timezone())

@@ -15,6 +15,7 @@ from currency.services import pot_award, pot_spend_shared
 from imatch.errors import DomainError, NotFound
 from imatch.errors import ErrorCode as CommonCode
 from imatch.person_cache import Scope, person_forget
+from imatch.weeks import calendar_day
 from library.errors import ArticleNotEditable, ArticleWrongStatus, NotPremium, OwnArticle, PriceOutOfBounds
 from library.models import Article, ArticleStatus, ArticleUnlock, ArticleView
 from library.rendering import markdown_to_html
@@ -163,7 +164,7 @@ def article_view_count(*, article: Article, viewer: str) -> bool:
         return False
     try:
         with transaction.atomic():
-            ArticleView.objects.create(article=article, viewer=viewer, day=timezone.localdate())
+            ArticleView.objects.create(article=article, viewer=viewer, day=calendar_day())
             Article.objects.filter(pk=article.pk).update(view_count=F("view_count") + 1)
     except IntegrityError:
         return False
@@ -177,7 +178,7 @@ def article_views_prune(*, today=None) -> int:
     it has done its job (the count lives on `Article.view_count`). Yesterday's rows stay, so a
     day boundary between time zones never counts a reader twice. Run daily (library.prune_article_views).
     """
-    today = today or timezone.localdate()
+    today = today or calendar_day()
     deleted, _ = ArticleView.objects.filter(day__lt=today - timedelta(days=1)).delete()
     return deleted
 

@@ -30,6 +30,7 @@ from currency.models import PotTransaction, TransactionType
 from currency.services import pot_award
 from imatch.errors import DomainError
 from imatch.person_cache import Scope, person_forget
+from imatch.weeks import calendar_month_start
 from marketplace.errors import ErrorCode
 from marketplace.models import BonusStatus, Engagement, EngagementStatus, Referral, ReferralStatus, User
 from marketplace.selectors import referrer_for_code
@@ -116,11 +117,6 @@ def _referral_award_keys(referred_user_id: int) -> list[str]:
     return [f"award:{referral_cause(rule, referred_user_id)}" for rule in REFERRAL_RULES]
 
 
-def _month_start():
-    now = timezone.localtime()
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
 def referrals_awarded_this_month(*, referrer: User) -> set[int]:
     """The referred people whose referral awards the referrer earned this calendar month."""
     keys = PotTransaction.objects.filter(
@@ -128,7 +124,7 @@ def referrals_awarded_this_month(*, referrer: User) -> set[int]:
         | Q(idempotency_key__startswith="award:referral_first_engagement:user:"),
         user=referrer,
         transaction_type=TransactionType.EARN,
-        created_at__gte=_month_start(),
+        created_at__gte=calendar_month_start(),
     ).values_list("idempotency_key", flat=True)
     return {int(key.rsplit(":", 1)[1]) for key in keys}
 

@@ -1,8 +1,12 @@
 """Community answers: asking, answering, accepting (with its award, once), voting, reporting, hiding."""
 
+import zoneinfo
+from datetime import UTC, datetime
+
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from community import services
 from community.errors import (
@@ -93,6 +97,28 @@ def test_accept_pays_the_provider_once_as_promotional_pot(question, answer, aske
     assert Notification.objects.filter(user=provider.user, kind=NotificationKind.ANSWER_ACCEPTED).count() == 1
     assert accepted_answer_counts(user_ids=[provider.user_id, asker.pk]) == {provider.user_id: 1}
     call_command("verify_ledger", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+@override_settings(COMMUNITY_ANSWER_AWARDS_PER_MONTH=3)
+def test_a_farm_cannot_begin_the_next_month_early_with_its_askers_time_zone(category, monkeypatch):
+    """The same person fills the cap on the 20th, then on the month's last evening (UTC) accepts from
+    asker accounts set to UTC+14, where the next month has begun: the cap goes by the server's
+    calendar month (imatch.weeks.calendar_month_start), whatever zone the asker's page runs in."""
+    provider_user = UserFactory()
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+    for n in range(3):
+        _accept_between(category, old_verified_user(), provider_user, title=f"Q{n}")
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 11, 30, 20, 0, tzinfo=UTC))  # Dec 1, 10:00 at +14
+    with timezone.override(zoneinfo.ZoneInfo("Pacific/Kiritimati")):  # as the asker's page activates it
+        late = [
+            _accept_between(category, old_verified_user(time_zone="Pacific/Kiritimati"), provider_user, title=f"L{n}")
+            for n in range(2)
+        ]
+    assert [question.award for question in late] == [None, None]
+    assert all("reached 3" in question.award_withheld for question in late)
+    assert balance(provider_user) == 3 * 25
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 12, 1, 0, 30, tzinfo=UTC))  # December, in UTC
+    assert _accept_between(category, old_verified_user(), provider_user, title="D1").award is not None
 
 
 def test_accept_refusals(category, question, answer, asker, provider):

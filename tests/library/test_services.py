@@ -1,6 +1,7 @@
 """The content library's services: drafts, review, the `content_published` award, views and premium unlocks."""
 
-from datetime import timedelta
+import zoneinfo
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -127,6 +128,19 @@ def test_views_count_once_per_viewer_and_day():
     assert services.article_view_count(article=article, viewer=anonymous)
     article.refresh_from_db()
     assert article.view_count == 2
+
+
+def test_a_reader_who_changes_time_zone_is_counted_once_that_day(monkeypatch):
+    """The day is the server's (imatch.weeks.calendar_day): a reader who moves their account to
+    UTC+14 late in the evening (UTC), where tomorrow has begun, is not counted again."""
+    article = PublishedArticleFactory()
+    reader = services.viewer_key(user_id=1, session_key=None, ip="1.2.3.4")
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
+    assert services.article_view_count(article=article, viewer=reader)
+    with timezone.override(zoneinfo.ZoneInfo("Pacific/Kiritimati")):  # Dec 1, 10:00 there
+        assert not services.article_view_count(article=article, viewer=reader)
+    article.refresh_from_db()
+    assert article.view_count == 1
 
 
 def test_the_daily_prune_keeps_today_and_yesterday_and_the_counts():

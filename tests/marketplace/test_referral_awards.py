@@ -5,8 +5,11 @@ accounts earned became redeemable (~$40 each). Money tests: also run on PostgreS
 """
 
 import itertools
+import zoneinfo
+from datetime import UTC, datetime
 
 import pytest
+from django.utils import timezone
 
 from currency.models import PotTransaction
 from currency.selectors import wallet_summary
@@ -80,6 +83,25 @@ def test_referrals_beyond_the_monthly_limit_pay_nothing_and_are_recorded(operato
     assert User.objects.filter(referral_over_limit_at__isnull=False).count() == 1
     _paid_engagement_of(over, operator)  # a later paid engagement does not pay an over-limit referral
     assert {int(row.idempotency_key.rsplit(":", 1)[1]) for row in _referral_rows(main)} == paid_for
+
+
+def test_the_monthly_limit_is_the_servers_calendar_month_whatever_the_requests_zone(operator, settings, monkeypatch):
+    """The limit reached on the 20th; on the month's last evening (UTC) the next paid engagement is
+    marked in a request whose zone (UTC+14) is already in the next month: it still counts against
+    this month's limit (imatch.weeks.calendar_month_start), and pays in the next one."""
+    settings.REFERRAL_MONTHLY_LIMIT = 1
+    main = UserFactory(verified=True)
+    first, late, next_month = (UserFactory(referred_by=main, verified=True) for _ in range(3))
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+    _paid_engagement_of(first, operator)
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 11, 30, 20, 0, tzinfo=UTC))  # Dec 1, 10:00 at +14
+    with timezone.override(zoneinfo.ZoneInfo("Pacific/Kiritimati")):
+        _paid_engagement_of(late, operator)
+    assert User.objects.get(pk=late.pk).referral_over_limit_at is not None
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    _paid_engagement_of(next_month, operator)
+    paid_for = {int(row.idempotency_key.rsplit(":", 1)[1]) for row in _referral_rows(main)}
+    assert paid_for == {first.pk, next_month.pk}
 
 
 @pytest.mark.parametrize(
