@@ -31,7 +31,7 @@ from currency.models import (
 from imatch.db import row_values
 from imatch.errors import DomainError, NotFound, PermissionDenied
 from imatch.person_cache import Scope, person_answer
-from imatch.weeks import in_weeks, report_weeks, week_index
+from imatch.weeks import calendar_day, in_weeks, report_weeks, week_index
 
 User = get_user_model()
 
@@ -592,12 +592,14 @@ def economy_statistics(*, now: datetime | None = None) -> dict:
 def economy_daily(*, days: int = 30, now: datetime | None = None) -> list[dict]:
     """POT earned, burned (counted as `economy_statistics` counts it), redeemed, and in circulation
     at the day's end (the ledger's running total), per day over the last `days` days, oldest first
-    (for charts). Two queries: the days' totals, and the circulation before them."""
-    now = now or timezone.now()
-    start = (now - timedelta(days=days - 1)).date()
+    (for charts). Two queries: the days' totals, and the circulation before them. The days are the
+    server's (`calendar_day`), whatever zone the operator reads the admin in."""
+    zone = timezone.get_default_timezone()
+    start = calendar_day(now) - timedelta(days=days - 1)
+    start_at = datetime.combine(start, datetime.min.time(), tzinfo=zone)
     rows = (
-        PotTransaction.objects.filter(created_at__date__gte=start)
-        .annotate(day=TruncDate("created_at"))
+        PotTransaction.objects.filter(created_at__gte=start_at)
+        .annotate(day=TruncDate("created_at", tzinfo=zone))
         .values("day", "transaction_type")
         .annotate(total=Sum("amount"), passed_on=Sum("amount", filter=Q(category__in=PASSED_ON_REASONS)))
         .order_by()
@@ -610,7 +612,7 @@ def economy_daily(*, days: int = 30, now: datetime | None = None) -> list[dict]:
             if row["transaction_type"] == TransactionType.EARN:
                 passed_on[row["day"]] = row["passed_on"] or 0
     # Every row moves circulation by its amount (a held redemption leaves it, a refund returns).
-    circulation = PotTransaction.objects.filter(created_at__date__lt=start).aggregate(total=Sum("amount"))["total"] or 0
+    circulation = PotTransaction.objects.filter(created_at__lt=start_at).aggregate(total=Sum("amount"))["total"] or 0
     result = []
     for day, totals in sorted(by_day.items()):
         circulation += sum(totals.values())

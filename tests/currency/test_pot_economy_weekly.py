@@ -2,6 +2,7 @@
 each week's end, earning sources and spending patterns per reason, checked against hand-computed
 values, in a pinned number of queries."""
 
+import zoneinfo
 from contextlib import contextmanager
 from datetime import timedelta
 from unittest import mock
@@ -98,6 +99,15 @@ def test_daily_figures_follow_the_ledger_day_by_day(market, django_assert_num_qu
     assert on(1) == (30, 70, 0, 630)  # 100 spent, 30 of it passed on; the operator's 500 count in circulation
     assert on(0)[3] == economy_statistics()["total_pot_in_circulation"] == 630
     assert sum(day["burned"] for day in days) == economy_statistics()["total_pot_burned_all_time"] == 170
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])  # +14, -11: at any hour, one moves a day
+def test_daily_figures_are_the_servers_days_whatever_zone_the_operator_reads_in(market, zone):
+    """The admin's economy page runs in the operator's zone (imatch.time_zones); its days stay the server's."""
+    in_utc = economy_daily(days=30, now=market)
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        assert economy_daily(days=30, now=market) == in_utc
+    assert in_utc[-1]["day"] == market.date().isoformat()
 
 
 def test_daily_circulation_starts_from_the_rows_before_the_window(market):
