@@ -62,7 +62,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
         if isinstance(auth, str):  # as WSGI gives it (the default above is bytes, as DRF reads it)
             auth = auth.encode(HTTP_HEADER_ENCODING)
         auth = auth.split()
-        if not auth or auth[0].lower() != self.authenticate_header(request).encode().lower():
+        if not auth or not is_token_scheme(auth[0]):
             return None  # no header, or one for another scheme
         if len(auth) == 1:
             raise exceptions.AuthenticationFailed(_("Invalid token header. No credentials provided."))
@@ -138,6 +138,13 @@ class TokenAuthentication(KnoxTokenAuthentication):
             auth_token.delete()
             return True
         return False
+
+
+def is_token_scheme(word: bytes | str) -> bool:
+    """Whether an `Authorization` header's first word names this scheme (`Token`, in any case, as knox reads it)."""
+    if isinstance(word, bytes):
+        word = word.decode(HTTP_HEADER_ENCODING, errors="replace")
+    return word.lower() == knox_settings.AUTH_HEADER_PREFIX.lower()
 
 
 _INVALID = _("Invalid token.")

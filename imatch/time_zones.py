@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from knox.settings import knox_settings
 
+from imatch.authentication import is_token_scheme
 from imatch.error_pages import is_api
 
 
@@ -38,6 +38,6 @@ class UserTimeZoneMiddleware:
 
 def presents_api_token(request: HttpRequest) -> bool:
     """Whether the request is an API request with an `Authorization` header of the token scheme
-    (the first word, in any case, as `imatch.authentication.TokenAuthentication` reads it)."""
+    (as `imatch.authentication.TokenAuthentication` reads it)."""
     words = request.META.get("HTTP_AUTHORIZATION", "").split(None, 1)
-    return bool(words) and words[0].lower() == knox_settings.AUTH_HEADER_PREFIX.lower() and is_api(request)
+    return bool(words) and is_token_scheme(words[0]) and is_api(request)

@@ -23,6 +23,7 @@ from marketplace import selectors
 from marketplace.api import views
 from marketplace.models import MatchStatus, User
 from marketplace.services import engagements, matches, profiles, ratings
+from marketplace.services.tokens import api_token_issue
 from tests.conftest import client_for
 from tests.marketplace.factories import UserFactory
 from tests.marketplace.loop import make_category, make_provider, make_seeker
@@ -156,7 +157,7 @@ def test_a_token_request_is_answered_in_utc_whatever_session_it_carries(world, m
     world.seeker.save()
     both = Client()
     both.force_login(world.seeker)
-    token = world.seeker_api._credentials["HTTP_AUTHORIZATION"]
+    token = f"Token {api_token_issue(user=world.seeker)}"
     monkeypatch.setattr(session_auth, "session_user", lambda request: pytest.fail("the session's person was read"))
     for header in (token, token.replace("Token", "token", 1)):  # the scheme's word in any case, as DRF reads it
         answer = both.get(url, HTTP_AUTHORIZATION=header, HTTP_ACCEPT="application/json")
