@@ -4,6 +4,7 @@
     .venv/bin/python bench/load.py --rounds 1 --duration 3 --only api
     .venv/bin/python bench/load.py --reuse              # keep the seeded database of the last run (its
                                                         # introductions are suggested matches again)
+    .venv/bin/python bench/load.py --only write --cpu   # also CPU per request by process, and idle time
 
 What it does, in order:
 1. recreates a PostgreSQL database of its own (`--postgres-url`, default `imatch_load`), migrates
@@ -21,7 +22,11 @@ What it does, in order:
    before and after each endpoint's, and prints the medians: requests per second, their share of
    the bare view's (each run against the mean of its two neighbouring bare runs; each round's
    share beside it, to show the noise), p99 latency, and the target of issue 11 for the kind of
-   endpoint (API read >= 50 %, page >= 35 %, write >= 25 %, p99 < 100 ms for reads).
+   endpoint (API read >= 50 %, page >= 35 %, write >= 25 %, p99 < 100 ms for reads);
+4. with `--cpu`, a second table: each endpoint's CPU ms per request by process (gunicorn's master
+   and workers, PostgreSQL, Redis, wrk, the rest of the machine) and the machine's idle share
+   during its runs, from `/proc`: where a request's cost goes, and how long the machine waited
+   (for a commit's flush, say) instead of working.
 
 API throttles are raised (`API_THROTTLE_*`) so the bench measures the work, not refusals; the
 throttles still run (a Redis round trip per request, as in production). Requests carry
@@ -43,6 +48,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -392,6 +398,7 @@ class Result:
     shares: list[float] = field(default_factory=list)  # of the bare runs beside each of its runs
     failed: int = 0
     requests: int = 0
+    cpu: list[dict[str, float]] = field(default_factory=list)  # `--cpu`: each run's `cpu_per_request`
 
 
 def endpoints(provider_id: int) -> list[Endpoint]:
@@ -604,6 +611,74 @@ def warm_tokens(base: str, tokens: set[str]) -> None:
         list(pool.map(read, sorted(tokens)))
 
 
+CPU_COLUMNS = ("workers", "PostgreSQL", "Redis", "wrk", "other")
+
+
+@dataclass(frozen=True)
+class CpuSnapshot:
+    """CPU seconds spent so far on the machine (`/proc`): its idle and total time, each column's
+    processes (`CPU_COLUMNS`; "wrk" is this process's waited children), and nothing else."""
+
+    idle: float
+    total: float
+    spent: dict[str, float]
+
+
+def cpu_snapshot(server_group: int) -> CpuSnapshot:
+    """Now's `CpuSnapshot`: the workers are the server's process group (gunicorn's master and its
+    workers), PostgreSQL and Redis every process of that name on this machine (a database on
+    another machine counts 0), wrk the children this process has waited for."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    machine = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    spent = dict.fromkeys(CPU_COLUMNS, 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+        # fields (proc(5)): state, ppid, pgrp, …, utime at 11, stime at 12, in ticks
+        if int(fields[2]) == server_group:
+            column = "workers"
+        elif name.startswith("postgres"):
+            column = "PostgreSQL"
+        elif name.startswith("redis-server"):
+            column = "Redis"
+        else:
+            continue
+        spent[column] += (int(fields[11]) + int(fields[12])) / ticks
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    spent["wrk"] = children.ru_utime + children.ru_stime
+    return CpuSnapshot(idle=(machine[3] + machine[4]) / ticks, total=sum(machine) / ticks, spent=spent)
+
+
+def cpu_per_request(before: CpuSnapshot, after: CpuSnapshot, requests: int) -> dict[str, float]:
+    """Each column's CPU ms per request between the snapshots ("other": whatever else was busy, the
+    log's reader and the kernel's threads among it), and "idle": the machine's idle share (iowait
+    included)."""
+    spent = {column: after.spent[column] - before.spent[column] for column in CPU_COLUMNS}
+    busy = (after.total - before.total) - (after.idle - before.idle)
+    spent["other"] = max(0.0, busy - sum(spent.values()))
+    per_request = {column: 1000 * seconds / max(requests, 1) for column, seconds in spent.items()}
+    per_request["idle"] = (after.idle - before.idle) / max(after.total - before.total, 1e-9)
+    return per_request
+
+
+def print_cpu(chosen: list[Endpoint], results: dict[str, Result]) -> None:
+    """`--cpu`'s table: the medians of each endpoint's runs."""
+    print("\nCPU ms per request by process, and the machine's idle share during the runs (medians of the rounds):\n")
+    print(f"| endpoint | {' | '.join(CPU_COLUMNS)} | total | idle |")
+    print("|---|" + "---:|" * (len(CPU_COLUMNS) + 2))
+    for endpoint in chosen:
+        runs = results[endpoint.name].cpu
+        median = {key: statistics.median(run[key] for run in runs) for key in (*CPU_COLUMNS, "idle")}
+        cells = " | ".join(f"{median[column]:.3f}" for column in CPU_COLUMNS)
+        total = sum(median[column] for column in CPU_COLUMNS)
+        print(f"| {endpoint.name} | {cells} | {total:.3f} | {median['idle']:.1%} |")
+
+
 def wait_for(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -642,6 +717,12 @@ def main() -> int:
     parser.add_argument("--timeout", type=int, default=10, help="Seconds before wrk counts a request as failed.")
     parser.add_argument("--only", default="", help="Only endpoints whose name or kind contains this (bare always).")
     parser.add_argument("--reuse", action="store_true", help="Keep the database seeded by the previous run.")
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="Also print each endpoint's CPU per request by process (workers, PostgreSQL, Redis, wrk) "
+        "and the machine's idle share, read from /proc (Linux).",
+    )
     parser.add_argument("--seed", help=argparse.SUPPRESS)  # internal: seed in this process, write JSON here
     parser.add_argument("--restore", help=argparse.SUPPRESS)  # internal: restore the seeded state of this JSON
     args = parser.parse_args()
@@ -655,6 +736,8 @@ def main() -> int:
         return 0
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install -y wrk).")
+    if args.cpu and not Path("/proc/stat").exists():
+        raise SystemExit("--cpu reads /proc: Linux only.")
 
     state_file = Path(tempfile.gettempdir()) / f"imatch-load-{args.postgres_url.rpartition('/')[2]}.json"
     if not (args.reuse and state_file.exists()):
@@ -720,6 +803,7 @@ def main() -> int:
                     threads=args.threads,
                     folder=Path(folder),
                 )
+                before = cpu_snapshot(server.pid) if args.cpu else None
                 output = subprocess.run(
                     [
                         "wrk",
@@ -738,6 +822,8 @@ def main() -> int:
                 ).stdout
                 rps, p99_ms, failed, requests = parse_wrk(output)
                 result = results[endpoint.name]
+                if before is not None:
+                    result.cpu.append(cpu_per_request(before, cpu_snapshot(server.pid), requests))
                 result.rps.append(rps)
                 result.p99_ms.append(p99_ms)
                 result.failed += failed
@@ -785,6 +871,8 @@ def main() -> int:
         rounds = " / ".join(f"{round_share:.0%}" for round_share in result.shares) or "—"
         print(f"| {endpoint.name} | {rps:,.0f} | {share:.1%} | {rounds} | {p99:.1f} | {verdict} | {failed} |")
     print(f"\n{missed} endpoint(s) missed their target." if missed else "\nEvery endpoint met its target.")
+    if args.cpu:
+        print_cpu(chosen, results)
     return 0
 
 
