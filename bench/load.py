@@ -616,8 +616,9 @@ CPU_COLUMNS = ("workers", "PostgreSQL", "Redis", "wrk", "other")
 
 @dataclass(frozen=True)
 class CpuSnapshot:
-    """CPU seconds spent so far on the machine (`/proc`): its idle and total time, each column's
-    processes (`CPU_COLUMNS`; "wrk" is this process's waited children), and nothing else."""
+    """CPU seconds spent so far (`/proc`): the machine's idle and total time, and each column's
+    (`CPU_COLUMNS`; "wrk" is this process's waited children, "other" stays 0: `cpu_per_request`
+    finds it)."""
 
     idle: float
     total: float
